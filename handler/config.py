@@ -1,0 +1,68 @@
+"""The handler's settings, read from the environment the component sets, checked at cold start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import ConfigError
+from .spec import AggregationSpec, SpecError, parse_spec
+
+SPEC_VARIABLE = "AGGREGATION_SPEC"
+TABLE_VARIABLE = "AGGREGATE_TABLE_NAME"
+QUEUE_VARIABLE = "QUARANTINE_QUEUE_URL"
+NAME_VARIABLE = "AGGREGATOR_NAME"
+CONCURRENCY_VARIABLE = "WRITE_CONCURRENCY"
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    spec: AggregationSpec
+    aggregate_table: str
+    quarantine_queue_url: str
+    aggregator_name: str = "default"
+    write_concurrency: int = DEFAULT_CONCURRENCY
+
+    def environment(self) -> dict[str, str]:
+        """The variables that reproduce this configuration (what the component deploys)."""
+        return {
+            SPEC_VARIABLE: self.spec.to_json(),
+            TABLE_VARIABLE: self.aggregate_table,
+            QUEUE_VARIABLE: self.quarantine_queue_url,
+            NAME_VARIABLE: self.aggregator_name,
+            CONCURRENCY_VARIABLE: str(self.write_concurrency),
+        }
+
+
+def load_config(environ: Mapping[str, str]) -> HandlerConfig:
+    """Read and check the configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the variable that is missing or wrong.
+    """
+    missing = [name for name in (SPEC_VARIABLE, TABLE_VARIABLE, QUEUE_VARIABLE) if not environ.get(name)]
+    if missing:
+        raise ConfigError(f"environment variable(s) not set: {', '.join(missing)}")
+    try:
+        spec = parse_spec(environ[SPEC_VARIABLE])
+    except SpecError as error:
+        raise ConfigError(f"{SPEC_VARIABLE} is not a valid aggregation: {error}") from None
+    return HandlerConfig(
+        spec=spec,
+        aggregate_table=environ[TABLE_VARIABLE],
+        quarantine_queue_url=environ[QUEUE_VARIABLE],
+        aggregator_name=environ.get(NAME_VARIABLE) or "default",
+        write_concurrency=_concurrency(environ.get(CONCURRENCY_VARIABLE)),
+    )
+
+
+def _concurrency(raw: str | None) -> int:
+    if not raw:
+        return DEFAULT_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        raise ConfigError(f"{CONCURRENCY_VARIABLE} must be a whole number from 1 to {MAX_CONCURRENCY}, got {raw!r}")
+    return int(raw)

@@ -1,0 +1,141 @@
+"""What one source record adds to and takes from the aggregates: pure, no AWS.
+
+The invariant is that the aggregate for a key equals the aggregation over the source items that
+exist now. So a record's effect is "take away what the old image contributed, add what the new
+image contributes", and an image that is invalid or filtered out contributes nothing, both when
+it appears and when it goes away. That symmetry is what keeps MODIFY and REMOVE exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .attributes import AttributeValue, key_token, key_value, parse_number, scalar_value
+from .errors import InvalidImage
+from .records import EventName, StreamRecord
+from .spec import AggregationSpec, ItemFilter, MeasureOp, TtlDeletes
+
+
+@dataclass(frozen=True, slots=True)
+class ImageContribution:
+    """What one valid, filter-passing image contributes to its group."""
+
+    group_token: str
+    group_value: AttributeValue
+    numbers: Mapping[str, Decimal]
+    """sum and count measures by name; count contributes 1."""
+    latest: Mapping[str, AttributeValue]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEffect:
+    """A record's contributions, plus why it must be quarantined, if it must."""
+
+    partition_token: str | None
+    removed: ImageContribution | None = None
+    added: ImageContribution | None = None
+    quarantine_reason: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue]) -> ImageContribution | None:
+    """The image's contribution, or None when the filter leaves it out.
+
+    Raises
+    ------
+    InvalidImage
+        When the group or a measure's attribute is missing or has the wrong type.
+    """
+    if spec.item_filter and not _passes_filter(spec.item_filter, image):
+        return None
+    group = image.get(spec.group_by)
+    if group is None:
+        raise InvalidImage(f"group_by attribute {spec.group_by!r} is missing")
+    numbers: dict[str, Decimal] = {}
+    latest: dict[str, AttributeValue] = {}
+    for measure in spec.measures:
+        if measure.op is MeasureOp.COUNT:
+            numbers[measure.name] = Decimal(1)
+            continue
+        value = image.get(measure.attribute or "")
+        if value is None:
+            raise InvalidImage(f"attribute {measure.attribute!r} for measure {measure.name!r} is missing")
+        if measure.op is MeasureOp.SUM:
+            numbers[measure.name] = _sum_operand(value, measure.attribute or "")
+        else:
+            latest[measure.name] = value
+    return ImageContribution(
+        group_token=key_token(group, spec.group_by),
+        group_value=key_value(group, spec.group_by),
+        numbers=numbers,
+        latest=latest,
+    )
+
+
+def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
+    """Decide what ``record`` does to the aggregates; never raises for bad data."""
+    try:
+        partition = _partition_token(spec, record)
+    except InvalidImage as error:
+        return RecordEffect(partition_token=None, quarantine_reason=f"bad key: {error}")
+    shape_problem = _missing_image(record)
+    if shape_problem:
+        return RecordEffect(partition_token=partition, quarantine_reason=shape_problem)
+    if record.is_ttl_delete and spec.ttl_deletes is TtlDeletes.IGNORE:
+        return RecordEffect(partition_token=partition, notes=("ttl-delete-ignored",))
+    carries_old = record.event_name in (EventName.MODIFY, EventName.REMOVE)
+    carries_new = record.event_name in (EventName.INSERT, EventName.MODIFY)
+    removed, old_problem = _safe_contribution(spec, record.old_image if carries_old else None)
+    added, new_problem = _safe_contribution(spec, record.new_image if carries_new else None)
+    notes = ("old-image-invalid",) if old_problem else ()
+    reason = f"invalid new image: {new_problem}" if new_problem else None
+    return RecordEffect(partition, removed=removed, added=added, quarantine_reason=reason, notes=notes)
+
+
+def _passes_filter(item_filter: ItemFilter, image: Mapping[str, AttributeValue]) -> bool:
+    value = image.get(item_filter.attribute)
+    if value is None:
+        return False
+    try:
+        return scalar_value(value, item_filter.attribute) in item_filter.values
+    except InvalidImage:
+        return False
+
+
+def _sum_operand(value: AttributeValue, attribute: str) -> Decimal:
+    if "N" not in value:
+        kind = next(iter(value), "?")
+        raise InvalidImage(f"attribute {attribute!r} must be a number (N) to sum, got type {kind}")
+    return parse_number(value["N"], attribute)
+
+
+def _partition_token(spec: AggregationSpec, record: StreamRecord) -> str:
+    value = record.keys.get(spec.partition_key)
+    if value is None:
+        raise InvalidImage(f"Keys has no partition key {spec.partition_key!r}")
+    return key_token(value, spec.partition_key)
+
+
+def _missing_image(record: StreamRecord) -> str | None:
+    needs_old = record.event_name in (EventName.MODIFY, EventName.REMOVE)
+    needs_new = record.event_name in (EventName.INSERT, EventName.MODIFY)
+    if record.event_name is None:
+        return f"unknown eventName {record.raw.get('eventName')!r}"
+    if needs_old and record.old_image is None:
+        return f"{record.event_name.value} without OldImage: the stream must be NEW_AND_OLD_IMAGES"
+    if needs_new and record.new_image is None:
+        return f"{record.event_name.value} without NewImage: the stream must be NEW_AND_OLD_IMAGES"
+    return None
+
+
+def _safe_contribution(
+    spec: AggregationSpec, image: Mapping[str, AttributeValue] | None
+) -> tuple[ImageContribution | None, str | None]:
+    if image is None:
+        return None, None
+    try:
+        return image_contribution(spec, image), None
+    except InvalidImage as error:
+        return None, str(error)

@@ -1,0 +1,36 @@
+"""Lambda entry point: ``handler.main.lambda_handler``.
+
+The configuration is read and checked when the module loads, so a bad deployment fails at cold
+start with a message naming the variable, rather than on the first record.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .config import HandlerConfig, load_config
+from .processor import BatchProcessor, PartialBatchResponse
+
+
+def build_processor(config: HandlerConfig) -> BatchProcessor:
+    """Clients from boto3's defaults, so AWS_REGION, AWS_ENDPOINT_URL etc. point them anywhere."""
+    client_config = Config(
+        max_pool_connections=config.write_concurrency + 2,
+        retries={"mode": "standard", "max_attempts": 5},
+    )
+    return BatchProcessor(
+        config,
+        dynamodb_client=boto3.client("dynamodb", config=client_config),
+        sqs_client=boto3.client("sqs", config=client_config),
+    )
+
+
+PROCESSOR = build_processor(load_config(os.environ))
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> PartialBatchResponse:
+    return PROCESSOR.process(event, request_id=getattr(context, "aws_request_id", ""))

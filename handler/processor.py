@@ -1,0 +1,81 @@
+"""The batch engine: plan, then write every key and quarantine concurrently, then report.
+
+Writes for different keys are independent, so they run in a bounded thread pool and a batch takes
+about one write round trip. A failure on one key fails only the records that touch it; the
+response names the earliest record not applied, and Lambda redelivers from there. Everything
+after it that was applied is skipped on redelivery by the watermarks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypedDict
+
+from .config import HandlerConfig
+from .planner import plan_batch
+from .quarantine import QuarantineQueue
+from .records import decode_event
+from .store import AggregateStore, KeyOutcome
+from .telemetry import BatchCounters, log, summary_line
+
+
+class BatchItemFailure(TypedDict):
+    itemIdentifier: str
+
+
+class PartialBatchResponse(TypedDict):
+    batchItemFailures: list[BatchItemFailure]
+
+
+class BatchProcessor:
+    def __init__(
+        self,
+        config: HandlerConfig,
+        dynamodb_client: Any,
+        sqs_client: Any,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.config = config
+        self._store = AggregateStore(dynamodb_client, config.aggregate_table, config.spec.group_by, clock)
+        self._quarantine = QuarantineQueue(sqs_client, config.quarantine_queue_url)
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
+
+    def process(self, event: Mapping[str, Any], request_id: str = "") -> PartialBatchResponse:
+        """Handle one stream batch.
+
+        Raises
+        ------
+        EventShapeError
+            When the event is not a stream-trigger batch (see ``records.decode_event``).
+        """
+        records = decode_event(event)
+        plan = plan_batch(self.config.spec, records, self._clock())
+        quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)
+        outcomes = list(self._pool.map(self._store.apply, plan.keys.values()))
+        failed = dict(quarantine_future.result())
+        for outcome in outcomes:
+            self._merge(plan.counters, outcome, failed)
+        plan.counters.failed_records = len(failed)
+        earliest = min(failed) if failed else None
+        extra: dict[str, Any] = {"requestId": request_id}
+        if earliest is not None:
+            extra["retryFrom"] = records[earliest].sequence_number
+            extra["firstError"] = failed[earliest]
+        print(summary_line(plan.counters, self.config.aggregator_name, extra, self._clock()), flush=True)
+        if earliest is None:
+            return {"batchItemFailures": []}
+        return {"batchItemFailures": [{"itemIdentifier": records[earliest].sequence_number}]}
+
+    @staticmethod
+    def _merge(counters: BatchCounters, outcome: KeyOutcome, failed: dict[int, str]) -> None:
+        counters.writes += outcome.writes
+        counters.duplicates_skipped += len(outcome.duplicates)
+        counters.conditional_retries += outcome.conditional_retries
+        counters.watermarks_pruned += outcome.pruned
+        if outcome.error:
+            log("ERROR", "aggregate write failed", error=outcome.error, records=len(outcome.pending))
+            for position in outcome.pending:
+                failed.setdefault(position, outcome.error)

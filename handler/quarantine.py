@@ -1,0 +1,83 @@
+"""Sending records with bad data to the quarantine queue, whole, with the reason.
+
+A record only counts as handled once its quarantine message is accepted; if SQS refuses, the
+record is reported as a batch item failure and redelivered, so it is never dropped. Redelivery can
+quarantine a record twice: consumers de-duplicate on ``eventSourceARN`` + ``sequenceNumber``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .records import StreamRecord
+
+SQS_BATCH_ENTRIES = 10
+MAX_MESSAGE_BYTES = 256 * 1024
+"""SQS's classic limit per message and per batch; records larger than this are sent without images."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    position: int
+    record: StreamRecord
+    reason: str
+
+
+def message_body(item: Quarantined) -> str:
+    """The original record plus the reason; if too large, the keys stay and the images go."""
+    body = {
+        "reason": item.reason,
+        "sequenceNumber": item.record.sequence_number,
+        "eventSourceARN": item.record.event_source_arn,
+        "record": item.record.raw,
+        "truncated": False,
+    }
+    text = json.dumps(body, default=str)
+    if len(text.encode()) <= MAX_MESSAGE_BYTES:
+        return text
+    slim = {k: v for k, v in item.record.raw.items() if k != "dynamodb"}
+    slim["dynamodb"] = {
+        k: v for k, v in item.record.raw.get("dynamodb", {}).items() if k not in ("OldImage", "NewImage")
+    }
+    return json.dumps({**body, "record": slim, "truncated": True}, default=str)
+
+
+class QuarantineQueue:
+    def __init__(self, client: Any, queue_url: str):
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, items: Sequence[Quarantined]) -> dict[int, str]:
+        """Send all items; returns the positions that could not be sent, with why."""
+        failed: dict[int, str] = {}
+        for chunk in _chunks(items):
+            entries = [{"Id": str(item.position), "MessageBody": message_body(item)} for item in chunk]
+            try:
+                response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except (ClientError, BotoCoreError) as error:
+                failed.update((item.position, f"quarantine send failed: {error}") for item in chunk)
+                continue
+            for failure in response.get("Failed", []):
+                failed[int(failure["Id"])] = (
+                    f"quarantine send failed: {failure.get('Code')} {failure.get('Message', '')}"
+                )
+        return failed
+
+
+def _chunks(items: Sequence[Quarantined]) -> Iterator[list[Quarantined]]:
+    chunk: list[Quarantined] = []
+    size = 0
+    for item in items:
+        item_size = len(message_body(item).encode())
+        if chunk and (len(chunk) == SQS_BATCH_ENTRIES or size + item_size > MAX_MESSAGE_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += item_size
+    if chunk:
+        yield chunk

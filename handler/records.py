@@ -1,0 +1,131 @@
+"""Stream records as read-only views over the raw event, and the event-shape checks.
+
+Every way an invocation payload can be the wrong kind of thing is caught here, once, so the
+engine only ever sees DynamoDB stream records with a usable sequence number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .attributes import AttributeValue
+from .errors import EventShapeError
+
+TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+_MILLISECONDS_THRESHOLD = 1e11
+"""Creation times above this are in milliseconds (1e11 s is the year 5138)."""
+
+
+class EventName(StrEnum):
+    INSERT = "INSERT"
+    MODIFY = "MODIFY"
+    REMOVE = "REMOVE"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One stream record. ``raw`` is kept whole, because a quarantined record is sent as it came."""
+
+    raw: Mapping[str, Any]
+    sequence_number: str
+    sequence: int
+    event_name: EventName | None
+    keys: Mapping[str, AttributeValue]
+    old_image: Mapping[str, AttributeValue] | None
+    new_image: Mapping[str, AttributeValue] | None
+    created_at: float | None
+    is_ttl_delete: bool
+
+    @property
+    def event_source_arn(self) -> str:
+        return str(self.raw.get("eventSourceARN", ""))
+
+
+def decode_event(event: Any) -> list[StreamRecord]:
+    """Check that ``event`` is a stream-trigger batch and wrap its records.
+
+    Raises
+    ------
+    EventShapeError
+        For anything but a ``{"Records": [...]}`` batch of DynamoDB stream records.
+    """
+    if not isinstance(event, Mapping):
+        raise EventShapeError(f"expected a DynamoDB stream event object, got {type(event).__name__}")
+    _reject_other_shapes(event)
+    records = event.get("Records")
+    if not isinstance(records, Sequence) or isinstance(records, str):
+        raise EventShapeError("not a DynamoDB stream event: it has no 'Records' list")
+    return [decode_record(record, index) for index, record in enumerate(records)]
+
+
+def _reject_other_shapes(event: Mapping[str, Any]) -> None:
+    if "DDBStreamBatchInfo" in event or "requestContext" in event:
+        raise EventShapeError(
+            "this is an on-failure destination payload (DDBStreamBatchInfo), not a stream batch; "
+            "it holds no records: read them from the stream with the shard and sequence range it names"
+        )
+    if "window" in event or "isFinalInvokeForWindow" in event:
+        raise EventShapeError(
+            "this is a tumbling-window event; the aggregator keeps its own state and must not be "
+            "mapped with TumblingWindowInSeconds"
+        )
+    if "eventSource" in event and "Records" not in event:
+        raise EventShapeError("got a single stream record; Lambda delivers them wrapped in {'Records': [...]}")
+
+
+def decode_record(record: Any, index: int) -> StreamRecord:
+    """Wrap one record; only the fields needed to report or quarantine it must be sound here."""
+    where = f"Records[{index}]"
+    if not isinstance(record, Mapping):
+        raise EventShapeError(f"{where} is not an object")
+    if record.get("eventSource") != "aws:dynamodb":
+        raise EventShapeError(f"{where} has eventSource {record.get('eventSource')!r}, not 'aws:dynamodb'")
+    body = record.get("dynamodb")
+    if not isinstance(body, Mapping):
+        raise EventShapeError(f"{where} has no 'dynamodb' object")
+    sequence_number = body.get("SequenceNumber")
+    if not isinstance(sequence_number, str) or not sequence_number.isdigit() or len(sequence_number) > 40:
+        raise EventShapeError(
+            f"{where} has no decimal SequenceNumber: not a DynamoDB Streams trigger record "
+            "(a Kinesis Data Streams record from DynamoDB has none)"
+        )
+    return StreamRecord(
+        raw=record,
+        sequence_number=sequence_number,
+        sequence=int(sequence_number),
+        event_name=_event_name(record.get("eventName")),
+        keys=_image(body.get("Keys")) or {},
+        old_image=_image(body.get("OldImage")),
+        new_image=_image(body.get("NewImage")),
+        created_at=_creation_seconds(body.get("ApproximateCreationDateTime")),
+        is_ttl_delete=record.get("eventName") == EventName.REMOVE.value
+        and _has_ttl_identity(record.get("userIdentity")),
+    )
+
+
+def _event_name(value: Any) -> EventName | None:
+    try:
+        return EventName(value)
+    except ValueError:
+        return None
+
+
+def _image(value: Any) -> Mapping[str, AttributeValue] | None:
+    return value if isinstance(value, Mapping) else None
+
+
+def _creation_seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value / 1000 if value > _MILLISECONDS_THRESHOLD else float(value)
+
+
+def _has_ttl_identity(identity: Any) -> bool:
+    return (
+        isinstance(identity, Mapping)
+        and identity.get("type") == "Service"
+        and identity.get("principalId") == TTL_PRINCIPAL
+    )

@@ -1,0 +1,226 @@
+"""The aggregation definition: what to group by, what to measure, which items count.
+
+One parser serves the Lambda (at cold start), the Pulumi component (at preview) and the local
+tools, so every rule about a valid aggregation is written once, here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum, StrEnum
+from typing import Any
+
+INTERNAL_PREFIX = "_wm"
+"""Attributes of an aggregate item whose names start with this belong to the handler."""
+
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
+
+
+class SpecError(ValueError):
+    """An aggregation definition that cannot work; the message names the offending field."""
+
+
+class MeasureOp(StrEnum):
+    SUM = "sum"
+    COUNT = "count"
+    LATEST = "latest"
+
+
+class TtlDeletes(StrEnum):
+    """What a REMOVE made by DynamoDB's TTL sweeper does to the aggregate."""
+
+    SUBTRACT = "subtract"
+    IGNORE = "ignore"
+
+
+FilterValue = str | Decimal | bool
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    op: MeasureOp
+    attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Only source items whose ``attribute`` equals one of ``values`` contribute."""
+
+    attribute: str
+    values: frozenset[FilterValue]
+
+
+@dataclass(frozen=True)
+class AggregationSpec:
+    partition_key: str
+    group_by: str
+    measures: tuple[Measure, ...]
+    sort_key: str | None = None
+    item_filter: ItemFilter | None = None
+    ttl_deletes: TtlDeletes = TtlDeletes.SUBTRACT
+
+    @property
+    def needed_attributes(self) -> frozenset[str]:
+        """The only source attributes the handler ever decodes."""
+        names = {self.partition_key, self.group_by}
+        names.update(m.attribute for m in self.measures if m.attribute)
+        if self.item_filter:
+            names.add(self.item_filter.attribute)
+        return frozenset(names)
+
+    def to_json(self) -> str:
+        """The canonical JSON form that the component puts in the Lambda's environment."""
+        return json.dumps(spec_to_dict(self), sort_keys=True, separators=(",", ":"))
+
+
+def spec_to_dict(spec: AggregationSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "partition_key": spec.partition_key,
+        "group_by": spec.group_by,
+        "measures": [
+            {"name": m.name, "op": m.op.value, **({"attribute": m.attribute} if m.attribute else {})}
+            for m in spec.measures
+        ],
+        "ttl_deletes": spec.ttl_deletes.value,
+    }
+    if spec.sort_key:
+        data["sort_key"] = spec.sort_key
+    if spec.item_filter:
+        data["filter"] = {
+            "attribute": spec.item_filter.attribute,
+            "values": sorted((_filter_value_to_json(v) for v in spec.item_filter.values), key=repr),
+        }
+    return data
+
+
+def parse_spec(raw: Mapping[str, Any] | str) -> AggregationSpec:
+    """Validate an aggregation definition given as a dict or its JSON text.
+
+    Parameters
+    ----------
+    raw:
+        Keys ``partition_key``, ``sort_key``, ``group_by``, ``measures``, ``filter`` and
+        ``ttl_deletes``, as the component's arguments name them.
+
+    Raises
+    ------
+    SpecError
+        With a message that names the field that is wrong.
+    """
+    data = _as_mapping(raw)
+    unknown = set(data) - {"partition_key", "sort_key", "group_by", "measures", "filter", "ttl_deletes"}
+    if unknown:
+        raise SpecError(f"unknown aggregation field(s): {', '.join(sorted(unknown))}")
+    partition_key = _attribute_name(data.get("partition_key"), "partition_key")
+    sort_key = _optional_attribute_name(data.get("sort_key"), "sort_key")
+    if sort_key == partition_key:
+        raise SpecError("sort_key must differ from partition_key")
+    group_by = _optional_attribute_name(data.get("group_by"), "group_by") or partition_key
+    measures = _parse_measures(data.get("measures"), group_by)
+    return AggregationSpec(
+        partition_key=partition_key,
+        sort_key=sort_key,
+        group_by=group_by,
+        measures=measures,
+        item_filter=_parse_filter(data.get("filter")),
+        ttl_deletes=_parse_enum(TtlDeletes, data.get("ttl_deletes", "subtract"), "ttl_deletes"),
+    )
+
+
+def _as_mapping(raw: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise SpecError(f"aggregation spec is not valid JSON: {error}") from None
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"aggregation spec must be an object, got {type(raw).__name__}")
+    return raw
+
+
+def _attribute_name(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SpecError(f"{field} must be a non-empty attribute name, got {value!r}")
+    if value.startswith(INTERNAL_PREFIX):
+        raise SpecError(f"{field} {value!r} starts with {INTERNAL_PREFIX!r}, which is reserved for watermarks")
+    return value
+
+
+def _optional_attribute_name(value: Any, field: str) -> str | None:
+    return None if value is None else _attribute_name(value, field)
+
+
+def _parse_measures(raw: Any, group_by: str) -> tuple[Measure, ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
+        raise SpecError("measures must be a non-empty list of {name, op, attribute} objects")
+    measures = tuple(_parse_measure(item, index) for index, item in enumerate(raw))
+    seen: set[str] = set()
+    for measure in measures:
+        if measure.name == group_by:
+            raise SpecError(f"measures[].name {measure.name!r} collides with group_by")
+        if measure.name in seen:
+            raise SpecError(f"measures[].name {measure.name!r} is used twice")
+        seen.add(measure.name)
+    return measures
+
+
+def _parse_measure(raw: Any, index: int) -> Measure:
+    where = f"measures[{index}]"
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{where} must be an object, got {raw!r}")
+    unknown = set(raw) - {"name", "op", "attribute"}
+    if unknown:
+        raise SpecError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+        raise SpecError(f"{where}.name must be an attribute name (letters, digits, _ . -), got {name!r}")
+    if name.startswith(INTERNAL_PREFIX):
+        raise SpecError(f"{where}.name {name!r} starts with {INTERNAL_PREFIX!r}, which is reserved for watermarks")
+    op = _parse_enum(MeasureOp, raw.get("op"), f"{where}.op")
+    attribute = raw.get("attribute")
+    if op is MeasureOp.COUNT:
+        if attribute is not None:
+            raise SpecError(f"{where}.attribute must be omitted for op 'count'")
+        return Measure(name=name, op=op)
+    if not isinstance(attribute, str) or not attribute:
+        raise SpecError(f"{where}.attribute is required for op {op.value!r}")
+    return Measure(name=name, op=op, attribute=attribute)
+
+
+def _parse_filter(raw: Any) -> ItemFilter | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"attribute", "values"}:
+        raise SpecError("filter must be an object with exactly 'attribute' and 'values'")
+    attribute = _attribute_name(raw["attribute"], "filter.attribute")
+    values = raw["values"]
+    if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+        raise SpecError("filter.values must be a non-empty list")
+    return ItemFilter(attribute=attribute, values=frozenset(_filter_value(v) for v in values))
+
+
+def _filter_value(value: Any) -> FilterValue:
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    raise SpecError(f"filter.values may hold strings, numbers and booleans, got {value!r}")
+
+
+def _filter_value_to_json(value: FilterValue) -> str | int | float | bool:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _parse_enum(enum: type[Enum], value: Any, field: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(repr(member.value) for member in enum)
+        raise SpecError(f"{field} must be one of {allowed}, got {value!r}") from None

@@ -1,0 +1,74 @@
+"""Structured logs and CloudWatch Embedded Metric Format, on stdout.
+
+One JSON line per invocation is both the summary log and the metrics: CloudWatch extracts the
+counters named under ``_aws`` as metrics, and Logs Insights can query every field. Records are
+never logged whole (they may carry personal data); only keys' tokens and sequence numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, TextIO
+
+NAMESPACE = "StreamAggregator"
+
+
+@dataclass
+class BatchCounters:
+    records: int = 0
+    keys: int = 0
+    writes: int = 0
+    duplicates_skipped: int = 0
+    quarantined: int = 0
+    failed_records: int = 0
+    ordering_violations: int = 0
+    conditional_retries: int = 0
+    watermarks_pruned: int = 0
+    ttl_deletes_ignored: int = 0
+
+
+_METRIC_NAMES = {
+    "records": "Records",
+    "keys": "AggregateKeys",
+    "writes": "AggregateWrites",
+    "duplicates_skipped": "DuplicatesSkipped",
+    "quarantined": "QuarantinedRecords",
+    "failed_records": "FailedRecords",
+    "ordering_violations": "OrderingViolations",
+    "conditional_retries": "ConditionalRetries",
+    "watermarks_pruned": "WatermarksPruned",
+    "ttl_deletes_ignored": "TtlDeletesIgnored",
+}
+
+
+def summary_line(counters: BatchCounters, aggregator: str, extra: dict[str, Any], now: float | None = None) -> str:
+    """The invocation's summary as one EMF document."""
+    stamp = int((time.time() if now is None else now) * 1000)
+    document: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": stamp,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["Aggregator"]],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for name in _METRIC_NAMES.values()],
+                }
+            ],
+        },
+        "level": "INFO",
+        "message": "batch processed",
+        "Aggregator": aggregator,
+        **extra,
+    }
+    for field, value in asdict(counters).items():
+        document[_METRIC_NAMES[field]] = value
+    return json.dumps(document, separators=(",", ":"))
+
+
+def log(level: str, message: str, stream: TextIO | None = None, **fields: Any) -> None:
+    """One JSON log line."""
+    line = json.dumps({"level": level, "message": message, **fields}, default=str, separators=(",", ":"))
+    print(line, file=stream or sys.stdout, flush=True)

@@ -33,4 +33,4 @@ PROCESSOR = build_processor(load_config(os.environ))
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> PartialBatchResponse:
-    return PROCESSOR.process(event, request_id=getattr(context, "aws_request_id", ""))
+    return PROCESSOR.handle(event, context)

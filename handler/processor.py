@@ -42,6 +42,12 @@ class BatchProcessor:
         self._quarantine = QuarantineQueue(sqs_client, config.quarantine_queue_url)
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
+        self.last_counters = BatchCounters()
+        """The previous batch's counters, for the local tools and tests; Lambda reads the log line."""
+
+    def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
+        """The Lambda handler signature, so the local poller can invoke this directly."""
+        return self.process(event, request_id=getattr(context, "aws_request_id", ""))
 
     def process(self, event: Mapping[str, Any], request_id: str = "") -> PartialBatchResponse:
         """Handle one stream batch.
@@ -59,6 +65,7 @@ class BatchProcessor:
         for outcome in outcomes:
             self._merge(plan.counters, outcome, failed)
         plan.counters.failed_records = len(failed)
+        self.last_counters = plan.counters
         earliest = min(failed) if failed else None
         extra: dict[str, Any] = {"requestId": request_id}
         if earliest is not None:

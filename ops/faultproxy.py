@@ -1,0 +1,162 @@
+"""A loopback HTTP proxy in front of the emulator that breaks DynamoDB writes on purpose.
+
+It plays the network and service faults a Lambda meets in production:
+
+- ``lose_rate``: the write never reaches DynamoDB and the client gets a 500;
+- ``applied_then_error_rate``: the write IS applied, but the client gets a 500 (it will retry);
+- ``outage_rate`` / ``outage_length``: every targeted request fails for a while, long enough to
+  exhaust the SDK's retries when ``outage_length`` is at least its attempt count;
+- ``latency_seconds``: each targeted request waits this long first (the benchmarks' round trip).
+
+Every injected fault is counted, so a test can prove its faults actually happened.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+UPDATE_ITEM = "DynamoDB_20120810.UpdateItem"
+_ERROR_BODY = b'{"__type":"com.amazon.coral.service#InternalFailure","message":"injected by the fault proxy"}'
+
+
+@dataclass
+class FaultPlan:
+    targets: frozenset[str] = frozenset({UPDATE_ITEM})
+    lose_rate: float = 0.0
+    applied_then_error_rate: float = 0.0
+    outage_rate: float = 0.0
+    outage_length: int = 0
+    latency_seconds: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class FaultCounts:
+    forwarded: int = 0
+    lost: int = 0
+    applied_then_error: int = 0
+    outage_errors: int = 0
+    outages: int = 0
+
+
+@dataclass
+class _State:
+    plan: FaultPlan
+    counts: FaultCounts = field(default_factory=FaultCounts)
+    outage_left: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    random: random.Random = field(default_factory=random.Random)
+
+    def decide(self) -> str:
+        """One of forward, lose, applied_then_error, outage; counted under the lock."""
+        with self.lock:
+            plan = self.plan
+            if self.outage_left == 0 and plan.outage_length and self.random.random() < plan.outage_rate:
+                self.outage_left = plan.outage_length
+                self.counts.outages += 1
+            if self.outage_left:
+                self.outage_left -= 1
+                self.counts.outage_errors += 1
+                return "outage"
+            roll = self.random.random()
+            if roll < plan.lose_rate:
+                self.counts.lost += 1
+                return "lose"
+            if roll < plan.lose_rate + plan.applied_then_error_rate:
+                self.counts.applied_then_error += 1
+                return "applied_then_error"
+            self.counts.forwarded += 1
+            return "forward"
+
+
+class FaultProxy:
+    """Runs in a thread; ``url`` is the endpoint to give the client under test."""
+
+    def __init__(self, upstream: str, plan: FaultPlan | None = None):
+        self.upstream = upstream.rstrip("/")
+        self._state = _State(plan=plan or FaultPlan())
+        self._state.random.seed(self._state.plan.seed)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def counts(self) -> FaultCounts:
+        return self._state.counts
+
+    def set_plan(self, plan: FaultPlan) -> None:
+        with self._state.lock:
+            self._state.plan = plan
+            self._state.outage_left = 0
+            self._state.random.seed(plan.seed)
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        state, upstream = self._state, self.upstream
+        local = threading.local()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                targeted = self.headers.get("X-Amz-Target", "") in state.plan.targets
+                if targeted and state.plan.latency_seconds:
+                    threading.Event().wait(state.plan.latency_seconds)
+                action = state.decide() if targeted else "forward"
+                if action in ("lose", "outage"):
+                    return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
+                response = self._forward(body)
+                if action == "applied_then_error":
+                    return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
+                headers = {
+                    k: v for k, v in response.headers.items() if k.lower() in ("content-type", "x-amzn-requestid")
+                }
+                return self._reply(response.status_code, response.content, headers)
+
+            def _forward(self, body: bytes) -> requests.Response:
+                if not hasattr(local, "session"):
+                    local.session = requests.Session()
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                return local.session.post(upstream + self.path, data=body, headers=headers, timeout=30)
+
+            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return Handler
+
+
+@contextmanager
+def fault_proxy(upstream: str, plan: FaultPlan | None = None) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(upstream, plan).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()

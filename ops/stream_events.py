@@ -1,0 +1,50 @@
+"""Turning GetRecords output into the records Lambda delivers: pure.
+
+boto3 decodes binary attributes to bytes and creation times to datetimes; the Lambda event
+carries base64 text and epoch seconds, plus the stream ARN and region on every record.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    body = dict(record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        body["ApproximateCreationDateTime"] = created.timestamp()
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in body:
+            body[image] = {name: _wire_value(value) for name, value in body[image].items()}
+    converted = {
+        "eventID": record.get("eventID", ""),
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": body,
+        "eventSourceARN": stream_arn,
+    }
+    if "userIdentity" in record:
+        converted["userIdentity"] = record["userIdentity"]
+    return converted
+
+
+def _wire_value(value: dict[str, Any]) -> dict[str, Any]:
+    kind, raw = next(iter(value.items()))
+    if kind == "B":
+        return {"B": _b64(raw)}
+    if kind == "BS":
+        return {"BS": [_b64(item) for item in raw]}
+    if kind == "M":
+        return {"M": {name: _wire_value(item) for name, item in raw.items()}}
+    if kind == "L":
+        return {"L": [_wire_value(item) for item in raw]}
+    return {kind: raw}
+
+
+def _b64(raw: bytes | str) -> str:
+    return raw if isinstance(raw, str) else base64.b64encode(raw).decode()

@@ -1,0 +1,150 @@
+"""Shared fixtures: events on disk, record factories, the invoice spec and a moto server."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handler.config import HandlerConfig
+from handler.processor import BatchProcessor
+from handler.spec import AggregationSpec, parse_spec
+from ops.emulator import Endpoint, moto_server
+from ops.local_resources import LocalAggregator, create_local_aggregator
+
+EVENTS = Path(__file__).parent / "events"
+SHARED_EVENTS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "aws-events"
+
+INVOICE_SPEC: dict[str, Any] = {
+    "partition_key": "InvoiceNumber",
+    "sort_key": "TransactionId",
+    "measures": [
+        {"name": "Total", "op": "sum", "attribute": "Amount"},
+        {"name": "TransactionCount", "op": "count"},
+        {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
+    ],
+}
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture
+def invoice_spec() -> AggregationSpec:
+    return parse_spec(INVOICE_SPEC)
+
+
+def invoice_image(invoice: str, transaction: str, amount: str | None, date: str = "06062016") -> dict[str, Any]:
+    image: dict[str, Any] = {
+        "InvoiceNumber": {"S": invoice},
+        "TransactionId": {"S": transaction},
+        "InvoiceDate": {"S": date},
+    }
+    if amount is not None:
+        image["Amount"] = {"N": amount}
+    return image
+
+
+def stream_record(
+    sequence: int,
+    event_name: str,
+    new: dict[str, Any] | None = None,
+    old: dict[str, Any] | None = None,
+    keys: tuple[str, ...] = ("InvoiceNumber", "TransactionId"),
+    ttl: bool = False,
+    created_at: float = 1_700_000_000,
+) -> dict[str, Any]:
+    """A stream record in Lambda's event format."""
+    image = new or old or {}
+    body: dict[str, Any] = {
+        "ApproximateCreationDateTime": created_at,
+        "Keys": {name: image[name] for name in keys if name in image},
+        "SequenceNumber": str(sequence),
+        "SizeBytes": 100,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if new is not None:
+        body["NewImage"] = new
+    if old is not None:
+        body["OldImage"] = old
+    record = {
+        "eventID": uuid.uuid4().hex,
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": body,
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2026-01-01T00:00:00.000",
+    }
+    if ttl:
+        record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    return record
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[Endpoint]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def endpoint(moto_endpoint: Endpoint) -> Iterator[Endpoint]:
+    """The shared server, emptied after each test (moto's memory only shrinks on reset)."""
+    yield moto_endpoint
+    moto_endpoint.reset()
+
+
+def make_processor(
+    endpoint: Endpoint, aggregator: LocalAggregator, dynamodb_url: str | None = None, max_attempts: int = 3
+) -> BatchProcessor:
+    """A processor whose DynamoDB client may go through a fault proxy at ``dynamodb_url``."""
+    from botocore.config import Config
+
+    client_config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=20)
+    dynamodb = Endpoint(dynamodb_url or endpoint.url).client("dynamodb", config=client_config)
+    config = HandlerConfig(
+        spec=aggregator.spec,
+        aggregate_table=aggregator.aggregate_table,
+        quarantine_queue_url=aggregator.quarantine_queue_url,
+        aggregator_name="test",
+    )
+    return BatchProcessor(config, dynamodb_client=dynamodb, sqs_client=endpoint.client("sqs"))
+
+
+def new_aggregator(endpoint: Endpoint, spec: AggregationSpec, **kwargs: Any) -> LocalAggregator:
+    return create_local_aggregator(endpoint, spec, f"t{uuid.uuid4().hex[:8]}", **kwargs)
+
+
+def read_aggregates(endpoint: Endpoint, table: str, group_by: str = "InvoiceNumber") -> dict[str, dict[str, Any]]:
+    """The aggregate table as {group value: {measure: python value}}, watermarks left out."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    items = endpoint.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
+    result = {}
+    for item in items:
+        plain = {k: deserializer.deserialize(v) for k, v in item.items() if not k.startswith("_wm")}
+        result[str(plain.pop(group_by))] = plain
+    return result
+
+
+def drain_queue(endpoint: Endpoint, queue_url: str) -> list[dict[str, Any]]:
+    sqs = endpoint.client("sqs")
+    bodies = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)

@@ -1,0 +1,133 @@
+"""The handler against a moto server, fed by the local poller from a real stream.
+
+moto quirks worked around here (never in production code):
+- source items are written with PutItem: moto's UpdateItem on a new key emits two INSERT records;
+- the stream is read by ops.poller, because an event source mapping in moto needs Docker;
+- the server is reset after each test (conftest), because moto's memory only grows otherwise.
+"""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from handler.spec import parse_spec
+from ops.poller import MappingSettings, StreamPoller
+from tests.conftest import (
+    INVOICE_SPEC,
+    drain_queue,
+    invoice_image,
+    load_event,
+    make_processor,
+    new_aggregator,
+    read_aggregates,
+    stream_record,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def put_transaction(endpoint, table, invoice, transaction, amount, date="06062016"):
+    item = invoice_image(invoice, transaction, None, date)
+    item["Amount"] = amount if isinstance(amount, dict) else {"N": amount}
+    endpoint.client("dynamodb").put_item(TableName=table, Item=item)
+
+
+def test_seed_scenario_through_the_stream(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    put_transaction(endpoint, aggregator.source_table, "ABC", "123", "100")
+    put_transaction(endpoint, aggregator.source_table, "ABC", "456", "300")
+    processor = make_processor(endpoint, aggregator)
+    poller = StreamPoller(endpoint.client("dynamodbstreams"), aggregator.stream_arn, processor.handle)
+    stats = poller.drain()
+    assert stats.records_delivered == 2 and stats.function_errors == 0
+    assert read_aggregates(endpoint, aggregator.aggregate_table) == {
+        "ABC": {"Total": Decimal(400), "TransactionCount": Decimal(2), "UpdateDate": "06062016"}
+    }
+
+
+def test_redelivery_from_any_point_never_double_counts(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    processor = make_processor(endpoint, aggregator)
+    records = load_event("invoice_seed.json")["Records"] + load_event("invoice_lifecycle.json")["Records"]
+    for start in range(len(records)):
+        response = processor.handle({"Records": records[: start + 1]}, None)
+        assert response == {"batchItemFailures": []}
+        processor.handle({"Records": records[start:]}, None)
+    processor.handle({"Records": records}, None)
+    assert processor.last_counters.duplicates_skipped == len(records)
+    assert processor.last_counters.writes == 2, "one write per key, even when every record is a duplicate"
+    totals = read_aggregates(endpoint, aggregator.aggregate_table)
+    assert totals["ABC"]["Total"] == Decimal(400)
+    assert totals["INV-1"] == {"Total": Decimal("20.00"), "TransactionCount": Decimal(1), "UpdateDate": "07062016"}
+
+
+def test_one_write_per_key_per_batch(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    processor = make_processor(endpoint, aggregator)
+    records = [
+        stream_record(1000 + i, "INSERT", new=invoice_image(f"K{i % 7}", f"t{i}", "1.25")) for i in range(100)
+    ]
+    processor.handle({"Records": records}, None)
+    assert processor.last_counters.keys == 7 and processor.last_counters.writes == 7
+    totals = read_aggregates(endpoint, aggregator.aggregate_table)
+    assert sum(t["TransactionCount"] for t in totals.values()) == 100
+    assert sum(t["Total"] for t in totals.values()) == Decimal("125.00")
+
+
+def test_bad_records_go_to_quarantine_whole(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    processor = make_processor(endpoint, aggregator)
+    event = load_event("invoice_bad_amount.json")
+    assert processor.handle(event, None) == {"batchItemFailures": []}
+    messages = drain_queue(endpoint, aggregator.quarantine_queue_url)
+    assert sorted(m["sequenceNumber"] for m in messages) == [r["dynamodb"]["SequenceNumber"] for r in event["Records"][1:3]]
+    assert all(m["record"] in event["Records"] for m in messages)
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["BAD-1"]["Total"] == Decimal(15)
+
+
+def test_ttl_deletes_subtract_or_are_ignored(endpoint):
+    for mode, expected in (("subtract", Decimal(0)), ("ignore", Decimal(50))):
+        aggregator = new_aggregator(endpoint, parse_spec({**INVOICE_SPEC, "ttl_deletes": mode}))
+        processor = make_processor(endpoint, aggregator)
+        insert = stream_record(1, "INSERT", new=invoice_image("OLD-9", "t1", "50"))
+        processor.handle({"Records": [insert]}, None)
+        processor.handle(load_event("invoice_ttl_remove.json"), None)
+        assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD-9"]["Total"] == expected, mode
+
+
+def test_failed_quarantine_fails_the_record(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    processor = make_processor(endpoint, aggregator)
+    endpoint.client("sqs").delete_queue(QueueUrl=aggregator.quarantine_queue_url)
+    event = load_event("invoice_bad_amount.json")
+    response = processor.handle(event, None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]}
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["BAD-1"]["Total"] == Decimal(15)
+
+
+def test_the_poller_bisects_and_sends_poison_batches_to_the_failure_queue(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    for i in range(8):
+        put_transaction(endpoint, aggregator.source_table, "P", f"t{i}", "1")
+    processor = make_processor(endpoint, aggregator)
+
+    def crashing_handler(event, context):
+        if any(r["dynamodb"]["Keys"]["TransactionId"]["S"] == "t5" for r in event["Records"]):
+            raise RuntimeError("simulated crash on transaction t5")
+        return processor.handle(event, context)
+
+    sqs = endpoint.client("sqs")
+    settings = MappingSettings(batch_size=8, max_retry_attempts=1)
+    poller = StreamPoller(
+        endpoint.client("dynamodbstreams"),
+        aggregator.stream_arn,
+        crashing_handler,
+        settings,
+        on_failure=lambda payload: sqs.send_message(QueueUrl=aggregator.failure_queue_url, MessageBody=json.dumps(payload)),
+    )
+    stats = poller.drain()
+    assert stats.batches_to_failure_destination == 1 and stats.records_to_failure_destination == 1
+    failures = drain_queue(endpoint, aggregator.failure_queue_url)
+    assert failures[0]["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["P"]["TransactionCount"] == 7

@@ -1,0 +1,101 @@
+from decimal import Decimal
+
+import pytest
+
+from handler.contribution import record_effect
+from handler.records import decode_record
+from handler.spec import parse_spec
+from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
+
+ORDERS_SPEC = parse_spec(
+    {
+        "partition_key": "OrderId",
+        "group_by": "CustomerId",
+        "measures": [{"name": "Revenue", "op": "sum", "attribute": "Amount"}, {"name": "Orders", "op": "count"}],
+        "filter": {"attribute": "Status", "values": ["PAID"]},
+    }
+)
+
+
+def order(order_id: str, customer: str, amount: str, status: str = "PAID") -> dict:
+    return {
+        "OrderId": {"S": order_id},
+        "CustomerId": {"S": customer},
+        "Amount": {"N": amount},
+        "Status": {"S": status},
+    }
+
+
+def effect(record: dict, spec=None):
+    return record_effect(spec or parse_spec(INVOICE_SPEC), decode_record(record, 0))
+
+
+def test_insert_adds_new_image():
+    result = effect(stream_record(1, "INSERT", new=invoice_image("ABC", "1", "100.10")))
+    assert result.removed is None
+    assert result.added.numbers == {"Total": Decimal("100.10"), "TransactionCount": 1}
+    assert result.added.latest == {"UpdateDate": {"S": "06062016"}}
+    assert result.partition_token == "S:ABC"
+
+
+def test_modify_removes_old_and_adds_new():
+    result = effect(
+        stream_record(2, "MODIFY", old=invoice_image("ABC", "1", "100"), new=invoice_image("ABC", "1", "70"))
+    )
+    assert result.removed.numbers["Total"] == 100 and result.added.numbers["Total"] == 70
+
+
+def test_remove_takes_old_away_unless_ttl_is_ignored():
+    remove = stream_record(3, "REMOVE", old=invoice_image("ABC", "1", "100"), ttl=True)
+    assert effect(remove).removed.numbers["Total"] == 100
+    ignoring = parse_spec({**INVOICE_SPEC, "ttl_deletes": "ignore"})
+    result = effect(remove, ignoring)
+    assert result.removed is None and result.added is None and "ttl-delete-ignored" in result.notes
+
+
+def test_invalid_new_image_is_quarantined_but_old_is_still_removed():
+    bad = invoice_image("ABC", "1", None)
+    bad["Amount"] = {"S": "oops"}
+    result = effect(stream_record(4, "MODIFY", old=invoice_image("ABC", "1", "5"), new=bad))
+    assert "Amount" in result.quarantine_reason and "must be a number" in result.quarantine_reason
+    assert result.removed.numbers["Total"] == 5 and result.added is None
+
+
+@pytest.mark.parametrize(
+    ("amount", "fragment"),
+    [("NaN", "not a finite number"), ("12abc", "not a number"), ("1" * 39, "38 significant digits")],
+)
+def test_numbers_dynamodb_could_not_store_are_invalid(amount, fragment):
+    result = effect(stream_record(5, "INSERT", new=invoice_image("ABC", "1", amount)))
+    assert fragment in result.quarantine_reason
+
+
+def test_missing_old_image_means_wrong_stream_view():
+    record = stream_record(6, "MODIFY", new=invoice_image("ABC", "1", "1"))
+    assert "NEW_AND_OLD_IMAGES" in effect(record).quarantine_reason
+
+
+def test_group_change_moves_contribution_between_keys():
+    record = stream_record(7, "MODIFY", old=order("o1", "alice", "10"), new=order("o1", "bob", "10"), keys=("OrderId",))
+    result = effect(record, ORDERS_SPEC)
+    assert result.removed.group_token == "S:alice" and result.added.group_token == "S:bob"
+    assert result.partition_token == "S:o1"
+
+
+def test_filter_entry_and_exit():
+    pending_to_paid = stream_record(
+        8, "MODIFY", old=order("o1", "a", "10", "PENDING"), new=order("o1", "a", "10"), keys=("OrderId",)
+    )
+    entered = effect(pending_to_paid, ORDERS_SPEC)
+    assert entered.removed is None and entered.added.numbers["Revenue"] == 10
+    refunded = stream_record(9, "MODIFY", old=order("o1", "a", "10"), new=order("o1", "a", "10", "REFUND"), keys=("OrderId",))
+    left = effect(refunded, ORDERS_SPEC)
+    assert left.added is None and left.removed.numbers["Revenue"] == 10
+
+
+def test_numeric_group_keys_are_normalised():
+    spec = parse_spec({"partition_key": "Id", "measures": [{"name": "C", "op": "count"}]})
+    one = effect(stream_record(1, "INSERT", new={"Id": {"N": "1.0"}}, keys=("Id",)), spec)
+    other = effect(stream_record(2, "INSERT", new={"Id": {"N": "1"}}, keys=("Id",)), spec)
+    assert one.added.group_token == other.added.group_token == "N:1"
+    assert one.added.group_value == {"N": "1"}

@@ -1,0 +1,47 @@
+from handler.planner import plan_batch
+from handler.records import decode_event
+from tests.conftest import invoice_image, load_event, stream_record
+
+
+def test_seed_batch_is_one_key(invoice_spec):
+    plan = plan_batch(invoice_spec, decode_event(load_event("invoice_seed.json")), now=0)
+    assert list(plan.keys) == ["S:ABC"] and len(plan.keys["S:ABC"].deltas) == 2
+    assert plan.counters.keys == 1 and plan.counters.quarantined == 0
+
+
+def test_bad_records_are_quarantined_and_the_batch_goes_on(invoice_spec):
+    plan = plan_batch(invoice_spec, decode_event(load_event("invoice_bad_amount.json")), now=0)
+    assert [q.position for q in plan.quarantine] == [1, 2]
+    assert "must be a number" in plan.quarantine[0].reason and "missing" in plan.quarantine[1].reason
+    assert [d.position for d in plan.keys["S:BAD-1"].deltas] == [0, 3]
+
+
+def test_noop_modify_needs_no_write(invoice_spec):
+    same = invoice_image("ABC", "1", "5")
+    same_without_date = {k: v for k, v in same.items()}
+    spec_without_latest = invoice_spec.__class__(
+        partition_key=invoice_spec.partition_key,
+        group_by=invoice_spec.group_by,
+        measures=invoice_spec.measures[:2],
+    )
+    plan = plan_batch(spec_without_latest, decode_event({"Records": [stream_record(1, "MODIFY", old=same, new=same_without_date)]}), 0)
+    assert plan.keys == {}
+
+
+def test_out_of_order_partition_is_quarantined(invoice_spec):
+    records = [
+        stream_record(20, "INSERT", new=invoice_image("A", "1", "1")),
+        stream_record(10, "INSERT", new=invoice_image("A", "2", "1")),
+        stream_record(15, "INSERT", new=invoice_image("B", "1", "1")),
+    ]
+    plan = plan_batch(invoice_spec, decode_event({"Records": records}), 0)
+    assert plan.counters.ordering_violations == 1
+    assert [q.position for q in plan.quarantine] == [1]
+    assert sorted(plan.keys) == ["S:A", "S:B"]
+
+
+def test_missing_creation_time_uses_now(invoice_spec):
+    record = stream_record(1, "INSERT", new=invoice_image("A", "1", "1"))
+    del record["dynamodb"]["ApproximateCreationDateTime"]
+    plan = plan_batch(invoice_spec, decode_event({"Records": [record]}), now=1234.9)
+    assert plan.keys["S:A"].deltas[0].created_at == 1234

@@ -1,0 +1,86 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handler.config import load_config
+from handler.errors import ConfigError
+from handler.quarantine import MAX_MESSAGE_BYTES, Quarantined, QuarantineQueue, message_body
+from handler.records import decode_record
+from handler.spec import parse_spec
+from handler.telemetry import BatchCounters, summary_line
+from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def quarantined(position: int, size: int = 0) -> Quarantined:
+    image = invoice_image("A", str(position), "1")
+    if size:
+        image["Blob"] = {"S": "x" * size}
+    return Quarantined(position, decode_record(stream_record(position + 1, "INSERT", new=image), position), "bad")
+
+
+def test_message_keeps_the_whole_record_and_reason():
+    item = quarantined(0)
+    body = json.loads(message_body(item))
+    assert body["record"] == item.record.raw and body["reason"] == "bad" and body["truncated"] is False
+    assert body["sequenceNumber"] == "1"
+
+
+def test_oversized_record_keeps_its_keys():
+    body = json.loads(message_body(quarantined(0, size=MAX_MESSAGE_BYTES)))
+    assert body["truncated"] is True and "NewImage" not in body["record"]["dynamodb"]
+    assert body["record"]["dynamodb"]["Keys"]["InvoiceNumber"] == {"S": "A"}
+
+
+class FakeSqs:
+    def __init__(self, fail_ids=()):
+        self.calls = []
+        self.fail_ids = set(fail_ids)
+
+    def send_message_batch(self, QueueUrl, Entries):  # noqa: N803 - boto3's names
+        self.calls.append(Entries)
+        return {"Failed": [{"Id": e["Id"], "Code": "X"} for e in Entries if e["Id"] in self.fail_ids]}
+
+
+def test_send_batches_by_ten_and_reports_failures():
+    sqs = FakeSqs(fail_ids={"3"})
+    failed = QuarantineQueue(sqs, "url").send([quarantined(i) for i in range(23)])
+    assert [len(c) for c in sqs.calls] == [10, 10, 3]
+    assert list(failed) == [3] and "quarantine send failed" in failed[3]
+
+
+def test_summary_line_is_valid_emf():
+    counters = BatchCounters(records=5, writes=2, quarantined=1)
+    document = json.loads(summary_line(counters, "invoices", {"requestId": "r"}, now=1.5))
+    directive = document["_aws"]["CloudWatchMetrics"][0]
+    assert document["_aws"]["Timestamp"] == 1500 and directive["Dimensions"] == [["Aggregator"]]
+    for metric in directive["Metrics"]:
+        assert isinstance(document[metric["Name"]], int), metric
+    assert document["Records"] == 5 and document["AggregateWrites"] == 2 and document["QuarantinedRecords"] == 1
+
+
+def test_config_names_what_is_missing_or_wrong():
+    with pytest.raises(ConfigError, match="AGGREGATE_TABLE_NAME, QUARANTINE_QUEUE_URL"):
+        load_config({"AGGREGATION_SPEC": "{}"})
+    base = {"AGGREGATE_TABLE_NAME": "t", "QUARANTINE_QUEUE_URL": "q"}
+    with pytest.raises(ConfigError, match=r"AGGREGATION_SPEC is not a valid aggregation: measures\[0\]\.op"):
+        load_config({**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "max"}]})})
+    with pytest.raises(ConfigError, match="WRITE_CONCURRENCY"):
+        load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), "WRITE_CONCURRENCY": "0"})
+    config = load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
+    assert config.spec == parse_spec(INVOICE_SPEC)
+    assert load_config(config.environment()) == config
+
+
+def test_cold_start_fails_with_the_message():
+    env = {k: v for k, v in os.environ.items() if k not in ("AGGREGATION_SPEC", "AGGREGATE_TABLE_NAME")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import handler.main"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "ConfigError: environment variable(s) not set: AGGREGATION_SPEC, AGGREGATE_TABLE_NAME" in result.stderr

@@ -1,0 +1,49 @@
+import pytest
+
+from handler.spec import MeasureOp, SpecError, TtlDeletes, parse_spec
+from tests.conftest import INVOICE_SPEC
+
+
+def test_invoice_spec_defaults_group_by_to_partition_key():
+    spec = parse_spec(INVOICE_SPEC)
+    assert spec.group_by == "InvoiceNumber"
+    assert [m.op for m in spec.measures] == [MeasureOp.SUM, MeasureOp.COUNT, MeasureOp.LATEST]
+    assert spec.ttl_deletes is TtlDeletes.SUBTRACT
+    assert spec.needed_attributes == {"InvoiceNumber", "Amount", "InvoiceDate"}
+
+
+def test_canonical_json_round_trips():
+    spec = parse_spec({**INVOICE_SPEC, "filter": {"attribute": "Status", "values": ["PAID", 3, 2.5, True]}})
+    assert parse_spec(spec.to_json()) == spec
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"measures": [{"name": "X", "op": "avg", "attribute": "A"}]}, r"measures\[0\]\.op", id="unknown-op"),
+        pytest.param({"measures": [{"name": "X", "op": "sum"}]}, r"measures\[0\]\.attribute is required", id="sum-no-attr"),
+        pytest.param({"measures": [{"name": "X", "op": "latest"}]}, r"measures\[0\]\.attribute", id="latest-no-attr"),
+        pytest.param({"measures": [{"name": "X", "op": "count", "attribute": "A"}]}, "omitted", id="count-with-attr"),
+        pytest.param({"measures": [{"name": "InvoiceNumber", "op": "count"}]}, "collides with group_by", id="name-is-group"),
+        pytest.param({"measures": [{"name": "_wmTotal", "op": "count"}]}, "reserved", id="name-internal"),
+        pytest.param(
+            {"measures": [{"name": "N", "op": "count"}, {"name": "N", "op": "count"}]}, "used twice", id="duplicate"
+        ),
+        pytest.param({"measures": []}, "measures must be", id="no-measures"),
+        pytest.param({"measures": [{"name": "a b", "op": "count"}]}, r"measures\[0\]\.name", id="bad-name"),
+        pytest.param({"filter": {"attribute": "S"}}, "filter must", id="filter-no-values"),
+        pytest.param({"filter": {"attribute": "S", "values": [None]}}, "filter.values", id="filter-null"),
+        pytest.param({"ttl_deletes": "keep"}, "ttl_deletes", id="ttl-mode"),
+        pytest.param({"sort_key": "InvoiceNumber"}, "sort_key must differ", id="sort-is-partition"),
+        pytest.param({"partition_key": ""}, "partition_key", id="no-partition"),
+        pytest.param({"colour": "red"}, "unknown aggregation field", id="unknown-field"),
+    ],
+)
+def test_invalid_specs_name_the_field(change, message):
+    with pytest.raises(SpecError, match=message):
+        parse_spec({**INVOICE_SPEC, **change})
+
+
+def test_invalid_json_is_reported():
+    with pytest.raises(SpecError, match="not valid JSON"):
+        parse_spec("{nope")

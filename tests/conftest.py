@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -58,12 +59,15 @@ def stream_record(
     old: dict[str, Any] | None = None,
     keys: tuple[str, ...] = ("InvoiceNumber", "TransactionId"),
     ttl: bool = False,
-    created_at: float = 1_700_000_000,
+    created_at: float | None = None,
 ) -> dict[str, Any]:
-    """A stream record in Lambda's event format."""
+    """A stream record in Lambda's event format, created now unless told otherwise.
+
+    The creation time matters: watermarks of records older than the stream's retention are pruned.
+    """
     image = new or old or {}
     body: dict[str, Any] = {
-        "ApproximateCreationDateTime": created_at,
+        "ApproximateCreationDateTime": time.time() if created_at is None else created_at,
         "Keys": {name: image[name] for name in keys if name in image},
         "SequenceNumber": str(sequence),
         "SizeBytes": 100,

@@ -7,6 +7,7 @@ moto quirks worked around here (never in production code):
 """
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -65,9 +66,7 @@ def test_redelivery_from_any_point_never_double_counts(endpoint, invoice_spec):
 def test_one_write_per_key_per_batch(endpoint, invoice_spec):
     aggregator = new_aggregator(endpoint, invoice_spec)
     processor = make_processor(endpoint, aggregator)
-    records = [
-        stream_record(1000 + i, "INSERT", new=invoice_image(f"K{i % 7}", f"t{i}", "1.25")) for i in range(100)
-    ]
+    records = [stream_record(1000 + i, "INSERT", new=invoice_image(f"K{i % 7}", f"t{i}", "1.25")) for i in range(100)]
     processor.handle({"Records": records}, None)
     assert processor.last_counters.keys == 7 and processor.last_counters.writes == 7
     totals = read_aggregates(endpoint, aggregator.aggregate_table)
@@ -81,7 +80,9 @@ def test_bad_records_go_to_quarantine_whole(endpoint, invoice_spec):
     event = load_event("invoice_bad_amount.json")
     assert processor.handle(event, None) == {"batchItemFailures": []}
     messages = drain_queue(endpoint, aggregator.quarantine_queue_url)
-    assert sorted(m["sequenceNumber"] for m in messages) == [r["dynamodb"]["SequenceNumber"] for r in event["Records"][1:3]]
+    assert sorted(m["sequenceNumber"] for m in messages) == [
+        r["dynamodb"]["SequenceNumber"] for r in event["Records"][1:3]
+    ]
     assert all(m["record"] in event["Records"] for m in messages)
     assert read_aggregates(endpoint, aggregator.aggregate_table)["BAD-1"]["Total"] == Decimal(15)
 
@@ -124,10 +125,35 @@ def test_the_poller_bisects_and_sends_poison_batches_to_the_failure_queue(endpoi
         aggregator.stream_arn,
         crashing_handler,
         settings,
-        on_failure=lambda payload: sqs.send_message(QueueUrl=aggregator.failure_queue_url, MessageBody=json.dumps(payload)),
+        on_failure=lambda payload: sqs.send_message(
+            QueueUrl=aggregator.failure_queue_url, MessageBody=json.dumps(payload)
+        ),
     )
     stats = poller.drain()
     assert stats.batches_to_failure_destination == 1 and stats.records_to_failure_destination == 1
     failures = drain_queue(endpoint, aggregator.failure_queue_url)
     assert failures[0]["DDBStreamBatchInfo"]["batchSize"] == 1
     assert read_aggregates(endpoint, aggregator.aggregate_table)["P"]["TransactionCount"] == 7
+
+
+def test_watermarks_past_retention_are_pruned_and_fresh_ones_kept(endpoint):
+    spec = parse_spec(
+        {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]}
+    )
+    aggregator = new_aggregator(endpoint, spec)
+    processor = make_processor(endpoint, aggregator)
+    day = 24 * 3600
+
+    def order(sequence, order_id, created_at):
+        image = {"OrderId": {"S": order_id}, "CustomerId": {"S": "c"}}
+        return stream_record(sequence, "INSERT", new=image, keys=("OrderId",), created_at=created_at)
+
+    now = time.time()
+    processor.handle({"Records": [order(1, "old", now - 2 * day), order(2, "recent", now - day / 2)]}, None)
+    processor.handle({"Records": [order(3, "new", now)]}, None)
+    item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"CustomerId": {"S": "c"}})[
+        "Item"
+    ]
+    assert sorted(k for k in item if k.startswith("_wm")) == ["_wm:S:new", "_wm:S:recent"]
+    assert item["N"] == {"N": "3"}
+    assert processor.last_counters.watermarks_pruned == 1 and processor.last_counters.writes == 2

@@ -41,7 +41,9 @@ def random_workload(endpoint, table, rng: random.Random, operations: int) -> int
         roll = rng.random()
         if live and roll < 0.2:
             invoice, transaction = live.pop(rng.randrange(len(live)))
-            dynamodb.delete_item(TableName=table, Key={"InvoiceNumber": {"S": invoice}, "TransactionId": {"S": transaction}})
+            dynamodb.delete_item(
+                TableName=table, Key={"InvoiceNumber": {"S": invoice}, "TransactionId": {"S": transaction}}
+            )
             continue
         if live and roll < 0.45:
             invoice, transaction = rng.choice(live)

@@ -88,7 +88,9 @@ def test_filter_entry_and_exit():
     )
     entered = effect(pending_to_paid, ORDERS_SPEC)
     assert entered.removed is None and entered.added.numbers["Revenue"] == 10
-    refunded = stream_record(9, "MODIFY", old=order("o1", "a", "10"), new=order("o1", "a", "10", "REFUND"), keys=("OrderId",))
+    refunded = stream_record(
+        9, "MODIFY", old=order("o1", "a", "10"), new=order("o1", "a", "10", "REFUND"), keys=("OrderId",)
+    )
     left = effect(refunded, ORDERS_SPEC)
     assert left.added is None and left.removed.numbers["Revenue"] == 10
 

@@ -90,7 +90,9 @@ def test_repeated_sequence_numbers_are_quarantined_not_applied():
         pytest.param([], id="list"),
         pytest.param({"foo": 1}, id="no-records"),
         pytest.param({"Records": [{"eventSource": "aws:kinesis"}]}, id="kinesis"),
-        pytest.param({"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": "x1"}}]}, id="bad-seq"),
+        pytest.param(
+            {"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {"SequenceNumber": "x1"}}]}, id="bad-seq"
+        ),
         pytest.param({"Records": [{"eventSource": "aws:dynamodb"}]}, id="no-body"),
     ],
 )

@@ -42,7 +42,7 @@ class FakeSqs:
         self.calls = []
         self.fail_ids = set(fail_ids)
 
-    def send_message_batch(self, QueueUrl, Entries):  # noqa: N803 - boto3's names
+    def send_message_batch(self, QueueUrl, Entries):
         self.calls.append(Entries)
         return {"Failed": [{"Id": e["Id"], "Code": "X"} for e in Entries if e["Id"] in self.fail_ids]}
 
@@ -69,7 +69,9 @@ def test_config_names_what_is_missing_or_wrong():
         load_config({"AGGREGATION_SPEC": "{}"})
     base = {"AGGREGATE_TABLE_NAME": "t", "QUARANTINE_QUEUE_URL": "q"}
     with pytest.raises(ConfigError, match=r"AGGREGATION_SPEC is not a valid aggregation: measures\[0\]\.op"):
-        load_config({**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "max"}]})})
+        load_config(
+            {**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "max"}]})}
+        )
     with pytest.raises(ConfigError, match="WRITE_CONCURRENCY"):
         load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), "WRITE_CONCURRENCY": "0"})
     config = load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})

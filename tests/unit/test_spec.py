@@ -20,11 +20,17 @@ def test_canonical_json_round_trips():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        pytest.param({"measures": [{"name": "X", "op": "avg", "attribute": "A"}]}, r"measures\[0\]\.op", id="unknown-op"),
-        pytest.param({"measures": [{"name": "X", "op": "sum"}]}, r"measures\[0\]\.attribute is required", id="sum-no-attr"),
+        pytest.param(
+            {"measures": [{"name": "X", "op": "avg", "attribute": "A"}]}, r"measures\[0\]\.op", id="unknown-op"
+        ),
+        pytest.param(
+            {"measures": [{"name": "X", "op": "sum"}]}, r"measures\[0\]\.attribute is required", id="sum-no-attr"
+        ),
         pytest.param({"measures": [{"name": "X", "op": "latest"}]}, r"measures\[0\]\.attribute", id="latest-no-attr"),
         pytest.param({"measures": [{"name": "X", "op": "count", "attribute": "A"}]}, "omitted", id="count-with-attr"),
-        pytest.param({"measures": [{"name": "InvoiceNumber", "op": "count"}]}, "collides with group_by", id="name-is-group"),
+        pytest.param(
+            {"measures": [{"name": "InvoiceNumber", "op": "count"}]}, "collides with group_by", id="name-is-group"
+        ),
         pytest.param({"measures": [{"name": "_wmTotal", "op": "count"}]}, "reserved", id="name-internal"),
         pytest.param(
             {"measures": [{"name": "N", "op": "count"}, {"name": "N", "op": "count"}]}, "used twice", id="duplicate"

@@ -28,7 +28,7 @@ def parse_number(text: Any, attribute: str) -> Decimal:
         raise InvalidImage(f"attribute {attribute!r} is not a number: {text[:40]!r}") from None
     if not number.is_finite():
         raise InvalidImage(f"attribute {attribute!r} is not a finite number: {text[:40]!r}")
-    if len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
+    if len(text) > MAX_NUMBER_DIGITS and len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
         raise InvalidImage(f"attribute {attribute!r} has more than {MAX_NUMBER_DIGITS} significant digits")
     return number
 
@@ -68,6 +68,8 @@ def key_token(value: AttributeValue, attribute: str) -> str:
 
 def key_value(value: AttributeValue, attribute: str) -> AttributeValue:
     """The value to write as an aggregate table key, normalised like ``key_token``."""
+    if "S" in value:
+        return value
     kind = next(iter(value))
     if kind == "N":
         return {"N": number_text(parse_number(value["N"], attribute).normalize())}

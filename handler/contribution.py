@@ -15,10 +15,12 @@ from decimal import Decimal
 from .attributes import AttributeValue, key_token, key_value, parse_number, scalar_value
 from .errors import InvalidImage
 from .records import EventName, StreamRecord
-from .spec import AggregationSpec, ItemFilter, MeasureOp, TtlDeletes
+from .spec import AggregationSpec, ItemFilter, TtlDeletes
+
+ONE = Decimal(1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ImageContribution:
     """What one valid, filter-passing image contributes to its group."""
 
@@ -29,7 +31,7 @@ class ImageContribution:
     latest: Mapping[str, AttributeValue]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecordEffect:
     """A record's contributions, plus why it must be quarantined, if it must."""
 
@@ -53,19 +55,18 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
     group = image.get(spec.group_by)
     if group is None:
         raise InvalidImage(f"group_by attribute {spec.group_by!r} is missing")
-    numbers: dict[str, Decimal] = {}
-    latest: dict[str, AttributeValue] = {}
-    for measure in spec.measures:
-        if measure.op is MeasureOp.COUNT:
-            numbers[measure.name] = Decimal(1)
-            continue
-        value = image.get(measure.attribute or "")
+    numbers: dict[str, Decimal] = dict.fromkeys(spec.counts, ONE)
+    for name, attribute in spec.sums:
+        value = image.get(attribute)
         if value is None:
-            raise InvalidImage(f"attribute {measure.attribute!r} for measure {measure.name!r} is missing")
-        if measure.op is MeasureOp.SUM:
-            numbers[measure.name] = _sum_operand(value, measure.attribute or "")
-        else:
-            latest[measure.name] = value
+            raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is missing")
+        numbers[name] = _sum_operand(value, attribute)
+    latest: dict[str, AttributeValue] = {}
+    for name, attribute in spec.latests:
+        value = image.get(attribute)
+        if value is None:
+            raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is missing")
+        latest[name] = value
     return ImageContribution(
         group_token=key_token(group, spec.group_by),
         group_value=key_value(group, spec.group_by),
@@ -105,10 +106,11 @@ def _passes_filter(item_filter: ItemFilter, image: Mapping[str, AttributeValue])
 
 
 def _sum_operand(value: AttributeValue, attribute: str) -> Decimal:
-    if "N" not in value:
+    text = value.get("N")
+    if text is None:
         kind = next(iter(value), "?")
         raise InvalidImage(f"attribute {attribute!r} must be a number (N) to sum, got type {kind}")
-    return parse_number(value["N"], attribute)
+    return parse_number(text, attribute)
 
 
 def _partition_token(spec: AggregationSpec, record: StreamRecord) -> str:

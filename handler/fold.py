@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from typing import Any
 
 from .attributes import MAX_NUMBER_DIGITS, AttributeValue, number_text
@@ -25,7 +25,7 @@ class NumberOverflow(ArithmeticError):
     """A folded delta needs more than DynamoDB's 38 significant digits."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delta:
     """One record's effect on one aggregate key."""
 
@@ -102,12 +102,14 @@ def fold(deltas: Iterable[Delta]) -> Fold:
     latest: dict[str, AttributeValue] = {}
     first: dict[str, int] = {}
     last: dict[str, tuple[int, int]] = {}
-    for delta in deltas:
-        for name, value in delta.numbers.items():
-            numbers[name] = EXACT.add(numbers.get(name, Decimal(0)), value)
-        latest.update(delta.latest)
-        first.setdefault(delta.partition_token, delta.sequence)
-        last[delta.partition_token] = (delta.sequence, delta.created_at)
+    with localcontext(EXACT):
+        for delta in deltas:
+            for name, value in delta.numbers.items():
+                numbers[name] = numbers[name] + value if name in numbers else value
+            if delta.latest:
+                latest.update(delta.latest)
+            first.setdefault(delta.partition_token, delta.sequence)
+            last[delta.partition_token] = (delta.sequence, delta.created_at)
     return Fold(numbers=numbers, latest=latest, first_sequence=first, last=last)
 
 

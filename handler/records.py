@@ -25,7 +25,7 @@ class EventName(StrEnum):
     REMOVE = "REMOVE"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamRecord:
     """One stream record. ``raw`` is kept whole, because a quarantined record is sent as it came."""
 
@@ -106,11 +106,11 @@ def decode_record(record: Any, index: int) -> StreamRecord:
     )
 
 
+_EVENT_NAMES = {name.value: name for name in EventName}
+
+
 def _event_name(value: Any) -> EventName | None:
-    try:
-        return EventName(value)
-    except ValueError:
-        return None
+    return _EVENT_NAMES.get(value) if isinstance(value, str) else None
 
 
 def _image(value: Any) -> Mapping[str, AttributeValue] | None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum, StrEnum
+from functools import cached_property
 from typing import Any
 
 INTERNAL_PREFIX = "_wm"
@@ -72,6 +73,19 @@ class AggregationSpec:
         if self.item_filter:
             names.add(self.item_filter.attribute)
         return frozenset(names)
+
+    @cached_property
+    def sums(self) -> tuple[tuple[str, str], ...]:
+        """(measure name, attribute) of the sum measures, precomputed for the hot path."""
+        return tuple((m.name, m.attribute) for m in self.measures if m.op is MeasureOp.SUM and m.attribute)
+
+    @cached_property
+    def counts(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.measures if m.op is MeasureOp.COUNT)
+
+    @cached_property
+    def latests(self) -> tuple[tuple[str, str], ...]:
+        return tuple((m.name, m.attribute) for m in self.measures if m.op is MeasureOp.LATEST and m.attribute)
 
     def to_json(self) -> str:
         """The canonical JSON form that the component puts in the Lambda's environment."""

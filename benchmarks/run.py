@@ -1,0 +1,213 @@
+"""Side-by-side measurements of the aggregator and the seed's per-record handler.
+
+Run with ``make bench``. Both handlers see the same records in the same run, against the same
+emulator, so the ratios hold even though this machine's absolute timings are noisy.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.config import Config
+
+from handler.config import HandlerConfig
+from handler.fold import fold
+from handler.planner import plan_batch
+from handler.processor import BatchProcessor
+from handler.records import decode_event
+from handler.spec import parse_spec
+from ops.emulator import Endpoint, moto_server
+from ops.faultproxy import FaultPlan, fault_proxy
+
+from .seed_handler import SeedHandler
+
+SPEC = parse_spec(
+    {
+        "partition_key": "InvoiceNumber",
+        "sort_key": "TransactionId",
+        "measures": [
+            {"name": "Total", "op": "sum", "attribute": "Amount"},
+            {"name": "TransactionCount", "op": "count"},
+            {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
+        ],
+    }
+)
+BATCH = 100
+
+
+def zipf_records(count: int, keys: int, rng: random.Random, start: int = 10**20) -> list[dict[str, Any]]:
+    weights = [1 / (rank**1.1) for rank in range(1, keys + 1)]
+    invoices = rng.choices(range(keys), weights=weights, k=count)
+    now = time.time()
+    return [_insert(start + i, f"INV-{invoice:05d}", f"T{i}", rng, now) for i, invoice in enumerate(invoices)]
+
+
+def _insert(sequence: int, invoice: str, transaction: str, rng: random.Random, now: float) -> dict[str, Any]:
+    image = {
+        "InvoiceNumber": {"S": invoice},
+        "TransactionId": {"S": transaction},
+        "Amount": {"N": f"{rng.randrange(1, 10**6) / 100:.2f}"},
+        "InvoiceDate": {"S": "2026-11-26"},
+    }
+    return {
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/InvoiceTransactions/stream/x",
+        "dynamodb": {
+            "ApproximateCreationDateTime": now,
+            "Keys": {"InvoiceNumber": image["InvoiceNumber"], "TransactionId": image["TransactionId"]},
+            "NewImage": image,
+            "SequenceNumber": str(sequence),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+
+
+def _modify(record: dict[str, Any]) -> dict[str, Any]:
+    body = dict(record["dynamodb"], OldImage=record["dynamodb"]["NewImage"])
+    return dict(record, eventName="MODIFY", dynamodb=body)
+
+
+def _aggregate_table(endpoint: Endpoint, name: str) -> str:
+    endpoint.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "InvoiceNumber", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "InvoiceNumber", "AttributeType": "S"}],
+    )
+    return name
+
+
+def _handlers(endpoint: Endpoint, dynamodb_url: str, suffix: str) -> tuple[BatchProcessor, SeedHandler, str, str]:
+    ours_table, seed_table = _aggregate_table(endpoint, f"ours-{suffix}"), _aggregate_table(endpoint, f"seed-{suffix}")
+    queue = endpoint.client("sqs").create_queue(QueueName=f"q-{suffix}")["QueueUrl"]
+    client = Endpoint(dynamodb_url).client("dynamodb", config=Config(max_pool_connections=80))
+    config = HandlerConfig(spec=SPEC, aggregate_table=ours_table, quarantine_queue_url=queue)
+    ours = BatchProcessor(config, dynamodb_client=client, sqs_client=endpoint.client("sqs"))
+    return ours, SeedHandler(client, seed_table), ours_table, seed_table
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's item size rule: names plus values (numbers ~ 1 byte per 2 digits + 1)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        kind, raw = next(iter(value.items()))
+        size += (len(raw.lstrip("-").replace(".", "")) + 1) // 2 + 1 if kind == "N" else len(str(raw).encode())
+    return size
+
+
+def writes_and_sizes(endpoint: Endpoint) -> dict[str, Any]:
+    records = zipf_records(3000, 400, random.Random(7))
+    with fault_proxy(endpoint.url, FaultPlan()) as proxy:
+        ours, seed, ours_table, seed_table = _handlers(endpoint, proxy.url, "writes")
+        before = proxy.counts.forwarded
+        for start in range(0, len(records), BATCH):
+            ours.handle({"Records": records[start : start + BATCH]}, None)
+        ours_writes = proxy.counts.forwarded - before
+        before = proxy.counts.forwarded
+        for start in range(0, len(records), BATCH):
+            seed.handle({"Records": records[start : start + BATCH]}, None)
+        seed_writes = proxy.counts.forwarded - before
+    distinct_per_batch = sum(
+        len({r["dynamodb"]["Keys"]["InvoiceNumber"]["S"] for r in records[s : s + BATCH]})
+        for s in range(0, len(records), BATCH)
+    )
+    scan = endpoint.client("dynamodb").scan
+    ours_sizes = [item_size(i) for i in scan(TableName=ours_table)["Items"]]
+    seed_sizes = [item_size(i) for i in scan(TableName=seed_table)["Items"]]
+    return {
+        "records": len(records),
+        "ours_writes": ours_writes,
+        "seed_writes": seed_writes,
+        "distinct_keys_per_batch_sum": distinct_per_batch,
+        "ours_max_item": max(ours_sizes),
+        "ours_mean_item": statistics.mean(ours_sizes),
+        "seed_max_item": max(seed_sizes),
+    }
+
+
+def batch_latency(endpoint: Endpoint, latency: float = 0.1, repeats: int = 3) -> dict[str, float]:
+    """Round trips a batch waits for: (time with latency - time without) / latency, median of runs.
+
+    Subtracting the zero-latency run removes the emulator's own processing time, which on this
+    2-core machine is serialised and would otherwise be counted as round trips.
+    """
+    rng = random.Random(11)
+    waits: dict[str, list[float]] = {"ours": [], "seed": []}
+    with fault_proxy(endpoint.url, FaultPlan()) as proxy:
+        ours, seed, *_ = _handlers(endpoint, proxy.url, "latency")
+        for attempt in range(repeats):
+            timings: dict[tuple[str, float], float] = {}
+            for injected in (0.0, latency):
+                proxy.set_plan(FaultPlan(latency_seconds=injected))
+                keys = [f"K{attempt}-{injected}-{i:02d}" for i in range(50)]
+                records = [_insert(10**20 + i, keys[i % 50], f"T{i}", rng, time.time()) for i in range(100)]
+                for name, handler in (("ours", ours.handle), ("seed", seed.handle)):
+                    started = time.perf_counter()
+                    handler({"Records": records}, None)
+                    timings[(name, injected)] = time.perf_counter() - started
+            for name in waits:
+                waits[name].append((timings[(name, latency)] - timings[(name, 0.0)]) / latency)
+    return {
+        "latency": latency,
+        "ours_round_trips": statistics.median(waits["ours"]),
+        "seed_round_trips": statistics.median(waits["seed"]),
+    }
+
+
+def throughput(count: int = 20000) -> dict[str, float]:
+    records = [_modify(r) for r in zipf_records(count, 1000, random.Random(3))]
+    event = {"Records": records}
+    deserializer = TypeDeserializer()
+    started = time.perf_counter()
+    for record in records:
+        body = record["dynamodb"]
+        {k: deserializer.deserialize(v) for k, v in body["NewImage"].items()}
+        {k: deserializer.deserialize(v) for k, v in body["OldImage"].items()}
+    baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    plan = plan_batch(SPEC, decode_event(event), time.time())
+    for key in plan.keys.values():
+        fold(key.deltas)
+    ours = time.perf_counter() - started
+    return {"records": count, "ours_per_s": count / ours, "typedeserializer_per_s": count / baseline}
+
+
+def main() -> None:
+    with moto_server() as endpoint:
+        writes = writes_and_sizes(endpoint)
+        latency = batch_latency(endpoint)
+    speed = throughput()
+    n = writes["records"]
+    print("StreamAggregator vs the seed's per-record handler (same records, same run)\n")
+    print(f"writes per record, Zipf(1.1) over 400 invoices, {n} records in batches of {BATCH}:")
+    print(
+        f"  ours {writes['ours_writes'] / n:.3f}   seed {writes['seed_writes'] / n:.3f}   "
+        f"ratio seed/ours {writes['seed_writes'] / writes['ours_writes']:.1f}x"
+    )
+    print(
+        f"  ours writes {writes['ours_writes']}, sum of distinct keys per batch {writes['distinct_keys_per_batch_sum']}"
+    )
+    print(f"batch latency, 100 records over 50 keys, {latency['latency'] * 1000:.0f} ms injected per write:")
+    print(
+        f"  ours {latency['ours_round_trips']:.2f} round trips   seed {latency['seed_round_trips']:.2f} round trips   "
+        f"ratio {latency['seed_round_trips'] / latency['ours_round_trips']:.0f}x"
+    )
+    print("aggregate item size (bytes; 1 WCU per started KB):")
+    print(
+        f"  ours max {writes['ours_max_item']} mean {writes['ours_mean_item']:.0f}   seed max {writes['seed_max_item']}"
+    )
+    print(f"decode + fold in-process, {speed['records']} MODIFY records with two images:")
+    print(
+        f"  ours {speed['ours_per_s']:,.0f} records/s   TypeDeserializer alone {speed['typedeserializer_per_s']:,.0f} "
+        f"records/s   ratio {speed['ours_per_s'] / speed['typedeserializer_per_s']:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

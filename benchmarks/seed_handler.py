@@ -1,0 +1,32 @@
+"""A port of the well-known tutorial's handler, the baseline every figure is compared with.
+
+One ``if_not_exists(Total) + Amount`` UpdateItem per INSERT/MODIFY record, amounts as floats,
+REMOVE ignored. Kept only to be measured against; never deployed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SeedHandler:
+    def __init__(self, client: Any, table: str):
+        self._client = client
+        self._table = table
+
+    def handle(self, event: dict[str, Any], context: Any) -> None:
+        for record in event["Records"]:
+            if record["eventName"] not in ("INSERT", "MODIFY"):
+                continue
+            image = record["dynamodb"]["NewImage"]
+            self._client.update_item(
+                TableName=self._table,
+                Key={"InvoiceNumber": image["InvoiceNumber"]},
+                UpdateExpression="SET #total = if_not_exists(#total, :zero) + :amount, UpdateDate = :date",
+                ExpressionAttributeNames={"#total": "Total"},
+                ExpressionAttributeValues={
+                    ":zero": {"N": "0"},
+                    ":amount": {"N": repr(float(image["Amount"]["N"]))},
+                    ":date": image["InvoiceDate"],
+                },
+            )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class FaultCounts:
     applied_then_error: int = 0
     outage_errors: int = 0
     outages: int = 0
+    intervals: list[tuple[float, float]] = field(default_factory=list)
+    """(start, end) of every targeted request, for counting sequential round trips."""
 
 
 @dataclass
@@ -124,8 +127,17 @@ class FaultProxy:
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:
+                started = time.perf_counter()
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 targeted = self.headers.get("X-Amz-Target", "") in state.plan.targets
+                try:
+                    self._proxy(body, targeted)
+                finally:
+                    if targeted:
+                        with state.lock:
+                            state.counts.intervals.append((started, time.perf_counter()))
+
+            def _proxy(self, body: bytes, targeted: bool) -> None:
                 if targeted and state.plan.latency_seconds:
                     threading.Event().wait(state.plan.latency_seconds)
                 action = state.decide() if targeted else "forward"
@@ -157,6 +169,16 @@ class FaultProxy:
                 return
 
         return Handler
+
+
+def sequential_round_trips(intervals: list[tuple[float, float]]) -> int:
+    """The longest chain of requests each starting after the previous ended: how many round
+    trips the caller waited for one after another (greedy interval scheduling)."""
+    chain, last_end = 0, float("-inf")
+    for start, end in sorted(intervals, key=lambda interval: interval[1]):
+        if start >= last_end:
+            chain, last_end = chain + 1, end
+    return chain
 
 
 @contextmanager

@@ -1,0 +1,16 @@
+"""The invoice aggregation, defined once: the Pulumi stack deploys it and `make demo` runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INVOICE_AGGREGATION: dict[str, Any] = {
+    "partition_key": "InvoiceNumber",
+    "sort_key": "TransactionId",
+    "measures": [
+        {"name": "Total", "op": "sum", "attribute": "Amount"},
+        {"name": "TransactionCount", "op": "count"},
+        {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
+    ],
+}
+"""InvoiceTransactions (InvoiceNumber, TransactionId, Amount, InvoiceDate) -> InvoiceTotal."""

@@ -1,0 +1,5 @@
+"""Pulumi components of StreamAggregator."""
+
+from .stream_aggregator import StreamAggregator, StreamAggregatorArgs
+
+__all__ = ["StreamAggregator", "StreamAggregatorArgs"]

@@ -1,0 +1,44 @@
+"""IAM policy documents as pure functions of ARNs, so they can be tested without Pulumi."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ASSUME_ROLE_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+HANDLER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+"""Exactly the item calls handler/store.py makes."""
+
+
+def handler_policy(
+    stream_arn: str,
+    aggregate_table_arn: str,
+    queue_arns: list[str],
+    log_group_arn: str,
+    kms_key_arn: str | None = None,
+) -> dict[str, Any]:
+    """Least privilege for the aggregator Lambda: read its stream, update its table, send to its
+    two queues (the mapping's on-failure destination is sent with the function's role), log."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadSourceStream",
+            "Effect": "Allow",
+            "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Resource": stream_arn,
+        },
+        {"Sid": "ListStreams", "Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
+        {"Sid": "WriteAggregates", "Effect": "Allow", "Action": HANDLER_TABLE_ACTIONS, "Resource": aggregate_table_arn},
+        {"Sid": "SendToQueues", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": sorted(queue_arns)},
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:*",
+        },
+    ]
+    if kms_key_arn:
+        statements.append({"Sid": "DecryptStream", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn})
+    return {"Version": "2012-10-17", "Statement": statements}

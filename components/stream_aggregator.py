@@ -1,0 +1,325 @@
+"""StreamAggregator: everything one exact DynamoDB-stream aggregation needs, as one component."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from handler.config import HandlerConfig
+
+from .policies import ASSUME_ROLE_POLICY, handler_policy
+from .validation import aggregation_spec, check_settings
+
+HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
+"""Found relative to this file, so a program in any folder deploys the right code."""
+TYPE_TOKEN = "stream-aggregator:index:StreamAggregator"
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+class ExistingSourceArgs(TypedDict):
+    table_name: pulumi.Input[str]
+    """Name of a table created elsewhere."""
+    stream_arn: pulumi.Input[str]
+    """ARN of its stream; the stream must have view type NEW_AND_OLD_IMAGES."""
+
+
+class StreamAggregatorArgs(TypedDict):
+    partition_key: str
+    """The source table's partition key attribute."""
+    measures: list[dict[str, str]]
+    """Named measures: {"name", "op": "sum" | "count" | "latest", "attribute"} ("count" takes no attribute)."""
+    sort_key: NotRequired[str | None]
+    """The source table's sort key attribute, if it has one."""
+    partition_key_type: NotRequired[str]
+    """S (default), N or B."""
+    sort_key_type: NotRequired[str]
+    """S (default), N or B."""
+    group_by: NotRequired[str | None]
+    """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key."""
+    group_by_type: NotRequired[str]
+    """Type of group_by: defaults to the partition key's type when grouping by it, else S."""
+    filter: NotRequired[dict[str, Any] | None]
+    """Only items whose attribute equals one of the values contribute: {"attribute": "Status", "values": ["PAID"]}."""
+    ttl_deletes: NotRequired[str]
+    """What deletions by DynamoDB TTL do: "subtract" (default) or "ignore" (for tables that archive by TTL)."""
+    source_table_name: NotRequired[pulumi.Input[str] | None]
+    """Physical name of the source table; by default Pulumi autonames it, so stacks don't collide."""
+    aggregate_table_name: NotRequired[pulumi.Input[str] | None]
+    """Physical name of the aggregate table; autonamed by default."""
+    existing_source: NotRequired[ExistingSourceArgs | None]
+    """Attach to a table made elsewhere instead of creating the source table."""
+    starting_position: NotRequired[str]
+    """TRIM_HORIZON (default for a table created here: no record is missed) or LATEST."""
+    batch_size: NotRequired[int]
+    """Records per invocation, 1-10000 (default 100)."""
+    batching_window_seconds: NotRequired[int]
+    """Seconds to gather a batch, 0-300 (default 0)."""
+    max_retry_attempts: NotRequired[int]
+    """Retries of a failing batch before it goes to the failure queue, -1 to 10000 (default 10)."""
+    max_record_age_seconds: NotRequired[int]
+    """Records older than this go to the failure queue: -1 or 60-604800 (default 86400)."""
+    parallelization_factor: NotRequired[int]
+    """Concurrent batches per shard, 1-10 (default 1); above 1 only when group_by is the partition key."""
+    memory_size: NotRequired[int]
+    """Lambda memory in MB (default 256)."""
+    timeout: NotRequired[int]
+    """Lambda timeout in seconds (default 60)."""
+    log_retention_days: NotRequired[int]
+    """Retention of the function's log group (default 30)."""
+    alarm_actions: NotRequired[list[pulumi.Input[str]]]
+    """SNS topic ARNs notified by every alarm."""
+    point_in_time_recovery: NotRequired[bool]
+    """Point-in-time recovery on the source table (default true). The aggregate table always has it."""
+    deletion_protection: NotRequired[bool]
+    """Deletion protection on both tables (default false)."""
+    kms_key_arn: NotRequired[pulumi.Input[str] | None]
+    """Customer managed KMS key for the tables; AWS-owned keys by default."""
+    tags: NotRequired[dict[str, str]]
+    """Tags for every taggable resource."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "sort_key": None,
+    "group_by": None,
+    "filter": None,
+    "ttl_deletes": "subtract",
+    "partition_key_type": "S",
+    "sort_key_type": "S",
+    "starting_position": "TRIM_HORIZON",
+    "batch_size": 100,
+    "batching_window_seconds": 0,
+    "max_retry_attempts": 10,
+    "max_record_age_seconds": 86400,
+    "parallelization_factor": 1,
+    "memory_size": 256,
+    "timeout": 60,
+    "log_retention_days": 30,
+    "alarm_actions": [],
+    "tags": {},
+}
+
+
+class StreamAggregator(pulumi.ComponentResource):
+    source_table: aws.dynamodb.Table | None
+    """The source table, or None when attached to an existing_source."""
+    aggregate_table: aws.dynamodb.Table
+    """One item per group_by value with the measures (and the handler's watermarks)."""
+    function: aws.lambda_.Function
+    """The aggregator Lambda."""
+    event_source_mapping: aws.lambda_.EventSourceMapping
+    """Stream to Lambda, with partial batch responses, bisect and a failure destination."""
+    failure_queue: aws.sqs.Queue
+    """Where the mapping sends descriptions of batches it gave up on."""
+    quarantine_queue: aws.sqs.Queue
+    """Where the handler sends records with bad data, whole, with the reason."""
+
+    def __init__(self, name: str, args: StreamAggregatorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        settings: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in args.items() if v is not None}}
+        self.spec = aggregation_spec(settings)
+        check_settings(settings, self.spec)
+        self._name = name
+        self._settings = settings
+        self._tags = settings["tags"]
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.source_table = self._create_source_table(child)
+        stream_arn = self.source_table.stream_arn if self.source_table else settings["existing_source"]["stream_arn"]
+        self.aggregate_table = self._create_aggregate_table(child)
+        self.quarantine_queue = self._create_queue("quarantine", child)
+        self.failure_queue = self._create_queue("failures", child)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
+        )
+        role = self._create_role(stream_arn, log_group, child)
+        self.function = self._create_function(role, log_group, child)
+        self.event_source_mapping = self._create_mapping(stream_arn, child)
+        self._create_alarms(child)
+        self.register_outputs(
+            {
+                "source_table_name": self.source_table.name
+                if self.source_table
+                else settings["existing_source"]["table_name"],
+                "stream_arn": stream_arn,
+                "aggregate_table_name": self.aggregate_table.name,
+                "aggregate_table_arn": self.aggregate_table.arn,
+                "function_name": self.function.name,
+                "function_arn": self.function.arn,
+                "failure_queue_url": self.failure_queue.url,
+                "failure_queue_arn": self.failure_queue.arn,
+                "quarantine_queue_url": self.quarantine_queue.url,
+                "quarantine_queue_arn": self.quarantine_queue.arn,
+            }
+        )
+
+    def _create_source_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table | None:
+        settings, spec = self._settings, self.spec
+        if settings.get("existing_source"):
+            return None
+        keys = {spec.partition_key: settings["partition_key_type"]}
+        if spec.sort_key:
+            keys[spec.sort_key] = settings["sort_key_type"]
+        return aws.dynamodb.Table(
+            f"{self._name}-source",
+            name=settings.get("source_table_name"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=spec.partition_key,
+            range_key=spec.sort_key,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=k, type=t) for k, t in keys.items()],
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+                enabled=settings.get("point_in_time_recovery", True)
+            ),
+            server_side_encryption=self._encryption(),
+            deletion_protection_enabled=settings.get("deletion_protection", False),
+            tags=self._tags,
+            opts=opts,
+        )
+
+    def _create_aggregate_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
+        spec, settings = self.spec, self._settings
+        group_type = settings.get("group_by_type") or (
+            settings["partition_key_type"] if spec.group_by == spec.partition_key else "S"
+        )
+        return aws.dynamodb.Table(
+            f"{self._name}-aggregate",
+            name=settings.get("aggregate_table_name"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=spec.group_by,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=spec.group_by, type=group_type)],
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=self._encryption(),
+            deletion_protection_enabled=settings.get("deletion_protection", False),
+            tags=self._tags,
+            opts=opts,
+        )
+
+    def _encryption(self) -> aws.dynamodb.TableServerSideEncryptionArgs | None:
+        """None leaves DynamoDB's default: encrypted at rest with an AWS-owned key."""
+        key = self._settings.get("kms_key_arn")
+        return aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=key) if key else None
+
+    def _create_queue(self, role: str, opts: pulumi.ResourceOptions) -> aws.sqs.Queue:
+        return aws.sqs.Queue(
+            f"{self._name}-{role}",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=FOURTEEN_DAYS,
+            tags=self._tags,
+            opts=opts,
+        )
+
+    def _create_role(
+        self, stream_arn: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
+    ) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{self._name}-role", assume_role_policy=json.dumps(ASSUME_ROLE_POLICY), tags=self._tags, opts=opts
+        )
+        policy = pulumi.Output.all(
+            stream_arn,
+            self.aggregate_table.arn,
+            self.quarantine_queue.arn,
+            self.failure_queue.arn,
+            log_group.arn,
+            self._settings.get("kms_key_arn"),
+        ).apply(lambda a: json.dumps(handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5])))
+        self._policy = aws.iam.RolePolicy(f"{self._name}-policy", role=role.id, policy=policy, opts=opts)
+        return role
+
+    def _create_function(
+        self, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
+    ) -> aws.lambda_.Function:
+        environment = pulumi.Output.all(self.aggregate_table.name, self.quarantine_queue.url).apply(
+            lambda a: HandlerConfig(
+                spec=self.spec, aggregate_table=a[0], quarantine_queue_url=a[1], aggregator_name=self._name
+            ).environment()
+        )
+        return aws.lambda_.Function(
+            f"{self._name}-fn",
+            runtime="python3.13",
+            architectures=["arm64"],
+            handler="handler.main.lambda_handler",
+            code=handler_archive(),
+            role=role.arn,
+            memory_size=self._settings["memory_size"],
+            timeout=self._settings["timeout"],
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            tags=self._tags,
+            # Created after its log group, so the first invocation's logs land under the retention.
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])),
+        )
+
+    def _create_mapping(
+        self, stream_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+    ) -> aws.lambda_.EventSourceMapping:
+        settings = self._settings
+        return aws.lambda_.EventSourceMapping(
+            f"{self._name}-mapping",
+            event_source_arn=stream_arn,
+            function_name=self.function.arn,
+            starting_position=settings["starting_position"],
+            batch_size=settings["batch_size"],
+            maximum_batching_window_in_seconds=settings["batching_window_seconds"],
+            maximum_retry_attempts=settings["max_retry_attempts"],
+            maximum_record_age_in_seconds=settings["max_record_age_seconds"],
+            parallelization_factor=settings["parallelization_factor"],
+            bisect_batch_on_function_error=True,
+            function_response_types=["ReportBatchItemFailures"],
+            destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
+                on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
+                    destination_arn=self.failure_queue.arn
+                )
+            ),
+            # AWS checks at creation that the role can read the stream, so the policy must exist first.
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self._policy])),
+        )
+
+    def _create_alarms(self, opts: pulumi.ResourceOptions) -> None:
+        actions = self._settings["alarm_actions"]
+        function_name = self.function.name
+        lambda_dimensions = function_name.apply(lambda n: {"FunctionName": n})
+        alarms = {
+            # Behind by more than 5 minutes: the function is failing or too slow for the stream.
+            "iterator-age": ("IteratorAge", "AWS/Lambda", "Maximum", 300_000, lambda_dimensions),
+            "errors": ("Errors", "AWS/Lambda", "Sum", 0, lambda_dimensions),
+            "failures-depth": self._queue_depth(self.failure_queue),
+            "quarantine-depth": self._queue_depth(self.quarantine_queue),
+        }
+        for role, (metric, namespace, statistic, threshold, dimensions) in alarms.items():
+            aws.cloudwatch.MetricAlarm(
+                f"{self._name}-{role}",
+                metric_name=metric,
+                namespace=namespace,
+                statistic=statistic,
+                period=60,
+                evaluation_periods=1,
+                comparison_operator="GreaterThanThreshold",
+                threshold=threshold,
+                dimensions=dimensions,
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=self._tags,
+                opts=opts,
+            )
+
+    @staticmethod
+    def _queue_depth(queue: aws.sqs.Queue) -> tuple[str, str, str, int, pulumi.Output[dict[str, str]]]:
+        return (
+            "ApproximateNumberOfMessagesVisible",
+            "AWS/SQS",
+            "Maximum",
+            0,
+            queue.name.apply(lambda n: {"QueueName": n}),
+        )
+
+
+def handler_archive() -> pulumi.AssetArchive:
+    """The handler/ package alone: its .py files under handler/, no tests, no caches."""
+    files = sorted(p for p in HANDLER_DIR.glob("*.py"))
+    return pulumi.AssetArchive({f"handler/{p.name}": pulumi.FileAsset(str(p)) for p in files})

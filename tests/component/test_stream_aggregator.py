@@ -1,0 +1,222 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from aggregations import INVOICE_AGGREGATION
+from components import StreamAggregator
+from components.stream_aggregator import HANDLER_DIR, handler_archive
+from components.validation import StreamAggregatorArgsError
+from handler.spec import parse_spec
+from tests.component.conftest import by_type, one
+
+TABLE, QUEUE, FUNCTION = "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:lambda/function:Function"
+MAPPING, ALARM = "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:cloudwatch/metricAlarm:MetricAlarm"
+ORDERS = {
+    "partition_key": "OrderId",
+    "group_by": "CustomerId",
+    "measures": [
+        {"name": "Revenue", "op": "sum", "attribute": "Amount"},
+        {"name": "OrderCount", "op": "count"},
+        {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
+    ],
+}
+
+
+@pytest.fixture
+def invoices(deploy):
+    return deploy(lambda: StreamAggregator("inv", {**INVOICE_AGGREGATION, "alarm_actions": ["arn:aws:sns:x:1:t"]}))
+
+
+def test_every_resource_is_named_after_the_component(invoices):
+    assert [(r.typ, r.name) for r in invoices if "-" not in r.name] == [
+        ("stream-aggregator:index:StreamAggregator", "inv")
+    ]
+    assert sorted(r.name for r in invoices if "-" in r.name) == sorted(
+        [
+            "inv-source",
+            "inv-aggregate",
+            "inv-quarantine",
+            "inv-failures",
+            "inv-logs",
+            "inv-role",
+            "inv-policy",
+            "inv-fn",
+            "inv-mapping",
+            "inv-iterator-age",
+            "inv-errors",
+            "inv-failures-depth",
+            "inv-quarantine-depth",
+        ]
+    )
+
+
+def test_source_table(invoices):
+    table = one(invoices, TABLE, "inv-source").inputs
+    assert table["hashKey"] == "InvoiceNumber" and table["rangeKey"] == "TransactionId"
+    assert table["billingMode"] == "PAY_PER_REQUEST"
+    assert table["streamEnabled"] is True and table["streamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    assert "name" not in table, "autonamed by default"
+    assert table["deletionProtectionEnabled"] is False
+
+
+def test_aggregate_table_is_keyed_by_group(invoices):
+    table = one(invoices, TABLE, "inv-aggregate").inputs
+    assert table["hashKey"] == "InvoiceNumber" and "rangeKey" not in table
+    assert table["attributes"] == [{"name": "InvoiceNumber", "type": "S"}]
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+
+
+def test_function(invoices):
+    function = one(invoices, FUNCTION).inputs
+    assert function["runtime"] == "python3.13" and function["architectures"] == ["arm64"]
+    assert function["handler"] == "handler.main.lambda_handler"
+    assert function["memorySize"] == 256 and function["timeout"] == 60
+    assert function["loggingConfig"]["logFormat"] == "JSON"
+    variables = function["environment"]["variables"]
+    assert parse_spec(variables["AGGREGATION_SPEC"]) == parse_spec(INVOICE_AGGREGATION)
+    assert variables["AGGREGATE_TABLE_NAME"] == "inv-aggregate-1a2b3c"
+    assert variables["QUARANTINE_QUEUE_URL"].endswith("/inv-quarantine-1a2b3c")
+    assert one(invoices, "aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
+
+
+def test_code_is_the_handler_package_alone():
+    assets = handler_archive().assets
+    assert set(assets) == {f"handler/{p.name}" for p in HANDLER_DIR.glob("*.py")}
+    assert "handler/main.py" in assets and not any("test" in name or "pycache" in name for name in assets)
+    assert all(Path(asset.path).is_absolute() for asset in assets.values()), "found relative to the component"
+
+
+def test_mapping(invoices):
+    mapping = one(invoices, MAPPING).inputs
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["bisectBatchOnFunctionError"] is True
+    assert mapping["startingPosition"] == "TRIM_HORIZON"
+    assert mapping["maximumRetryAttempts"] == 10 and mapping["maximumRecordAgeInSeconds"] == 86400
+    assert mapping["batchSize"] == 100 and mapping["parallelizationFactor"] == 1
+    assert mapping["destinationConfig"]["onFailure"]["destinationArn"].endswith(":inv-failures-1a2b3c")
+    assert mapping["eventSourceArn"].endswith("/stream/2026-11-26T00:00:00.000")
+
+
+def test_queues_are_encrypted_and_keep_14_days(invoices):
+    for queue in by_type(invoices, QUEUE):
+        assert queue.inputs["sqsManagedSseEnabled"] is True
+        assert queue.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+
+
+def test_alarms(invoices):
+    alarms = {a.name: a.inputs for a in by_type(invoices, ALARM)}
+    assert alarms["inv-iterator-age"]["metricName"] == "IteratorAge"
+    assert alarms["inv-errors"]["metricName"] == "Errors" and alarms["inv-errors"]["threshold"] == 0
+    assert alarms["inv-failures-depth"]["dimensions"] == {"QueueName": "inv-failures-1a2b3c"}
+    assert alarms["inv-quarantine-depth"]["dimensions"] == {"QueueName": "inv-quarantine-1a2b3c"}
+    for alarm in alarms.values():
+        assert alarm["alarmActions"] == ["arn:aws:sns:x:1:t"]
+        assert alarm["comparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_iam_is_least_privilege(invoices):
+    trust = json.loads(one(invoices, "aws:iam/role:Role").inputs["assumeRolePolicy"])
+    assert trust["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert "managedPolicyArns" not in one(invoices, "aws:iam/role:Role").inputs
+    assert not by_type(invoices, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    policy = json.loads(one(invoices, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    stream = "arn:aws:dynamodb:us-east-1:123456789012:table/inv-source-1a2b3c/stream/2026-11-26T00:00:00.000"
+    assert statements["ReadSourceStream"]["Resource"] == stream
+    assert statements["ReadSourceStream"]["Action"] == [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+    ]
+    assert statements["ListStreams"] == {
+        "Sid": "ListStreams",
+        "Effect": "Allow",
+        "Action": "dynamodb:ListStreams",
+        "Resource": "*",
+    }
+    assert statements["WriteAggregates"]["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert statements["WriteAggregates"]["Resource"].endswith(":table/inv-aggregate-1a2b3c")
+    assert statements["SendToQueues"]["Action"] == "sqs:SendMessage"
+    assert [q.rsplit(":", 1)[1] for q in statements["SendToQueues"]["Resource"]] == [
+        "inv-failures-1a2b3c",
+        "inv-quarantine-1a2b3c",
+    ]
+    assert statements["WriteLogs"]["Resource"].endswith("log-group:inv-logs-1a2b3c:*")
+    assert set(statements) == {"ReadSourceStream", "ListStreams", "WriteAggregates", "SendToQueues", "WriteLogs"}
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions)
+
+
+def test_two_aggregators_do_not_collide(deploy):
+    resources = deploy(lambda: (StreamAggregator("a", INVOICE_AGGREGATION), StreamAggregator("b", ORDERS)))
+    names = [(r.typ, r.name) for r in resources]
+    assert len(names) == len(set(names)) == 2 * 14
+
+
+def test_orders_example_groups_by_customer(deploy):
+    resources = deploy(lambda: StreamAggregator("orders", ORDERS))
+    assert one(resources, TABLE, "orders-aggregate").inputs["hashKey"] == "CustomerId"
+    assert one(resources, TABLE, "orders-source").inputs["hashKey"] == "OrderId"
+
+
+def test_existing_source_creates_no_table(deploy):
+    arn = "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/2020-01-01T00:00:00.000"
+    args = {
+        **INVOICE_AGGREGATION,
+        "existing_source": {"table_name": "Legacy", "stream_arn": arn},
+        "starting_position": "LATEST",
+    }
+    resources = deploy(lambda: StreamAggregator("legacy", args))
+    assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate"]
+    assert one(resources, MAPPING).inputs["eventSourceArn"] == arn
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert policy["Statement"][0]["Resource"] == arn
+
+
+def test_kms_key_encrypts_tables_and_allows_decrypt(deploy):
+    key = "arn:aws:kms:us-east-1:123456789012:key/abc"
+    resources = deploy(lambda: StreamAggregator("k", {**INVOICE_AGGREGATION, "kms_key_arn": key}))
+    for table in by_type(resources, TABLE):
+        assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key}
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert {"Sid": "DecryptStream", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key} in policy["Statement"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"measures": [{"name": "X", "op": "median", "attribute": "A"}]}, r"measures\[0\]\.op", id="unknown-op"
+        ),
+        pytest.param({"measures": [{"name": "X", "op": "sum"}]}, r"measures\[0\]\.attribute", id="sum-no-attr"),
+        pytest.param({"measures": [{"name": "X", "op": "latest"}]}, r"measures\[0\]\.attribute", id="latest-no-attr"),
+        pytest.param(
+            {"measures": [{"name": "InvoiceNumber", "op": "count"}]}, "collides with group_by", id="name-group"
+        ),
+        pytest.param({"measures": [{"name": "_wmX", "op": "count"}]}, "reserved", id="name-internal"),
+        pytest.param({"batch_size": 0}, "batch_size must be from 1 to 10000", id="batch-size"),
+        pytest.param({"batch_size": 10001}, "batch_size", id="batch-size-high"),
+        pytest.param({"batching_window_seconds": 301}, "batching_window_seconds", id="window"),
+        pytest.param(
+            {"group_by": "Customer", "parallelization_factor": 2}, "parallelization_factor must be 1", id="parallel"
+        ),
+        pytest.param({"max_record_age_seconds": 10}, "max_record_age_seconds", id="record-age"),
+        pytest.param({"log_retention_days": 10}, "log_retention_days", id="retention"),
+        pytest.param({"starting_position": "AT_TIMESTAMP"}, "starting_position", id="position"),
+        pytest.param({"partition_key_type": "X"}, "partition_key_type", id="key-type"),
+        pytest.param({"timeout": 901}, "timeout", id="timeout"),
+        pytest.param({"memory_size": 64}, "memory_size", id="memory"),
+        pytest.param({"existing_source": {"table_name": "T"}}, "existing_source", id="existing-shape"),
+        pytest.param(
+            {"existing_source": {"table_name": "T", "stream_arn": "arn:aws:sqs:x"}}, "stream_arn", id="existing-arn"
+        ),
+    ],
+)
+def test_invalid_arguments_fail_at_construction(deploy, change, message):
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("bad", {**INVOICE_AGGREGATION, **change}))

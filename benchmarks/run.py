@@ -14,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
+from aggregations import INVOICE_AGGREGATION
 from handler.config import HandlerConfig
 from handler.fold import fold
 from handler.planner import plan_batch
@@ -25,17 +26,7 @@ from ops.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 
 from .seed_handler import SeedHandler
 
-SPEC = parse_spec(
-    {
-        "partition_key": "InvoiceNumber",
-        "sort_key": "TransactionId",
-        "measures": [
-            {"name": "Total", "op": "sum", "attribute": "Amount"},
-            {"name": "TransactionCount", "op": "count"},
-            {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
-        ],
-    }
-)
+SPEC = parse_spec(INVOICE_AGGREGATION)
 BATCH = 100
 
 

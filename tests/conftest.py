@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from aggregations import INVOICE_AGGREGATION
 from handler.config import HandlerConfig
 from handler.processor import BatchProcessor
 from handler.spec import AggregationSpec, parse_spec
@@ -21,15 +22,7 @@ from ops.local_resources import LocalAggregator, create_local_aggregator
 EVENTS = Path(__file__).parent / "events"
 SHARED_EVENTS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "aws-events"
 
-INVOICE_SPEC: dict[str, Any] = {
-    "partition_key": "InvoiceNumber",
-    "sort_key": "TransactionId",
-    "measures": [
-        {"name": "Total", "op": "sum", "attribute": "Amount"},
-        {"name": "TransactionCount", "op": "count"},
-        {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
-    ],
-}
+INVOICE_SPEC: dict[str, Any] = INVOICE_AGGREGATION
 
 
 def load_event(name: str) -> dict[str, Any]:

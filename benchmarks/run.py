@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import statistics
 import time
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -19,7 +20,7 @@ from handler.config import HandlerConfig
 from handler.fold import fold
 from handler.planner import plan_batch
 from handler.processor import BatchProcessor
-from handler.records import decode_event
+from handler.records import event_records
 from handler.spec import parse_spec
 from ops.emulator import Endpoint, moto_server
 from ops.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
@@ -59,7 +60,10 @@ def _insert(sequence: int, invoice: str, transaction: str, rng: random.Random, n
 
 
 def _modify(record: dict[str, Any]) -> dict[str, Any]:
-    body = dict(record["dynamodb"], OldImage=record["dynamodb"]["NewImage"])
+    """The same item before an amount correction: both images carry every attribute."""
+    new = record["dynamodb"]["NewImage"]
+    old = dict(new, Amount={"N": f"{Decimal(new['Amount']['N']) + Decimal('0.05')}"})
+    body = dict(record["dynamodb"], OldImage=old)
     return dict(record, eventName="MODIFY", dynamodb=body)
 
 
@@ -155,7 +159,7 @@ def throughput(count: int = 20000) -> dict[str, float]:
         {k: deserializer.deserialize(v) for k, v in body["OldImage"].items()}
     baseline = time.perf_counter() - started
     started = time.perf_counter()
-    plan = plan_batch(SPEC, decode_event(event), time.time())
+    plan = plan_batch(SPEC, event_records(event), time.time())
     for key in plan.keys.values():
         fold(key.deltas)
     ours = time.perf_counter() - started

@@ -93,7 +93,7 @@ def _delta(
 
 def is_noop(delta: Delta) -> bool:
     """A delta that changes nothing (e.g. a MODIFY of an attribute no measure reads) needs no write."""
-    return not delta.latest and all(value == 0 for value in delta.numbers.values())
+    return not delta.latest and not any(delta.numbers.values())
 
 
 def fold(deltas: Iterable[Delta]) -> Fold:

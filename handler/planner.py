@@ -1,4 +1,4 @@
-"""Turning a decoded batch into per-key plans and quarantine entries: pure, no AWS.
+"""Turning a batch of raw stream records into per-key plans and quarantine entries: pure, no AWS.
 
 The ordering assumption lives here. Lambda hands one shard's records in sequence order, and all
 records of one source partition key are in one shard (after a split, Lambda finishes the parent
@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from .attributes import AttributeValue
 from .contribution import record_effect
-from .fold import KeyPlan, is_noop, record_deltas
+from .fastpath import fast_reader
+from .fold import Delta, KeyPlan, is_noop, record_deltas
 from .quarantine import Quarantined
-from .records import StreamRecord
+from .records import StreamRecord, decode_record
 from .spec import AggregationSpec
 from .telemetry import BatchCounters
 
@@ -25,36 +28,70 @@ class BatchPlan:
     keys: dict[str, KeyPlan] = field(default_factory=dict)
     quarantine: list[Quarantined] = field(default_factory=list)
     counters: BatchCounters = field(default_factory=BatchCounters)
+    sequence_numbers: list[str] = field(default_factory=list)
+    """By position, for the partial batch response."""
 
 
-def plan_batch(spec: AggregationSpec, records: Sequence[StreamRecord], now: float) -> BatchPlan:
+def plan_batch(spec: AggregationSpec, records: Sequence[Any], now: float, fast: bool = True) -> BatchPlan:
+    """Plan a batch of raw records (as the event carries them).
+
+    Raises
+    ------
+    EventShapeError
+        When a record is not a DynamoDB stream record (see ``records.decode_record``).
+    """
     plan = BatchPlan()
     plan.counters.records = len(records)
+    reader = fast_reader(spec) if fast else None
     last_sequence: dict[str, int] = {}
-    for position, record in enumerate(records):
-        effect = record_effect(spec, record)
-        token = effect.partition_token
-        if token is not None and last_sequence.get(token, -1) >= record.sequence:
-            plan.counters.ordering_violations += 1
-            reason = (
-                f"ordering: sequence {record.sequence_number} is not after an earlier record of the same partition key"
-            )
-            plan.quarantine.append(Quarantined(position, record, reason))
+    for position, raw in enumerate(records):
+        result = reader(raw, position, now) if reader else None
+        if result is not None and last_sequence.get(result[1], -1) < result[0]:
+            sequence, token, deltas = result
+            last_sequence[token] = sequence
+            plan.sequence_numbers.append(raw["dynamodb"]["SequenceNumber"])
+            for group_token, group_value, delta in deltas:
+                _add(plan, group_token, group_value, delta)
             continue
-        if token is not None:
-            last_sequence[token] = record.sequence
-        if effect.quarantine_reason:
-            plan.quarantine.append(Quarantined(position, record, effect.quarantine_reason))
-        if "ttl-delete-ignored" in effect.notes:
-            plan.counters.ttl_deletes_ignored += 1
-        created_at = int(record.created_at if record.created_at is not None else now)
-        for contribution, delta in record_deltas(position, record.sequence, created_at, effect):
-            if is_noop(delta):
-                continue
-            key = plan.keys.setdefault(
-                contribution.group_token, KeyPlan(contribution.group_token, contribution.group_value)
-            )
-            key.deltas.append(delta)
+        record = decode_record(raw, position)
+        plan.sequence_numbers.append(record.sequence_number)
+        _plan_record(spec, plan, record, position, now, last_sequence)
     plan.counters.quarantined = len(plan.quarantine)
     plan.counters.keys = len(plan.keys)
     return plan
+
+
+def _plan_record(
+    spec: AggregationSpec,
+    plan: BatchPlan,
+    record: StreamRecord,
+    position: int,
+    now: float,
+    last_sequence: dict[str, int],
+) -> None:
+    """The general path: every check, and the only place that decides quarantine."""
+    effect = record_effect(spec, record)
+    token = effect.partition_token
+    if token is not None and last_sequence.get(token, -1) >= record.sequence:
+        plan.counters.ordering_violations += 1
+        reason = f"ordering: sequence {record.sequence_number} is not after an earlier record of the same partition key"
+        plan.quarantine.append(Quarantined(position, record, reason))
+        return
+    if token is not None:
+        last_sequence[token] = record.sequence
+    if effect.quarantine_reason:
+        plan.quarantine.append(Quarantined(position, record, effect.quarantine_reason))
+    if "ttl-delete-ignored" in effect.notes:
+        plan.counters.ttl_deletes_ignored += 1
+    created_at = int(record.created_at if record.created_at is not None else now)
+    for contribution, delta in record_deltas(position, record.sequence, created_at, effect):
+        _add(plan, contribution.group_token, contribution.group_value, delta)
+
+
+def _add(plan: BatchPlan, group_token: str, group_value: AttributeValue, delta: Delta) -> None:
+    if is_noop(delta):
+        return
+    key = plan.keys.get(group_token)
+    if key is None:
+        key = plan.keys[group_token] = KeyPlan(group_token, group_value)
+    key.deltas.append(delta)

@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from .config import HandlerConfig
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
-from .records import decode_event
+from .records import event_records
 from .store import AggregateStore, KeyOutcome
 from .telemetry import BatchCounters, log, summary_line
 
@@ -57,8 +57,7 @@ class BatchProcessor:
         EventShapeError
             When the event is not a stream-trigger batch (see ``records.decode_event``).
         """
-        records = decode_event(event)
-        plan = plan_batch(self.config.spec, records, self._clock())
+        plan = plan_batch(self.config.spec, event_records(event), self._clock())
         quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)
         outcomes = list(self._pool.map(self._store.apply, plan.keys.values()))
         failed = dict(quarantine_future.result())
@@ -69,12 +68,12 @@ class BatchProcessor:
         earliest = min(failed) if failed else None
         extra: dict[str, Any] = {"requestId": request_id}
         if earliest is not None:
-            extra["retryFrom"] = records[earliest].sequence_number
+            extra["retryFrom"] = plan.sequence_numbers[earliest]
             extra["firstError"] = failed[earliest]
         print(summary_line(plan.counters, self.config.aggregator_name, extra, self._clock()), flush=True)
         if earliest is None:
             return {"batchItemFailures": []}
-        return {"batchItemFailures": [{"itemIdentifier": records[earliest].sequence_number}]}
+        return {"batchItemFailures": [{"itemIdentifier": plan.sequence_numbers[earliest]}]}
 
     @staticmethod
     def _merge(counters: BatchCounters, outcome: KeyOutcome, failed: dict[int, str]) -> None:

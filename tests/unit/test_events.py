@@ -53,7 +53,7 @@ def test_trigger_events_decode_and_plan(name):
     assert all(r.event_name in EventName for r in records)
     first_key = next(iter(event["Records"][0]["dynamodb"]["Keys"]))
     spec = parse_spec({"partition_key": first_key, "measures": [{"name": "Items", "op": "count"}]})
-    plan = plan_batch(spec, records, now=1_700_000_000)
+    plan = plan_batch(spec, event["Records"], now=1_700_000_000)
     assert plan.counters.records == len(records)
     planned = sum(len(k.deltas) for k in plan.keys.values()) + len(plan.quarantine)
     assert planned >= 1
@@ -76,9 +76,9 @@ def test_ttl_delete_and_creation_time_units():
 
 def test_repeated_sequence_numbers_are_quarantined_not_applied():
     """aws-lambda-go's fixture gives two records one SequenceNumber: we cannot order them."""
-    records = decode_event(shared("aws-lambda-go__dynamodb-event.json"))
+    event = shared("aws-lambda-go__dynamodb-event.json")
     spec = parse_spec({"partition_key": "key", "measures": [{"name": "Items", "op": "count"}]})
-    plan = plan_batch(spec, records, now=0)
+    plan = plan_batch(spec, event["Records"], now=0)
     assert plan.counters.ordering_violations == 1
     assert [q.position for q in plan.quarantine] == [1]
     assert "ordering" in plan.quarantine[0].reason

@@ -1,16 +1,16 @@
 from handler.planner import plan_batch
-from handler.records import decode_event
+from handler.records import event_records
 from tests.conftest import invoice_image, load_event, stream_record
 
 
 def test_seed_batch_is_one_key(invoice_spec):
-    plan = plan_batch(invoice_spec, decode_event(load_event("invoice_seed.json")), now=0)
+    plan = plan_batch(invoice_spec, event_records(load_event("invoice_seed.json")), now=0)
     assert list(plan.keys) == ["S:ABC"] and len(plan.keys["S:ABC"].deltas) == 2
     assert plan.counters.keys == 1 and plan.counters.quarantined == 0
 
 
 def test_bad_records_are_quarantined_and_the_batch_goes_on(invoice_spec):
-    plan = plan_batch(invoice_spec, decode_event(load_event("invoice_bad_amount.json")), now=0)
+    plan = plan_batch(invoice_spec, event_records(load_event("invoice_bad_amount.json")), now=0)
     assert [q.position for q in plan.quarantine] == [1, 2]
     assert "must be a number" in plan.quarantine[0].reason and "missing" in plan.quarantine[1].reason
     assert [d.position for d in plan.keys["S:BAD-1"].deltas] == [0, 3]
@@ -24,7 +24,7 @@ def test_noop_modify_needs_no_write(invoice_spec):
         measures=invoice_spec.measures[:2],
     )
     plan = plan_batch(
-        spec_without_latest, decode_event({"Records": [stream_record(1, "MODIFY", old=same, new=same)]}), 0
+        spec_without_latest, event_records({"Records": [stream_record(1, "MODIFY", old=same, new=same)]}), 0
     )
     assert plan.keys == {}
 
@@ -35,7 +35,7 @@ def test_out_of_order_partition_is_quarantined(invoice_spec):
         stream_record(10, "INSERT", new=invoice_image("A", "2", "1")),
         stream_record(15, "INSERT", new=invoice_image("B", "1", "1")),
     ]
-    plan = plan_batch(invoice_spec, decode_event({"Records": records}), 0)
+    plan = plan_batch(invoice_spec, event_records({"Records": records}), 0)
     assert plan.counters.ordering_violations == 1
     assert [q.position for q in plan.quarantine] == [1]
     assert sorted(plan.keys) == ["S:A", "S:B"]
@@ -44,5 +44,5 @@ def test_out_of_order_partition_is_quarantined(invoice_spec):
 def test_missing_creation_time_uses_now(invoice_spec):
     record = stream_record(1, "INSERT", new=invoice_image("A", "1", "1"))
     del record["dynamodb"]["ApproximateCreationDateTime"]
-    plan = plan_batch(invoice_spec, decode_event({"Records": [record]}), now=1234.9)
+    plan = plan_batch(invoice_spec, event_records({"Records": [record]}), now=1234.9)
     assert plan.keys["S:A"].deltas[0].created_at == 1234

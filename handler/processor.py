@@ -8,10 +8,11 @@ after it that was applied is skipped on redelivery by the watermarks.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypedDict
+from typing import Any, TextIO, TypedDict
 
 from .config import HandlerConfig
 from .planner import plan_batch
@@ -36,11 +37,13 @@ class BatchProcessor:
         dynamodb_client: Any,
         sqs_client: Any,
         clock: Callable[[], float] = time.time,
+        summary_stream: TextIO | None = None,
     ):
         self.config = config
         self._store = AggregateStore(dynamodb_client, config.aggregate_table, config.spec.group_by, clock)
         self._quarantine = QuarantineQueue(sqs_client, config.quarantine_queue_url)
         self._clock = clock
+        self._summary_stream = summary_stream
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
         self.last_counters = BatchCounters()
         """The previous batch's counters, for the local tools and tests; Lambda reads the log line."""
@@ -70,7 +73,8 @@ class BatchProcessor:
         if earliest is not None:
             extra["retryFrom"] = plan.sequence_numbers[earliest]
             extra["firstError"] = failed[earliest]
-        print(summary_line(plan.counters, self.config.aggregator_name, extra, self._clock()), flush=True)
+        line = summary_line(plan.counters, self.config.aggregator_name, extra, self._clock())
+        print(line, file=self._summary_stream or sys.stdout, flush=True)
         if earliest is None:
             return {"batchItemFailures": []}
         return {"batchItemFailures": [{"itemIdentifier": plan.sequence_numbers[earliest]}]}

@@ -1,31 +1,81 @@
 """`python -m ops COMMAND`: the operator's entry point.
 
-argparse rather than typer: it is in the standard library, and the commands are few; rich does
-the tables and progress.
+argparse rather than typer: it is in the standard library, the commands are few and their
+options plain, and one dependency fewer is one thing fewer to break in CI; rich does the tables,
+progress bars and the live view.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
+from handler.spec import SpecError
 
-def main(argv: list[str] | None = None) -> int:
+from .targets import TargetError, add_target_arguments, resolve_target
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description="StreamAggregator's local and operator tools")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="run the invoice aggregator end to end on an embedded emulator")
-    args = parser.parse_args(argv)
-    console = Console()
+    demo = commands.add_parser("demo", help="run the invoice aggregator end to end on an embedded emulator")
+    demo.add_argument("--watch", action="store_true", help="keep streaming generated transactions, totals live")
+    demo.add_argument("--seconds", type=float, help="with --watch: stop after this long (default: Ctrl-C)")
+    emulator = commands.add_parser("emulator", help="run a local emulator with the invoice stack until Ctrl-C")
+    emulator.add_argument("--port", type=int, default=4599)
+    load = commands.add_parser("load", help="bulk-load transactions from CSV or JSON Lines into the source table")
+    load.add_argument("file", type=Path)
+    load.add_argument("--strict", action="store_true", help="load nothing if any row is bad")
+    add_target_arguments(load)
+    reconcile = commands.add_parser("reconcile", help="recompute aggregates from the source and show the drift")
+    reconcile.add_argument("--repair", action="store_true", help="rewrite drifted aggregates (conditional writes)")
+    reconcile.add_argument("--segments", type=int, default=4, help="parallel scan segments (default 4)")
+    add_target_arguments(reconcile)
+    backfill = commands.add_parser("backfill", help="add the items that predate the stream, exactly once")
+    add_target_arguments(backfill)
+    return parser
+
+
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = console or Console()
     try:
-        if args.command == "demo":
+        return _run(args, console)
+    except KeyboardInterrupt:
+        return 130
+    except (TargetError, SpecError, ClientError, BotoCoreError, RuntimeError, ValueError) as error:
+        console.print(f"[red]error:[/] {error}")
+        return 1
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from . import commands
+
+    if args.command == "demo":
+        if args.watch:
+            from .watch import run_watch
+
+            run_watch(console, seconds=args.seconds)
+        else:
             from .demo import run_demo
 
             run_demo(console)
-    except Exception as error:  # one clear line for the operator, not a traceback
-        console.print(f"[red]error:[/] {type(error).__name__}: {error}")
-        return 1
+        return 0
+    if args.command == "emulator":
+        commands.run_emulator(args.port, console)
+        return 0
+    target = resolve_target(args)
+    if args.command == "load":
+        summary = commands.run_load(target, args.file, args.strict, console)
+        return 1 if summary.rejected else 0
+    if args.command == "reconcile":
+        report = commands.run_reconcile(target, args.repair, args.segments, console)
+        return 0 if not report.drifts or (args.repair and not report.skipped_changed) else 2
+    commands.run_backfill(target, console)
     return 0
 
 

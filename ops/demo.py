@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -73,14 +74,16 @@ def write_transactions(endpoint: Endpoint, aggregator: LocalAggregator, rows: li
         dynamodb.put_item(TableName=aggregator.source_table, Item=item)
 
 
-def poller_for(endpoint: Endpoint, aggregator: LocalAggregator) -> StreamPoller:
+def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, quiet: bool = False) -> StreamPoller:
+    """The real handler behind the local event source mapping; ``quiet`` drops its summary lines."""
     config = HandlerConfig(
         spec=aggregator.spec,
         aggregate_table=aggregator.aggregate_table,
         quarantine_queue_url=aggregator.quarantine_queue_url,
         aggregator_name="demo",
     )
-    processor = BatchProcessor(config, endpoint.client("dynamodb"), endpoint.client("sqs"))
+    sink = open(os.devnull, "w") if quiet else None  # noqa: SIM115 - lives as long as the poller
+    processor = BatchProcessor(config, endpoint.client("dynamodb"), endpoint.client("sqs"), summary_stream=sink)
     sqs = endpoint.client("sqs")
     return StreamPoller(
         endpoint.client("dynamodbstreams"),

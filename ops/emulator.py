@@ -31,16 +31,23 @@ class Endpoint:
             **config,
         )
 
+    def reachable(self) -> bool:
+        try:
+            requests.get(f"{self.url}/moto-api/", timeout=2)
+        except requests.RequestException:
+            return False
+        return True
+
     def reset(self) -> None:
         """Drop everything moto holds (its memory only shrinks this way)."""
         requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
 
 
 @contextmanager
-def moto_server() -> Iterator[Endpoint]:
-    """Start moto on 127.0.0.1 with a free port; stop it on exit."""
+def moto_server(port: int = 0) -> Iterator[Endpoint]:
+    """Start moto on 127.0.0.1 (a free port unless one is given); stop it on exit."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()

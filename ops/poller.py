@@ -58,6 +58,8 @@ class PollerStats:
     duplicate_deliveries: int = 0
     batches_to_failure_destination: int = 0
     records_to_failure_destination: int = 0
+    newest_created_at: float | None = None
+    """Creation time of the newest record delivered: now minus this is the stream lag."""
 
 
 @dataclass
@@ -178,6 +180,9 @@ class StreamPoller:
     def _call(self, event: dict[str, Any]) -> tuple[Any, Exception | None]:
         self.stats.invocations += 1
         self.stats.records_delivered += len(event["Records"])
+        created = event["Records"][-1]["dynamodb"].get("ApproximateCreationDateTime") if event["Records"] else None
+        if isinstance(created, int | float):
+            self.stats.newest_created_at = max(created, self.stats.newest_created_at or created)
         try:
             return self._handler(event, LocalContext(aws_request_id=str(uuid.uuid4()))), None
         except Exception as error:  # a function error, as Lambda sees it

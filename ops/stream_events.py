@@ -18,7 +18,7 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
         body["ApproximateCreationDateTime"] = created.timestamp()
     for image in ("Keys", "NewImage", "OldImage"):
         if image in body:
-            body[image] = {name: _wire_value(value) for name, value in body[image].items()}
+            body[image] = wire_image(body[image])
     converted = {
         "eventID": record.get("eventID", ""),
         "eventName": record["eventName"],
@@ -31,6 +31,11 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
     if "userIdentity" in record:
         converted["userIdentity"] = record["userIdentity"]
     return converted
+
+
+def wire_image(image: dict[str, Any]) -> dict[str, Any]:
+    """An item as boto3 returns it (bytes for binary) in the event's wire format (base64 text)."""
+    return {name: _wire_value(value) for name, value in image.items()}
 
 
 def _wire_value(value: dict[str, Any]) -> dict[str, Any]:

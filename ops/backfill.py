@@ -1,0 +1,136 @@
+"""`backfill`: the aggregates of the items that existed before the stream was enabled.
+
+A stream only carries changes made after it was enabled, so with the stream alone an aggregate
+equals agg(now) - agg(S0), where S0 is the table at enablement. Backfill adds agg(S0) exactly once.
+
+S0 is not what a scan sees: items change while the scan runs. But every change since enablement is
+in the stream (for 24 h), and the first record of an item carries its state at enablement: the
+OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
+
+1. scan the table;
+2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record;
+3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
+   else the scanned image (it has not changed since enablement: a change would be in the stream,
+   which was read after the scan).
+
+The contributions of S0 are ADDed to each aggregate with the marker ``_wmbackfill``, on condition
+that the marker is absent, so a rerun after a crash only fills the keys not yet done. `latest`
+measures are set only where the stream has not set them yet. It refuses streams enabled more than
+23 hours ago: by then the stream may have trimmed an item's first record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from handler.attributes import AttributeValue, key_token, number_text
+from handler.contribution import image_contribution
+from handler.errors import InvalidImage
+from handler.spec import INTERNAL_PREFIX, AggregationSpec
+
+from .stream_events import lambda_record
+
+BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
+MAX_STREAM_AGE = timedelta(hours=23)
+
+ItemKey = tuple[str, ...]
+
+
+class BackfillError(RuntimeError):
+    """Backfill cannot be exact here; the message says why."""
+
+
+@dataclass
+class GroupBase:
+    group_value: AttributeValue
+    numbers: dict[str, Decimal] = field(default_factory=dict)
+    latest: dict[str, AttributeValue] = field(default_factory=dict)
+
+
+def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
+    names = [spec.partition_key] + ([spec.sort_key] if spec.sort_key else [])
+    return tuple(key_token(image[name], name) for name in names)
+
+
+def first_records(stream_client: Any, stream_arn: str, spec: AggregationSpec) -> dict[ItemKey, dict[str, Any]]:
+    """Each item's earliest record in the stream, from TRIM_HORIZON to the current end."""
+    description = stream_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+    created = description.get("CreationRequestDateTime")
+    if isinstance(created, datetime) and datetime.now(UTC) - created > MAX_STREAM_AGE:
+        raise BackfillError(
+            f"the stream was enabled at {created.isoformat()}, more than {MAX_STREAM_AGE} ago: it may have trimmed "
+            "records, so the table's state at enablement is lost. Reconcile instead (quiesce writers first)."
+        )
+    first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
+    for shard in description.get("Shards", []):
+        for record in _shard_records(stream_client, stream_arn, shard["ShardId"]):
+            key = item_key(spec, record["dynamodb"]["Keys"])
+            sequence = int(record["dynamodb"]["SequenceNumber"])
+            if key not in first or sequence < first[key][0]:
+                first[key] = (sequence, record)
+    return {key: record for key, (_, record) in first.items()}
+
+
+def _shard_records(client: Any, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
+    iterator = client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    while iterator:
+        page = client.get_records(ShardIterator=iterator)
+        if not page.get("Records"):
+            return
+        yield from (lambda_record(record, stream_arn, "") for record in page["Records"])
+        iterator = page.get("NextShardIterator")
+
+
+def initial_images(
+    spec: AggregationSpec, scanned: Iterable[dict[str, Any]], first: dict[ItemKey, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The items as they were when the stream was enabled (see the module docstring)."""
+    images = [item for item in scanned if item_key(spec, item) not in first]
+    images.extend(
+        r["dynamodb"]["OldImage"] for r in first.values() if r["eventName"] != "INSERT" and "OldImage" in r["dynamodb"]
+    )
+    return images
+
+
+def group_bases(spec: AggregationSpec, images: Iterable[dict[str, Any]]) -> tuple[dict[str, GroupBase], int]:
+    bases: dict[str, GroupBase] = {}
+    invalid = 0
+    for image in images:
+        try:
+            contribution = image_contribution(spec, image)
+        except InvalidImage:
+            invalid += 1
+            continue
+        if contribution is None:
+            continue
+        base = bases.setdefault(contribution.group_token, GroupBase(contribution.group_value))
+        for name, value in contribution.numbers.items():
+            base.numbers[name] = base.numbers.get(name, Decimal(0)) + value
+        base.latest.update(contribution.latest)
+    return bases, invalid
+
+
+def backfill_request(spec: AggregationSpec, table: str, base: GroupBase, stamp: str) -> dict[str, Any]:
+    names = {"#b": BACKFILL_MARKER}
+    values: dict[str, Any] = {":b": {"S": stamp}}
+    adds, sets = [], ["#b = :b"]
+    for index, (name, number) in enumerate(base.numbers.items()):
+        names[f"#n{index}"], values[f":n{index}"] = name, {"N": number_text(number)}
+        adds.append(f"#n{index} :n{index}")
+    for index, (name, value) in enumerate(base.latest.items()):
+        names[f"#l{index}"], values[f":l{index}"] = name, value
+        sets.append(f"#l{index} = if_not_exists(#l{index}, :l{index})")
+    return {
+        "TableName": table,
+        "Key": {spec.group_by: base.group_value},
+        "UpdateExpression": "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else ""),
+        "ConditionExpression": "attribute_not_exists(#b)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }

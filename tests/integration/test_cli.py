@@ -1,0 +1,197 @@
+"""The operator commands against a moto server.
+
+moto quirks worked around here: the stream is polled with ops.poller (no event source mapping in
+moto) and a table is given its stream with UpdateTable after items were written with PutItem.
+"""
+
+import json
+from decimal import Decimal
+
+import pytest
+from rich.console import Console
+
+from handler.spec import parse_spec
+from ops.__main__ import main
+from ops.demo import poller_for
+from ops.local_resources import create_local_aggregator
+from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates
+
+pytestmark = pytest.mark.integration
+
+
+def cli(endpoint, aggregator, *argv):
+    console = Console(record=True, width=160)
+    target = [
+        "--endpoint-url",
+        endpoint.url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+    ]
+    code = main([*argv, *target], console)
+    return code, console.export_text()
+
+
+def drain(endpoint, aggregator):
+    poller_for(endpoint, aggregator, quiet=True).drain()
+
+
+@pytest.fixture
+def invoices(endpoint):
+    return new_aggregator(endpoint, parse_spec(INVOICE_SPEC))
+
+
+def test_load_csv_reports_each_bad_row_and_loads_the_rest(endpoint, invoices, tmp_path):
+    data = tmp_path / "tx.csv"
+    data.write_text(
+        "InvoiceNumber,TransactionId,Amount,InvoiceDate\n"
+        "ABC,123,100,06062016\n"
+        "ABC,456,300,06062016\n"
+        "ABC,789,abc,06062016\n"
+        "ABC,790,,06062016\n"
+        ",791,5,06062016\n"
+        "ABC,792,NaN,06062016\n"
+        "XYZ,1,0.10,07062016,extra\n"
+        "XYZ,2,0.20,07062016\n"
+    )
+    code, output = cli(endpoint, invoices, "load", str(data))
+    assert code == 1
+    assert "tx.csv:4: Amount is not a number: 'abc'" in output
+    assert "tx.csv:5: missing Amount" in output
+    assert "tx.csv:6: missing InvoiceNumber" in output
+    assert "tx.csv:7: Amount is not a finite number" in output
+    assert "tx.csv:8: more fields than the header has" in output
+    assert "loaded 3 row(s), rejected 5" in output
+    drain(endpoint, invoices)
+    totals = read_aggregates(endpoint, invoices.aggregate_table)
+    assert totals["ABC"]["Total"] == Decimal(400) and totals["XYZ"]["Total"] == Decimal("0.20")
+
+
+def test_load_strict_loads_nothing_when_a_row_is_bad(endpoint, invoices, tmp_path):
+    data = tmp_path / "tx.jsonl"
+    data.write_text(
+        '{"InvoiceNumber": "A", "TransactionId": "1", "Amount": 1.5}\n'
+        "{not json\n"
+        "[1, 2]\n"
+        '{"InvoiceNumber": "A", "TransactionId": "2", "Amount": "2.25", "Paid": true}\n'
+    )
+    code, output = cli(endpoint, invoices, "load", str(data), "--strict")
+    assert code == 1 and "tx.jsonl:2: not valid JSON" in output and "tx.jsonl:3: expected a JSON object" in output
+    assert "nothing loaded" in output
+    assert endpoint.client("dynamodb").scan(TableName=invoices.source_table)["Count"] == 0
+    code, output = cli(endpoint, invoices, "load", str(data))
+    assert "loaded 2 row(s), rejected 2" in output
+    item = endpoint.client("dynamodb").get_item(
+        TableName=invoices.source_table, Key={"InvoiceNumber": {"S": "A"}, "TransactionId": {"S": "2"}}
+    )["Item"]
+    assert item["Amount"] == {"N": "2.25"} and item["Paid"] == {"BOOL": True}
+
+
+def test_reconcile_finds_and_repairs_drift(endpoint, invoices, tmp_path):
+    data = tmp_path / "tx.csv"
+    data.write_text("InvoiceNumber,TransactionId,Amount,InvoiceDate\nA,1,10,d\nA,2,20,d\nB,1,5,d\n")
+    cli(endpoint, invoices, "load", str(data))
+    drain(endpoint, invoices)
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 0 and "0 drift(s) over 2 key(s)" in output
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.update_item(
+        TableName=invoices.aggregate_table,
+        Key={"InvoiceNumber": {"S": "A"}},
+        UpdateExpression="SET #t = :t",
+        ExpressionAttributeNames={"#t": "Total"},
+        ExpressionAttributeValues={":t": {"N": "35"}},
+    )
+    dynamodb.delete_item(TableName=invoices.aggregate_table, Key={"InvoiceNumber": {"S": "B"}})
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 2
+    assert "3 drift(s) over 2 key(s)" in output
+    assert "S:A" in output and "30" in output and "35" in output
+    code, output = cli(endpoint, invoices, "reconcile", "--repair")
+    assert code == 0 and "repaired 2 key(s)" in output
+    totals = read_aggregates(endpoint, invoices.aggregate_table)
+    assert totals["A"]["Total"] == Decimal(30) and totals["B"]["TransactionCount"] == Decimal(1)
+    assert cli(endpoint, invoices, "reconcile")[0] == 0
+
+
+def test_backfill_adds_what_predates_the_stream_exactly_once(endpoint):
+    spec = parse_spec(INVOICE_SPEC)
+    aggregator = create_local_aggregator(endpoint, spec, "bf")
+    dynamodb = endpoint.client("dynamodb")
+    source = "legacy-invoices"
+    dynamodb.create_table(
+        TableName=source,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "InvoiceNumber", "KeyType": "HASH"},
+            {"AttributeName": "TransactionId", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "InvoiceNumber", "AttributeType": "S"},
+            {"AttributeName": "TransactionId", "AttributeType": "S"},
+        ],
+    )
+
+    def put(invoice, transaction, amount):
+        item = {
+            "InvoiceNumber": {"S": invoice},
+            "TransactionId": {"S": transaction},
+            "Amount": {"N": amount},
+            "InvoiceDate": {"S": "d"},
+        }
+        dynamodb.put_item(TableName=source, Item=item)
+
+    for transaction, amount in (("1", "10"), ("2", "20"), ("3", "30")):
+        put("OLD", transaction, amount)
+    stream_arn = dynamodb.update_table(
+        TableName=source, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )["TableDescription"]["LatestStreamArn"]
+    put("OLD", "1", "11")  # modified after enablement
+    dynamodb.delete_item(TableName=source, Key={"InvoiceNumber": {"S": "OLD"}, "TransactionId": {"S": "2"}})
+    put("OLD", "4", "40")  # inserted after enablement
+    live = aggregator.__class__(**{**aggregator.__dict__, "source_table": source, "stream_arn": stream_arn})
+    drain(endpoint, live)
+    code, output = cli(endpoint, live, "backfill")
+    assert code == 0 and "backfilled 1 aggregate(s)" in output
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD"]["Total"] == Decimal(11 + 30 + 40)
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD"]["TransactionCount"] == Decimal(3)
+    code, output = cli(endpoint, live, "backfill")
+    assert "backfilled 0 aggregate(s)" in output and "1 already done" in output
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD"]["Total"] == Decimal(81)
+    assert cli(endpoint, live, "reconcile")[0] == 0
+
+
+def test_stack_outputs_name_the_tables(endpoint, invoices, tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps({"source_table_name": invoices.source_table, "aggregate_table_name": invoices.aggregate_table})
+    )
+    console = Console(record=True, width=160)
+    assert main(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)], console) == 0
+    assert "0 drift(s) over 0 key(s)" in console.export_text()
+
+
+def test_errors_are_one_line(tmp_path):
+    console = Console(record=True, width=200)
+    assert main(["reconcile", "--endpoint-url", "http://127.0.0.1:9"], console) == 1
+    text = console.export_text().strip()
+    assert text == "error: no emulator at http://127.0.0.1:9: start one with `python -m ops emulator`, or pass --aws"
+
+
+def test_missing_table_is_one_line(endpoint, tmp_path):
+    console = Console(record=True, width=300)
+    code = main(
+        ["reconcile", "--endpoint-url", endpoint.url, "--source-table", "nope", "--aggregate-table", "nada"], console
+    )
+    assert (
+        code == 1 and "ResourceNotFoundException" in console.export_text() and "Traceback" not in console.export_text()
+    )
+
+
+def test_watch_streams_and_totals_match_the_source(endpoint):
+    from ops.watch import run_watch
+
+    totals, written = run_watch(Console(record=True, width=120), seconds=1.5, rate=40)
+    assert written > 0
+    assert sum(t["TransactionCount"] for t in totals.values()) == written, "every transaction written is counted"

@@ -13,6 +13,19 @@ HANDLER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
 """Exactly the item calls handler/store.py makes."""
 
 
+def table_streams(stream_arn: str) -> str:
+    """The streams of the one table that ``stream_arn`` belongs to: ``<table ARN>/stream/*``.
+
+    Why not the stream ARN itself: its label is a timestamp with colons
+    (``.../stream/2015-05-11T21:21:33.291``), which IAM linters that split ARNs on ':' misread,
+    and a re-enabled stream gets a new label. The grant still covers this table's streams only.
+    """
+    table, separator, _ = stream_arn.partition("/stream/")
+    if not separator:
+        raise ValueError(f"not a DynamoDB stream ARN: {stream_arn!r}")
+    return f"{table}/stream/*"
+
+
 def handler_policy(
     stream_arn: str,
     aggregate_table_arn: str,
@@ -27,7 +40,7 @@ def handler_policy(
             "Sid": "ReadSourceStream",
             "Effect": "Allow",
             "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-            "Resource": stream_arn,
+            "Resource": table_streams(stream_arn),
         },
         {"Sid": "ListStreams", "Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
         {"Sid": "WriteAggregates", "Effect": "Allow", "Action": HANDLER_TABLE_ACTIONS, "Resource": aggregate_table_arn},

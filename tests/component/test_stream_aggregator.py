@@ -125,8 +125,8 @@ def test_iam_is_least_privilege(invoices):
     assert not by_type(invoices, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     policy = json.loads(one(invoices, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    stream = "arn:aws:dynamodb:us-east-1:123456789012:table/inv-source-1a2b3c/stream/2026-11-26T00:00:00.000"
-    assert statements["ReadSourceStream"]["Resource"] == stream
+    streams = "arn:aws:dynamodb:us-east-1:123456789012:table/inv-source-1a2b3c/stream/*"
+    assert statements["ReadSourceStream"]["Resource"] == streams
     assert statements["ReadSourceStream"]["Action"] == [
         "dynamodb:DescribeStream",
         "dynamodb:GetRecords",
@@ -175,7 +175,7 @@ def test_existing_source_creates_no_table(deploy):
     assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate"]
     assert one(resources, MAPPING).inputs["eventSourceArn"] == arn
     policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    assert policy["Statement"][0]["Resource"] == arn
+    assert policy["Statement"][0]["Resource"] == "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/*"
 
 
 def test_kms_key_encrypts_tables_and_allows_decrypt(deploy):

@@ -1,6 +1,8 @@
-"""StreamAggregator: everything one exact DynamoDB-stream aggregation needs, as one component."""
+"""StreamAggregator: everything one exact DynamoDB-stream aggregation needs, as one component.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Pulumi's component analyzer reads these annotations
+at runtime to build the multi-language schema.
+"""
 
 import json
 from pathlib import Path

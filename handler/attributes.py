@@ -40,8 +40,9 @@ def number_text(number: Decimal) -> str:
 
 def scalar_value(value: AttributeValue, attribute: str) -> str | Decimal | bool | None:
     """The Python value of a scalar attribute, for filters; None for non-scalar types."""
-    if "S" in value:
-        return value["S"]
+    text = value.get("S")
+    if isinstance(text, str):
+        return text
     if "N" in value:
         return parse_number(value["N"], attribute)
     if "BOOL" in value:

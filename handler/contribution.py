@@ -80,7 +80,7 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
     except InvalidImage as error:
         return RecordEffect(partition_token=None, quarantine_reason=f"bad key: {error}")
     shape_problem = _missing_image(record)
-    if shape_problem:
+    if shape_problem or record.event_name is None:
         return RecordEffect(partition_token=partition, quarantine_reason=shape_problem)
     if record.is_ttl_delete and spec.ttl_deletes is TtlDeletes.IGNORE:
         return RecordEffect(partition_token=partition, notes=("ttl-delete-ignored",))

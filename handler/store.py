@@ -71,12 +71,13 @@ class AggregateStore:
             except (BotoCoreError, NumberOverflow) as error:
                 return self._failed(outcome, pending, plan, _describe(error))
             outcome.applied.extend(delta.position for delta in pending)
-            self._prune(plan, response.get("Attributes", {}), frozenset(folded.first_sequence), outcome)
+            attributes: dict[str, Any] = response.get("Attributes", {})
+            self._prune(plan, attributes, frozenset(folded.first_sequence), outcome)
             return outcome
         return self._failed(outcome, pending, plan, "watermark condition kept failing: another writer?")
 
     def _watermarks_after_conflict(self, error: ClientError, plan: KeyPlan) -> dict[str, int]:
-        item = error.response.get("Item")
+        item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]  # DynamoDB adds Item
         if item is None:
             key = {self._group_by: plan.group_value}
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item", {})

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from .backfill import backfill_request, first_records, group_bases, initial_images
 from .loader import LoadSummary, write_items
-from .reconcile import Drift, Report, actual_totals, compare, expected_totals, repair_request
+from .reconcile import Drift, KeyTotals, Report, actual_totals, compare, expected_totals, repair_request
 from .rows import parse_file
 from .scan import parallel_scan
 from .stream_events import wire_image
@@ -36,8 +36,8 @@ def run_load(target: Target, path: Path, strict: bool, console: Console) -> Load
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
     rows, errors = parse_file(target.spec, text, file_format)
-    for error in errors:
-        console.print(f"[yellow]{path.name}:{error.line}[/]: {error.reason}")
+    for problem in errors:
+        console.print(f"[yellow]{path.name}:{problem.line}[/]: {problem.reason}")
     summary = LoadSummary(rejected=errors)
     if errors and strict:
         console.print(f"--strict: {len(errors)} bad row(s), nothing loaded")
@@ -82,7 +82,7 @@ def _drift_table(report: Report) -> Table:
     return table
 
 
-def _repair(target: Target, report: Report, actual: dict, console: Console) -> None:
+def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], console: Console) -> None:
     by_key: dict[str, list[Drift]] = defaultdict(list)
     for drift in report.drifts:
         by_key[drift.group_token].append(drift)

@@ -22,7 +22,7 @@ class Endpoint:
 
     def client(self, service: str, **config: Any) -> Any:
         """A client for ``service`` pointed at this endpoint, with throwaway credentials."""
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]  # the service is a plain string here
             service,
             endpoint_url=self.url,
             region_name=self.region,

@@ -94,7 +94,7 @@ class FaultProxy:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     @property
     def counts(self) -> FaultCounts:
@@ -155,7 +155,10 @@ class FaultProxy:
                 if not hasattr(local, "session"):
                     local.session = requests.Session()
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                return local.session.post(upstream + self.path, data=body, headers=headers, timeout=30)
+                response: requests.Response = local.session.post(
+                    upstream + self.path, data=body, headers=headers, timeout=30
+                )
+                return response
 
             def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)

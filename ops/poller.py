@@ -218,7 +218,7 @@ def failure_payload(stream_arn: str, shard_id: str, batch: list[dict[str, Any]])
 
 
 def _sequence(record: dict[str, Any]) -> str:
-    return record["dynamodb"]["SequenceNumber"]
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def _first_failure(batch: list[dict[str, Any]], response: Any) -> int | None:

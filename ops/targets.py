@@ -37,14 +37,14 @@ class Target:
     spec: AggregationSpec
 
     def client(self, service: str) -> Any:
-        return self.endpoint.client(service) if self.endpoint else boto3.client(service)
+        return self.endpoint.client(service) if self.endpoint else boto3.client(service)  # type: ignore[call-overload]
 
     def stream_arn(self) -> str:
         table = self.client("dynamodb").describe_table(TableName=self.source_table)["Table"]
         arn = table.get("LatestStreamArn")
         if not arn:
             raise TargetError(f"table {self.source_table} has no stream")
-        return arn
+        return str(arn)
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -15,11 +16,14 @@ from handler.spec import parse_spec
 from .demo import poller_for, read_totals, totals_table, write_transactions
 from .emulator import moto_server
 from .local_resources import create_local_aggregator
+from .poller import PollerStats
 
 INVOICES = [f"INV-{number:03d}" for number in range(1, 9)]
 
 
-def run_watch(console: Console, seconds: float | None = None, rate: int = 40, seed: int = 0) -> tuple[dict, int]:
+def run_watch(
+    console: Console, seconds: float | None = None, rate: int = 40, seed: int = 0
+) -> tuple[dict[str, dict[str, Any]], int]:
     """Write about ``rate`` transactions a second until ``seconds`` pass (or Ctrl-C).
 
     Returns the last totals shown and how many transactions were written.
@@ -34,7 +38,8 @@ def run_watch(console: Console, seconds: float | None = None, rate: int = 40, se
             aggregate_table="InvoiceTotal",
         )
         poller = poller_for(endpoint, aggregator, quiet=True)
-        started, written, totals = time.monotonic(), 0, {}
+        started, written = time.monotonic(), 0
+        totals: dict[str, dict[str, Any]] = {}
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             while seconds is None or time.monotonic() - started < seconds:
                 rows = [_transaction(rng, written + i) for i in range(max(1, rate // 4))]
@@ -58,7 +63,7 @@ def _transaction(rng: random.Random, number: int) -> dict[str, str]:
     }
 
 
-def _status(stats, written: int, elapsed: float) -> str:
+def _status(stats: PollerStats, written: int, elapsed: float) -> str:
     lag = time.time() - stats.newest_created_at if stats.newest_created_at else 0.0
     return (
         f"written {written}  delivered {stats.records_delivered}  "

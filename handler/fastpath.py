@@ -19,8 +19,8 @@ from .fold import EXACT, Delta
 from .records import MILLISECONDS_THRESHOLD
 from .spec import AggregationSpec
 
-FastResult = tuple[int, str, list[tuple[str, dict[str, Any], Delta]]]
-"""(sequence, partition token, [(group token, group value, delta), ...])."""
+FastResult = tuple[str, int, str, list[tuple[str, dict[str, Any], Delta]]]
+"""(sequence number, sequence, partition token, [(group token, group value, delta), ...])."""
 
 _CARRIES = {"INSERT": (False, True), "MODIFY": (True, True), "REMOVE": (True, False)}
 
@@ -33,11 +33,15 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
     sums, counts, latests = spec.sums, spec.counts, spec.latests
     counted = dict.fromkeys(counts, Decimal(1))
 
-    def image_values(image: Any) -> tuple[str, dict[str, Any], dict[str, Decimal], dict[str, Any]] | None:
+    def image_values(
+        image: Any, with_latest: bool
+    ) -> tuple[str, dict[str, Any], dict[str, Decimal], dict[str, Any]] | None:
+        """Group, sums and counts (and ``latest`` values, only wanted from a new image)."""
         if type(image) is not dict:
             return None
         group = image.get(group_by)
-        if type(group) is not dict or len(group) != 1 or type(group.get("S")) is not str:
+        group_text = group.get("S") if type(group) is dict and len(group) == 1 else None
+        if type(group_text) is not str:
             return None
         numbers = counted.copy()
         for name, attribute in sums:
@@ -57,8 +61,9 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             value = image.get(attribute)
             if value is None:
                 return None
-            latest[name] = value
-        return "S:" + group["S"], group, numbers, latest
+            if with_latest:
+                latest[name] = value
+        return "S:" + group_text, group, numbers, latest
 
     def read(record: Any, position: int, now: float) -> FastResult | None:
         if type(record) is not dict or record.get("eventSource") != "aws:dynamodb" or "userIdentity" in record:
@@ -79,8 +84,8 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         partition = keys.get(partition_key)
         if type(partition) is not dict or len(partition) != 1 or type(partition.get("S")) is not str:
             return None
-        old = image_values(body.get("OldImage")) if carries[0] else None
-        new = image_values(body.get("NewImage")) if carries[1] else None
+        old = image_values(body.get("OldImage"), False) if carries[0] else None
+        new = image_values(body.get("NewImage"), True) if carries[1] else None
         if (carries[0] and old is None) or (carries[1] and new is None):
             return None
         created = body.get("ApproximateCreationDateTime")
@@ -90,14 +95,21 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             created_at = int(now)
         sequence, token = int(sequence_text), "S:" + partition["S"]
         if old is not None and new is not None and old[0] == new[0]:
-            numbers = {name: EXACT.subtract(value, old[2][name]) for name, value in new[2].items()}
-            return sequence, token, [(new[0], new[1], Delta(position, sequence, token, created_at, numbers, new[3]))]
+            numbers, before = new[2], old[2]
+            for name in numbers:
+                numbers[name] = EXACT.subtract(numbers[name], before[name])
+            return (
+                sequence_text,
+                sequence,
+                token,
+                [(new[0], new[1], Delta(position, sequence, token, created_at, numbers, new[3]))],
+            )
         deltas = []
         if old is not None:
             negated = {name: EXACT.minus(value) for name, value in old[2].items()}
             deltas.append((old[0], old[1], Delta(position, sequence, token, created_at, negated, {})))
         if new is not None:
             deltas.append((new[0], new[1], Delta(position, sequence, token, created_at, new[2], new[3])))
-        return sequence, token, deltas
+        return sequence_text, sequence, token, deltas
 
     return read

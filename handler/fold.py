@@ -108,8 +108,10 @@ def fold(deltas: Iterable[Delta]) -> Fold:
                 numbers[name] = numbers[name] + value if name in numbers else value
             if delta.latest:
                 latest.update(delta.latest)
-            first.setdefault(delta.partition_token, delta.sequence)
-            last[delta.partition_token] = (delta.sequence, delta.created_at)
+            token = delta.partition_token
+            if token not in first:
+                first[token] = delta.sequence
+            last[token] = (delta.sequence, delta.created_at)
     return Fold(numbers=numbers, latest=latest, first_sequence=first, last=last)
 
 

@@ -46,12 +46,16 @@ def plan_batch(spec: AggregationSpec, records: Sequence[Any], now: float, fast: 
     last_sequence: dict[str, int] = {}
     for position, raw in enumerate(records):
         result = reader(raw, position, now) if reader else None
-        if result is not None and last_sequence.get(result[1], -1) < result[0]:
-            sequence, token, deltas = result
+        if result is not None and last_sequence.get(result[2], -1) < result[1]:
+            sequence_number, sequence, token, deltas = result
             last_sequence[token] = sequence
-            plan.sequence_numbers.append(raw["dynamodb"]["SequenceNumber"])
+            plan.sequence_numbers.append(sequence_number)
             for group_token, group_value, delta in deltas:
-                _add(plan, group_token, group_value, delta)
+                if delta.latest or any(delta.numbers.values()):  # is_noop, inlined on the hot path
+                    key = plan.keys.get(group_token)
+                    if key is None:
+                        key = plan.keys[group_token] = KeyPlan(group_token, group_value)
+                    key.deltas.append(delta)
             continue
         record = decode_record(raw, position)
         plan.sequence_numbers.append(record.sequence_number)

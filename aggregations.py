@@ -14,3 +14,15 @@ INVOICE_AGGREGATION: dict[str, Any] = {
     ],
 }
 """InvoiceTransactions (InvoiceNumber, TransactionId, Amount, InvoiceDate) -> InvoiceTotal."""
+
+ORDERS_AGGREGATION: dict[str, Any] = {
+    "partition_key": "OrderId",
+    "group_by": "CustomerId",
+    "measures": [
+        {"name": "Revenue", "op": "sum", "attribute": "Amount"},
+        {"name": "OrderCount", "op": "count"},
+        {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
+    ],
+    "filter": {"attribute": "Status", "values": ["PAID"]},
+}
+"""The README's second example: revenue, order count and last order date per customer, paid orders only."""

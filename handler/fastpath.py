@@ -40,7 +40,9 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         if type(image) is not dict:
             return None
         group = image.get(group_by)
-        group_text = group.get("S") if type(group) is dict and len(group) == 1 else None
+        if type(group) is not dict or len(group) != 1:
+            return None
+        group_text = group.get("S")
         if type(group_text) is not str:
             return None
         numbers = counted.copy()

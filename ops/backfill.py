@@ -22,16 +22,13 @@ measures are set only where the stream has not set them yet. It refuses streams 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from handler.attributes import AttributeValue, key_token, number_text
-from handler.contribution import image_contribution
-from handler.errors import InvalidImage
+from handler.attributes import key_token, number_text
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
+from .recompute import GroupTotals
 from .stream_events import lambda_record
 
 BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
@@ -42,13 +39,6 @@ ItemKey = tuple[str, ...]
 
 class BackfillError(RuntimeError):
     """Backfill cannot be exact here; the message says why."""
-
-
-@dataclass
-class GroupBase:
-    group_value: AttributeValue
-    numbers: dict[str, Decimal] = field(default_factory=dict)
-    latest: dict[str, AttributeValue] = field(default_factory=dict)
 
 
 def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
@@ -98,25 +88,7 @@ def initial_images(
     return images
 
 
-def group_bases(spec: AggregationSpec, images: Iterable[dict[str, Any]]) -> tuple[dict[str, GroupBase], int]:
-    bases: dict[str, GroupBase] = {}
-    invalid = 0
-    for image in images:
-        try:
-            contribution = image_contribution(spec, image)
-        except InvalidImage:
-            invalid += 1
-            continue
-        if contribution is None:
-            continue
-        base = bases.setdefault(contribution.group_token, GroupBase(contribution.group_value))
-        for name, value in contribution.numbers.items():
-            base.numbers[name] = base.numbers.get(name, Decimal(0)) + value
-        base.latest.update(contribution.latest)
-    return bases, invalid
-
-
-def backfill_request(spec: AggregationSpec, table: str, base: GroupBase, stamp: str) -> dict[str, Any]:
+def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> dict[str, Any]:
     names = {"#b": BACKFILL_MARKER}
     values: dict[str, Any] = {":b": {"S": stamp}}
     adds, sets = [], ["#b = :b"]

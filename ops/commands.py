@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from .backfill import backfill_request, first_records, group_bases, initial_images
+from .backfill import backfill_request, first_records, initial_images
 from .loader import LoadSummary, write_items
-from .reconcile import Drift, KeyTotals, Report, actual_totals, compare, expected_totals, repair_request
+from .recompute import recompute
+from .reconcile import Drift, KeyTotals, Report, actual_totals, compare, repair_request
 from .rows import parse_file
 from .scan import parallel_scan
 from .stream_events import wire_image
@@ -57,7 +58,7 @@ def run_reconcile(target: Target, repair: bool, segments: int, console: Console)
         reading = progress.add_task("scanning", total=None)
         actual = actual_totals(target.spec, parallel_scan(dynamodb, target.aggregate_table, segments))
         source = parallel_scan(dynamodb, target.source_table, segments, lambda n: progress.advance(reading, n))
-    expected, invalid = expected_totals(target.spec, (wire_image(item) for item in source))
+    expected, invalid = recompute(target.spec, (wire_image(item) for item in source))
     report = Report(
         drifts=compare(target.spec, expected, actual),
         keys_checked=len(set(expected) | set(actual)),
@@ -105,7 +106,7 @@ def run_backfill(target: Target, console: Console) -> int:
     stream_arn = target.stream_arn()
     scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
     first = first_records(streams, stream_arn, target.spec)
-    bases, invalid = group_bases(target.spec, initial_images(target.spec, scanned, first))
+    bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
     stamp = datetime.now(UTC).isoformat()
     written = 0
     with Progress(console=console, transient=True) as progress:

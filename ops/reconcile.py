@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from handler.attributes import AttributeValue, key_token, number_text
-from handler.contribution import image_contribution
-from handler.errors import InvalidImage
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
+
+from .recompute import GroupTotals
 
 
 @dataclass
@@ -53,24 +53,6 @@ class Report:
     skipped_changed: list[str] = field(default_factory=list)
 
 
-def expected_totals(spec: AggregationSpec, items: Iterable[dict[str, Any]]) -> tuple[dict[str, KeyTotals], int]:
-    """Sum and count per group over the valid items; returns (totals, invalid item count)."""
-    totals: dict[str, KeyTotals] = {}
-    invalid = 0
-    for item in items:
-        try:
-            contribution = image_contribution(spec, item)
-        except InvalidImage:
-            invalid += 1
-            continue
-        if contribution is None:
-            continue
-        entry = totals.setdefault(contribution.group_token, KeyTotals(contribution.group_value))
-        for name, value in contribution.numbers.items():
-            entry.numbers[name] = entry.numbers.get(name, Decimal(0)) + value
-    return totals, invalid
-
-
 def actual_totals(spec: AggregationSpec, items: Iterable[dict[str, Any]]) -> dict[str, KeyTotals]:
     measured = [name for name, _ in spec.sums] + list(spec.counts)
     totals: dict[str, KeyTotals] = {}
@@ -83,16 +65,16 @@ def actual_totals(spec: AggregationSpec, items: Iterable[dict[str, Any]]) -> dic
     return totals
 
 
-def compare(spec: AggregationSpec, expected: dict[str, KeyTotals], actual: dict[str, KeyTotals]) -> list[Drift]:
+def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dict[str, KeyTotals]) -> list[Drift]:
     measured = [name for name, _ in spec.sums] + list(spec.counts)
     drifts: list[Drift] = []
     for token in sorted(set(expected) | set(actual)):
-        source = expected.get(token) or actual[token]
+        group_value = expected[token].group_value if token in expected else actual[token].group_value
         for name in measured:
             want = expected[token].numbers.get(name, Decimal(0)) if token in expected else Decimal(0)
             have = actual[token].numbers.get(name, Decimal(0)) if token in actual else Decimal(0)
             if want != have:
-                drifts.append(Drift(token, source.group_value, name, want, have))
+                drifts.append(Drift(token, group_value, name, want, have))
     return drifts
 
 

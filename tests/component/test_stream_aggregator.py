@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregations import INVOICE_AGGREGATION
+from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
 from components.stream_aggregator import HANDLER_DIR, handler_archive
 from components.validation import StreamAggregatorArgsError
@@ -12,15 +12,7 @@ from tests.component.conftest import by_type, one
 
 TABLE, QUEUE, FUNCTION = "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:lambda/function:Function"
 MAPPING, ALARM = "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:cloudwatch/metricAlarm:MetricAlarm"
-ORDERS = {
-    "partition_key": "OrderId",
-    "group_by": "CustomerId",
-    "measures": [
-        {"name": "Revenue", "op": "sum", "attribute": "Amount"},
-        {"name": "OrderCount", "op": "count"},
-        {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
-    ],
-}
+ORDERS = ORDERS_AGGREGATION
 
 
 @pytest.fixture

@@ -16,23 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aggregations import ORDERS_AGGREGATION
 from handler.spec import parse_spec
 from tests.conftest import make_processor, new_aggregator, read_aggregates, stream_record
 
 pytestmark = pytest.mark.integration
 
-SPEC = parse_spec(
-    {
-        "partition_key": "OrderId",
-        "group_by": "CustomerId",
-        "measures": [
-            {"name": "Revenue", "op": "sum", "attribute": "Amount"},
-            {"name": "Orders", "op": "count"},
-            {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
-        ],
-        "filter": {"attribute": "Status", "values": ["PAID"]},
-    }
-)
+SPEC = parse_spec(ORDERS_AGGREGATION)
 
 operation = st.tuples(
     st.sampled_from(["put", "put", "put", "delete"]),
@@ -75,9 +65,9 @@ def recompute(table: dict[int, dict[str, Any]]) -> dict[str, dict[str, Decimal]]
     for item in table.values():
         if item["Status"]["S"] != "PAID":
             continue
-        entry = result.setdefault(item["CustomerId"]["S"], {"Revenue": Decimal(0), "Orders": Decimal(0)})
+        entry = result.setdefault(item["CustomerId"]["S"], {"Revenue": Decimal(0), "OrderCount": Decimal(0)})
         entry["Revenue"] += Decimal(item["Amount"]["N"])
-        entry["Orders"] += 1
+        entry["OrderCount"] += 1
     return result
 
 
@@ -101,7 +91,7 @@ def test_aggregates_equal_recomputation(moto_endpoint, operations, schedule):
     actual = read_aggregates(moto_endpoint, aggregator.aggregate_table, group_by="CustomerId")
     expected = recompute(table)
     for customer in set(actual) | set(expected):
-        want = expected.get(customer, {"Revenue": Decimal(0), "Orders": Decimal(0)})
-        got = actual.get(customer, {"Revenue": Decimal(0), "Orders": Decimal(0)})
-        assert (got["Revenue"], got["Orders"]) == (want["Revenue"], want["Orders"]), customer
+        want = expected.get(customer, {"Revenue": Decimal(0), "OrderCount": Decimal(0)})
+        got = actual.get(customer, {"Revenue": Decimal(0), "OrderCount": Decimal(0)})
+        assert (got["Revenue"], got["OrderCount"]) == (want["Revenue"], want["OrderCount"]), customer
         assert got.get("LastOrderDate") == latest.get(customer), customer

@@ -2,19 +2,13 @@ from decimal import Decimal
 
 import pytest
 
+from aggregations import ORDERS_AGGREGATION
 from handler.contribution import record_effect
 from handler.records import decode_record
 from handler.spec import parse_spec
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
-ORDERS_SPEC = parse_spec(
-    {
-        "partition_key": "OrderId",
-        "group_by": "CustomerId",
-        "measures": [{"name": "Revenue", "op": "sum", "attribute": "Amount"}, {"name": "Orders", "op": "count"}],
-        "filter": {"attribute": "Status", "values": ["PAID"]},
-    }
-)
+ORDERS_SPEC = parse_spec(ORDERS_AGGREGATION)
 
 
 def order(order_id: str, customer: str, amount: str, status: str = "PAID") -> dict:
@@ -23,6 +17,7 @@ def order(order_id: str, customer: str, amount: str, status: str = "PAID") -> di
         "CustomerId": {"S": customer},
         "Amount": {"N": amount},
         "Status": {"S": status},
+        "OrderDate": {"S": "2026-11-26"},
     }
 
 

@@ -137,9 +137,9 @@ class StreamAggregator(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
         )
-        role = self._create_role(stream_arn, log_group, child)
+        role, policy = self._create_role(stream_arn, log_group, child)
         self.function = self._create_function(role, log_group, child)
-        self.event_source_mapping = self._create_mapping(stream_arn, child)
+        self.event_source_mapping = self._create_mapping(stream_arn, policy, child)
         self._create_alarms(child)
         self.register_outputs(
             {
@@ -217,11 +217,11 @@ class StreamAggregator(pulumi.ComponentResource):
 
     def _create_role(
         self, stream_arn: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
-    ) -> aws.iam.Role:
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         role = aws.iam.Role(
             f"{self._name}-role", assume_role_policy=json.dumps(ASSUME_ROLE_POLICY), tags=self._tags, opts=opts
         )
-        policy = pulumi.Output.all(
+        document = pulumi.Output.all(
             stream_arn,
             self.aggregate_table.arn,
             self.quarantine_queue.arn,
@@ -229,8 +229,8 @@ class StreamAggregator(pulumi.ComponentResource):
             log_group.arn,
             self._settings.get("kms_key_arn"),
         ).apply(lambda a: json.dumps(handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5])))
-        self._policy = aws.iam.RolePolicy(f"{self._name}-policy", role=role.id, policy=policy, opts=opts)
-        return role
+        policy = aws.iam.RolePolicy(f"{self._name}-policy", role=role.id, policy=document, opts=opts)
+        return role, policy
 
     def _create_function(
         self, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
@@ -257,7 +257,7 @@ class StreamAggregator(pulumi.ComponentResource):
         )
 
     def _create_mapping(
-        self, stream_arn: pulumi.Input[str], opts: pulumi.ResourceOptions
+        self, stream_arn: pulumi.Input[str], policy: aws.iam.RolePolicy, opts: pulumi.ResourceOptions
     ) -> aws.lambda_.EventSourceMapping:
         settings = self._settings
         return aws.lambda_.EventSourceMapping(
@@ -278,7 +278,7 @@ class StreamAggregator(pulumi.ComponentResource):
                 )
             ),
             # AWS checks at creation that the role can read the stream, so the policy must exist first.
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[self._policy])),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[policy])),
         )
 
     def _create_alarms(self, opts: pulumi.ResourceOptions) -> None:

@@ -58,7 +58,8 @@ class BatchProcessor:
         Raises
         ------
         EventShapeError
-            When the event is not a stream-trigger batch (see ``records.decode_event``).
+            When the event, or one of its records, is not a DynamoDB stream-trigger record
+            (see ``records.event_records`` and ``records.decode_record``).
         """
         plan = plan_batch(self.config.spec, event_records(event), self._clock())
         quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return _run(args, console)
     except KeyboardInterrupt:
         return 130
-    except (TargetError, SpecError, ClientError, BotoCoreError, RuntimeError, ValueError) as error:
+    except (TargetError, SpecError, ClientError, BotoCoreError, RuntimeError, ValueError, OSError) as error:
         console.print(f"[red]error:[/] {error}")
         return 1
 

@@ -4,6 +4,7 @@ moto quirks worked around here: the stream is polled with ops.poller (no event s
 moto) and a table is given its stream with UpdateTable after items were written with PutItem.
 """
 
+import io
 import json
 from decimal import Decimal
 
@@ -195,3 +196,50 @@ def test_watch_streams_and_totals_match_the_source(endpoint):
     totals, written = run_watch(Console(record=True, width=120), seconds=1.5, rate=40)
     assert written > 0
     assert sum(t["TransactionCount"] for t in totals.values()) == written, "every transaction written is counted"
+
+
+def test_missing_files_are_one_line(endpoint, tmp_path):
+    console = Console(record=True, width=300)
+    assert main(["reconcile", "--endpoint-url", endpoint.url, "--spec", str(tmp_path / "nope.json")], console) == 1
+    assert console.export_text().startswith("error: [Errno 2] No such file or directory")
+    console = Console(record=True, width=300)
+    assert main(["load", str(tmp_path / "absent.csv"), "--endpoint-url", endpoint.url], console) == 1
+    assert "cannot read" in console.export_text() and "Traceback" not in console.export_text()
+
+
+def test_the_local_emulator_serves_the_other_commands(tmp_path):
+    """`python -m ops emulator` in a thread; load, the emulator's own poller, then reconcile."""
+    import socket
+    import threading
+    import time
+
+    from ops.commands import run_emulator
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    quiet = Console(file=io.StringIO())
+    emulator = threading.Thread(target=run_emulator, args=(port, quiet, 6.0), daemon=True)
+    emulator.start()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path / "tx.csv"
+    data.write_text("InvoiceNumber,TransactionId,Amount,InvoiceDate\nABC,123,100,06062016\nABC,456,300,06062016\n")
+
+    def run(*argv: str) -> tuple[int, str]:
+        console = Console(record=True, width=160)
+        code = main([*argv, "--endpoint-url", url], console)
+        return code, console.export_text()
+
+    for _ in range(50):  # until the emulator has created its tables
+        code, output = run("load", str(data))
+        if code == 0:
+            break
+        time.sleep(0.1)
+    assert "loaded 2 row(s), rejected 0" in output
+    for _ in range(50):  # until the emulator's poller has aggregated the stream
+        code, output = run("reconcile")
+        if code == 0 and "over 1 key(s)" in output:
+            break
+        time.sleep(0.1)
+    assert "0 drift(s) over 1 key(s)" in output
+    emulator.join(timeout=10)

@@ -207,8 +207,11 @@ def test_missing_files_are_one_line(endpoint, tmp_path):
     assert "cannot read" in console.export_text() and "Traceback" not in console.export_text()
 
 
-def test_the_local_emulator_serves_the_other_commands(tmp_path):
-    """`python -m ops emulator` in a thread; load, the emulator's own poller, then reconcile."""
+def test_the_local_emulator_serves_the_other_commands(endpoint, tmp_path):
+    """`python -m ops emulator` in a thread; load, the emulator's own poller, then reconcile.
+
+    moto keeps one state per process, shared by all its servers: ``endpoint`` resets it afterwards.
+    """
     import socket
     import threading
     import time

@@ -9,7 +9,8 @@ from ops.demo import run_demo
 pytestmark = pytest.mark.integration
 
 
-def test_demo_shows_the_seed_totals():
+def test_demo_shows_the_seed_totals(endpoint):
+    """``endpoint`` resets moto afterwards: its state is per process, shared by the demo's server."""
     console = Console(record=True, width=100)
     totals = run_demo(console)
     assert totals == {"ABC": {"Total": Decimal(400), "TransactionCount": Decimal(2), "UpdateDate": "06062016"}}

@@ -21,6 +21,10 @@ def build_processor(config: HandlerConfig) -> BatchProcessor:
     client_config = Config(
         max_pool_connections=config.write_concurrency + 2,
         retries={"mode": "standard", "max_attempts": 5},
+        # Short timeouts, so a stuck connection is retried inside the invocation instead of
+        # running into the function's timeout (which would retry the whole batch).
+        connect_timeout=3,
+        read_timeout=10,
     )
     return BatchProcessor(
         config,

@@ -86,3 +86,22 @@ def test_cold_start_fails_with_the_message():
     )
     assert result.returncode != 0
     assert "ConfigError: environment variable(s) not set: AGGREGATION_SPEC, AGGREGATE_TABLE_NAME" in result.stderr
+
+
+def test_lambda_clients_retry_and_time_out_inside_the_invocation(monkeypatch):
+    """handler.main builds its processor at import (cold start), so the environment comes first."""
+    import importlib
+
+    environment = {
+        "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC),
+        "AGGREGATE_TABLE_NAME": "t",
+        "QUARANTINE_QUEUE_URL": "q",
+    }
+    for name, value in {**environment, "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    main = importlib.import_module("handler.main")
+    client = main.PROCESSOR._store._client
+    assert client.meta.config.read_timeout == 10 and client.meta.config.connect_timeout == 3
+    assert client.meta.config.retries["max_attempts"] == 5
+    assert client.meta.config.max_pool_connections >= main.PROCESSOR.config.write_concurrency
+    assert main.PROCESSOR.config == load_config(environment)

@@ -102,6 +102,6 @@ def test_lambda_clients_retry_and_time_out_inside_the_invocation(monkeypatch):
     main = importlib.import_module("handler.main")
     client = main.PROCESSOR._store._client
     assert client.meta.config.read_timeout == 10 and client.meta.config.connect_timeout == 3
-    assert client.meta.config.retries["max_attempts"] == 5
+    assert client.meta.config.retries["total_max_attempts"] == 6  # the first try and 5 retries
     assert client.meta.config.max_pool_connections >= main.PROCESSOR.config.write_concurrency
     assert main.PROCESSOR.config == load_config(environment)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from .attributes import AttributeValue, key_token, key_value, parse_number, scalar_value
 from .errors import InvalidImage
-from .records import EventName, StreamRecord
+from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
 
 ONE = Decimal(1)
@@ -84,7 +84,7 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
         return RecordEffect(partition_token=partition, quarantine_reason=shape_problem)
     if record.is_ttl_delete and spec.ttl_deletes is TtlDeletes.IGNORE:
         return RecordEffect(partition_token=partition, notes=("ttl-delete-ignored",))
-    carries_old, carries_new = _CARRIES[record.event_name]
+    carries_old, carries_new = IMAGES_CARRIED[record.event_name]
     removed, old_problem = _safe_contribution(spec, record.old_image if carries_old else None)
     added, new_problem = _safe_contribution(spec, record.new_image if carries_new else None)
     notes = ("old-image-invalid",) if old_problem else ()
@@ -117,14 +117,10 @@ def _partition_token(spec: AggregationSpec, record: StreamRecord) -> str:
     return key_token(value, spec.partition_key)
 
 
-_CARRIES = {EventName.INSERT: (False, True), EventName.MODIFY: (True, True), EventName.REMOVE: (True, False)}
-"""Which images each event carries: (old, new)."""
-
-
 def _missing_image(record: StreamRecord) -> str | None:
     if record.event_name is None:
         return f"unknown eventName {record.raw.get('eventName')!r}"
-    needs_old, needs_new = _CARRIES[record.event_name]
+    needs_old, needs_new = IMAGES_CARRIED[record.event_name]
     if needs_old and record.old_image is None:
         return f"{record.event_name.value} without OldImage: the stream must be NEW_AND_OLD_IMAGES"
     if needs_new and record.new_image is None:

@@ -16,13 +16,11 @@ from typing import Any
 
 from .attributes import MAX_NUMBER_DIGITS
 from .fold import EXACT, Delta
-from .records import MILLISECONDS_THRESHOLD
+from .records import IMAGES_CARRIED, MILLISECONDS_THRESHOLD
 from .spec import AggregationSpec
 
 FastResult = tuple[str, int, str, list[tuple[str, dict[str, Any], Delta]]]
 """(sequence number, sequence, partition token, [(group token, group value, delta), ...])."""
-
-_CARRIES = {"INSERT": (False, True), "MODIFY": (True, True), "REMOVE": (True, False)}
 
 
 def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult | None] | None:
@@ -70,7 +68,7 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
     def read(record: Any, position: int, now: float) -> FastResult | None:
         if type(record) is not dict or record.get("eventSource") != "aws:dynamodb" or "userIdentity" in record:
             return None
-        carries = _CARRIES.get(record.get("eventName"))  # type: ignore[arg-type]
+        carries = IMAGES_CARRIED.get(record.get("eventName"))  # type: ignore[arg-type]
         body = record.get("dynamodb")
         if carries is None or type(body) is not dict:
             return None

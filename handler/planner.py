@@ -51,11 +51,7 @@ def plan_batch(spec: AggregationSpec, records: Sequence[Any], now: float, fast: 
             last_sequence[token] = sequence
             plan.sequence_numbers.append(sequence_number)
             for group_token, group_value, delta in deltas:
-                if delta.latest or any(delta.numbers.values()):  # is_noop, inlined on the hot path
-                    key = plan.keys.get(group_token)
-                    if key is None:
-                        key = plan.keys[group_token] = KeyPlan(group_token, group_value)
-                    key.deltas.append(delta)
+                _add(plan, group_token, group_value, delta)
             continue
         record = decode_record(raw, position)
         plan.sequence_numbers.append(record.sequence_number)

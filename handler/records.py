@@ -25,6 +25,10 @@ class EventName(StrEnum):
     REMOVE = "REMOVE"
 
 
+IMAGES_CARRIED = {EventName.INSERT: (False, True), EventName.MODIFY: (True, True), EventName.REMOVE: (True, False)}
+"""Which images each event carries: (old, new). EventName is a StrEnum, so raw strings look up too."""
+
+
 @dataclass(slots=True)
 class StreamRecord:
     """One stream record. ``raw`` is kept whole, because a quarantined record is sent as it came."""

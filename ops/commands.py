@@ -16,7 +16,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .backfill import backfill_request, first_records, initial_images
+from .demo import poller_for
+from .emulator import moto_server
 from .loader import LoadSummary, write_items
+from .local_resources import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, create_invoice_aggregator
 from .recompute import recompute
 from .reconcile import Drift, KeyTotals, Report, actual_totals, compare, repair_request
 from .rows import parse_file
@@ -128,22 +131,8 @@ def run_backfill(target: Target, console: Console) -> int:
 
 def run_emulator(port: int, console: Console, seconds: float | None = None) -> None:
     """A persistent local stack: moto on a fixed port, the invoice tables, the poller running."""
-    from aggregations import INVOICE_AGGREGATION
-    from handler.spec import parse_spec
-
-    from .demo import poller_for
-    from .emulator import moto_server
-    from .local_resources import create_local_aggregator
-    from .targets import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE
-
     with moto_server(port) as endpoint:
-        aggregator = create_local_aggregator(
-            endpoint,
-            parse_spec(INVOICE_AGGREGATION),
-            "local",
-            source_table=LOCAL_SOURCE_TABLE,
-            aggregate_table=LOCAL_AGGREGATE_TABLE,
-        )
+        aggregator = create_invoice_aggregator(endpoint, "local")
         poller = poller_for(endpoint, aggregator, quiet=True)
         console.print(f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it")
         deadline = None if seconds is None else time.monotonic() + seconds

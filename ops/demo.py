@@ -17,13 +17,11 @@ from boto3.dynamodb.types import TypeDeserializer
 from rich.console import Console
 from rich.table import Table
 
-from aggregations import INVOICE_AGGREGATION
 from handler.config import HandlerConfig
 from handler.processor import BatchProcessor
-from handler.spec import parse_spec
 
 from .emulator import Endpoint, moto_server
-from .local_resources import LocalAggregator, create_local_aggregator
+from .local_resources import LocalAggregator, create_invoice_aggregator
 from .poller import StreamPoller
 
 SEED_TRANSACTIONS = [
@@ -37,13 +35,7 @@ def run_demo(console: Console | None = None) -> dict[str, dict[str, Any]]:
     console = console or Console()
     with moto_server() as endpoint:
         console.print(f"[bold]emulator[/] moto on {endpoint.url}")
-        aggregator = create_local_aggregator(
-            endpoint,
-            parse_spec(INVOICE_AGGREGATION),
-            "demo",
-            source_table="InvoiceTransactions",
-            aggregate_table="InvoiceTotal",
-        )
+        aggregator = create_invoice_aggregator(endpoint, "demo")
         console.print(
             f"[bold]tables[/] {aggregator.source_table} (stream NEW_AND_OLD_IMAGES) -> {aggregator.aggregate_table}"
         )

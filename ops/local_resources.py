@@ -8,9 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from handler.spec import AggregationSpec
+from aggregations import INVOICE_AGGREGATION
+from handler.spec import AggregationSpec, parse_spec
 
 from .emulator import Endpoint
+
+LOCAL_SOURCE_TABLE = "InvoiceTransactions"
+LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,17 @@ def create_local_aggregator(
         stream_arn=created["TableDescription"]["LatestStreamArn"],
         quarantine_queue_url=sqs.create_queue(QueueName=f"{name}-quarantine")["QueueUrl"],
         failure_queue_url=sqs.create_queue(QueueName=f"{name}-failures")["QueueUrl"],
+    )
+
+
+def create_invoice_aggregator(endpoint: Endpoint, name: str) -> LocalAggregator:
+    """The invoice stack's tables and queues, under the names the local tools default to."""
+    return create_local_aggregator(
+        endpoint,
+        parse_spec(INVOICE_AGGREGATION),
+        name,
+        source_table=LOCAL_SOURCE_TABLE,
+        aggregate_table=LOCAL_AGGREGATE_TABLE,
     )
 
 

@@ -19,10 +19,9 @@ from aggregations import INVOICE_AGGREGATION
 from handler.spec import AggregationSpec, parse_spec
 
 from .emulator import Endpoint
+from .local_resources import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE
 
 DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.1:4599")
-LOCAL_SOURCE_TABLE = "InvoiceTransactions"
-LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
 
 
 class TargetError(RuntimeError):

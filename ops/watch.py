@@ -10,12 +10,9 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from aggregations import INVOICE_AGGREGATION
-from handler.spec import parse_spec
-
 from .demo import poller_for, read_totals, totals_table, write_transactions
 from .emulator import moto_server
-from .local_resources import create_local_aggregator
+from .local_resources import create_invoice_aggregator
 from .poller import PollerStats
 
 INVOICES = [f"INV-{number:03d}" for number in range(1, 9)]
@@ -30,13 +27,7 @@ def run_watch(
     """
     rng = random.Random(seed)
     with moto_server() as endpoint:
-        aggregator = create_local_aggregator(
-            endpoint,
-            parse_spec(INVOICE_AGGREGATION),
-            "watch",
-            source_table="InvoiceTransactions",
-            aggregate_table="InvoiceTotal",
-        )
+        aggregator = create_invoice_aggregator(endpoint, "watch")
         poller = poller_for(endpoint, aggregator, quiet=True)
         started, written = time.monotonic(), 0
         totals: dict[str, dict[str, Any]] = {}

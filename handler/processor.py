@@ -12,14 +12,14 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TextIO, TypedDict
+from typing import Any, TypedDict
 
 from .config import HandlerConfig
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import event_records
 from .store import AggregateStore, KeyOutcome
-from .telemetry import BatchCounters, log, summary_line
+from .telemetry import BatchCounters, Writer, log, summary_line
 
 
 class BatchItemFailure(TypedDict):
@@ -37,7 +37,7 @@ class BatchProcessor:
         dynamodb_client: Any,
         sqs_client: Any,
         clock: Callable[[], float] = time.time,
-        summary_stream: TextIO | None = None,
+        summary_stream: Writer | None = None,
     ):
         self.config = config
         self._store = AggregateStore(dynamodb_client, config.aggregate_table, config.spec.group_by, clock)

@@ -11,9 +11,17 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 NAMESPACE = "StreamAggregator"
+
+
+class Writer(Protocol):
+    """Where summary lines go: stdout in Lambda, any stream locally."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 @dataclass

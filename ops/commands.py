@@ -16,7 +16,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .backfill import backfill_request, first_records, initial_images
-from .demo import poller_for
+from .demo import Discard, poller_for
 from .emulator import moto_server
 from .loader import LoadSummary, write_items
 from .local_resources import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, create_invoice_aggregator
@@ -133,7 +133,7 @@ def run_emulator(port: int, console: Console, seconds: float | None = None) -> N
     """A persistent local stack: moto on a fixed port, the invoice tables, the poller running."""
     with moto_server(port) as endpoint:
         aggregator = create_invoice_aggregator(endpoint, "local")
-        poller = poller_for(endpoint, aggregator, quiet=True)
+        poller = poller_for(endpoint, aggregator, summary_stream=Discard())
         console.print(f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it")
         deadline = None if seconds is None else time.monotonic() + seconds
         while deadline is None or time.monotonic() < deadline:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-from contextlib import redirect_stdout
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -19,6 +17,8 @@ from rich.table import Table
 
 from handler.config import HandlerConfig
 from handler.processor import BatchProcessor
+from handler.spec import INTERNAL_PREFIX
+from handler.telemetry import Writer
 
 from .emulator import Endpoint, moto_server
 from .local_resources import LocalAggregator, create_invoice_aggregator
@@ -42,8 +42,7 @@ def run_demo(console: Console | None = None) -> dict[str, dict[str, Any]]:
         write_transactions(endpoint, aggregator, SEED_TRANSACTIONS)
         console.print(f"[bold]wrote[/] {len(SEED_TRANSACTIONS)} transactions with PutItem")
         log = io.StringIO()
-        with redirect_stdout(log):
-            stats = poller_for(endpoint, aggregator).drain()
+        stats = poller_for(endpoint, aggregator, summary_stream=log).drain()
         console.print(
             f"[bold]stream[/] {stats.records_delivered} records in {stats.invocations} invocation(s), "
             f"{stats.function_errors} function errors, "
@@ -66,16 +65,25 @@ def write_transactions(endpoint: Endpoint, aggregator: LocalAggregator, rows: li
         dynamodb.put_item(TableName=aggregator.source_table, Item=item)
 
 
-def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, quiet: bool = False) -> StreamPoller:
-    """The real handler behind the local event source mapping; ``quiet`` drops its summary lines."""
+class Discard(io.TextIOBase):
+    """A text stream that drops what it is given: for the handler's summary lines in long runs."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, summary_stream: Writer | None = None) -> StreamPoller:
+    """The real handler behind the local event source mapping; its summary lines go to ``summary_stream``
+    (stdout by default)."""
     config = HandlerConfig(
         spec=aggregator.spec,
         aggregate_table=aggregator.aggregate_table,
         quarantine_queue_url=aggregator.quarantine_queue_url,
         aggregator_name="demo",
     )
-    sink = open(os.devnull, "w") if quiet else None  # noqa: SIM115 - lives as long as the poller
-    processor = BatchProcessor(config, endpoint.client("dynamodb"), endpoint.client("sqs"), summary_stream=sink)
+    processor = BatchProcessor(
+        config, endpoint.client("dynamodb"), endpoint.client("sqs"), summary_stream=summary_stream
+    )
     sqs = endpoint.client("sqs")
     return StreamPoller(
         endpoint.client("dynamodbstreams"),
@@ -93,7 +101,7 @@ def read_totals(endpoint: Endpoint, aggregator: LocalAggregator) -> dict[str, di
     group_by = aggregator.spec.group_by
     return {
         str(deserialize(item[group_by])): {
-            k: deserialize(v) for k, v in item.items() if k != group_by and not k.startswith("_wm")
+            k: deserialize(v) for k, v in item.items() if k != group_by and not k.startswith(INTERNAL_PREFIX)
         }
         for item in items
     }

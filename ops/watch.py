@@ -10,7 +10,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from .demo import poller_for, read_totals, totals_table, write_transactions
+from .demo import Discard, poller_for, read_totals, totals_table, write_transactions
 from .emulator import moto_server
 from .local_resources import create_invoice_aggregator
 from .poller import PollerStats
@@ -28,7 +28,7 @@ def run_watch(
     rng = random.Random(seed)
     with moto_server() as endpoint:
         aggregator = create_invoice_aggregator(endpoint, "watch")
-        poller = poller_for(endpoint, aggregator, quiet=True)
+        poller = poller_for(endpoint, aggregator, summary_stream=Discard())
         started, written = time.monotonic(), 0
         totals: dict[str, dict[str, Any]] = {}
         with Live(console=console, refresh_per_second=4, transient=False) as live:

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import main
-from ops.demo import poller_for
+from ops.demo import Discard, poller_for
 from ops.local_resources import create_local_aggregator
 from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates
 
@@ -35,7 +35,7 @@ def cli(endpoint, aggregator, *argv):
 
 
 def drain(endpoint, aggregator):
-    poller_for(endpoint, aggregator, quiet=True).drain()
+    poller_for(endpoint, aggregator, summary_stream=Discard()).drain()
 
 
 @pytest.fixture

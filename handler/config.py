@@ -10,6 +10,7 @@ from .spec import AggregationSpec, SpecError, parse_spec
 
 SPEC_VARIABLE = "AGGREGATION_SPEC"
 TABLE_VARIABLE = "AGGREGATE_TABLE_NAME"
+LEDGER_VARIABLE = "LEDGER_TABLE_NAME"
 QUEUE_VARIABLE = "QUARANTINE_QUEUE_URL"
 NAME_VARIABLE = "AGGREGATOR_NAME"
 CONCURRENCY_VARIABLE = "WRITE_CONCURRENCY"
@@ -25,6 +26,15 @@ class HandlerConfig:
     quarantine_queue_url: str
     aggregator_name: str = "default"
     write_concurrency: int = DEFAULT_CONCURRENCY
+    ledger_table: str | None = None
+    """The ledger of (aggregate key, source item) positions; None in single-source mode."""
+
+    def __post_init__(self) -> None:
+        if not self.spec.single_source and not self.ledger_table:
+            raise ConfigError(
+                f"{LEDGER_VARIABLE} must be set: with a sort key or a group_by other than the partition key, "
+                "the positions of the source items live in a ledger table"
+            )
 
     def environment(self) -> dict[str, str]:
         """The variables that reproduce this configuration (what the component deploys)."""
@@ -34,6 +44,7 @@ class HandlerConfig:
             QUEUE_VARIABLE: self.quarantine_queue_url,
             NAME_VARIABLE: self.aggregator_name,
             CONCURRENCY_VARIABLE: str(self.write_concurrency),
+            **({LEDGER_VARIABLE: self.ledger_table} if self.ledger_table else {}),
         }
 
 
@@ -58,6 +69,7 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
         quarantine_queue_url=environ[QUEUE_VARIABLE],
         aggregator_name=environ.get(NAME_VARIABLE) or "default",
         write_concurrency=_concurrency(environ.get(CONCURRENCY_VARIABLE)),
+        ledger_table=environ.get(LEDGER_VARIABLE) or None,
     )
 
 

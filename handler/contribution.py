@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from .attributes import AttributeValue, key_token, key_value, parse_number, scalar_value
 from .errors import InvalidImage
+from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
 
@@ -35,7 +36,8 @@ class ImageContribution:
 class RecordEffect:
     """A record's contributions, plus why it must be quarantined, if it must."""
 
-    partition_token: str | None
+    item_token: str | None
+    """The source item's identity (partition and sort key); None when the keys are unusable."""
     removed: ImageContribution | None = None
     added: ImageContribution | None = None
     quarantine_reason: str | None = None
@@ -76,20 +78,20 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
 def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
     """Decide what ``record`` does to the aggregates; never raises for bad data."""
     try:
-        partition = _partition_token(spec, record)
+        item = record_item_token(spec, record.keys)
     except InvalidImage as error:
-        return RecordEffect(partition_token=None, quarantine_reason=f"bad key: {error}")
+        return RecordEffect(item_token=None, quarantine_reason=f"bad key: {error}")
     shape_problem = _missing_image(record)
     if shape_problem or record.event_name is None:
-        return RecordEffect(partition_token=partition, quarantine_reason=shape_problem)
+        return RecordEffect(item_token=item, quarantine_reason=shape_problem)
     if record.is_ttl_delete and spec.ttl_deletes is TtlDeletes.IGNORE:
-        return RecordEffect(partition_token=partition, notes=("ttl-delete-ignored",))
+        return RecordEffect(item_token=item, notes=("ttl-delete-ignored",))
     carries_old, carries_new = IMAGES_CARRIED[record.event_name]
     removed, old_problem = _safe_contribution(spec, record.old_image if carries_old else None)
     added, new_problem = _safe_contribution(spec, record.new_image if carries_new else None)
     notes = ("old-image-invalid",) if old_problem else ()
     reason = f"invalid new image: {new_problem}" if new_problem else None
-    return RecordEffect(partition, removed=removed, added=added, quarantine_reason=reason, notes=notes)
+    return RecordEffect(item, removed=removed, added=added, quarantine_reason=reason, notes=notes)
 
 
 def _passes_filter(item_filter: ItemFilter, image: Mapping[str, AttributeValue]) -> bool:
@@ -110,11 +112,29 @@ def _sum_operand(value: AttributeValue, attribute: str) -> Decimal:
     return parse_number(text, attribute)
 
 
-def _partition_token(spec: AggregationSpec, record: StreamRecord) -> str:
-    value = record.keys.get(spec.partition_key)
+def record_item_token(spec: AggregationSpec, keys: Mapping[str, AttributeValue]) -> str:
+    """The source item a record is about, from its ``Keys``.
+
+    Keys naming an attribute the spec does not know mean the spec is wrong about the table (a
+    ``sort_key`` left out for an existing table): items that differ only in it would share one
+    idempotency entry and undercount, so such a record is refused, never applied.
+    """
+    value = keys.get(spec.partition_key)
     if value is None:
         raise InvalidImage(f"Keys has no partition key {spec.partition_key!r}")
-    return key_token(value, spec.partition_key)
+    unknown = sorted(set(keys) - {spec.partition_key, spec.sort_key})
+    if unknown:
+        raise InvalidImage(
+            f"Keys has attribute(s) {', '.join(map(repr, unknown))} that the aggregation does not name as its "
+            "sort_key: set sort_key to the source table's sort key"
+        )
+    sort_token = None
+    if spec.sort_key is not None:
+        sort_value = keys.get(spec.sort_key)
+        if sort_value is None:
+            raise InvalidImage(f"Keys has no sort key {spec.sort_key!r}")
+        sort_token = key_token(sort_value, spec.sort_key)
+    return item_token(key_token(value, spec.partition_key), sort_token)
 
 
 def _missing_image(record: StreamRecord) -> str | None:

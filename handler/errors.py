@@ -16,3 +16,12 @@ class ConfigError(RuntimeError):
 
 class InvalidImage(ValueError):
     """An item image lacks an attribute a measure needs, or has it with the wrong type."""
+
+
+def describe_error(error: Exception) -> str:
+    """A one-line description of an AWS error for logs and failure reasons."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        details = response["Error"]
+        return f"{details.get('Code', type(error).__name__)}: {details.get('Message', '')}".strip()
+    return f"{type(error).__name__}: {error}"

@@ -2,10 +2,10 @@
 
 Decoding through the general path (records.py, contribution.py) costs about 80 calls a record;
 this reads the handful of values an aggregation needs in one function. It only takes records it is
-sure about: string keys and group values, the images the event must carry, N amounts of at most 38
-digits, no TTL identity, no filter. For anything else it returns None and the planner uses the
-general path, which also decides quarantine. tests/unit/test_fastpath.py checks that both paths
-plan every generated batch identically.
+sure about: string keys (exactly the partition and sort key the spec names) and group values, the
+images the event must carry, N amounts of at most 38 digits, no TTL identity, no filter. For
+anything else it returns None and the planner uses the general path, which also decides
+quarantine. tests/unit/test_fastpath.py checks that both paths plan every generated batch identically.
 """
 
 from __future__ import annotations
@@ -16,18 +16,21 @@ from typing import Any
 
 from .attributes import MAX_NUMBER_DIGITS
 from .fold import EXACT, Delta
+from .position import SEQUENCE_DIGITS, item_token, stream_label
 from .records import IMAGES_CARRIED, MILLISECONDS_THRESHOLD
 from .spec import AggregationSpec
 
-FastResult = tuple[str, int, str, list[tuple[str, dict[str, Any], Delta]]]
-"""(sequence number, sequence, partition token, [(group token, group value, delta), ...])."""
+FastResult = tuple[str, str, str, list[tuple[str, dict[str, Any], Delta]]]
+"""(sequence number, stream position, item token, [(group token, group value, delta), ...])."""
 
 
 def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult | None] | None:
     """A reader specialised to ``spec``, or None when the spec needs the general path (a filter)."""
     if spec.item_filter is not None:
         return None
-    partition_key, group_by = spec.partition_key, spec.group_by
+    partition_key, sort_key, group_by = spec.partition_key, spec.sort_key, spec.group_by
+    key_count = 1 if sort_key is None else 2
+    labels: dict[str, str] = {}
     sums, counts, latests = spec.sums, spec.counts, spec.latests
     counted = dict.fromkeys(counts, Decimal(1))
 
@@ -79,11 +82,18 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             or not sequence_text.isdigit()
             or len(sequence_text) > 40
             or type(keys) is not dict
+            or len(keys) != key_count
         ):
             return None
         partition = keys.get(partition_key)
         if type(partition) is not dict or len(partition) != 1 or type(partition.get("S")) is not str:
             return None
+        token = "S:" + partition["S"]
+        if sort_key is not None:
+            sort = keys.get(sort_key)
+            if type(sort) is not dict or len(sort) != 1 or type(sort.get("S")) is not str:
+                return None
+            token = item_token(token, "S:" + sort["S"])
         old = image_values(body.get("OldImage"), False) if carries[0] else None
         new = image_values(body.get("NewImage"), True) if carries[1] else None
         if (carries[0] and old is None) or (carries[1] and new is None):
@@ -93,23 +103,29 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             created_at = int(created / 1000 if created > MILLISECONDS_THRESHOLD else created)
         else:
             created_at = int(now)
-        sequence, token = int(sequence_text), "S:" + partition["S"]
+        arn = record.get("eventSourceARN", "")
+        label = labels.get(arn) if type(arn) is str else None
+        if label is None:
+            if type(arn) is not str:
+                return None
+            label = labels[arn] = stream_label(arn)
+        at = label + "/" + sequence_text.zfill(SEQUENCE_DIGITS)
         if old is not None and new is not None and old[0] == new[0]:
             numbers, before = new[2], old[2]
             for name in numbers:
                 numbers[name] = EXACT.subtract(numbers[name], before[name])
             return (
                 sequence_text,
-                sequence,
+                at,
                 token,
-                [(new[0], new[1], Delta(position, sequence, token, created_at, numbers, new[3]))],
+                [(new[0], new[1], Delta(position, at, token, created_at, numbers, new[3]))],
             )
         deltas = []
         if old is not None:
             negated = {name: EXACT.minus(value) for name, value in old[2].items()}
-            deltas.append((old[0], old[1], Delta(position, sequence, token, created_at, negated, {})))
+            deltas.append((old[0], old[1], Delta(position, at, token, created_at, negated, {})))
         if new is not None:
-            deltas.append((new[0], new[1], Delta(position, sequence, token, created_at, new[2], new[3])))
-        return sequence_text, sequence, token, deltas
+            deltas.append((new[0], new[1], Delta(position, at, token, created_at, new[2], new[3])))
+        return sequence_text, at, token, deltas
 
     return read

@@ -1,9 +1,9 @@
-"""Folding a batch into one conditional update per aggregate key: pure, no AWS.
+"""Folding one aggregate key's deltas, and splitting them against stored positions: pure, no AWS.
 
-All of a batch's records for one aggregate key become ONE UpdateItem that adds the summed deltas
-and moves each source partition's watermark to the last record folded in. Its condition is that
-every such watermark is still below the first record folded in, so a redelivered batch (retry,
-bisect, duplicate) either applies whole or not at all, and never twice.
+A batch's records for one aggregate key are summed into one write. What makes that write
+idempotent is a *position* per source item (see ``position``): the write applies an item's
+records only if the item's stored position is below the first of them, and moves it to the last.
+DynamoDB keeps an item's stream records in order, so "below the first" means "none applied yet".
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from .attributes import MAX_NUMBER_DIGITS, AttributeValue, number_text
 from .contribution import ImageContribution, RecordEffect
-from .watermark import attribute_name, entry_text, padded
+from .position import label_of
 
 EXACT = Context(prec=2 * MAX_NUMBER_DIGITS + 2, traps=[Inexact, InvalidOperation, Overflow])
 """Arithmetic that raises rather than rounds: the default context would round at 28 digits."""
@@ -30,8 +30,10 @@ class Delta:
     """One record's effect on one aggregate key."""
 
     position: int
-    sequence: int
-    partition_token: str
+    """Index of the record in its batch."""
+    stream_position: str
+    item: str
+    """The source item's token (``position.item_token``)."""
     created_at: int
     numbers: Mapping[str, Decimal]
     latest: Mapping[str, AttributeValue]
@@ -50,45 +52,50 @@ class KeyPlan:
 class Fold:
     numbers: Mapping[str, Decimal]
     latest: Mapping[str, AttributeValue]
-    first_sequence: Mapping[str, int]
-    last: Mapping[str, tuple[int, int]]
-    """partition token -> (sequence, created_at) of the last record folded in."""
+    first: Mapping[str, str]
+    """item -> stream position of its first record folded in."""
+    last: Mapping[str, tuple[str, int]]
+    """item -> (stream position, created_at) of its last record folded in."""
 
     @property
     def is_empty(self) -> bool:
-        return not self.first_sequence
+        return not self.first
+
+    @property
+    def changes_aggregate(self) -> bool:
+        return bool(self.latest) or any(self.numbers.values())
+
+
+@dataclass
+class Split:
+    """Deltas sorted against stored positions (see ``split_applied``)."""
+
+    pending: list[Delta] = field(default_factory=list)
+    applied: list[Delta] = field(default_factory=list)
+    stale: list[Delta] = field(default_factory=list)
+    """From an older stream than the one already applied for the item: whether they were applied
+    cannot be known, so they are neither applied nor dropped but quarantined."""
 
 
 def record_deltas(
-    position: int, sequence: int, created_at: int, effect: RecordEffect
+    position: int, stream_position: str, created_at: int, effect: RecordEffect
 ) -> list[tuple[ImageContribution, Delta]]:
     """The per-key deltas of one record: one when it stays in its group, two when it moves."""
-    if effect.partition_token is None:
+    if effect.item_token is None:
         return []
-    removed, added = effect.removed, effect.added
+    removed, added, item = effect.removed, effect.added, effect.item_token
     if removed and added and removed.group_token == added.group_token:
         numbers = {name: EXACT.subtract(added.numbers[name], removed.numbers[name]) for name in added.numbers}
-        return [(added, _delta(position, sequence, created_at, effect.partition_token, numbers, added.latest))]
+        return [(added, Delta(position, stream_position, item, created_at, numbers, dict(added.latest)))]
     deltas = []
     if removed:
         negated = {name: EXACT.minus(value) for name, value in removed.numbers.items()}
-        deltas.append((removed, _delta(position, sequence, created_at, effect.partition_token, negated, {})))
+        deltas.append((removed, Delta(position, stream_position, item, created_at, negated, {})))
     if added:
         deltas.append(
-            (added, _delta(position, sequence, created_at, effect.partition_token, added.numbers, added.latest))
+            (added, Delta(position, stream_position, item, created_at, dict(added.numbers), dict(added.latest)))
         )
     return deltas
-
-
-def _delta(
-    position: int,
-    sequence: int,
-    created_at: int,
-    partition: str,
-    numbers: Mapping[str, Decimal],
-    latest: Mapping[str, AttributeValue],
-) -> Delta:
-    return Delta(position, sequence, partition, created_at, dict(numbers), dict(latest))
 
 
 def is_noop(delta: Delta) -> bool:
@@ -100,81 +107,90 @@ def fold(deltas: Iterable[Delta]) -> Fold:
     """Sum the deltas exactly; the last record in stream order gives each ``latest`` value."""
     numbers: dict[str, Decimal] = {}
     latest: dict[str, AttributeValue] = {}
-    first: dict[str, int] = {}
-    last: dict[str, tuple[int, int]] = {}
+    first: dict[str, str] = {}
+    last: dict[str, tuple[str, int]] = {}
     with localcontext(EXACT):
         for delta in deltas:
             for name, value in delta.numbers.items():
                 numbers[name] = numbers[name] + value if name in numbers else value
             if delta.latest:
                 latest.update(delta.latest)
-            token = delta.partition_token
-            if token not in first:
-                first[token] = delta.sequence
-            last[token] = (delta.sequence, delta.created_at)
-    return Fold(numbers=numbers, latest=latest, first_sequence=first, last=last)
+            if delta.item not in first:
+                first[delta.item] = delta.stream_position
+            last[delta.item] = (delta.stream_position, delta.created_at)
+    return Fold(numbers=numbers, latest=latest, first=first, last=last)
 
 
-def unapplied(deltas: Iterable[Delta], watermarks: Mapping[str, int]) -> tuple[list[Delta], list[Delta]]:
-    """Split deltas into (still to apply, already applied) against the item's watermarks."""
-    pending: list[Delta] = []
-    applied: list[Delta] = []
+def split_applied(deltas: Iterable[Delta], stored: Mapping[str, str]) -> Split:
+    """Sort deltas into still to apply, already applied, and stale, against the stored position
+    of each item (items missing from ``stored`` have nothing applied)."""
+    split = Split()
     for delta in deltas:
-        mark = watermarks.get(delta.partition_token)
-        (applied if mark is not None and delta.sequence <= mark else pending).append(delta)
-    return pending, applied
+        mark = stored.get(delta.item)
+        if mark is None or delta.stream_position > mark:
+            split.pending.append(delta)
+        elif label_of(delta.stream_position) < label_of(mark):
+            split.stale.append(delta)
+        else:
+            split.applied.append(delta)
+    return split
 
 
-def update_request(table: str, group_by: str, group_value: AttributeValue, folded: Fold) -> dict[str, Any]:
-    """The UpdateItem call for one folded key, in the low-level client's wire format."""
-    names: dict[str, str] = {}
-    values: dict[str, AttributeValue] = {}
-    adds: list[str] = []
-    sets: list[str] = []
-    conditions: list[str] = []
+@dataclass
+class Expression:
+    """An UpdateExpression being built, with its placeholders."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    values: dict[str, AttributeValue] = field(default_factory=dict)
+    sets: list[str] = field(default_factory=list)
+    adds: list[str] = field(default_factory=list)
+
+    def set(self, placeholder: str, name: str, value: AttributeValue) -> None:
+        self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
+        self.sets.append(f"#{placeholder} = :{placeholder}")
+
+    def add(self, placeholder: str, name: str, value: AttributeValue) -> None:
+        self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
+        self.adds.append(f"#{placeholder} :{placeholder}")
+
+    def text(self) -> str:
+        parts = []
+        if self.sets:
+            parts.append("SET " + ", ".join(self.sets))
+        if self.adds:
+            parts.append("ADD " + ", ".join(self.adds))
+        return " ".join(parts)
+
+
+def measure_updates(folded: Fold) -> Expression:
+    """ADD each summed measure, SET each ``latest`` one: the aggregate part of every write."""
+    expression = Expression()
     for index, (name, number) in enumerate(folded.numbers.items()):
-        names[f"#n{index}"] = name
-        values[f":n{index}"] = {"N": _storable(number, name)}
-        adds.append(f"#n{index} :n{index}")
+        expression.add(f"n{index}", name, {"N": storable(number, name)})
     for index, (name, value) in enumerate(folded.latest.items()):
-        names[f"#l{index}"] = name
-        values[f":l{index}"] = value
-        sets.append(f"#l{index} = :l{index}")
-    for index, (partition, first) in enumerate(folded.first_sequence.items()):
-        sequence, created_at = folded.last[partition]
-        names[f"#w{index}"] = attribute_name(partition)
-        values[f":w{index}"] = {"S": entry_text(sequence, created_at)}
-        values[f":f{index}"] = {"S": padded(first)}
-        sets.append(f"#w{index} = :w{index}")
-        conditions.append(f"(attribute_not_exists(#w{index}) OR #w{index} < :f{index})")
-    expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-    return {
-        "TableName": table,
-        "Key": {group_by: group_value},
-        "UpdateExpression": expression,
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-        "ReturnValues": "ALL_NEW",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
+        expression.set(f"l{index}", name, value)
+    return expression
 
 
-def prune_request(table: str, group_by: str, group_value: AttributeValue, entries: list[Any]) -> dict[str, Any]:
-    """Remove expired watermarks, but only if no writer has moved them since they were read."""
-    names = {f"#p{i}": entry.attribute for i, entry in enumerate(entries)}
-    values = {f":p{i}": {"S": entry.stored} for i, entry in enumerate(entries)}
-    return {
-        "TableName": table,
-        "Key": {group_by: group_value},
-        "UpdateExpression": "REMOVE " + ", ".join(names),
-        "ConditionExpression": " AND ".join(f"{name} = :p{i}" for i, name in enumerate(names)),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
-
-
-def _storable(number: Decimal, measure: str) -> str:
+def storable(number: Decimal, measure: str) -> str:
+    """Fixed-point text of a delta DynamoDB can store exactly, else ``NumberOverflow``."""
     if len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
         raise NumberOverflow(f"the folded delta for {measure!r} needs more than {MAX_NUMBER_DIGITS} digits")
     return number_text(number)
+
+
+def conditional_position(expression: Expression, attribute: str, first: str, last: str) -> str:
+    """SET ``attribute`` to ``last``; returns the condition that nothing at or after ``first`` is applied."""
+    expression.set("p", attribute, {"S": last})
+    expression.values[":first"] = {"S": first}
+    return "attribute_not_exists(#p) OR #p < :first"
+
+
+def request_fields(expression: Expression, condition: str | None = None) -> dict[str, Any]:
+    """The expression's part of an UpdateItem (or a transaction's Update) in wire format."""
+    fields: dict[str, Any] = {"UpdateExpression": expression.text(), "ExpressionAttributeNames": expression.names}
+    if expression.values:
+        fields["ExpressionAttributeValues"] = expression.values
+    if condition:
+        fields["ConditionExpression"] = condition
+    return fields

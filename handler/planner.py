@@ -1,10 +1,11 @@
 """Turning a batch of raw stream records into per-key plans and quarantine entries: pure, no AWS.
 
-The ordering assumption lives here. Lambda hands one shard's records in sequence order, and all
-records of one source partition key are in one shard (after a split, Lambda finishes the parent
-shard before its children). So within a batch a partition's sequence numbers must increase. A
-record that breaks that cannot be placed against the watermark safely: it is quarantined and
-counted, never applied and never dropped.
+The ordering assumption lives here, and it is only the one AWS documents: the stream records of
+one *item* (partition and sort key) appear in the order of its modifications, and Lambda keeps
+that order at any ParallelizationFactor. Records of different items, even of one partition key,
+may come in any order and in concurrent batches. So within a batch an item's positions must
+increase; a record that breaks that cannot be placed against the item's stored position safely:
+it is quarantined and counted, never applied and never dropped.
 """
 
 from __future__ import annotations
@@ -43,19 +44,19 @@ def plan_batch(spec: AggregationSpec, records: Sequence[Any], now: float, fast: 
     plan = BatchPlan()
     plan.counters.records = len(records)
     reader = fast_reader(spec) if fast else None
-    last_sequence: dict[str, int] = {}
+    last_position: dict[str, str] = {}
     for position, raw in enumerate(records):
         result = reader(raw, position, now) if reader else None
-        if result is not None and last_sequence.get(result[2], -1) < result[1]:
-            sequence_number, sequence, token, deltas = result
-            last_sequence[token] = sequence
+        if result is not None and last_position.get(result[2], "") < result[1]:
+            sequence_number, stream_position, item, deltas = result
+            last_position[item] = stream_position
             plan.sequence_numbers.append(sequence_number)
             for group_token, group_value, delta in deltas:
                 _add(plan, group_token, group_value, delta)
             continue
         record = decode_record(raw, position)
         plan.sequence_numbers.append(record.sequence_number)
-        _plan_record(spec, plan, record, position, now, last_sequence)
+        _plan_record(spec, plan, record, position, now, last_position)
     plan.counters.quarantined = len(plan.quarantine)
     plan.counters.keys = len(plan.keys)
     return plan
@@ -67,24 +68,24 @@ def _plan_record(
     record: StreamRecord,
     position: int,
     now: float,
-    last_sequence: dict[str, int],
+    last_position: dict[str, str],
 ) -> None:
     """The general path: every check, and the only place that decides quarantine."""
     effect = record_effect(spec, record)
-    token = effect.partition_token
-    if token is not None and last_sequence.get(token, -1) >= record.sequence:
+    item = effect.item_token
+    if item is not None and last_position.get(item, "") >= record.position:
         plan.counters.ordering_violations += 1
-        reason = f"ordering: sequence {record.sequence_number} is not after an earlier record of the same partition key"
+        reason = f"ordering: sequence {record.sequence_number} is not after an earlier record of the same item"
         plan.quarantine.append(Quarantined(position, record, reason))
         return
-    if token is not None:
-        last_sequence[token] = record.sequence
+    if item is not None:
+        last_position[item] = record.position
     if effect.quarantine_reason:
         plan.quarantine.append(Quarantined(position, record, effect.quarantine_reason))
     if "ttl-delete-ignored" in effect.notes:
         plan.counters.ttl_deletes_ignored += 1
     created_at = int(record.created_at if record.created_at is not None else now)
-    for contribution, delta in record_deltas(position, record.sequence, created_at, effect):
+    for contribution, delta in record_deltas(position, record.position, created_at, effect):
         _add(plan, contribution.group_token, contribution.group_value, delta)
 
 

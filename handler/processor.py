@@ -3,7 +3,7 @@
 Writes for different keys are independent, so they run in a bounded thread pool and a batch takes
 about one write round trip. A failure on one key fails only the records that touch it; the
 response names the earliest record not applied, and Lambda redelivers from there. Everything
-after it that was applied is skipped on redelivery by the watermarks.
+after it that was applied is skipped on redelivery by the stored positions.
 """
 
 from __future__ import annotations
@@ -12,14 +12,23 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
-from .config import HandlerConfig
+from .config import LEDGER_VARIABLE, HandlerConfig
+from .errors import ConfigError
+from .fold import KeyPlan
+from .inline_store import InlineStore
+from .ledger_store import LedgerStore
+from .outcome import KeyOutcome
 from .planner import plan_batch
-from .quarantine import QuarantineQueue
-from .records import event_records
-from .store import AggregateStore, KeyOutcome
+from .quarantine import Quarantined, QuarantineQueue
+from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, log, summary_line
+
+STALE_REASON = (
+    "stale stream: this record's stream is older than one already applied for its item (the table's stream was "
+    "disabled and enabled again while both were read); it may or may not have been applied: reconcile the key"
+)
 
 
 class BatchItemFailure(TypedDict):
@@ -40,7 +49,7 @@ class BatchProcessor:
         summary_stream: Writer | None = None,
     ):
         self.config = config
-        self._store = AggregateStore(dynamodb_client, config.aggregate_table, config.spec.group_by, clock)
+        self._store = store_for(config, dynamodb_client)
         self._quarantine = QuarantineQueue(sqs_client, config.quarantine_queue_url)
         self._clock = clock
         self._summary_stream = summary_stream
@@ -61,12 +70,19 @@ class BatchProcessor:
             When the event, or one of its records, is not a DynamoDB stream-trigger record
             (see ``records.event_records`` and ``records.decode_record``).
         """
-        plan = plan_batch(self.config.spec, event_records(event), self._clock())
+        records = event_records(event)
+        plan = plan_batch(self.config.spec, records, self._clock())
         quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)
         outcomes = list(self._pool.map(self._store.apply, plan.keys.values()))
         failed = dict(quarantine_future.result())
         for outcome in outcomes:
             self._merge(plan.counters, outcome, failed)
+        stale = sorted({position for outcome in outcomes for position in outcome.stale})
+        if stale:
+            plan.counters.stale_stream_records = len(stale)
+            plan.counters.quarantined += len(stale)
+            stale_records = [Quarantined(p, decode_record(records[p], p), STALE_REASON) for p in stale]
+            failed.update(self._quarantine.send(stale_records))
         plan.counters.failed_records = len(failed)
         self.last_counters = plan.counters
         earliest = min(failed) if failed else None
@@ -85,8 +101,22 @@ class BatchProcessor:
         counters.writes += outcome.writes
         counters.duplicates_skipped += len(outcome.duplicates)
         counters.conditional_retries += outcome.conditional_retries
-        counters.watermarks_pruned += outcome.pruned
+        counters.transaction_conflicts += outcome.transaction_conflicts
         if outcome.error:
             log("ERROR", "aggregate write failed", error=outcome.error, records=len(outcome.pending))
             for position in outcome.pending:
                 failed.setdefault(position, outcome.error)
+
+
+class AggregateStore(Protocol):
+    def apply(self, plan: KeyPlan) -> KeyOutcome: ...
+
+
+def store_for(config: HandlerConfig, dynamodb_client: Any) -> AggregateStore:
+    """Single-source aggregations keep their position inline; every other one uses the ledger."""
+    spec = config.spec
+    if spec.single_source:
+        return InlineStore(dynamodb_client, config.aggregate_table, spec.group_by)
+    if config.ledger_table is None:  # HandlerConfig refuses this already; kept for the type checker
+        raise ConfigError(f"{LEDGER_VARIABLE} is not set")
+    return LedgerStore(dynamodb_client, config.aggregate_table, config.ledger_table, spec.group_by)

@@ -13,6 +13,7 @@ from typing import Any
 
 from .attributes import AttributeValue
 from .errors import EventShapeError
+from .position import position_text, stream_label
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 MILLISECONDS_THRESHOLD = 1e11
@@ -35,7 +36,8 @@ class StreamRecord:
 
     raw: Mapping[str, Any]
     sequence_number: str
-    sequence: int
+    position: str
+    """Stream label and sequence number as one comparable string (see ``position``)."""
     event_name: EventName | None
     keys: Mapping[str, AttributeValue]
     old_image: Mapping[str, AttributeValue] | None
@@ -105,7 +107,7 @@ def decode_record(record: Any, index: int) -> StreamRecord:
     return StreamRecord(
         raw=record,
         sequence_number=sequence_number,
-        sequence=int(sequence_number),
+        position=position_text(stream_label(str(record.get("eventSourceARN", ""))), sequence_number),
         event_name=_event_name(record.get("eventName")),
         keys=_image(body.get("Keys")) or {},
         old_image=_image(body.get("OldImage")),

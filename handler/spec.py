@@ -16,9 +16,11 @@ from functools import cached_property
 from typing import Any
 
 INTERNAL_PREFIX = "_wm"
-"""Attributes of an aggregate item whose names start with this belong to the handler."""
+"""Attributes of an aggregate item whose names start with this belong to the handler (its position)."""
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
+MAX_MEASURES = 50
+"""Keeps every UpdateExpression far below DynamoDB's 4 KB expression limit (tested at this bound)."""
 
 
 class SpecError(ValueError):
@@ -64,6 +66,16 @@ class AggregationSpec:
     sort_key: str | None = None
     item_filter: ItemFilter | None = None
     ttl_deletes: TtlDeletes = TtlDeletes.SUBTRACT
+
+    @property
+    def single_source(self) -> bool:
+        """Each aggregate item has exactly one source item: no sort key, grouped by the partition key.
+
+        Then the idempotency state is one position on the aggregate item itself; otherwise it is
+        one ledger entry per (aggregate key, source item), because an aggregate item fed by many
+        source items could not hold one position for each of them (see handler/transaction.py).
+        """
+        return self.sort_key is None and self.group_by == self.partition_key
 
     @property
     def needed_attributes(self) -> frozenset[str]:
@@ -161,7 +173,7 @@ def _attribute_name(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value:
         raise SpecError(f"{field} must be a non-empty attribute name, got {value!r}")
     if value.startswith(INTERNAL_PREFIX):
-        raise SpecError(f"{field} {value!r} starts with {INTERNAL_PREFIX!r}, which is reserved for watermarks")
+        raise SpecError(f"{field} {value!r} starts with {INTERNAL_PREFIX!r}, which is reserved for the handler's state")
     return value
 
 
@@ -172,6 +184,8 @@ def _optional_attribute_name(value: Any, field: str) -> str | None:
 def _parse_measures(raw: Any, group_by: str) -> tuple[Measure, ...]:
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
         raise SpecError("measures must be a non-empty list of {name, op, attribute} objects")
+    if len(raw) > MAX_MEASURES:
+        raise SpecError(f"measures has {len(raw)} entries; at most {MAX_MEASURES} are allowed")
     measures = tuple(_parse_measure(item, index) for index, item in enumerate(raw))
     seen: set[str] = set()
     for measure in measures:
@@ -194,7 +208,9 @@ def _parse_measure(raw: Any, index: int) -> Measure:
     if not isinstance(name, str) or not _NAME_PATTERN.match(name):
         raise SpecError(f"{where}.name must be an attribute name (letters, digits, _ . -), got {name!r}")
     if name.startswith(INTERNAL_PREFIX):
-        raise SpecError(f"{where}.name {name!r} starts with {INTERNAL_PREFIX!r}, which is reserved for watermarks")
+        raise SpecError(
+            f"{where}.name {name!r} starts with {INTERNAL_PREFIX!r}, which is reserved for the handler's state"
+        )
     op = _parse_enum(MeasureOp, raw.get("op"), f"{where}.op")
     attribute = raw.get("attribute")
     if op is MeasureOp.COUNT:

@@ -34,7 +34,8 @@ class BatchCounters:
     failed_records: int = 0
     ordering_violations: int = 0
     conditional_retries: int = 0
-    watermarks_pruned: int = 0
+    transaction_conflicts: int = 0
+    stale_stream_records: int = 0
     ttl_deletes_ignored: int = 0
 
 
@@ -47,7 +48,8 @@ _METRIC_NAMES = {
     "failed_records": "FailedRecords",
     "ordering_violations": "OrderingViolations",
     "conditional_retries": "ConditionalRetries",
-    "watermarks_pruned": "WatermarksPruned",
+    "transaction_conflicts": "TransactionConflicts",
+    "stale_stream_records": "StaleStreamRecords",
     "ttl_deletes_ignored": "TtlDeletesIgnored",
 }
 

@@ -15,7 +15,6 @@ from boto3.dynamodb.types import TypeDeserializer
 from rich.console import Console
 from rich.table import Table
 
-from handler.config import HandlerConfig
 from handler.processor import BatchProcessor
 from handler.spec import INTERNAL_PREFIX
 from handler.telemetry import Writer
@@ -75,12 +74,7 @@ class Discard(io.TextIOBase):
 def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, summary_stream: Writer | None = None) -> StreamPoller:
     """The real handler behind the local event source mapping; its summary lines go to ``summary_stream``
     (stdout by default)."""
-    config = HandlerConfig(
-        spec=aggregator.spec,
-        aggregate_table=aggregator.aggregate_table,
-        quarantine_queue_url=aggregator.quarantine_queue_url,
-        aggregator_name="demo",
-    )
+    config = aggregator.handler_config("demo")
     processor = BatchProcessor(
         config, endpoint.client("dynamodb"), endpoint.client("sqs"), summary_stream=summary_stream
     )

@@ -25,12 +25,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 UPDATE_ITEM = "DynamoDB_20120810.UpdateItem"
+TRANSACT_WRITE_ITEMS = "DynamoDB_20120810.TransactWriteItems"
+AGGREGATE_WRITES = frozenset({UPDATE_ITEM, TRANSACT_WRITE_ITEMS})
+"""What the handler writes with: UpdateItem in single-source mode, transactions in ledger mode."""
 _ERROR_BODY = b'{"__type":"com.amazon.coral.service#InternalFailure","message":"injected by the fault proxy"}'
 
 
 @dataclass
 class FaultPlan:
-    targets: frozenset[str] = frozenset({UPDATE_ITEM})
+    targets: frozenset[str] = AGGREGATE_WRITES
     lose_rate: float = 0.0
     applied_then_error_rate: float = 0.0
     outage_rate: float = 0.0

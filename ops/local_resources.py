@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aggregations import INVOICE_AGGREGATION
+from handler.config import HandlerConfig
 from handler.spec import AggregationSpec, parse_spec
+from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
 from .emulator import Endpoint
 
@@ -25,6 +27,18 @@ class LocalAggregator:
     stream_arn: str
     quarantine_queue_url: str
     failure_queue_url: str
+    ledger_table: str | None = None
+    """Only for aggregations that are not single-source (see ``AggregationSpec.single_source``)."""
+
+    def handler_config(self, aggregator_name: str = "local") -> HandlerConfig:
+        """The configuration the component would deploy for these tables and queues."""
+        return HandlerConfig(
+            spec=self.spec,
+            aggregate_table=self.aggregate_table,
+            quarantine_queue_url=self.quarantine_queue_url,
+            aggregator_name=aggregator_name,
+            ledger_table=self.ledger_table,
+        )
 
 
 def create_local_aggregator(
@@ -50,14 +64,29 @@ def create_local_aggregator(
     dynamodb.create_table(
         TableName=aggregate_name, BillingMode="PAY_PER_REQUEST", **_key_schema([(spec.group_by, "HASH")], types)
     )
+    ledger_name = None if spec.single_source else create_ledger_table(endpoint, f"{name}-ledger")
     return LocalAggregator(
         spec=spec,
+        ledger_table=ledger_name,
         source_table=source_name,
         aggregate_table=aggregate_name,
         stream_arn=created["TableDescription"]["LatestStreamArn"],
         quarantine_queue_url=sqs.create_queue(QueueName=f"{name}-quarantine")["QueueUrl"],
         failure_queue_url=sqs.create_queue(QueueName=f"{name}-failures")["QueueUrl"],
     )
+
+
+def create_ledger_table(endpoint: Endpoint, name: str) -> str:
+    """The ledger as the component makes it: one string key, TTL on the expiry attribute.
+
+    The emulator never expires items (moto's TTL does not run); tests that need expiry set it.
+    """
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **_key_schema([(LEDGER_KEY, "HASH")], {}))
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": LEDGER_EXPIRY}
+    )
+    return name
 
 
 def create_invoice_aggregator(endpoint: Endpoint, name: str) -> LocalAggregator:

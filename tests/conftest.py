@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from aggregations import INVOICE_AGGREGATION
-from handler.config import HandlerConfig
 from handler.processor import BatchProcessor
 from handler.spec import AggregationSpec, parse_spec
 from ops.emulator import Endpoint, moto_server
@@ -56,7 +55,7 @@ def stream_record(
 ) -> dict[str, Any]:
     """A stream record in Lambda's event format, created now unless told otherwise.
 
-    The creation time matters: watermarks of records older than the stream's retention are pruned.
+    The creation time matters: it sets when the item's ledger entry may expire.
     """
     image = new or old or {}
     body: dict[str, Any] = {
@@ -105,13 +104,9 @@ def make_processor(
 
     client_config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=20)
     dynamodb = Endpoint(dynamodb_url or endpoint.url).client("dynamodb", config=client_config)
-    config = HandlerConfig(
-        spec=aggregator.spec,
-        aggregate_table=aggregator.aggregate_table,
-        quarantine_queue_url=aggregator.quarantine_queue_url,
-        aggregator_name="test",
+    return BatchProcessor(
+        aggregator.handler_config("test"), dynamodb_client=dynamodb, sqs_client=endpoint.client("sqs")
     )
-    return BatchProcessor(config, dynamodb_client=dynamodb, sqs_client=endpoint.client("sqs"))
 
 
 def new_aggregator(endpoint: Endpoint, spec: AggregationSpec, **kwargs: Any) -> LocalAggregator:
@@ -119,7 +114,7 @@ def new_aggregator(endpoint: Endpoint, spec: AggregationSpec, **kwargs: Any) -> 
 
 
 def read_aggregates(endpoint: Endpoint, table: str, group_by: str = "InvoiceNumber") -> dict[str, dict[str, Any]]:
-    """The aggregate table as {group value: {measure: python value}}, watermarks left out."""
+    """The aggregate table as {group value: {measure: python value}}, the handler's position left out."""
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()

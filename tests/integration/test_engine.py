@@ -12,7 +12,10 @@ from decimal import Decimal
 
 import pytest
 
+from handler.inline_store import INLINE_POSITION
+from handler.position import IDEMPOTENCY_WINDOW_SECONDS
 from handler.spec import parse_spec
+from handler.transaction import LEDGER_EXPIRY
 from ops.poller import MappingSettings, StreamPoller
 from tests.conftest import (
     INVOICE_SPEC,
@@ -136,24 +139,46 @@ def test_the_poller_bisects_and_sends_poison_batches_to_the_failure_queue(endpoi
     assert read_aggregates(endpoint, aggregator.aggregate_table)["P"]["TransactionCount"] == 7
 
 
-def test_watermarks_past_retention_are_pruned_and_fresh_ones_kept(endpoint):
+def test_fan_in_state_lives_in_the_ledger_with_an_expiry_not_on_the_aggregate(endpoint):
     spec = parse_spec(
         {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]}
     )
     aggregator = new_aggregator(endpoint, spec)
     processor = make_processor(endpoint, aggregator)
-    day = 24 * 3600
 
     def order(sequence, order_id, created_at):
         image = {"OrderId": {"S": order_id}, "CustomerId": {"S": "c"}}
         return stream_record(sequence, "INSERT", new=image, keys=("OrderId",), created_at=created_at)
 
-    now = time.time()
-    processor.handle({"Records": [order(1, "old", now - 2 * day), order(2, "recent", now - day / 2)]}, None)
-    processor.handle({"Records": [order(3, "new", now)]}, None)
-    item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"CustomerId": {"S": "c"}})[
-        "Item"
+    now = int(time.time())
+    processor.handle({"Records": [order(1, "o1", now - 60), order(2, "o2", now)]}, None)
+    dynamodb = endpoint.client("dynamodb")
+    item = dynamodb.get_item(TableName=aggregator.aggregate_table, Key={"CustomerId": {"S": "c"}})["Item"]
+    assert item == {"CustomerId": {"S": "c"}, "N": {"N": "2"}}, "nothing but the key and the measures"
+    entries = dynamodb.scan(TableName=aggregator.ledger_table)["Items"]
+    assert sorted(int(e[LEDGER_EXPIRY]["N"]) for e in entries) == [
+        now - 60 + IDEMPOTENCY_WINDOW_SECONDS,
+        now + IDEMPOTENCY_WINDOW_SECONDS,
     ]
-    assert sorted(k for k in item if k.startswith("_wm")) == ["_wm:S:new", "_wm:S:recent"]
-    assert item["N"] == {"N": "3"}
-    assert processor.last_counters.watermarks_pruned == 1 and processor.last_counters.writes == 2
+    ttl = dynamodb.describe_time_to_live(TableName=aggregator.ledger_table)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == LEDGER_EXPIRY and ttl["TimeToLiveStatus"] == "ENABLED"
+    assert processor.last_counters.writes == 1, "one transaction for the key"
+
+
+def test_single_source_keeps_one_inline_position_and_no_ledger(endpoint):
+    spec = parse_spec({"partition_key": "AccountId", "measures": [{"name": "Balance", "op": "sum", "attribute": "B"}]})
+    aggregator = new_aggregator(endpoint, spec)
+    assert aggregator.ledger_table is None
+    processor = make_processor(endpoint, aggregator)
+
+    def change(sequence, old, new):
+        image = lambda b: {"AccountId": {"S": "a"}, "B": {"N": b}}  # noqa: E731
+        name = "MODIFY" if old else "INSERT"
+        return stream_record(sequence, name, new=image(new), old=image(old) if old else None, keys=("AccountId",))
+
+    records = [change(1, None, "5"), change(2, "5", "7"), change(3, "7", "4")]
+    processor.handle({"Records": records}, None)
+    processor.handle({"Records": records[1:]}, None)
+    assert processor.last_counters.writes == 1 and processor.last_counters.duplicates_skipped == 2
+    item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"AccountId": {"S": "a"}})
+    assert set(item["Item"]) == {"AccountId", "Balance", INLINE_POSITION} and item["Item"]["Balance"] == {"N": "4"}

@@ -4,6 +4,7 @@ import pytest
 
 from aggregations import ORDERS_AGGREGATION
 from handler.contribution import record_effect
+from handler.position import item_token
 from handler.records import decode_record
 from handler.spec import parse_spec
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
@@ -30,7 +31,7 @@ def test_insert_adds_new_image():
     assert result.removed is None
     assert result.added.numbers == {"Total": Decimal("100.10"), "TransactionCount": 1}
     assert result.added.latest == {"UpdateDate": {"S": "06062016"}}
-    assert result.partition_token == "S:ABC"
+    assert result.item_token == item_token("S:ABC", "S:1"), "the item is the partition AND sort key"
 
 
 def test_modify_removes_old_and_adds_new():
@@ -74,7 +75,16 @@ def test_group_change_moves_contribution_between_keys():
     record = stream_record(7, "MODIFY", old=order("o1", "alice", "10"), new=order("o1", "bob", "10"), keys=("OrderId",))
     result = effect(record, ORDERS_SPEC)
     assert result.removed.group_token == "S:alice" and result.added.group_token == "S:bob"
-    assert result.partition_token == "S:o1"
+    assert result.item_token == "S:o1"
+
+
+def test_keys_the_spec_does_not_name_are_refused_rather_than_merged():
+    """A sort key left out of the spec would make two items share one position and undercount."""
+    record = stream_record(1, "INSERT", new=invoice_image("ABC", "1", "5"))
+    spec = parse_spec({**INVOICE_SPEC, "sort_key": None})
+    result = effect(record, spec)
+    assert result.item_token is None
+    assert "'TransactionId'" in result.quarantine_reason and "sort_key" in result.quarantine_reason
 
 
 def test_filter_entry_and_exit():

@@ -77,7 +77,7 @@ def test_ttl_delete_and_creation_time_units():
 def test_repeated_sequence_numbers_are_quarantined_not_applied():
     """aws-lambda-go's fixture gives two records one SequenceNumber: we cannot order them."""
     event = shared("aws-lambda-go__dynamodb-event.json")
-    spec = parse_spec({"partition_key": "key", "measures": [{"name": "Items", "op": "count"}]})
+    spec = parse_spec({"partition_key": "key", "sort_key": "val", "measures": [{"name": "Items", "op": "count"}]})
     plan = plan_batch(spec, event["Records"], now=0)
     assert plan.counters.ordering_violations == 1
     assert [q.position for q in plan.quarantine] == [1]

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from handler.fastpath import fast_reader
 from handler.planner import plan_batch
 from handler.spec import parse_spec
-from tests.conftest import INVOICE_SPEC, stream_record
+from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
 SPECS = [
     parse_spec(INVOICE_SPEC),
@@ -72,10 +72,10 @@ def test_fast_and_general_paths_agree(records, spec_index):
 
 def test_fast_path_takes_the_common_shape_and_declines_the_rest():
     read = fast_reader(SPECS[0])
-    good = stream_record(
-        1, "INSERT", new={"InvoiceNumber": {"S": "A"}, "Amount": {"N": "1"}, "InvoiceDate": {"S": "d"}}
-    )
+    good = stream_record(1, "INSERT", new=invoice_image("A", "t", "1", "d"))
     assert read(good, 0, 0) is not None
+    without_sort_key = stream_record(1, "INSERT", new=invoice_image("A", "t", "1", "d"), keys=("InvoiceNumber",))
+    assert read(without_sort_key, 0, 0) is None, "the general path quarantines it, naming the missing key"
     assert read(stream_record(1, "REMOVE", old=good["dynamodb"]["NewImage"], ttl=True), 0, 0) is None
     bad = stream_record(1, "INSERT", new={"InvoiceNumber": {"S": "A"}, "Amount": {"S": "1"}, "InvoiceDate": {"S": "d"}})
     assert read(bad, 0, 0) is None

@@ -4,12 +4,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.fold import Delta, NumberOverflow, fold, prune_request, unapplied, update_request
-from handler.watermark import PRUNE_AFTER_SECONDS, WatermarkEntry, entry_text, expired, padded, read_entries
+from handler.fold import Delta, NumberOverflow, fold, measure_updates, split_applied
+from handler.inline_store import INLINE_POSITION, InlineStore
+from handler.position import item_token, ledger_id, position_text, stream_label
+
+OLD_STREAM = "2026-01-01T00:00:00.000"
+NEW_STREAM = "2026-06-01T00:00:00.000"
 
 
-def delta(position: int, sequence: int, partition: str = "S:A", total: str = "1", date: str | None = None) -> Delta:
-    return Delta(position, sequence, partition, 1000, {"Total": Decimal(total)}, {"D": {"S": date}} if date else {})
+def at(sequence: int, label: str = OLD_STREAM) -> str:
+    return position_text(label, str(sequence))
+
+
+def delta(index: int, sequence: int, item: str = "S:A", total: str = "1", date: str | None = None) -> Delta:
+    latest = {"D": {"S": date}} if date else {}
+    return Delta(index, at(sequence), item, 1000, {"Total": Decimal(total)}, latest)
 
 
 def test_fold_is_exact_where_floats_are_not():
@@ -24,58 +33,69 @@ def test_latest_is_the_last_in_stream_order():
     assert folded.latest == {"D": {"S": "c"}}
 
 
-def test_first_and_last_per_partition():
+def test_first_and_last_per_item():
     folded = fold([delta(0, 5, "S:A"), delta(1, 6, "S:B"), delta(2, 9, "S:A")])
-    assert folded.first_sequence == {"S:A": 5, "S:B": 6}
-    assert folded.last == {"S:A": (9, 1000), "S:B": (6, 1000)}
+    assert folded.first == {"S:A": at(5), "S:B": at(6)}
+    assert folded.last == {"S:A": (at(9), 1000), "S:B": (at(6), 1000)}
 
 
-def test_unapplied_drops_what_the_watermark_covers():
+def test_split_drops_what_the_stored_position_covers_and_keeps_the_rest():
     deltas = [delta(0, 5, "S:A"), delta(1, 6, "S:B"), delta(2, 9, "S:A")]
-    pending, applied = unapplied(deltas, {"S:A": 5})
-    assert [d.position for d in pending] == [1, 2] and [d.position for d in applied] == [0]
+    split = split_applied(deltas, {"S:A": at(5)})
+    assert [d.position for d in split.pending] == [1, 2] and [d.position for d in split.applied] == [0]
+    assert split.stale == []
 
 
-def test_update_request_is_one_conditional_write():
-    request = update_request("Agg", "InvoiceNumber", {"S": "ABC"}, fold([delta(0, 5, date="x"), delta(1, 7, "S:B")]))
-    assert request["UpdateExpression"] == "SET #l0 = :l0, #w0 = :w0, #w1 = :w1 ADD #n0 :n0"
-    assert request["ConditionExpression"] == (
-        "(attribute_not_exists(#w0) OR #w0 < :f0) AND (attribute_not_exists(#w1) OR #w1 < :f1)"
-    )
-    assert request["ExpressionAttributeNames"]["#w1"] == "_wm:S:B"
+def test_a_new_stream_sorts_after_the_old_one_whatever_its_sequence_numbers():
+    """Re-enabling a stream restarts sequence numbers; the label keeps the order right."""
+    assert at(1, NEW_STREAM) > at(10**39, OLD_STREAM)
+    split = split_applied([Delta(0, at(1, NEW_STREAM), "S:A", 0, {}, {})], {"S:A": at(10**39, OLD_STREAM)})
+    assert [d.position for d in split.pending] == [0]
+
+
+def test_a_record_of_an_older_stream_than_the_stored_one_is_stale_not_a_duplicate():
+    split = split_applied([delta(0, 7)], {"S:A": at(3, NEW_STREAM)})
+    assert [d.position for d in split.stale] == [0] and split.applied == [] and split.pending == []
+
+
+def test_stream_label_is_the_arn_suffix():
+    arn = f"arn:aws:dynamodb:eu-west-1:123456789012:table/Invoices/stream/{OLD_STREAM}"
+    assert stream_label(arn) == OLD_STREAM
+    assert stream_label("") == ""
+
+
+@given(st.integers(0, 10**40 - 1), st.integers(0, 10**40 - 1))
+def test_positions_compare_like_the_sequence_numbers(a, b):
+    assert (at(a) < at(b)) == (a < b)
+
+
+@given(st.text(max_size=5), st.text(max_size=5), st.text(max_size=5), st.text(max_size=5))
+def test_item_tokens_and_ledger_ids_never_collide(p1, s1, p2, s2):
+    if (p1, s1) != (p2, s2):
+        assert item_token(p1, s1) != item_token(p2, s2)
+        assert ledger_id("G", item_token(p1, s1)) != ledger_id("G", item_token(p2, s2))
+    assert ledger_id(p1, s1) == ledger_id(p1, s1) and len(ledger_id(p1, s1)) == 32
+
+
+def test_inline_request_is_one_conditional_write():
+    store = InlineStore(client=None, table_name="Agg", group_by="AccountId")
+    from handler.fold import KeyPlan
+
+    plan = KeyPlan("S:A", {"S": "A"}, [delta(0, 5, date="x"), delta(1, 7)])
+    request = store.request(plan, plan.deltas)
+    assert request["UpdateExpression"] == "SET #l0 = :l0, #p = :p ADD #n0 :n0"
+    assert request["ConditionExpression"] == "attribute_not_exists(#p) OR #p < :first"
+    assert request["ExpressionAttributeNames"]["#p"] == INLINE_POSITION
+    assert request["ExpressionAttributeValues"][":first"] == {"S": at(5)}
+    assert request["ExpressionAttributeValues"][":p"] == {"S": at(7)}
     assert request["ExpressionAttributeValues"][":n0"] == {"N": "2"}
-    assert request["ExpressionAttributeValues"][":f0"] == {"S": padded(5)}
 
 
 def test_numbers_are_sent_in_fixed_point():
-    request = update_request("Agg", "K", {"S": "k"}, fold([delta(0, 1, total="1E-7")]))
-    assert request["ExpressionAttributeValues"][":n0"] == {"N": "0.0000001"}
+    expression = measure_updates(fold([delta(0, 1, total="1E-7")]))
+    assert expression.values[":n0"] == {"N": "0.0000001"}
 
 
 def test_a_delta_wider_than_38_digits_is_refused():
     with pytest.raises(NumberOverflow):
-        update_request("Agg", "K", {"S": "k"}, fold([delta(0, 1, total="9" * 38), delta(1, 2, total="0.1")]))
-
-
-@given(st.integers(0, 10**40 - 1), st.integers(0, 10**40 - 1), st.integers(0, 2**40))
-def test_stored_watermark_compares_like_the_numbers(stored, first, created):
-    assert (entry_text(stored, created) < padded(first)) == (stored < first)
-
-
-def test_expired_watermarks_and_their_conditional_prune():
-    now = 2_000_000_000
-    item = {
-        "_wm:S:old": {"S": entry_text(5, now - PRUNE_AFTER_SECONDS - 1)},
-        "_wm:S:new": {"S": entry_text(6, now - 60)},
-        "Total": {"N": "3"},
-    }
-    entries = read_entries(item)
-    assert set(entries) == {"S:old", "S:new"}
-    stale = expired(entries, now, keep=frozenset())
-    assert [e.attribute for e in stale] == ["_wm:S:old"]
-    assert expired(entries, now, keep=frozenset({"S:old"})) == []
-    request = prune_request("Agg", "K", {"S": "k"}, stale)
-    assert request["UpdateExpression"] == "REMOVE #p0"
-    assert request["ConditionExpression"] == "#p0 = :p0"
-    assert request["ExpressionAttributeValues"][":p0"] == {"S": stale[0].stored}
-    assert isinstance(stale[0], WatermarkEntry)
+        measure_updates(fold([delta(0, 1, total="9" * 38), delta(1, 2, total="0.1")]))

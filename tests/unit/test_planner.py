@@ -29,15 +29,26 @@ def test_noop_modify_needs_no_write(invoice_spec):
     assert plan.keys == {}
 
 
-def test_out_of_order_partition_is_quarantined(invoice_spec):
+def test_items_of_one_partition_key_may_come_in_any_order(invoice_spec):
+    """AWS orders records per item, not per partition key: transactions A/1 and A/2 are two items."""
     records = [
         stream_record(20, "INSERT", new=invoice_image("A", "1", "1")),
         stream_record(10, "INSERT", new=invoice_image("A", "2", "1")),
+    ]
+    plan = plan_batch(invoice_spec, event_records({"Records": records}), 0)
+    assert plan.counters.ordering_violations == 0 and plan.quarantine == []
+    assert [d.position for d in plan.keys["S:A"].deltas] == [0, 1]
+
+
+def test_an_item_out_of_order_is_quarantined(invoice_spec):
+    records = [
+        stream_record(20, "INSERT", new=invoice_image("A", "1", "1")),
+        stream_record(10, "MODIFY", old=invoice_image("A", "1", "1"), new=invoice_image("A", "1", "2")),
         stream_record(15, "INSERT", new=invoice_image("B", "1", "1")),
     ]
     plan = plan_batch(invoice_spec, event_records({"Records": records}), 0)
     assert plan.counters.ordering_violations == 1
-    assert [q.position for q in plan.quarantine] == [1]
+    assert [q.position for q in plan.quarantine] == [1] and "same item" in plan.quarantine[0].reason
     assert sorted(plan.keys) == ["S:A", "S:B"]
 
 

@@ -67,7 +67,7 @@ def test_summary_line_is_valid_emf():
 def test_config_names_what_is_missing_or_wrong():
     with pytest.raises(ConfigError, match="AGGREGATE_TABLE_NAME, QUARANTINE_QUEUE_URL"):
         load_config({"AGGREGATION_SPEC": "{}"})
-    base = {"AGGREGATE_TABLE_NAME": "t", "QUARANTINE_QUEUE_URL": "q"}
+    base = {"AGGREGATE_TABLE_NAME": "t", "QUARANTINE_QUEUE_URL": "q", "LEDGER_TABLE_NAME": "l"}
     with pytest.raises(ConfigError, match=r"AGGREGATION_SPEC is not a valid aggregation: measures\[0\]\.op"):
         load_config(
             {**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "max"}]})}
@@ -75,8 +75,13 @@ def test_config_names_what_is_missing_or_wrong():
     with pytest.raises(ConfigError, match="WRITE_CONCURRENCY"):
         load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), "WRITE_CONCURRENCY": "0"})
     config = load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
-    assert config.spec == parse_spec(INVOICE_SPEC)
+    assert config.spec == parse_spec(INVOICE_SPEC) and config.ledger_table == "l"
     assert load_config(config.environment()) == config
+    without_ledger = {k: v for k, v in base.items() if k != "LEDGER_TABLE_NAME"}
+    with pytest.raises(ConfigError, match="LEDGER_TABLE_NAME must be set"):
+        load_config({**without_ledger, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
+    single = {"partition_key": "AccountId", "measures": [{"name": "N", "op": "count"}]}
+    assert load_config({**without_ledger, "AGGREGATION_SPEC": json.dumps(single)}).ledger_table is None
 
 
 def test_cold_start_fails_with_the_message():
@@ -96,6 +101,7 @@ def test_lambda_clients_retry_and_time_out_inside_the_invocation(monkeypatch):
         "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC),
         "AGGREGATE_TABLE_NAME": "t",
         "QUARANTINE_QUEUE_URL": "q",
+        "LEDGER_TABLE_NAME": "l",
     }
     for name, value in {**environment, "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)

@@ -1,0 +1,90 @@
+"""Single-source mode: the aggregate item carries its one source item's position inline.
+
+When the source table has no sort key and ``group_by`` is its partition key, each aggregate item
+has exactly one source item, so one attribute (``_wm``) holds the whole idempotency state and a
+batch costs one conditional UpdateItem per key. A failed condition brings the item back with the
+error; the records it already covers are dropped and the rest is written again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import describe_error
+from .fold import KeyPlan, NumberOverflow, conditional_position, fold, measure_updates, request_fields, split_applied
+from .outcome import KeyOutcome
+from .spec import INTERNAL_PREFIX
+
+INLINE_POSITION = INTERNAL_PREFIX
+MAX_CONDITIONAL_ATTEMPTS = 3
+"""A failed condition consumes the applied records, so the second attempt settles any duplicate."""
+
+
+class InlineStore:
+    def __init__(self, client: Any, table_name: str, group_by: str):
+        self._client = client
+        self._table = table_name
+        self._group_by = group_by
+
+    def apply(self, plan: KeyPlan) -> KeyOutcome:
+        """Apply ``plan`` exactly once; never raises, failures are in the outcome."""
+        outcome = KeyOutcome()
+        pending = plan.deltas
+        if len({delta.item for delta in pending}) > 1:
+            reason = f"aggregate {plan.group_token}: records of several source items in single-source mode"
+            return outcome.fail([d.position for d in pending], reason)
+        for _ in range(MAX_CONDITIONAL_ATTEMPTS):
+            if not pending:
+                return outcome
+            try:
+                outcome.writes += 1
+                self._client.update_item(**self.request(plan, pending))
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    return outcome.fail(
+                        [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(error)}"
+                    )
+                outcome.conditional_retries += 1
+                try:
+                    stored = self._stored(error, plan)
+                except (ClientError, BotoCoreError) as read_error:
+                    return outcome.fail(
+                        [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(read_error)}"
+                    )
+                split = split_applied(pending, stored)
+                outcome.duplicates.extend(d.position for d in split.applied)
+                outcome.stale.extend(d.position for d in split.stale)
+                pending = split.pending
+                continue
+            except (BotoCoreError, NumberOverflow) as error:
+                return outcome.fail(
+                    [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(error)}"
+                )
+            outcome.applied.extend(d.position for d in pending)
+            return outcome
+        return outcome.fail(
+            [d.position for d in pending], f"aggregate {plan.group_token}: position condition kept failing"
+        )
+
+    def request(self, plan: KeyPlan, deltas: list[Any]) -> dict[str, Any]:
+        """One conditional UpdateItem: the measures, and the position moved past ``deltas``."""
+        folded = fold(deltas)
+        ((item, first),) = folded.first.items()
+        expression = measure_updates(folded)
+        condition = conditional_position(expression, INLINE_POSITION, first, folded.last[item][0])
+        return {
+            "TableName": self._table,
+            "Key": {self._group_by: plan.group_value},
+            **request_fields(expression, condition),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _stored(self, error: ClientError, plan: KeyPlan) -> dict[str, str]:
+        item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]  # DynamoDB adds Item
+        if item is None:
+            key = {self._group_by: plan.group_value}
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item", {})
+        stored = (item or {}).get(INLINE_POSITION, {}).get("S")
+        return {plan.deltas[0].item: stored} if isinstance(stored, str) else {}

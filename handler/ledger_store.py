@@ -1,0 +1,118 @@
+"""Ledger mode: each aggregate key's folded records land as transactions with their ledger entries.
+
+A cancelled transaction says, action by action, why (see ``transaction.read_cancellation``):
+an entry whose condition failed holds records already applied, which are dropped before the rest
+is written again; a conflict with another writer's transaction, or throttling, is retried after a
+jittered pause, inside the invocation, and counted; anything else fails the key's records, which
+Lambda then redelivers.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import describe_error
+from .fold import Delta, KeyPlan, NumberOverflow, split_applied
+from .outcome import KeyOutcome
+from .position import ledger_id
+from .transaction import LEDGER_KEY, LEDGER_POSITION, AggregateTarget, item_chunks, read_cancellation, transaction
+
+MAX_PAUSED_RETRIES = 8
+"""Conflict or throttling retries per transaction before its records are failed back to Lambda."""
+BACKOFF_BASE_SECONDS = 0.02
+BACKOFF_CAP_SECONDS = 1.0
+
+
+class LedgerStore:
+    def __init__(
+        self,
+        client: Any,
+        aggregate_table: str,
+        ledger_table: str,
+        group_by: str,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self._client = client
+        self._aggregate_table = aggregate_table
+        self._ledger_table = ledger_table
+        self._group_by = group_by
+        self._sleep = sleep
+        self._jitter = jitter
+
+    def apply(self, plan: KeyPlan) -> KeyOutcome:
+        """Apply ``plan`` exactly once; never raises, failures are in the outcome."""
+        target = AggregateTarget(
+            self._aggregate_table, self._ledger_table, self._group_by, plan.group_token, plan.group_value
+        )
+        outcome = KeyOutcome()
+        for chunk in item_chunks(plan.deltas):
+            self._apply_chunk(target, chunk, outcome)
+        return outcome
+
+    def _apply_chunk(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
+        paused = 0
+        rounds_left = len({delta.item for delta in pending}) + MAX_PAUSED_RETRIES + 1
+        while pending and rounds_left:
+            rounds_left -= 1
+            try:
+                request = transaction(target, pending)
+                outcome.writes += 1
+                self._client.transact_write_items(**request.request)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    outcome.fail([d.position for d in pending], self._reason(target, describe_error(error)))
+                    return
+                cancellation = read_cancellation(error.response.get("CancellationReasons", []), request.items)
+                if cancellation.error:
+                    outcome.fail([d.position for d in pending], self._reason(target, cancellation.error))
+                    return
+                if cancellation.stored or cancellation.unread:
+                    try:
+                        stored = {**cancellation.stored, **self._read_entries(target, cancellation.unread)}
+                    except (ClientError, BotoCoreError) as read_error:
+                        outcome.fail([d.position for d in pending], self._reason(target, describe_error(read_error)))
+                        return
+                    outcome.conditional_retries += 1
+                    split = split_applied(pending, stored)
+                    outcome.duplicates.extend(d.position for d in split.applied)
+                    outcome.stale.extend(d.position for d in split.stale)
+                    pending = split.pending
+                    continue
+                paused += 1
+                outcome.transaction_conflicts += 1
+                if paused > MAX_PAUSED_RETRIES:
+                    break
+                self._sleep(self._backoff(paused))
+                continue
+            except (BotoCoreError, NumberOverflow) as error:
+                outcome.fail([d.position for d in pending], self._reason(target, describe_error(error)))
+                return
+            outcome.applied.extend(d.position for d in pending)
+            return
+        if pending:
+            outcome.fail([d.position for d in pending], self._reason(target, "transaction kept conflicting"))
+
+    def _read_entries(self, target: AggregateTarget, items: list[str]) -> dict[str, str]:
+        """The positions of entries whose condition failed but did not come back with the error."""
+        stored: dict[str, str] = {}
+        for item in items:
+            key = {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}}
+            entry = self._client.get_item(TableName=self._ledger_table, Key=key, ConsistentRead=True).get("Item", {})
+            position = entry.get(LEDGER_POSITION, {}).get("S")
+            if isinstance(position, str):
+                stored[item] = position
+        return stored
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: concurrent writers of one hot key spread out instead of colliding again."""
+        return self._jitter() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
+
+    @staticmethod
+    def _reason(target: AggregateTarget, detail: str) -> str:
+        return f"aggregate {target.group_token}: {detail}"

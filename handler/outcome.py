@@ -1,0 +1,25 @@
+"""What writing one aggregate key's plan did: plain data, shared by both stores and the processor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class KeyOutcome:
+    """What happened to one key's plan; ``error`` set means none of ``pending`` were applied."""
+
+    applied: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    """Records from an older stream than the one already applied for their item (quarantined)."""
+    pending: list[int] = field(default_factory=list)
+    writes: int = 0
+    conditional_retries: int = 0
+    transaction_conflicts: int = 0
+    error: str | None = None
+
+    def fail(self, positions: list[int], reason: str) -> KeyOutcome:
+        self.pending.extend(positions)
+        self.error = self.error or reason
+        return self

@@ -1,0 +1,138 @@
+"""Ledger mode's writes: one TransactWriteItems per aggregate key and chunk of items: pure, no AWS.
+
+When many source items feed one aggregate item, their positions cannot live on it (one per item
+would grow it to DynamoDB's 400 KB item limit). They live in a ledger table, one small item per
+(aggregate key, source item), and each write is a transaction: the aggregate's ADD, plus, per
+source item folded in, a conditional update of its ledger entry. Either all of it lands or none.
+
+DynamoDB's limits, asserted by tests on the requests built here because the emulator does not
+enforce them: 100 actions per transaction (so at most 99 items besides the aggregate), 4 MB per
+transaction, 4 KB per expression, and no two actions on one item (each item's entry is its own
+ledger item, and the aggregate appears once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .attributes import AttributeValue
+from .fold import Delta, Expression, conditional_position, fold, measure_updates, request_fields
+from .position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id
+
+MAX_TRANSACTION_ACTIONS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+MAX_EXPRESSION_BYTES = 4 * 1024
+MAX_ITEMS_PER_TRANSACTION = MAX_TRANSACTION_ACTIONS - 1
+"""One action is the aggregate's update."""
+
+LEDGER_KEY = "id"
+LEDGER_POSITION = "position"
+LEDGER_EXPIRY = "expires_at"
+"""Epoch seconds, the ledger table's TTL attribute."""
+
+RETRYABLE_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+)
+"""Cancellation reasons that another attempt, after a pause, can get past."""
+
+
+@dataclass(frozen=True)
+class AggregateTarget:
+    """Which aggregate item a transaction updates, and where the tables are."""
+
+    aggregate_table: str
+    ledger_table: str
+    group_by: str
+    group_token: str
+    group_value: AttributeValue
+
+
+@dataclass(frozen=True)
+class Transaction:
+    request: dict[str, Any]
+    items: list[str | None]
+    """The source item of each action, in order; None for the aggregate's own update."""
+
+
+@dataclass
+class Cancellation:
+    """What a TransactionCanceledException's reasons say to do next."""
+
+    stored: dict[str, str] = field(default_factory=dict)
+    """item -> the position its entry holds, for entries whose condition failed."""
+    unread: list[str] = field(default_factory=list)
+    """Items whose condition failed without the entry coming back: read them."""
+    retryable: int = 0
+    """Actions cancelled by a conflict or throttling: retry the same write after a pause."""
+    error: str | None = None
+    """A reason no retry inside this invocation can fix."""
+
+
+def item_chunks(deltas: Sequence[Delta], per_chunk: int = MAX_ITEMS_PER_TRANSACTION) -> list[list[Delta]]:
+    """Deltas grouped so that no chunk holds more than ``per_chunk`` items, each item whole.
+
+    An item's records stay in one chunk, in order, so its entry moves once per transaction.
+    """
+    chunk_of: dict[str, int] = {}
+    chunks: list[list[Delta]] = []
+    for delta in deltas:
+        index = chunk_of.get(delta.item)
+        if index is None:
+            if not chunks or sum(1 for i in chunk_of.values() if i == len(chunks) - 1) >= per_chunk:
+                chunks.append([])
+            index = chunk_of[delta.item] = len(chunks) - 1
+        chunks[index].append(delta)
+    return chunks
+
+
+def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction:
+    """The TransactWriteItems request applying ``deltas`` exactly once."""
+    folded = fold(deltas)
+    actions: list[dict[str, Any]] = []
+    items: list[str | None] = []
+    if folded.changes_aggregate:
+        update = {"TableName": target.aggregate_table, "Key": {target.group_by: target.group_value}}
+        actions.append({"Update": {**update, **request_fields(measure_updates(folded))}})
+        items.append(None)
+    for item, first in folded.first.items():
+        last, created_at = folded.last[item]
+        actions.append(entry_action(target, item, first, last, created_at))
+        items.append(item)
+    return Transaction(request={"TransactItems": actions}, items=items)
+
+
+def entry_action(target: AggregateTarget, item: str, first: str, last: str, created_at: int) -> dict[str, Any]:
+    """Move the item's entry from below ``first`` to ``last``; on failure, return what it holds."""
+    expression = Expression()
+    condition = conditional_position(expression, LEDGER_POSITION, first, last)
+    expression.set("x", LEDGER_EXPIRY, {"N": str(created_at + IDEMPOTENCY_WINDOW_SECONDS)})
+    return {
+        "Update": {
+            "TableName": target.ledger_table,
+            "Key": {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}},
+            **request_fields(expression, condition),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Cancellation:
+    """Classify each action's cancellation reason (``CancellationReasons`` is in action order)."""
+    result = Cancellation()
+    for reason, item in zip(reasons, items, strict=False):
+        code = reason.get("Code", "None") if isinstance(reason, dict) else "None"
+        if code in ("None", None):
+            continue
+        if code == "ConditionalCheckFailed" and item is not None:
+            stored = (reason.get("Item") or {}).get(LEDGER_POSITION, {}).get("S")
+            if isinstance(stored, str):
+                result.stored[item] = stored
+            else:
+                result.unread.append(item)
+        elif code in RETRYABLE_REASONS:
+            result.retryable += 1
+        else:
+            result.error = f"transaction cancelled: {code}: {reason.get('Message', '')}".strip()
+    return result

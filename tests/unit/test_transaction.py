@@ -1,0 +1,128 @@
+"""Ledger-mode requests stay inside DynamoDB's limits at any batch shape.
+
+The emulator enforces none of these (moto accepts a 5 KB expression and 101 actions), so the
+limits are asserted here, on the requests the handler builds.
+"""
+
+import json
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handler.fold import Delta
+from handler.position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id, position_text
+from handler.spec import MAX_MEASURES, parse_spec
+from handler.transaction import (
+    LEDGER_EXPIRY,
+    LEDGER_KEY,
+    LEDGER_POSITION,
+    MAX_EXPRESSION_BYTES,
+    MAX_TRANSACTION_ACTIONS,
+    MAX_TRANSACTION_BYTES,
+    AggregateTarget,
+    item_chunks,
+    read_cancellation,
+    transaction,
+)
+
+TARGET = AggregateTarget("Agg", "Ledger", "CustomerId", "S:c1", {"S": "c1"})
+LABEL = "2026-01-01T00:00:00.000"
+
+
+def delta(index: int, item: str, sequence: int, numbers=None, latest=None) -> Delta:
+    return Delta(
+        index, position_text(LABEL, str(sequence)), item, 1_800_000_000, numbers or {"N": Decimal(1)}, latest or {}
+    )
+
+
+def expressions(request):
+    for action in request["TransactItems"]:
+        update = action["Update"]
+        yield update["UpdateExpression"]
+        yield update.get("ConditionExpression", "")
+
+
+def check_limits(request):
+    actions = request["TransactItems"]
+    assert len(actions) <= MAX_TRANSACTION_ACTIONS
+    targets = [(a["Update"]["TableName"], json.dumps(a["Update"]["Key"], sort_keys=True)) for a in actions]
+    assert len(set(targets)) == len(targets), "two actions on one item"
+    assert all(len(text.encode()) <= MAX_EXPRESSION_BYTES for text in expressions(request))
+    assert len(json.dumps(request).encode()) <= MAX_TRANSACTION_BYTES
+
+
+@given(st.lists(st.integers(0, 400), min_size=1, max_size=1000))
+def test_any_batch_shape_chunks_into_legal_transactions(items):
+    deltas = [delta(i, f"S:o{item}", 10**20 + i) for i, item in enumerate(items)]
+    chunks = item_chunks(deltas)
+    assert sorted(d.position for chunk in chunks for d in chunk) == list(range(len(deltas)))
+    chunk_of = {}
+    for index, chunk in enumerate(chunks):
+        for d in chunk:
+            assert chunk_of.setdefault(d.item, index) == index, "an item split across transactions"
+        assert [d.position for d in chunk] == sorted(d.position for d in chunk)
+        check_limits(transaction(TARGET, chunk).request)
+
+
+def test_one_hundred_distinct_orders_of_one_customer_need_two_transactions():
+    """The issue's case: 100 distinct items for one key is 101 actions, over the limit of 100."""
+    chunks = item_chunks([delta(i, f"S:o{i}", 100 + i) for i in range(100)])
+    assert [len(c) for c in chunks] == [99, 1]
+
+
+def test_the_largest_spec_and_a_400_kb_latest_value_stay_inside_the_limits():
+    measures = [
+        {"name": f"Measure_{i:02d}_" + "x" * 40, "op": "sum", "attribute": "Amount"} for i in range(MAX_MEASURES - 1)
+    ]
+    measures.append({"name": "Last", "op": "latest", "attribute": "Blob"})
+    spec = parse_spec({"partition_key": "OrderId", "group_by": "CustomerId", "measures": measures})
+    big = {"S": "b" * (400 * 1024 - 100)}
+    deltas = [
+        delta(
+            i,
+            f"S:{'o' * 2000}{i}",
+            10**39 + i,
+            {m.name: Decimal("-1234567890.12") for m in spec.measures[:-1]},
+            {"Last": big},
+        )
+        for i in range(250)
+    ]
+    for chunk in item_chunks(deltas):
+        check_limits(transaction(TARGET, chunk).request)
+
+
+def test_an_entry_moves_only_from_below_the_first_record_and_expires_after_the_window():
+    request = transaction(TARGET, [delta(0, "S:o1", 5), delta(1, "S:o1", 9)]).request
+    aggregate, entry = (action["Update"] for action in request["TransactItems"])
+    assert aggregate["TableName"] == "Agg" and "ConditionExpression" not in aggregate
+    assert aggregate["ExpressionAttributeValues"][":n0"] == {"N": "2"}
+    assert entry["Key"] == {LEDGER_KEY: {"S": ledger_id("S:c1", "S:o1")}}
+    assert entry["ConditionExpression"] == "attribute_not_exists(#p) OR #p < :first"
+    assert entry["ExpressionAttributeNames"] == {"#p": LEDGER_POSITION, "#x": LEDGER_EXPIRY}
+    values = entry["ExpressionAttributeValues"]
+    assert values[":first"]["S"].endswith("5") and values[":p"]["S"].endswith("9")
+    assert values[":x"] == {"N": str(1_800_000_000 + IDEMPOTENCY_WINDOW_SECONDS)}
+    assert entry["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+def test_a_fold_that_changes_no_measure_only_moves_entries():
+    built = transaction(TARGET, [delta(0, "S:o1", 5, {"N": Decimal(1)}), delta(1, "S:o2", 6, {"N": Decimal(-1)})])
+    assert built.items == ["S:o1", "S:o2"]
+    assert all(a["Update"]["TableName"] == "Ledger" for a in built.request["TransactItems"])
+
+
+def test_cancellation_reasons_are_read_action_by_action():
+    items = [None, "S:o1", "S:o2", "S:o3"]
+    reasons = [
+        {"Code": "None"},
+        {"Code": "ConditionalCheckFailed", "Item": {LEDGER_POSITION: {"S": "p1"}}},
+        {"Code": "ConditionalCheckFailed"},
+        {"Code": "None"},
+    ]
+    result = read_cancellation(reasons, items)
+    assert result.stored == {"S:o1": "p1"} and result.unread == ["S:o2"] and not result.retryable and not result.error
+    conflict = read_cancellation([{"Code": "TransactionConflict"}, {"Code": "None"}], items)
+    assert conflict.retryable == 1 and not conflict.error
+    invalid = read_cancellation([{"Code": "ValidationError", "Message": "Item size has exceeded"}], items)
+    assert invalid.error == "transaction cancelled: ValidationError: Item size has exceeded"

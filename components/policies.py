@@ -9,8 +9,12 @@ ASSUME_ROLE_POLICY: dict[str, Any] = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
 }
 
-HANDLER_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-"""Exactly the item calls handler/store.py makes."""
+INLINE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+"""Single-source mode (handler/inline_store.py): a conditional UpdateItem, and a GetItem after a
+failed condition when the item did not come back with the error."""
+TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
+"""Ledger mode writes both tables only inside TransactWriteItems, whose actions IAM authorises as the
+underlying UpdateItem; this condition refuses the same UpdateItem made on its own."""
 
 
 def table_streams(stream_arn: str) -> str:
@@ -26,14 +30,38 @@ def table_streams(stream_arn: str) -> str:
     return f"{table}/stream/*"
 
 
+def table_statements(aggregate_table_arn: str, ledger_table_arn: str | None) -> list[dict[str, Any]]:
+    """Exactly the item calls the handler's store makes, on exactly its tables."""
+    if ledger_table_arn is None:
+        return [
+            {
+                "Sid": "WriteAggregates",
+                "Effect": "Allow",
+                "Action": INLINE_TABLE_ACTIONS,
+                "Resource": aggregate_table_arn,
+            }
+        ]
+    return [
+        {
+            "Sid": "WriteAggregatesInTransactions",
+            "Effect": "Allow",
+            "Action": "dynamodb:UpdateItem",
+            "Resource": [aggregate_table_arn, ledger_table_arn],
+            "Condition": TRANSACTION_ONLY,
+        },
+        {"Sid": "ReadLedgerEntries", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": ledger_table_arn},
+    ]
+
+
 def handler_policy(
     stream_arn: str,
     aggregate_table_arn: str,
     queue_arns: list[str],
     log_group_arn: str,
     kms_key_arn: str | None = None,
+    ledger_table_arn: str | None = None,
 ) -> dict[str, Any]:
-    """Least privilege for the aggregator Lambda: read its stream, update its table, send to its
+    """Least privilege for the aggregator Lambda: read its stream, update its tables, send to its
     two queues (the mapping's on-failure destination is sent with the function's role), log."""
     statements: list[dict[str, Any]] = [
         {
@@ -43,7 +71,7 @@ def handler_policy(
             "Resource": table_streams(stream_arn),
         },
         {"Sid": "ListStreams", "Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
-        {"Sid": "WriteAggregates", "Effect": "Allow", "Action": HANDLER_TABLE_ACTIONS, "Resource": aggregate_table_arn},
+        *table_statements(aggregate_table_arn, ledger_table_arn),
         {"Sid": "SendToQueues", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": sorted(queue_arns)},
         {
             "Sid": "WriteLogs",

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from handler.config import HandlerConfig
+from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
 from .policies import ASSUME_ROLE_POLICY, handler_policy
 from .validation import aggregation_spec, check_settings
@@ -65,7 +66,7 @@ class StreamAggregatorArgs(TypedDict):
     max_record_age_seconds: NotRequired[int]
     """Records older than this go to the failure queue: -1 or 60-604800 (default 86400)."""
     parallelization_factor: NotRequired[int]
-    """Concurrent batches per shard, 1-10 (default 1); above 1 only when group_by is the partition key."""
+    """Concurrent batches per shard, 1-10 (default 1). Any value is exact: Lambda keeps each item's records in order."""
     memory_size: NotRequired[int]
     """Lambda memory in MB (default 256)."""
     timeout: NotRequired[int]
@@ -109,7 +110,10 @@ class StreamAggregator(pulumi.ComponentResource):
     source_table: aws.dynamodb.Table | None
     """The source table, or None when attached to an existing_source."""
     aggregate_table: aws.dynamodb.Table
-    """One item per group_by value with the measures (and the handler's watermarks)."""
+    """One item per group_by value with the measures (single-source aggregations add one position attribute)."""
+    ledger_table: aws.dynamodb.Table | None
+    """The stream position of each (aggregate key, source item), expired by DynamoDB TTL; None when the
+    aggregation is single-source (no sort key, grouped by the partition key)."""
     function: aws.lambda_.Function
     """The aggregator Lambda."""
     event_source_mapping: aws.lambda_.EventSourceMapping
@@ -132,6 +136,7 @@ class StreamAggregator(pulumi.ComponentResource):
         self.source_table = self._create_source_table(child)
         stream_arn = self.source_table.stream_arn if self.source_table else settings["existing_source"]["stream_arn"]
         self.aggregate_table = self._create_aggregate_table(child)
+        self.ledger_table = None if self.spec.single_source else self._create_ledger_table(child)
         self.quarantine_queue = self._create_queue("quarantine", child)
         self.failure_queue = self._create_queue("failures", child)
         log_group = aws.cloudwatch.LogGroup(
@@ -149,6 +154,8 @@ class StreamAggregator(pulumi.ComponentResource):
                 "stream_arn": stream_arn,
                 "aggregate_table_name": self.aggregate_table.name,
                 "aggregate_table_arn": self.aggregate_table.arn,
+                "ledger_table_name": self.ledger_table.name if self.ledger_table else None,
+                "ledger_table_arn": self.ledger_table.arn if self.ledger_table else None,
                 "function_name": self.function.name,
                 "function_arn": self.function.arn,
                 "failure_queue_url": self.failure_queue.url,
@@ -201,6 +208,22 @@ class StreamAggregator(pulumi.ComponentResource):
             opts=opts,
         )
 
+    def _create_ledger_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
+        """Small items (a 32-character key, a position, an expiry) that DynamoDB's TTL deletes for free
+        once no redelivery or replay can reach them (see handler/position.py)."""
+        return aws.dynamodb.Table(
+            f"{self._name}-ledger",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=LEDGER_KEY,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=LEDGER_KEY, type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=LEDGER_EXPIRY, enabled=True),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=self._encryption(),
+            deletion_protection_enabled=self._settings.get("deletion_protection", False),
+            tags=self._tags,
+            opts=opts,
+        )
+
     def _encryption(self) -> aws.dynamodb.TableServerSideEncryptionArgs | None:
         """None leaves DynamoDB's default: encrypted at rest with an AWS-owned key."""
         key = self._settings.get("kms_key_arn")
@@ -228,16 +251,25 @@ class StreamAggregator(pulumi.ComponentResource):
             self.failure_queue.arn,
             log_group.arn,
             self._settings.get("kms_key_arn"),
-        ).apply(lambda a: json.dumps(handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5])))
+            self.ledger_table.arn if self.ledger_table else None,
+        ).apply(lambda a: json.dumps(handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6])))
         policy = aws.iam.RolePolicy(f"{self._name}-policy", role=role.id, policy=document, opts=opts)
         return role, policy
 
     def _create_function(
         self, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
     ) -> aws.lambda_.Function:
-        environment = pulumi.Output.all(self.aggregate_table.name, self.quarantine_queue.url).apply(
+        environment = pulumi.Output.all(
+            self.aggregate_table.name,
+            self.quarantine_queue.url,
+            self.ledger_table.name if self.ledger_table else None,
+        ).apply(
             lambda a: HandlerConfig(
-                spec=self.spec, aggregate_table=a[0], quarantine_queue_url=a[1], aggregator_name=self._name
+                spec=self.spec,
+                aggregate_table=a[0],
+                quarantine_queue_url=a[1],
+                aggregator_name=self._name,
+                ledger_table=a[2],
             ).environment()
         )
         return aws.lambda_.Function(

@@ -62,13 +62,6 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     age = args.get("max_record_age_seconds")
     if isinstance(age, int) and age != -1 and not 60 <= age <= 604800:
         _fail("max_record_age_seconds", f"must be -1 or from 60 to 604800, got {age}")
-    factor = args.get("parallelization_factor")
-    if isinstance(factor, int) and factor > 1 and spec.group_by != spec.partition_key:
-        _fail(
-            "parallelization_factor",
-            f"must be 1 when group_by ({spec.group_by!r}) is not the partition key: with several batches of one "
-            "shard in flight, records of one aggregate key from different partitions could be applied out of order",
-        )
     retention = args.get("log_retention_days")
     if isinstance(retention, int) and retention not in LOG_RETENTION_DAYS:
         _fail("log_retention_days", f"must be one of CloudWatch's values {sorted(LOG_RETENTION_DAYS)}, got {retention}")

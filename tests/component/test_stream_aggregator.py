@@ -8,6 +8,7 @@ from components import StreamAggregator
 from components.stream_aggregator import HANDLER_DIR, handler_archive
 from components.validation import StreamAggregatorArgsError
 from handler.spec import parse_spec
+from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 from tests.component.conftest import by_type, one
 
 TABLE, QUEUE, FUNCTION = "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:lambda/function:Function"
@@ -28,6 +29,7 @@ def test_every_resource_is_named_after_the_component(invoices):
         [
             "inv-source",
             "inv-aggregate",
+            "inv-ledger",
             "inv-quarantine",
             "inv-failures",
             "inv-logs",
@@ -130,15 +132,26 @@ def test_iam_is_least_privilege(invoices):
         "Action": "dynamodb:ListStreams",
         "Resource": "*",
     }
-    assert statements["WriteAggregates"]["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-    assert statements["WriteAggregates"]["Resource"].endswith(":table/inv-aggregate-1a2b3c")
+    writes = statements["WriteAggregatesInTransactions"]
+    assert writes["Action"] == "dynamodb:UpdateItem"
+    assert [arn.rsplit("/", 1)[1] for arn in writes["Resource"]] == ["inv-aggregate-1a2b3c", "inv-ledger-1a2b3c"]
+    assert writes["Condition"] == {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
+    assert statements["ReadLedgerEntries"]["Action"] == "dynamodb:GetItem"
+    assert statements["ReadLedgerEntries"]["Resource"].endswith(":table/inv-ledger-1a2b3c")
     assert statements["SendToQueues"]["Action"] == "sqs:SendMessage"
     assert [q.rsplit(":", 1)[1] for q in statements["SendToQueues"]["Resource"]] == [
         "inv-failures-1a2b3c",
         "inv-quarantine-1a2b3c",
     ]
     assert statements["WriteLogs"]["Resource"].endswith("log-group:inv-logs-1a2b3c:*")
-    assert set(statements) == {"ReadSourceStream", "ListStreams", "WriteAggregates", "SendToQueues", "WriteLogs"}
+    assert set(statements) == {
+        "ReadSourceStream",
+        "ListStreams",
+        "WriteAggregatesInTransactions",
+        "ReadLedgerEntries",
+        "SendToQueues",
+        "WriteLogs",
+    }
     for statement in policy["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in action for action in actions)
@@ -147,7 +160,34 @@ def test_iam_is_least_privilege(invoices):
 def test_two_aggregators_do_not_collide(deploy):
     resources = deploy(lambda: (StreamAggregator("a", INVOICE_AGGREGATION), StreamAggregator("b", ORDERS)))
     names = [(r.typ, r.name) for r in resources]
-    assert len(names) == len(set(names)) == 2 * 14
+    assert len(names) == len(set(names)) == 2 * 15
+
+
+def test_the_ledger_table_is_small_encrypted_recoverable_and_expires_by_ttl(invoices):
+    ledger = one(invoices, TABLE, "inv-ledger").inputs
+    assert ledger["billingMode"] == "PAY_PER_REQUEST" and ledger["hashKey"] == LEDGER_KEY
+    assert ledger["attributes"] == [{"name": LEDGER_KEY, "type": "S"}]
+    assert ledger["ttl"] == {"attributeName": LEDGER_EXPIRY, "enabled": True}
+    assert ledger["pointInTimeRecovery"] == {"enabled": True}
+    function = one(invoices, "aws:lambda/function:Function").inputs
+    assert function["environment"]["variables"]["LEDGER_TABLE_NAME"] == "inv-ledger-1a2b3c"
+
+
+def test_a_single_source_aggregation_has_no_ledger_and_writes_outside_transactions(deploy):
+    args = {"partition_key": "AccountId", "measures": [{"name": "Balance", "op": "sum", "attribute": "Amount"}]}
+    resources = deploy(lambda: StreamAggregator("acct", args))
+    assert [t.name for t in by_type(resources, TABLE)] == ["acct-source", "acct-aggregate"]
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    writes = next(s for s in policy["Statement"] if s["Sid"] == "WriteAggregates")
+    assert writes["Action"] == ["dynamodb:GetItem", "dynamodb:UpdateItem"] and "Condition" not in writes
+    assert "LEDGER_TABLE_NAME" not in one(resources, "aws:lambda/function:Function").inputs["environment"]["variables"]
+
+
+@pytest.mark.parametrize("factor", [1, 2, 10])
+def test_any_parallelization_factor_is_allowed_for_any_aggregation(deploy, factor):
+    """Exactness rests on per-item order only, which Lambda keeps at every factor."""
+    resources = deploy(lambda: StreamAggregator("p", {**ORDERS, "parallelization_factor": factor}))
+    assert one(resources, MAPPING).inputs["parallelizationFactor"] == factor
 
 
 def test_orders_example_groups_by_customer(deploy):
@@ -164,7 +204,7 @@ def test_existing_source_creates_no_table(deploy):
         "starting_position": "LATEST",
     }
     resources = deploy(lambda: StreamAggregator("legacy", args))
-    assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate"]
+    assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate", "legacy-ledger"]
     assert one(resources, MAPPING).inputs["eventSourceArn"] == arn
     policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     assert policy["Statement"][0]["Resource"] == "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/*"
@@ -194,9 +234,7 @@ def test_kms_key_encrypts_tables_and_allows_decrypt(deploy):
         pytest.param({"batch_size": 0}, "batch_size must be from 1 to 10000", id="batch-size"),
         pytest.param({"batch_size": 10001}, "batch_size", id="batch-size-high"),
         pytest.param({"batching_window_seconds": 301}, "batching_window_seconds", id="window"),
-        pytest.param(
-            {"group_by": "Customer", "parallelization_factor": 2}, "parallelization_factor must be 1", id="parallel"
-        ),
+        pytest.param({"parallelization_factor": 11}, "parallelization_factor must be from 1 to 10", id="parallel"),
         pytest.param({"max_record_age_seconds": 10}, "max_record_age_seconds", id="record-age"),
         pytest.param({"log_retention_days": 10}, "log_retention_days", id="retention"),
         pytest.param({"starting_position": "AT_TIMESTAMP"}, "starting_position", id="position"),

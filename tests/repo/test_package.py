@@ -143,6 +143,7 @@ def test_schema_describes_the_component(schema):
     assert set(outputs) == {
         "sourceTable",
         "aggregateTable",
+        "ledgerTable",
         "function",
         "eventSourceMapping",
         "failureQueue",

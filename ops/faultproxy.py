@@ -6,6 +6,9 @@ It plays the network and service faults a Lambda meets in production:
 - ``applied_then_error_rate``: the write IS applied, but the client gets a 500 (it will retry);
 - ``outage_rate`` / ``outage_length``: every targeted request fails for a while, long enough to
   exhaust the SDK's retries when ``outage_length`` is at least its attempt count;
+- ``conflict_rate``: a TransactWriteItems is cancelled with ``TransactionConflict``, as DynamoDB
+  cancels one that meets another transaction on one of its items (moto never does: it serves one
+  request at a time);
 - ``latency_seconds``: each targeted request waits this long first (the benchmarks' round trip).
 
 Every injected fault is counted, so a test can prove its faults actually happened.
@@ -13,6 +16,7 @@ Every injected fault is counted, so a test can prove its faults actually happene
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 import threading
@@ -38,6 +42,7 @@ class FaultPlan:
     applied_then_error_rate: float = 0.0
     outage_rate: float = 0.0
     outage_length: int = 0
+    conflict_rate: float = 0.0
     latency_seconds: float = 0.0
     seed: int = 0
 
@@ -49,6 +54,7 @@ class FaultCounts:
     applied_then_error: int = 0
     outage_errors: int = 0
     outages: int = 0
+    conflicts: int = 0
     intervals: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) of every targeted request, for counting sequential round trips."""
 
@@ -61,10 +67,13 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     random: random.Random = field(default_factory=random.Random)
 
-    def decide(self) -> str:
-        """One of forward, lose, applied_then_error, outage; counted under the lock."""
+    def decide(self, transaction: bool) -> str:
+        """One of forward, lose, applied_then_error, outage, conflict; counted under the lock."""
         with self.lock:
             plan = self.plan
+            if transaction and plan.conflict_rate and self.random.random() < plan.conflict_rate:
+                self.counts.conflicts += 1
+                return "conflict"
             if self.outage_left == 0 and plan.outage_length and self.random.random() < plan.outage_rate:
                 self.outage_left = plan.outage_length
                 self.counts.outages += 1
@@ -143,9 +152,12 @@ class FaultProxy:
             def _proxy(self, body: bytes, targeted: bool) -> None:
                 if targeted and state.plan.latency_seconds:
                     threading.Event().wait(state.plan.latency_seconds)
-                action = state.decide() if targeted else "forward"
+                target = self.headers.get("X-Amz-Target", "")
+                action = state.decide(target == TRANSACT_WRITE_ITEMS) if targeted else "forward"
                 if action in ("lose", "outage"):
                     return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
+                if action == "conflict":
+                    return self._reply(400, _conflict_body(body), {"Content-Type": "application/x-amz-json-1.0"})
                 response = self._forward(body)
                 if action == "applied_then_error":
                     return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
@@ -175,6 +187,21 @@ class FaultProxy:
                 return
 
         return Handler
+
+
+def _conflict_body(request: bytes) -> bytes:
+    """DynamoDB's cancellation for a transaction that met another one on its first item."""
+    actions = len(json.loads(request).get("TransactItems", [])) or 1
+    reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item."}]
+    reasons += [{"Code": "None"}] * (actions - 1)
+    codes = ", ".join(reason["Code"] for reason in reasons)
+    return json.dumps(
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
+            "CancellationReasons": reasons,
+        }
+    ).encode()
 
 
 def sequential_round_trips(intervals: list[tuple[float, float]]) -> int:

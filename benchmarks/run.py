@@ -24,6 +24,7 @@ from handler.spec import parse_spec
 from ops.emulator import Endpoint, moto_server
 from ops.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 
+from .billing import item_size
 from .seed_handler import SeedHandler
 
 SPEC = parse_spec(INVOICE_AGGREGATION)
@@ -83,16 +84,6 @@ def _handlers(endpoint: Endpoint, dynamodb_url: str, suffix: str) -> tuple[Batch
     config = HandlerConfig(spec=SPEC, aggregate_table=ours_table, quarantine_queue_url=queue)
     ours = BatchProcessor(config, dynamodb_client=client, sqs_client=endpoint.client("sqs"))
     return ours, SeedHandler(client, seed_table), ours_table, seed_table
-
-
-def item_size(item: dict[str, Any]) -> int:
-    """DynamoDB's item size rule: names plus values (numbers ~ 1 byte per 2 digits + 1)."""
-    size = 0
-    for name, value in item.items():
-        size += len(name.encode())
-        kind, raw = next(iter(value.items()))
-        size += (len(raw.lstrip("-").replace(".", "")) + 1) // 2 + 1 if kind == "N" else len(str(raw).encode())
-    return size
 
 
 def writes_and_sizes(endpoint: Endpoint) -> dict[str, Any]:

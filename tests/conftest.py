@@ -97,7 +97,11 @@ def endpoint(moto_endpoint: Endpoint) -> Iterator[Endpoint]:
 
 
 def make_processor(
-    endpoint: Endpoint, aggregator: LocalAggregator, dynamodb_url: str | None = None, max_attempts: int = 3
+    endpoint: Endpoint,
+    aggregator: LocalAggregator,
+    dynamodb_url: str | None = None,
+    max_attempts: int = 3,
+    summary_stream: Any = None,
 ) -> BatchProcessor:
     """A processor whose DynamoDB client may go through a fault proxy at ``dynamodb_url``."""
     from botocore.config import Config
@@ -105,7 +109,10 @@ def make_processor(
     client_config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=20)
     dynamodb = Endpoint(dynamodb_url or endpoint.url).client("dynamodb", config=client_config)
     return BatchProcessor(
-        aggregator.handler_config("test"), dynamodb_client=dynamodb, sqs_client=endpoint.client("sqs")
+        aggregator.handler_config("test"),
+        dynamodb_client=dynamodb,
+        sqs_client=endpoint.client("sqs"),
+        summary_stream=summary_stream,
     )
 
 

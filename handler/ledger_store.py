@@ -80,6 +80,10 @@ class LedgerStore:
                         return
                     outcome.conditional_retries += 1
                     split = split_applied(pending, stored)
+                    if len(split.pending) == len(pending):
+                        reason = "a ledger condition failed on a position below these records: another writer?"
+                        outcome.fail([d.position for d in pending], self._reason(target, reason))
+                        return
                     outcome.duplicates.extend(d.position for d in split.applied)
                     outcome.stale.extend(d.position for d in split.stale)
                     pending = split.pending

@@ -73,18 +73,23 @@ class Cancellation:
 def item_chunks(deltas: Sequence[Delta], per_chunk: int = MAX_ITEMS_PER_TRANSACTION) -> list[list[Delta]]:
     """Deltas grouped so that no chunk holds more than ``per_chunk`` items, each item whole.
 
-    An item's records stay in one chunk, in order, so its entry moves once per transaction.
+    An item's records stay in one chunk, in order, so its entry moves once per transaction. Chunks
+    come in the order of their last record, so the one written last holds the batch's last record
+    and ``latest`` measures end on it.
     """
     chunk_of: dict[str, int] = {}
     chunks: list[list[Delta]] = []
+    items_in_last = per_chunk
     for delta in deltas:
         index = chunk_of.get(delta.item)
         if index is None:
-            if not chunks or sum(1 for i in chunk_of.values() if i == len(chunks) - 1) >= per_chunk:
+            if items_in_last >= per_chunk:
                 chunks.append([])
+                items_in_last = 0
             index = chunk_of[delta.item] = len(chunks) - 1
+            items_in_last += 1
         chunks[index].append(delta)
-    return chunks
+    return sorted(chunks, key=lambda chunk: chunk[-1].position)
 
 
 def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction:

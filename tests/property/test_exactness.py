@@ -1,14 +1,18 @@
-"""Property: whatever the operations and however Lambda delivers them, the aggregates equal a
+"""Property: whatever the operations and however AWS may deliver them, the aggregates equal a
 recomputation from the source table's final state.
 
 Operations run on an in-memory model of the source table, which also writes the stream records
-(one per change, as DynamoDB does). Deliveries are contiguous slices that may restart from any
-earlier point (retries, bisect halves, redelivery after a partial failure) or repeat (duplicate
-delivery). The handler writes to a real (moto) aggregate table.
+(one per change, as DynamoDB does). Delivery keeps only what AWS promises: each item's records in
+order. Items go to lanes (concurrent batch streams: a ParallelizationFactor above 1, or a hot
+partition split across shards), so items of one partition key meet in any interleaving; within a
+lane, deliveries are contiguous slices that may restart from any earlier point (retries, bisect
+halves, redelivery after a partial failure) or repeat (duplicate delivery). The handler writes to
+a real (moto) aggregate table and ledger.
 """
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -17,35 +21,52 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aggregations import ORDERS_AGGREGATION
-from handler.spec import parse_spec
+from handler.spec import AggregationSpec, parse_spec
 from tests.conftest import make_processor, new_aggregator, read_aggregates, stream_record
 
 pytestmark = pytest.mark.integration
 
-SPEC = parse_spec(ORDERS_AGGREGATION)
+ORDERS_BY_CUSTOMER = parse_spec(ORDERS_AGGREGATION)
+"""No sort key; grouped by a non-key attribute that orders may change (they move), filtered."""
+ORDERS_BY_STATUS = parse_spec(
+    {
+        "partition_key": "CustomerId",
+        "sort_key": "OrderId",
+        "group_by": "Status",
+        "measures": [
+            {"name": "Revenue", "op": "sum", "attribute": "Amount"},
+            {"name": "OrderCount", "op": "count"},
+            {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
+        ],
+    }
+)
+"""A sort key: many items per partition key, each its own idempotency unit."""
+SPECS = [ORDERS_BY_CUSTOMER, ORDERS_BY_STATUS]
+STATUSES = ["PAID", "PAID", "PENDING"]
 
 operation = st.tuples(
     st.sampled_from(["put", "put", "put", "delete"]),
     st.integers(0, 4),  # order
     st.integers(0, 2),  # customer
     st.integers(-10_000, 1_000_000),  # amount in cents
-    st.sampled_from(["PAID", "PAID", "PENDING"]),
+    st.sampled_from(STATUSES),
 )
-delivery = st.tuples(st.integers(1, 8), st.integers(0, 12), st.booleans())  # size, rewind, duplicate
+delivery = st.tuples(st.integers(0, 2), st.integers(1, 8), st.integers(0, 12), st.booleans())
+"""lane, size, rewind, duplicate"""
 
 
-def run_model(operations: list[tuple[str, int, int, int, str]]) -> tuple[list[dict[str, Any]], dict[int, dict], dict]:
-    table: dict[int, dict[str, Any]] = {}
+def key_names(spec: AggregationSpec) -> tuple[str, ...]:
+    return (spec.partition_key,) + ((spec.sort_key,) if spec.sort_key else ())
+
+
+def run_model(spec: AggregationSpec, operations: list[tuple[str, int, int, int, str]]):
+    """The stream records and the final table; returns (records, table, latest value by group)."""
+    keys = key_names(spec)
+    table: dict[tuple[str, ...], dict[str, Any]] = {}
     records: list[dict[str, Any]] = []
     latest: dict[str, str] = {}
     for step, (kind, order, customer, cents, status) in enumerate(operations):
         sequence = 10**20 + step
-        old = table.get(order)
-        if kind == "delete":
-            if old is not None:
-                records.append(stream_record(sequence, "REMOVE", old=old, keys=("OrderId",)))
-                del table[order]
-            continue
         new = {
             "OrderId": {"S": f"o{order}"},
             "CustomerId": {"S": f"c{customer}"},
@@ -53,45 +74,76 @@ def run_model(operations: list[tuple[str, int, int, int, str]]) -> tuple[list[di
             "OrderDate": {"S": f"day-{step:04d}"},
             "Status": {"S": status},
         }
-        table[order] = new
-        records.append(stream_record(sequence, "MODIFY" if old else "INSERT", new=new, old=old, keys=("OrderId",)))
-        if status == "PAID":
-            latest[f"c{customer}"] = new["OrderDate"]["S"]
+        item = tuple(new[name]["S"] for name in keys)
+        old = table.get(item)
+        if kind == "delete":
+            if old is not None:
+                records.append(stream_record(sequence, "REMOVE", old=old, keys=keys))
+                del table[item]
+            continue
+        table[item] = new
+        records.append(stream_record(sequence, "MODIFY" if old else "INSERT", new=new, old=old, keys=keys))
+        if passes(spec, new):
+            latest[new[spec.group_by]["S"]] = new["OrderDate"]["S"]
     return records, table, latest
 
 
-def recompute(table: dict[int, dict[str, Any]]) -> dict[str, dict[str, Decimal]]:
-    result: dict[str, dict[str, Decimal]] = {}
+def passes(spec: AggregationSpec, image: dict[str, Any]) -> bool:
+    return spec.item_filter is None or image["Status"]["S"] in spec.item_filter.values
+
+
+def recompute(spec: AggregationSpec, table) -> dict[str, tuple[Decimal, Decimal]]:
+    result: dict[str, tuple[Decimal, Decimal]] = {}
     for item in table.values():
-        if item["Status"]["S"] != "PAID":
-            continue
-        entry = result.setdefault(item["CustomerId"]["S"], {"Revenue": Decimal(0), "OrderCount": Decimal(0)})
-        entry["Revenue"] += Decimal(item["Amount"]["N"])
-        entry["OrderCount"] += 1
+        if passes(spec, item):
+            revenue, count = result.get(item[spec.group_by]["S"], (Decimal(0), Decimal(0)))
+            result[item[spec.group_by]["S"]] = (revenue + Decimal(item["Amount"]["N"]), count + 1)
     return result
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(operations=st.lists(operation, min_size=1, max_size=30), schedule=st.lists(delivery, max_size=40))
-def test_aggregates_equal_recomputation(moto_endpoint, operations, schedule):
-    records, table, latest = run_model(operations)
-    aggregator = new_aggregator(moto_endpoint, SPEC)
+def lanes_of(spec: AggregationSpec, records, lanes: int, salt: int) -> list[list[dict[str, Any]]]:
+    """Each item to one lane at random, its records in their order."""
+    rng = random.Random(salt)
+    lane_of: dict[tuple, int] = {}
+    result: list[list[dict[str, Any]]] = [[] for _ in range(lanes)]
+    for record in records:
+        item = tuple(record["dynamodb"]["Keys"][name]["S"] for name in key_names(spec))
+        result[lane_of.setdefault(item, rng.randrange(lanes))].append(record)
+    return result
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    spec_index=st.integers(0, len(SPECS) - 1),
+    operations=st.lists(operation, min_size=1, max_size=30),
+    lanes=st.integers(1, 3),
+    salt=st.integers(0, 2**16),
+    schedule=st.lists(delivery, max_size=40),
+)
+def test_aggregates_equal_recomputation(moto_endpoint, spec_index, operations, lanes, salt, schedule):
+    spec = SPECS[spec_index]
+    records, table, latest = run_model(spec, operations)
+    streams = lanes_of(spec, records, lanes, salt)
+    aggregator = new_aggregator(moto_endpoint, spec)
     processor = make_processor(moto_endpoint, aggregator)
-    frontier = 0
-    for size, rewind, duplicate in schedule:
-        if frontier >= len(records):
-            break
-        start = max(0, frontier - rewind)
-        batch = records[start : start + size]
+    frontier = [0] * lanes
+    for lane, size, rewind, duplicate in schedule:
+        lane %= lanes
+        if frontier[lane] >= len(streams[lane]):
+            continue
+        start = max(0, frontier[lane] - rewind)
+        batch = streams[lane][start : start + size]
         for _ in range(2 if duplicate else 1):
             assert processor.handle({"Records": batch}, None) == {"batchItemFailures": []}
-        frontier = max(frontier, start + len(batch))
-    if frontier < len(records):
-        processor.handle({"Records": records[frontier:]}, None)
-    actual = read_aggregates(moto_endpoint, aggregator.aggregate_table, group_by="CustomerId")
-    expected = recompute(table)
-    for customer in set(actual) | set(expected):
-        want = expected.get(customer, {"Revenue": Decimal(0), "OrderCount": Decimal(0)})
-        got = actual.get(customer, {"Revenue": Decimal(0), "OrderCount": Decimal(0)})
-        assert (got["Revenue"], got["OrderCount"]) == (want["Revenue"], want["OrderCount"]), customer
-        assert got.get("LastOrderDate") == latest.get(customer), customer
+        frontier[lane] = max(frontier[lane], start + len(batch))
+    for lane, stream in enumerate(streams):
+        if frontier[lane] < len(stream):
+            assert processor.handle({"Records": stream[frontier[lane] :]}, None) == {"batchItemFailures": []}
+    actual = read_aggregates(moto_endpoint, aggregator.aggregate_table, group_by=spec.group_by)
+    expected = recompute(spec, table)
+    zero = (Decimal(0), Decimal(0))
+    for group in set(actual) | set(expected):
+        got = actual.get(group, {})
+        assert (got.get("Revenue", Decimal(0)), got.get("OrderCount", Decimal(0))) == expected.get(group, zero), group
+        if lanes == 1:  # `latest` follows stream order, which only one lane keeps across items
+            assert got.get("LastOrderDate") == latest.get(group), group

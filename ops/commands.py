@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import ClientError
 from rich.console import Console
@@ -26,6 +27,10 @@ from .rows import parse_file
 from .scan import parallel_scan
 from .stream_events import wire_image
 from .targets import Target
+
+CHANGED_MEANWHILE = ("ConditionalCheckFailedException", "TransactionConflictException")
+"""A repair meets a stream update: applied since the read, or a transaction on the item in flight."""
+BACKFILL_ATTEMPTS = 5
 
 
 class CommandError(RuntimeError):
@@ -96,7 +101,7 @@ def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], consol
             dynamodb.update_item(**repair_request(target.spec, target.aggregate_table, drifts, actual.get(token)))
             report.repaired += 1
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error.response["Error"]["Code"] not in CHANGED_MEANWHILE:
                 raise
             report.skipped_changed.append(token)
     console.print(f"repaired {report.repaired} key(s)")
@@ -115,18 +120,29 @@ def run_backfill(target: Target, console: Console) -> int:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("backfilling", total=len(bases))
         for base in bases.values():
-            try:
-                dynamodb.update_item(**backfill_request(target.spec, target.aggregate_table, base, stamp))
-                written += 1
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+            written += _write_backfill(dynamodb, backfill_request(target.spec, target.aggregate_table, base, stamp))
             progress.advance(task)
     console.print(
         f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
         f"began; {len(bases) - written} already done; {invalid} invalid item(s) left out"
     )
     return written
+
+
+def _write_backfill(dynamodb: Any, request: dict[str, Any]) -> int:
+    """1 if written, 0 if the key was already backfilled; waits out a stream transaction in flight."""
+    for attempt in range(BACKFILL_ATTEMPTS):
+        try:
+            dynamodb.update_item(**request)
+            return 1
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                return 0
+            if code != "TransactionConflictException" or attempt == BACKFILL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    return 0
 
 
 def run_emulator(port: int, console: Console, seconds: float | None = None) -> None:

@@ -4,10 +4,12 @@ The recomputation uses the handler's own contribution rules (a scanned item has 
 format as a stream image), so reconcile can never disagree with the handler about what counts.
 Only sum and count measures can be recomputed; `latest` depends on stream order, not on state.
 
-Repair is a conditional write per drifted key: it only lands if the item's watermarks are exactly
-as read, so a stream update applied meanwhile makes the repair skip that key rather than be
-overwritten. It is safe when the stream has caught up for the keys repaired (IteratorAge near 0)
-and nobody writes those keys during the run; otherwise the drift may just be records in flight.
+Repair is a conditional write per drifted key: it only lands if every measure of the item (and,
+for single-source aggregations, its stream position) is exactly as read, so a stream update
+applied meanwhile makes the repair skip that key rather than be overwritten; so does a stream
+transaction in flight on the item, which DynamoDB refuses the repair for (TransactionConflict).
+It is safe when the stream has caught up for the keys repaired (IteratorAge near 0) and nobody
+writes those keys during the run; otherwise the drift may just be records in flight.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class KeyTotals:
     group_value: AttributeValue
     numbers: dict[str, Decimal] = field(default_factory=dict)
     internal: dict[str, AttributeValue] = field(default_factory=dict)
-    """The aggregate item's watermarks as read: the repair's condition."""
+    """The aggregate item's handler attributes (its stream position, if single-source) as read."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dic
 
 
 def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> dict[str, Any]:
-    """One key's repair: set the drifted measures, only if its watermarks are still as read."""
+    """One key's repair: set the drifted measures, only if the item is still as read."""
     names: dict[str, str] = {}
     values: dict[str, AttributeValue] = {}
     sets = []
@@ -97,6 +99,11 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
         names["#g"] = spec.group_by
         conditions.append("attribute_not_exists(#g)")
     else:
+        drifted = {drift.measure for drift in drifts}
+        for index, (name, number) in enumerate(sorted(actual.numbers.items())):
+            if name not in drifted:
+                names[f"#k{index}"], values[f":k{index}"] = name, {"N": number_text(number)}
+                conditions.append(f"#k{index} = :k{index}")
         for index, (name, value) in enumerate(sorted(actual.internal.items())):
             names[f"#w{index}"] = name
             values[f":w{index}"] = value

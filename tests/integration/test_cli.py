@@ -15,6 +15,7 @@ from handler.spec import parse_spec
 from ops.__main__ import main
 from ops.demo import Discard, poller_for
 from ops.local_resources import create_local_aggregator
+from ops.reconcile import Drift, actual_totals, repair_request
 from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates
 
 pytestmark = pytest.mark.integration
@@ -114,6 +115,27 @@ def test_reconcile_finds_and_repairs_drift(endpoint, invoices, tmp_path):
     totals = read_aggregates(endpoint, invoices.aggregate_table)
     assert totals["A"]["Total"] == Decimal(30) and totals["B"]["TransactionCount"] == Decimal(1)
     assert cli(endpoint, invoices, "reconcile")[0] == 0
+
+
+def test_a_repair_skips_a_key_whose_other_measures_changed_since_the_read(endpoint, invoices):
+    """Ledger-mode aggregates carry no position, so every measure as read guards the repair."""
+    dynamodb = endpoint.client("dynamodb")
+    key = {"InvoiceNumber": {"S": "A"}}
+    dynamodb.put_item(
+        TableName=invoices.aggregate_table, Item={**key, "Total": {"N": "35"}, "TransactionCount": {"N": "2"}}
+    )
+    spec = parse_spec(INVOICE_SPEC)
+    actual = actual_totals(spec, [dynamodb.get_item(TableName=invoices.aggregate_table, Key=key)["Item"]])
+    drift = Drift("S:A", key["InvoiceNumber"], "Total", Decimal(30), Decimal(35))
+    request = repair_request(spec, invoices.aggregate_table, [drift], actual["S:A"])
+    dynamodb.update_item(  # the stream applies a record that only changes the count meanwhile
+        TableName=invoices.aggregate_table,
+        Key=key,
+        UpdateExpression="ADD TransactionCount :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.update_item(**request)
 
 
 def test_backfill_adds_what_predates_the_stream_exactly_once(endpoint):

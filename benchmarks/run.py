@@ -6,6 +6,7 @@ emulator, so the ratios hold even though this machine's absolute timings are noi
 
 from __future__ import annotations
 
+import io
 import random
 import statistics
 import time
@@ -16,104 +17,54 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.config import Config
 
 from aggregations import INVOICE_AGGREGATION
-from handler.config import HandlerConfig
 from handler.fold import fold
 from handler.planner import plan_batch
 from handler.processor import BatchProcessor
 from handler.spec import parse_spec
-from ops.emulator import Endpoint, moto_server
+from ops.emulator import Endpoint, item_level_transaction_rollback, moto_server
 from ops.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
+from ops.local_resources import create_local_aggregator
 
-from .billing import item_size
+from . import workloads
+from .cost import PRICE_PER_MILLION_WRITE_UNITS, CostResult, measure
 from .seed_handler import SeedHandler
+from .workloads import START, record
 
 SPEC = parse_spec(INVOICE_AGGREGATION)
 BATCH = 100
 
 
-def zipf_records(count: int, keys: int, rng: random.Random, start: int = 10**20) -> list[dict[str, Any]]:
-    weights = [1 / (rank**1.1) for rank in range(1, keys + 1)]
-    invoices = rng.choices(range(keys), weights=weights, k=count)
-    now = time.time()
-    return [_insert(start + i, f"INV-{invoice:05d}", f"T{i}", rng, now) for i, invoice in enumerate(invoices)]
-
-
-def _insert(sequence: int, invoice: str, transaction: str, rng: random.Random, now: float) -> dict[str, Any]:
-    image = {
-        "InvoiceNumber": {"S": invoice},
-        "TransactionId": {"S": transaction},
-        "Amount": {"N": f"{rng.randrange(1, 10**6) / 100:.2f}"},
-        "InvoiceDate": {"S": "2026-11-26"},
-    }
-    return {
-        "eventName": "INSERT",
-        "eventSource": "aws:dynamodb",
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/InvoiceTransactions/stream/x",
-        "dynamodb": {
-            "ApproximateCreationDateTime": now,
-            "Keys": {"InvoiceNumber": image["InvoiceNumber"], "TransactionId": image["TransactionId"]},
-            "NewImage": image,
-            "SequenceNumber": str(sequence),
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
-
-
-def _modify(record: dict[str, Any]) -> dict[str, Any]:
-    """The same item before an amount correction: both images carry every attribute."""
-    new = record["dynamodb"]["NewImage"]
-    old = dict(new, Amount={"N": f"{Decimal(new['Amount']['N']) + Decimal('0.05')}"})
-    body = dict(record["dynamodb"], OldImage=old)
-    return dict(record, eventName="MODIFY", dynamodb=body)
-
-
-def _aggregate_table(endpoint: Endpoint, name: str) -> str:
+def _handlers(endpoint: Endpoint, dynamodb_url: str) -> tuple[BatchProcessor, SeedHandler]:
+    """Ours with the invoice stack's tables (ledger included), the seed with its own table."""
+    aggregator = create_local_aggregator(endpoint, SPEC, "latency")
     endpoint.client("dynamodb").create_table(
-        TableName=name,
+        TableName="seed-latency",
         BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "InvoiceNumber", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "InvoiceNumber", "AttributeType": "S"}],
     )
-    return name
-
-
-def _handlers(endpoint: Endpoint, dynamodb_url: str, suffix: str) -> tuple[BatchProcessor, SeedHandler, str, str]:
-    ours_table, seed_table = _aggregate_table(endpoint, f"ours-{suffix}"), _aggregate_table(endpoint, f"seed-{suffix}")
-    queue = endpoint.client("sqs").create_queue(QueueName=f"q-{suffix}")["QueueUrl"]
     client = Endpoint(dynamodb_url).client("dynamodb", config=Config(max_pool_connections=80))
-    config = HandlerConfig(spec=SPEC, aggregate_table=ours_table, quarantine_queue_url=queue)
-    ours = BatchProcessor(config, dynamodb_client=client, sqs_client=endpoint.client("sqs"))
-    return ours, SeedHandler(client, seed_table), ours_table, seed_table
-
-
-def writes_and_sizes(endpoint: Endpoint) -> dict[str, Any]:
-    records = zipf_records(3000, 400, random.Random(7))
-    with fault_proxy(endpoint.url, FaultPlan()) as proxy:
-        ours, seed, ours_table, seed_table = _handlers(endpoint, proxy.url, "writes")
-        before = proxy.counts.forwarded
-        for start in range(0, len(records), BATCH):
-            ours.handle({"Records": records[start : start + BATCH]}, None)
-        ours_writes = proxy.counts.forwarded - before
-        before = proxy.counts.forwarded
-        for start in range(0, len(records), BATCH):
-            seed.handle({"Records": records[start : start + BATCH]}, None)
-        seed_writes = proxy.counts.forwarded - before
-    distinct_per_batch = sum(
-        len({r["dynamodb"]["Keys"]["InvoiceNumber"]["S"] for r in records[s : s + BATCH]})
-        for s in range(0, len(records), BATCH)
+    ours = BatchProcessor(
+        aggregator.handler_config("bench"), client, endpoint.client("sqs"), summary_stream=io.StringIO()
     )
-    scan = endpoint.client("dynamodb").scan
-    ours_sizes = [item_size(i) for i in scan(TableName=ours_table)["Items"]]
-    seed_sizes = [item_size(i) for i in scan(TableName=seed_table)["Items"]]
-    return {
-        "records": len(records),
-        "ours_writes": ours_writes,
-        "seed_writes": seed_writes,
-        "distinct_keys_per_batch_sum": distinct_per_batch,
-        "ours_max_item": max(ours_sizes),
-        "ours_mean_item": statistics.mean(ours_sizes),
-        "seed_max_item": max(seed_sizes),
+    return ours, SeedHandler(client, "seed-latency")
+
+
+def _invoice_insert(sequence: int, invoice: str, transaction: str, rng: random.Random) -> dict[str, Any]:
+    image = {
+        "InvoiceNumber": {"S": invoice},
+        "TransactionId": {"S": transaction},
+        "Amount": workloads.amount(rng),
+        "InvoiceDate": {"S": "2026-11-26"},
     }
+    return record(sequence, ["InvoiceNumber", "TransactionId"], image)
+
+
+def _modify(insert: dict[str, Any]) -> dict[str, Any]:
+    """The same item before an amount correction: both images carry every attribute."""
+    new = insert["dynamodb"]["NewImage"]
+    old = dict(new, Amount={"N": f"{Decimal(new['Amount']['N']) + Decimal('0.05')}"})
+    return {**insert, "eventName": "MODIFY", "dynamodb": {**insert["dynamodb"], "OldImage": old}}
 
 
 def batch_latency(endpoint: Endpoint, latency: float = 0.05, repeats: int = 3) -> dict[str, float]:
@@ -125,10 +76,10 @@ def batch_latency(endpoint: Endpoint, latency: float = 0.05, repeats: int = 3) -
     rng = random.Random(11)
     results: dict[str, list[float]] = {"ours_trips": [], "seed_trips": [], "ours_s": [], "seed_s": []}
     with fault_proxy(endpoint.url, FaultPlan(latency_seconds=latency)) as proxy:
-        ours, seed, *_ = _handlers(endpoint, proxy.url, "latency")
+        ours, seed = _handlers(endpoint, proxy.url)
         for attempt in range(repeats):
             keys = [f"K{attempt}-{i:02d}" for i in range(50)]
-            records = [_insert(10**20 + i, keys[i % 50], f"T{i}", rng, time.time()) for i in range(100)]
+            records = [_invoice_insert(START + i, keys[i % 50], f"T{attempt}-{i}", rng) for i in range(100)]
             for name, handler in (("ours", ours.handle), ("seed", seed.handle)):
                 proxy.counts.intervals.clear()
                 started = time.perf_counter()
@@ -163,12 +114,12 @@ def _widen(record: dict[str, Any]) -> dict[str, Any]:
 def throughput(count: int = 20000, repeats: int = 5) -> dict[str, dict[str, float]]:
     """Records/s: ours (plan + fold, in batches of 100 as Lambda delivers them) against
     TypeDeserializer decoding both images, on two record shapes; best of ``repeats``."""
-    base = [_modify(r) for r in zipf_records(count, 1000, random.Random(3))]
+    base = [_modify(r) for r in workloads.invoices(count, 1000, seed=3).records]
     deserializer = TypeDeserializer()
 
     def typedeserializer(records: list[dict[str, Any]]) -> None:
-        for record in records:
-            body = record["dynamodb"]
+        for raw in records:
+            body = raw["dynamodb"]
             {k: deserializer.deserialize(v) for k, v in body["NewImage"].items()}
             {k: deserializer.deserialize(v) for k, v in body["OldImage"].items()}
 
@@ -193,30 +144,50 @@ def _timed(run: Any, records: list[dict[str, Any]]) -> float:
     return time.perf_counter() - started
 
 
+FAN_INS = (10, 100, 10_000)
+
+
+def costs(endpoint: Endpoint) -> list[CostResult]:
+    results = [measure(endpoint, workloads.invoices()), measure(endpoint, workloads.single_source())]
+    with item_level_transaction_rollback():  # moto quirk: see ops/emulator.py
+        for fan_in in FAN_INS:
+            results.append(measure(endpoint, workloads.fan_in(fan_in)))
+            endpoint.reset()
+    return results
+
+
+def print_costs(results: list[CostResult]) -> None:
+    print("write units per record, billed by DynamoDB's rules (larger of before/after per started KB,")
+    print(f"x2 for each item of a transaction), batches of {BATCH}; $ per million records at")
+    print(f"${PRICE_PER_MILLION_WRITE_UNITS} per million write units (on-demand, us-east-1):")
+    header = f"  {'workload':<40} {'records':>7} {'ours':>6} {'seed':>6} {'ours $/M':>9} {'seed $/M':>9}"
+    print(header + f" {'agg max B':>9} {'ledger max B':>12} {'failed':>6}")
+    for r in results:
+        print(
+            f"  {r.workload:<40} {r.records:>7} {r.per_record(r.ours):>6.2f} {r.per_record(r.seed):>6.2f} "
+            f"{r.dollars_per_million_records(r.ours):>9.3f} {r.dollars_per_million_records(r.seed):>9.3f} "
+            f"{r.largest_aggregate:>9} {r.largest_ledger_entry:>12} {r.failed_records:>6}"
+        )
+    single = next(r for r in results if "fan-in 1" in r.workload)
+    print(
+        f"  fan-in 1: {single.ours.requests} writes for {single.key_batches} (key, batch) pairs: "
+        f"{single.ours.requests / single.key_batches:.2f} write per key per batch"
+    )
+
+
 def main() -> None:
     with moto_server() as endpoint:
-        writes = writes_and_sizes(endpoint)
         latency = batch_latency(endpoint)
+        endpoint.reset()
+        cost_results = costs(endpoint)
     speed = throughput()
-    n = writes["records"]
     print("StreamAggregator vs the seed's per-record handler (same records, same run)\n")
-    print(f"writes per record, Zipf(1.1) over 400 invoices, {n} records in batches of {BATCH}:")
-    print(
-        f"  ours {writes['ours_writes'] / n:.3f}   seed {writes['seed_writes'] / n:.3f}   "
-        f"ratio seed/ours {writes['seed_writes'] / writes['ours_writes']:.1f}x"
-    )
-    print(
-        f"  ours writes {writes['ours_writes']}, sum of distinct keys per batch {writes['distinct_keys_per_batch_sum']}"
-    )
+    print_costs(cost_results)
     print(f"batch latency, 100 records over 50 keys, {latency['latency'] * 1000:.0f} ms injected per write:")
     print(
         f"  sequential write round trips: ours {latency['ours_trips']:.0f}   seed {latency['seed_trips']:.0f}\n"
         f"  wall time: ours {latency['ours_s']:.2f} s   seed {latency['seed_s']:.2f} s   "
         f"ratio {latency['seed_s'] / latency['ours_s']:.0f}x"
-    )
-    print("aggregate item size (bytes; 1 WCU per started KB):")
-    print(
-        f"  ours max {writes['ours_max_item']} mean {writes['ours_mean_item']:.0f}   seed max {writes['seed_max_item']}"
     )
     print("decode + fold in-process, 20000 MODIFY records with two images (ours in batches of 100):")
     for shape, rates in speed.items():

@@ -1,7 +1,8 @@
 """A port of the well-known tutorial's handler, the baseline every figure is compared with.
 
 One ``if_not_exists(Total) + Amount`` UpdateItem per INSERT/MODIFY record, amounts as floats,
-REMOVE ignored. Kept only to be measured against; never deployed.
+REMOVE ignored. Kept only to be measured against; never deployed. The group, amount and date
+attributes are parameters so it can run on every benchmark workload; its behaviour is the tutorial's.
 """
 
 from __future__ import annotations
@@ -10,9 +11,17 @@ from typing import Any
 
 
 class SeedHandler:
-    def __init__(self, client: Any, table: str):
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        group_by: str = "InvoiceNumber",
+        amount: str = "Amount",
+        date: str = "InvoiceDate",
+    ):
         self._client = client
         self._table = table
+        self._group_by, self._amount, self._date = group_by, amount, date
 
     def handle(self, event: dict[str, Any], context: Any) -> None:
         for record in event["Records"]:
@@ -21,12 +30,12 @@ class SeedHandler:
             image = record["dynamodb"]["NewImage"]
             self._client.update_item(
                 TableName=self._table,
-                Key={"InvoiceNumber": image["InvoiceNumber"]},
+                Key={self._group_by: image[self._group_by]},
                 UpdateExpression="SET #total = if_not_exists(#total, :zero) + :amount, UpdateDate = :date",
                 ExpressionAttributeNames={"#total": "Total"},
                 ExpressionAttributeValues={
                     ":zero": {"N": "0"},
-                    ":amount": {"N": repr(float(image["Amount"]["N"]))},
-                    ":date": image["InvoiceDate"],
+                    ":amount": {"N": repr(float(image[self._amount]["N"]))},
+                    ":date": image[self._date],
                 },
             )

@@ -6,6 +6,8 @@ a handful of attributes, so it decodes those and leaves the rest of the image un
 
 from __future__ import annotations
 
+import base64
+import binascii
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -38,15 +40,22 @@ def number_text(number: Decimal) -> str:
     return format(number, "f")
 
 
-def scalar_value(value: AttributeValue, attribute: str) -> str | Decimal | bool | None:
-    """The Python value of a scalar attribute, for filters; None for non-scalar types."""
+TypedScalar = tuple[str, str | Decimal | bool]
+"""A scalar with its DynamoDB type, so that BOOL true never equals N 1 (Python's True == 1)."""
+
+MAX_KEY_BYTES = 2048
+"""DynamoDB's limit on a partition key value: a group value longer than this cannot key an aggregate."""
+
+
+def scalar_value(value: AttributeValue, attribute: str) -> TypedScalar | None:
+    """A scalar attribute's type and value, for filters; None for non-scalar types."""
     text = value.get("S")
     if isinstance(text, str):
-        return text
+        return ("S", text)
     if "N" in value:
-        return parse_number(value["N"], attribute)
-    if "BOOL" in value:
-        return bool(value["BOOL"])
+        return ("N", parse_number(value["N"], attribute))
+    if isinstance(value.get("BOOL"), bool):
+        return ("BOOL", value["BOOL"])
     return None
 
 
@@ -68,10 +77,47 @@ def key_token(value: AttributeValue, attribute: str) -> str:
 
 
 def key_value(value: AttributeValue, attribute: str) -> AttributeValue:
-    """The value to write as an aggregate table key, normalised like ``key_token``."""
-    if "S" in value:
-        return value
+    """The value to write as an aggregate table key, normalised like ``key_token``.
+
+    Raises ``InvalidImage`` for a value DynamoDB refuses as a key (empty, or over 2048 bytes), so
+    such an image is quarantined instead of failing its write on every retry.
+    """
     kind = next(iter(value))
     if kind == "N":
         return {"N": number_text(parse_number(value["N"], attribute).normalize())}
-    return {kind: value[kind]}
+    client = client_value(value)
+    raw = client[kind]
+    size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+    if not 0 < size <= MAX_KEY_BYTES:
+        raise InvalidImage(
+            f"group_by attribute {attribute!r} has a {size}-byte value: an aggregate key must be 1 to "
+            f"{MAX_KEY_BYTES} bytes"
+        )
+    return client
+
+
+def client_value(value: AttributeValue) -> AttributeValue:
+    """An event's attribute value as boto3's low-level client takes it.
+
+    Lambda's events carry binary as base64 text; the client base64-encodes what it is given, so
+    binary is decoded first (at any depth) or DynamoDB would store the base64 text's bytes.
+    """
+    kind, raw = next(iter(value.items()))
+    if kind == "B":
+        return {"B": _binary(raw)}
+    if kind == "BS":
+        return {"BS": [_binary(item) for item in raw]}
+    if kind == "M":
+        return {"M": {name: client_value(item) for name, item in raw.items()}}
+    if kind == "L":
+        return {"L": [client_value(item) for item in raw]}
+    return value
+
+
+def _binary(raw: Any) -> bytes:
+    if isinstance(raw, bytes):
+        return raw
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise InvalidImage(f"binary value is not base64: {str(raw)[:40]!r}") from None

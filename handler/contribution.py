@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .attributes import AttributeValue, key_token, key_value, parse_number, scalar_value
+from .attributes import MAX_KEY_BYTES, AttributeValue, client_value, key_token, key_value, parse_number, scalar_value
 from .errors import InvalidImage
 from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
 
 ONE = Decimal(1)
+FAST_KEY_CHARS = MAX_KEY_BYTES // 4
+"""A string this short is a valid key whatever its characters (UTF-8 takes at most 4 bytes each)."""
 
 
 @dataclass(slots=True)
@@ -68,9 +70,11 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
         value = image.get(attribute)
         if value is None:
             raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is missing")
-        latest[name] = value
+        if not isinstance(value, dict) or len(value) != 1:
+            raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is not a typed attribute value")
+        latest[name] = client_value(value)
     text = group.get("S") if type(group) is dict and len(group) == 1 else None
-    if isinstance(text, str):  # the common case, without the general helpers' calls
+    if isinstance(text, str) and 0 < len(text) <= FAST_KEY_CHARS:  # the common case, without the helpers
         return ImageContribution("S:" + text, group, numbers, latest)
     return ImageContribution(key_token(group, spec.group_by), key_value(group, spec.group_by), numbers, latest)
 
@@ -105,6 +109,8 @@ def _passes_filter(item_filter: ItemFilter, image: Mapping[str, AttributeValue])
 
 
 def _sum_operand(value: AttributeValue, attribute: str) -> Decimal:
+    if not isinstance(value, dict) or len(value) != 1:
+        raise InvalidImage(f"attribute {attribute!r} is not a typed attribute value")
     text = value.get("N")
     if text is None:
         kind = next(iter(value), "?")

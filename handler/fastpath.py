@@ -14,7 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .attributes import MAX_NUMBER_DIGITS
+from .attributes import MAX_NUMBER_DIGITS, client_value
+from .contribution import FAST_KEY_CHARS
 from .fold import EXACT, Delta
 from .position import SEQUENCE_DIGITS, item_token, stream_label
 from .records import IMAGES_CARRIED, MILLISECONDS_THRESHOLD
@@ -44,7 +45,7 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         if type(group) is not dict or len(group) != 1:
             return None
         group_text = group.get("S")
-        if type(group_text) is not str:
+        if type(group_text) is not str or not 0 < len(group_text) <= FAST_KEY_CHARS:
             return None
         numbers = counted.copy()
         for name, attribute in sums:
@@ -62,16 +63,17 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         latest = {}
         for name, attribute in latests:
             value = image.get(attribute)
-            if value is None:
+            if type(value) is not dict or len(value) != 1:
                 return None
             if with_latest:
-                latest[name] = value
+                latest[name] = value if "S" in value or "N" in value else client_value(value)
         return "S:" + group_text, group, numbers, latest
 
     def read(record: Any, position: int, now: float) -> FastResult | None:
         if type(record) is not dict or record.get("eventSource") != "aws:dynamodb" or "userIdentity" in record:
             return None
-        carries = IMAGES_CARRIED.get(record.get("eventName"))  # type: ignore[arg-type]
+        event_name = record.get("eventName")
+        carries = IMAGES_CARRIED.get(event_name) if type(event_name) is str else None  # type: ignore[call-overload]
         body = record.get("dynamodb")
         if carries is None or type(body) is not dict:
             return None
@@ -103,17 +105,20 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             created_at = int(created / 1000 if created > MILLISECONDS_THRESHOLD else created)
         else:
             created_at = int(now)
-        arn = record.get("eventSourceARN", "")
+        arn = record.get("eventSourceARN")
         label = labels.get(arn) if type(arn) is str else None
         if label is None:
-            if type(arn) is not str:
+            if type(arn) is not str or not arn:
                 return None
             label = labels[arn] = stream_label(arn)
         at = label + "/" + sequence_text.zfill(SEQUENCE_DIGITS)
         if old is not None and new is not None and old[0] == new[0]:
             numbers, before = new[2], old[2]
-            for name in numbers:
-                numbers[name] = EXACT.subtract(numbers[name], before[name])
+            try:
+                for name in numbers:
+                    numbers[name] = EXACT.subtract(numbers[name], before[name])
+            except ArithmeticError:
+                return None  # the general path quarantines it, with the reason
             return (
                 sequence_text,
                 at,

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
-from .fold import KeyPlan, NumberOverflow, conditional_position, fold, measure_updates, request_fields, split_applied
+from .fold import KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
 from .outcome import KeyOutcome
 from .spec import INTERNAL_PREFIX
 
@@ -58,7 +58,7 @@ class InlineStore:
                 outcome.stale.extend(d.position for d in split.stale)
                 pending = split.pending
                 continue
-            except (BotoCoreError, NumberOverflow) as error:
+            except (BotoCoreError, ArithmeticError) as error:  # ArithmeticError: a sum beyond 38 digits
                 return outcome.fail(
                     [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(error)}"
                 )

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
-from .fold import Delta, KeyPlan, NumberOverflow, split_applied
+from .fold import Delta, KeyPlan, split_applied
 from .outcome import KeyOutcome
 from .position import ledger_id
 from .transaction import LEDGER_KEY, LEDGER_POSITION, AggregateTarget, item_chunks, read_cancellation, transaction
@@ -52,6 +52,9 @@ class LedgerStore:
         )
         outcome = KeyOutcome()
         for chunk in item_chunks(plan.deltas):
+            if outcome.error:  # keep the key's records in stream order: Lambda redelivers from the failure
+                outcome.pending.extend(delta.position for delta in chunk)
+                continue
             self._apply_chunk(target, chunk, outcome)
         return outcome
 
@@ -94,7 +97,7 @@ class LedgerStore:
                     break
                 self._sleep(self._backoff(paused))
                 continue
-            except (BotoCoreError, NumberOverflow) as error:
+            except (BotoCoreError, ArithmeticError) as error:  # ArithmeticError: a sum beyond 38 digits
                 outcome.fail([d.position for d in pending], self._reason(target, describe_error(error)))
                 return
             outcome.applied.extend(d.position for d in pending)

@@ -85,7 +85,13 @@ def _plan_record(
     if "ttl-delete-ignored" in effect.notes:
         plan.counters.ttl_deletes_ignored += 1
     created_at = int(record.created_at if record.created_at is not None else now)
-    for contribution, delta in record_deltas(position, record.position, created_at, effect):
+    try:
+        deltas = record_deltas(position, record.position, created_at, effect)
+    except ArithmeticError:
+        reason = "amounts: the change between the old and new image needs more digits than an exact sum can hold"
+        plan.quarantine.append(Quarantined(position, record, reason))
+        return
+    for contribution, delta in deltas:
         _add(plan, contribution.group_token, contribution.group_value, delta)
 
 

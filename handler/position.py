@@ -34,13 +34,10 @@ its range that were applied. Storage is the only cost of the longer window; TTL 
 
 
 def stream_label(event_source_arn: str) -> str:
-    """The label of the stream a record came from: the text after ``/stream/`` in its ARN.
-
-    A record without a stream ARN (never seen from Lambda) gets the empty label, which sorts
-    before every real one.
-    """
+    """The label of the stream a record came from: the text after ``/stream/`` in its ARN, or the
+    whole ARN when it has no such part (test events; ``records.decode_record`` refuses an empty one)."""
     _, marker, label = event_source_arn.partition(STREAM_MARKER)
-    return label if marker else ""
+    return label if marker else event_source_arn
 
 
 def position_text(label: str, sequence_number: str) -> str:

@@ -104,10 +104,16 @@ def decode_record(record: Any, index: int) -> StreamRecord:
             f"{where} has no decimal SequenceNumber: not a DynamoDB Streams trigger record "
             "(a Kinesis Data Streams record from DynamoDB has none)"
         )
+    arn = record.get("eventSourceARN")
+    if not isinstance(arn, str) or not arn:
+        raise EventShapeError(
+            f"Records[{index}] has no eventSourceARN: the stream it names orders records across a stream "
+            "disabled and enabled again"
+        )
     return StreamRecord(
         raw=record,
         sequence_number=sequence_number,
-        position=position_text(stream_label(str(record.get("eventSourceARN", ""))), sequence_number),
+        position=position_text(stream_label(arn), sequence_number),
         event_name=_event_name(record.get("eventName")),
         keys=_image(body.get("Keys")) or {},
         old_image=_image(body.get("OldImage")),

@@ -40,7 +40,8 @@ class TtlDeletes(StrEnum):
     IGNORE = "ignore"
 
 
-FilterValue = str | Decimal | bool
+FilterValue = tuple[str, str | Decimal | bool]
+"""A filter value with its DynamoDB type: ("S", "PAID"), ("N", Decimal(1)), ("BOOL", True)."""
 
 
 @dataclass(frozen=True)
@@ -235,17 +236,20 @@ def _parse_filter(raw: Any) -> ItemFilter | None:
 
 
 def _filter_value(value: Any) -> FilterValue:
-    if isinstance(value, bool | str):
-        return value
+    if isinstance(value, bool):  # before numbers: bool is an int in Python
+        return ("BOOL", value)
+    if isinstance(value, str):
+        return ("S", value)
     if isinstance(value, int | float | Decimal):
-        return Decimal(str(value))
+        return ("N", Decimal(str(value)))
     raise SpecError(f"filter.values may hold strings, numbers and booleans, got {value!r}")
 
 
 def _filter_value_to_json(value: FilterValue) -> str | int | float | bool:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    _, raw = value
+    if isinstance(raw, Decimal):
+        return int(raw) if raw == raw.to_integral_value() else float(raw)
+    return raw
 
 
 def _parse_enum(enum: type[Enum], value: Any, field: str) -> Any:

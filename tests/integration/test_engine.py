@@ -182,3 +182,27 @@ def test_single_source_keeps_one_inline_position_and_no_ledger(endpoint):
     assert processor.last_counters.writes == 1 and processor.last_counters.duplicates_skipped == 2
     item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"AccountId": {"S": "a"}})
     assert set(item["Item"]) == {"AccountId", "Balance", INLINE_POSITION} and item["Item"]["Balance"] == {"N": "4"}
+
+
+def test_a_sum_beyond_38_digits_fails_its_key_alone_and_the_batch_goes_on(endpoint, invoice_spec):
+    """1E+100 + 1E-100 cannot be stored exactly: that key is reported failed, nothing crashes."""
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    processor = make_processor(endpoint, aggregator)
+    records = [
+        stream_record(1, "INSERT", new=invoice_image("WIDE", "1", "1E+100")),
+        stream_record(2, "INSERT", new=invoice_image("WIDE", "2", "1E-100")),
+        stream_record(3, "INSERT", new=invoice_image("OK", "1", "5")),
+    ]
+    response = processor.handle({"Records": records}, None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["OK"]["Total"] == Decimal(5)
+
+
+def test_binary_keys_are_stored_as_their_bytes(endpoint):
+    spec = parse_spec({"partition_key": "Id", "measures": [{"name": "Blob", "op": "latest", "attribute": "Data"}]})
+    aggregator = new_aggregator(endpoint, spec, key_types={"Id": "B"})
+    processor = make_processor(endpoint, aggregator)
+    image = {"Id": {"B": "AQI="}, "Data": {"B": "/wA="}}
+    processor.handle({"Records": [stream_record(1, "INSERT", new=image, keys=("Id",))]}, None)
+    item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"Id": {"B": b"\x01\x02"}})
+    assert item["Item"]["Blob"] == {"B": b"\xff\x00"}

@@ -89,7 +89,7 @@ def run_model(spec: AggregationSpec, operations: list[tuple[str, int, int, int, 
 
 
 def passes(spec: AggregationSpec, image: dict[str, Any]) -> bool:
-    return spec.item_filter is None or image["Status"]["S"] in spec.item_filter.values
+    return spec.item_filter is None or ("S", image["Status"]["S"]) in spec.item_filter.values
 
 
 def recompute(spec: AggregationSpec, table) -> dict[str, tuple[Decimal, Decimal]]:

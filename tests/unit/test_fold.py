@@ -61,7 +61,7 @@ def test_a_record_of_an_older_stream_than_the_stored_one_is_stale_not_a_duplicat
 def test_stream_label_is_the_arn_suffix():
     arn = f"arn:aws:dynamodb:eu-west-1:123456789012:table/Invoices/stream/{OLD_STREAM}"
     assert stream_label(arn) == OLD_STREAM
-    assert stream_label("") == ""
+    assert stream_label("eventsource_arn") == "eventsource_arn", "a test event's placeholder ARN"
 
 
 @given(st.integers(0, 10**40 - 1), st.integers(0, 10**40 - 1))

@@ -1,0 +1,87 @@
+"""A DynamoDB client wrapper that bills every write the way DynamoDB would.
+
+It reads each item a write targets just before and just after the write (BatchGetItem for a
+transaction, ReturnValues for an UpdateItem) and prices it with ``billing.write_units``. The
+reads are the benchmark's, not the handler's: they are not counted. Writes that fail are not
+billed here (a cancelled transaction or a failed condition is billed by DynamoDB too; the
+benchmark's workloads have none, which the run checks).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .billing import write_units
+
+
+@dataclass
+class Bill:
+    write_units: int = 0
+    requests: int = 0
+    items_written: int = 0
+    failed_requests: int = 0
+    by_table: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str, units: int) -> None:
+        self.write_units += units
+        self.items_written += 1
+        self.by_table[table] = self.by_table.get(table, 0) + units
+
+
+class BilledClient:
+    """Passes every call through; ``update_item`` and ``transact_write_items`` are billed."""
+
+    def __init__(self, client: Any):
+        self._client = client
+        self.bill = Bill()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def update_item(self, **request: Any) -> Any:
+        table, key = request["TableName"], request["Key"]
+        before = self._client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        try:
+            response = self._client.update_item(**{**request, "ReturnValues": "ALL_NEW"})
+        except Exception:
+            self.bill.failed_requests += 1
+            raise
+        self.bill.requests += 1
+        self.bill.add(table, write_units(before, response.get("Attributes"), transactional=False))
+        return response
+
+    def transact_write_items(self, **request: Any) -> Any:
+        targets = [(a["Update"]["TableName"], a["Update"]["Key"]) for a in request["TransactItems"]]
+        before = self._read(targets)
+        try:
+            response = self._client.transact_write_items(**request)
+        except Exception:
+            self.bill.failed_requests += 1
+            raise
+        after = self._read(targets)
+        self.bill.requests += 1
+        for table, key in targets:
+            identity = (table, _key_text(key))
+            self.bill.add(table, write_units(before.get(identity), after.get(identity), transactional=True))
+        return response
+
+    def _read(self, targets: list[tuple[str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
+        wanted: dict[str, list[dict[str, Any]]] = {}
+        for table, key in targets:
+            wanted.setdefault(table, []).append(key)
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request = {table: {"Keys": keys, "ConsistentRead": True} for table, keys in wanted.items()}
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            for table, items in response.get("Responses", {}).items():
+                key_names = list(wanted[table][0])
+                for item in items:
+                    found[(table, _key_text({name: item[name] for name in key_names}))] = item
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+
+def _key_text(key: dict[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True)

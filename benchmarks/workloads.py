@@ -8,23 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from aggregations import INVOICE_AGGREGATION
+from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from handler.spec import AggregationSpec, parse_spec
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Source/stream/2026-11-28T00:00:00.000"
 START = 10**20
 
-ORDERS_BY_CUSTOMER = parse_spec(
-    {
-        "partition_key": "OrderId",
-        "group_by": "CustomerId",
-        "measures": [
-            {"name": "Revenue", "op": "sum", "attribute": "Amount"},
-            {"name": "OrderCount", "op": "count"},
-            {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
-        ],
-    }
-)
+ORDERS_BY_CUSTOMER = parse_spec({key: value for key, value in ORDERS_AGGREGATION.items() if key != "filter"})
+"""The README's orders example without its filter: every generated order counts."""
 ACCOUNT_BALANCES = parse_spec(
     {
         "partition_key": "AccountId",

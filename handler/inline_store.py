@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
-from .fold import KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
+from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
 from .outcome import KeyOutcome
 from .spec import INTERNAL_PREFIX
 
@@ -23,6 +23,8 @@ MAX_CONDITIONAL_ATTEMPTS = 3
 
 
 class InlineStore:
+    """Writes single-source aggregates: one conditional UpdateItem per key and batch."""
+
     def __init__(self, client: Any, table_name: str, group_by: str):
         self._client = client
         self._table = table_name
@@ -33,8 +35,7 @@ class InlineStore:
         outcome = KeyOutcome()
         pending = plan.deltas
         if len({delta.item for delta in pending}) > 1:
-            reason = f"aggregate {plan.group_token}: records of several source items in single-source mode"
-            return outcome.fail([d.position for d in pending], reason)
+            return _failed(outcome, plan, pending, "records of several source items in single-source mode")
         for _ in range(MAX_CONDITIONAL_ATTEMPTS):
             if not pending:
                 return outcome
@@ -43,30 +44,21 @@ class InlineStore:
                 self._client.update_item(**self.request(plan, pending))
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    return outcome.fail(
-                        [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(error)}"
-                    )
+                    return _failed(outcome, plan, pending, describe_error(error))
                 outcome.conditional_retries += 1
                 try:
-                    stored = self._stored(error, plan)
+                    split = split_applied(pending, self._stored(error, plan))
                 except (ClientError, BotoCoreError) as read_error:
-                    return outcome.fail(
-                        [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(read_error)}"
-                    )
-                split = split_applied(pending, stored)
+                    return _failed(outcome, plan, pending, describe_error(read_error))
                 outcome.duplicates.extend(d.position for d in split.applied)
                 outcome.stale.extend(d.position for d in split.stale)
                 pending = split.pending
-                continue
             except (BotoCoreError, ArithmeticError) as error:  # ArithmeticError: a sum beyond 38 digits
-                return outcome.fail(
-                    [d.position for d in pending], f"aggregate {plan.group_token}: {describe_error(error)}"
-                )
-            outcome.applied.extend(d.position for d in pending)
-            return outcome
-        return outcome.fail(
-            [d.position for d in pending], f"aggregate {plan.group_token}: position condition kept failing"
-        )
+                return _failed(outcome, plan, pending, describe_error(error))
+            else:
+                outcome.applied.extend(d.position for d in pending)
+                return outcome
+        return _failed(outcome, plan, pending, "position condition kept failing") if pending else outcome
 
     def request(self, plan: KeyPlan, deltas: list[Any]) -> dict[str, Any]:
         """One conditional UpdateItem: the measures, and the position moved past ``deltas``."""
@@ -88,3 +80,7 @@ class InlineStore:
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item", {})
         stored = (item or {}).get(INLINE_POSITION, {}).get("S")
         return {plan.deltas[0].item: stored} if isinstance(stored, str) else {}
+
+
+def _failed(outcome: KeyOutcome, plan: KeyPlan, pending: list[Delta], detail: str) -> KeyOutcome:
+    return outcome.fail([delta.position for delta in pending], f"aggregate {plan.group_token}: {detail}")

@@ -20,7 +20,15 @@ from .errors import describe_error
 from .fold import Delta, KeyPlan, split_applied
 from .outcome import KeyOutcome
 from .position import ledger_id
-from .transaction import LEDGER_KEY, LEDGER_POSITION, AggregateTarget, item_chunks, read_cancellation, transaction
+from .transaction import (
+    LEDGER_KEY,
+    LEDGER_POSITION,
+    AggregateTarget,
+    Cancellation,
+    item_chunks,
+    read_cancellation,
+    transaction,
+)
 
 MAX_PAUSED_RETRIES = 8
 """Conflict or throttling retries per transaction before its records are failed back to Lambda."""
@@ -29,6 +37,8 @@ BACKOFF_CAP_SECONDS = 1.0
 
 
 class LedgerStore:
+    """Writes aggregates fed by many source items: a transaction per key and chunk of items."""
+
     def __init__(
         self,
         client: Any,
@@ -59,51 +69,51 @@ class LedgerStore:
         return outcome
 
     def _apply_chunk(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
+        """Ends: each settled cancellation removes records (or fails them), and pauses are capped."""
         paused = 0
-        rounds_left = len({delta.item for delta in pending}) + MAX_PAUSED_RETRIES + 1
-        while pending and rounds_left:
-            rounds_left -= 1
+        while pending:
             try:
                 request = transaction(target, pending)
                 outcome.writes += 1
                 self._client.transact_write_items(**request.request)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    outcome.fail([d.position for d in pending], self._reason(target, describe_error(error)))
-                    return
-                cancellation = read_cancellation(error.response.get("CancellationReasons", []), request.items)
-                if cancellation.error:
-                    outcome.fail([d.position for d in pending], self._reason(target, cancellation.error))
+                cancellation = _cancellation(error, request.items)
+                if cancellation is None or cancellation.error:
+                    _failed(outcome, target, pending, (cancellation and cancellation.error) or describe_error(error))
                     return
                 if cancellation.stored or cancellation.unread:
-                    try:
-                        stored = {**cancellation.stored, **self._read_entries(target, cancellation.unread)}
-                    except (ClientError, BotoCoreError) as read_error:
-                        outcome.fail([d.position for d in pending], self._reason(target, describe_error(read_error)))
-                        return
-                    outcome.conditional_retries += 1
-                    split = split_applied(pending, stored)
-                    if len(split.pending) == len(pending):
-                        reason = "a ledger condition failed on a position below these records: another writer?"
-                        outcome.fail([d.position for d in pending], self._reason(target, reason))
-                        return
-                    outcome.duplicates.extend(d.position for d in split.applied)
-                    outcome.stale.extend(d.position for d in split.stale)
-                    pending = split.pending
+                    pending = self._settle(target, pending, cancellation, outcome)
                     continue
                 paused += 1
                 outcome.transaction_conflicts += 1
                 if paused > MAX_PAUSED_RETRIES:
-                    break
+                    _failed(outcome, target, pending, "transaction kept conflicting")
+                    return
                 self._sleep(self._backoff(paused))
-                continue
             except (BotoCoreError, ArithmeticError) as error:  # ArithmeticError: a sum beyond 38 digits
-                outcome.fail([d.position for d in pending], self._reason(target, describe_error(error)))
+                _failed(outcome, target, pending, describe_error(error))
                 return
-            outcome.applied.extend(d.position for d in pending)
-            return
-        if pending:
-            outcome.fail([d.position for d in pending], self._reason(target, "transaction kept conflicting"))
+            else:
+                outcome.applied.extend(delta.position for delta in pending)
+                return
+
+    def _settle(
+        self, target: AggregateTarget, pending: list[Delta], cancellation: Cancellation, outcome: KeyOutcome
+    ) -> list[Delta]:
+        """Drop what the entries whose condition failed already cover; returns what is left to write."""
+        try:
+            stored = {**cancellation.stored, **self._read_entries(target, cancellation.unread)}
+        except (ClientError, BotoCoreError) as error:
+            _failed(outcome, target, pending, describe_error(error))
+            return []
+        outcome.conditional_retries += 1
+        split = split_applied(pending, stored)
+        if len(split.pending) == len(pending):
+            _failed(outcome, target, pending, "a ledger condition failed below these records: another writer?")
+            return []
+        outcome.duplicates.extend(delta.position for delta in split.applied)
+        outcome.stale.extend(delta.position for delta in split.stale)
+        return split.pending
 
     def _read_entries(self, target: AggregateTarget, items: list[str]) -> dict[str, str]:
         """The positions of entries whose condition failed but did not come back with the error."""
@@ -120,6 +130,13 @@ class LedgerStore:
         """Full jitter: concurrent writers of one hot key spread out instead of colliding again."""
         return self._jitter() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
 
-    @staticmethod
-    def _reason(target: AggregateTarget, detail: str) -> str:
-        return f"aggregate {target.group_token}: {detail}"
+
+def _cancellation(error: ClientError, items: list[str | None]) -> Cancellation | None:
+    """The cancellation's reasons, or None when the error is not a cancelled transaction."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return read_cancellation(error.response.get("CancellationReasons", []), items)
+
+
+def _failed(outcome: KeyOutcome, target: AggregateTarget, pending: list[Delta], detail: str) -> None:
+    outcome.fail([delta.position for delta in pending], f"aggregate {target.group_token}: {detail}")

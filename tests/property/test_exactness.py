@@ -30,14 +30,10 @@ ORDERS_BY_CUSTOMER = parse_spec(ORDERS_AGGREGATION)
 """No sort key; grouped by a non-key attribute that orders may change (they move), filtered."""
 ORDERS_BY_STATUS = parse_spec(
     {
+        **{key: value for key, value in ORDERS_AGGREGATION.items() if key != "filter"},
         "partition_key": "CustomerId",
         "sort_key": "OrderId",
         "group_by": "Status",
-        "measures": [
-            {"name": "Revenue", "op": "sum", "attribute": "Amount"},
-            {"name": "OrderCount", "op": "count"},
-            {"name": "LastOrderDate", "op": "latest", "attribute": "OrderDate"},
-        ],
     }
 )
 """A sort key: many items per partition key, each its own idempotency unit."""

@@ -116,9 +116,11 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             numbers, before = new[2], old[2]
             try:
                 for name in numbers:
-                    numbers[name] = EXACT.subtract(numbers[name], before[name])
+                    numbers[name] = change = EXACT.subtract(numbers[name], before[name])
+                    if len(change.as_tuple().digits) > MAX_NUMBER_DIGITS:
+                        return None  # the general path quarantines it, with the reason
             except ArithmeticError:
-                return None  # the general path quarantines it, with the reason
+                return None
             return (
                 sequence_text,
                 at,

@@ -98,6 +98,11 @@ def record_deltas(
     return deltas
 
 
+def too_wide(delta: Delta) -> bool:
+    """A record's own change needs more digits than DynamoDB keeps (1.1 to -99...9, 38 nines)."""
+    return any(len(number.as_tuple().digits) > MAX_NUMBER_DIGITS for number in delta.numbers.values())
+
+
 def is_noop(delta: Delta) -> bool:
     """A delta that changes nothing (e.g. a MODIFY of an attribute no measure reads) needs no write."""
     return not delta.latest and not any(delta.numbers.values())

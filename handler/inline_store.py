@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
 from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
-from .outcome import KeyOutcome
+from .outcome import UNSTORABLE_REASON, KeyOutcome
 from .spec import INTERNAL_PREFIX
 
 INLINE_POSITION = INTERNAL_PREFIX
@@ -33,32 +33,59 @@ class InlineStore:
     def apply(self, plan: KeyPlan) -> KeyOutcome:
         """Apply ``plan`` exactly once; never raises, failures are in the outcome."""
         outcome = KeyOutcome()
-        pending = plan.deltas
-        if len({delta.item for delta in pending}) > 1:
-            return _failed(outcome, plan, pending, "records of several source items in single-source mode")
+        if len({delta.item for delta in plan.deltas}) > 1:
+            return _failed(outcome, plan, plan.deltas, "records of several source items in single-source mode")
+        self._apply(plan, plan.deltas, outcome)
+        return outcome
+
+    def _apply(self, plan: KeyPlan, pending: list[Delta], outcome: KeyOutcome, one_record: bool = False) -> None:
         for _ in range(MAX_CONDITIONAL_ATTEMPTS):
             if not pending:
-                return outcome
+                return
+            try:
+                request = self.request(plan, pending)
+            except ArithmeticError:  # the records' sum cannot be exact in 38 digits
+                if one_record:
+                    outcome.unstorable[pending[0].position] = UNSTORABLE_REASON
+                else:
+                    self._one_record_at_a_time(plan, pending, outcome)
+                return
             try:
                 outcome.writes += 1
-                self._client.update_item(**self.request(plan, pending))
+                self._client.update_item(**request)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    return _failed(outcome, plan, pending, describe_error(error))
+                code = error.response.get("Error", {}).get("Code")
+                if one_record and code == "ValidationException":
+                    outcome.unstorable[pending[0].position] = f"{UNSTORABLE_REASON} ({describe_error(error)})"
+                    return
+                if code != "ConditionalCheckFailedException":
+                    _failed(outcome, plan, pending, describe_error(error))
+                    return
                 outcome.conditional_retries += 1
                 try:
                     split = split_applied(pending, self._stored(error, plan))
                 except (ClientError, BotoCoreError) as read_error:
-                    return _failed(outcome, plan, pending, describe_error(read_error))
+                    _failed(outcome, plan, pending, describe_error(read_error))
+                    return
                 outcome.duplicates.extend(d.position for d in split.applied)
                 outcome.stale.extend(d.position for d in split.stale)
                 pending = split.pending
-            except (BotoCoreError, ArithmeticError) as error:  # ArithmeticError: a sum beyond 38 digits
-                return _failed(outcome, plan, pending, describe_error(error))
+            except BotoCoreError as error:
+                _failed(outcome, plan, pending, describe_error(error))
+                return
             else:
                 outcome.applied.extend(d.position for d in pending)
-                return outcome
-        return _failed(outcome, plan, pending, "position condition kept failing") if pending else outcome
+                return
+        if pending:
+            _failed(outcome, plan, pending, "position condition kept failing")
+
+    def _one_record_at_a_time(self, plan: KeyPlan, pending: list[Delta], outcome: KeyOutcome) -> None:
+        """As in the ledger store: only a record whose amount the aggregate cannot hold is quarantined."""
+        for index, delta in enumerate(pending):
+            self._apply(plan, [delta], outcome, one_record=True)
+            if outcome.error:
+                outcome.pending.extend(later.position for later in pending[index + 1 :])
+                return
 
     def request(self, plan: KeyPlan, deltas: list[Any]) -> dict[str, Any]:
         """One conditional UpdateItem: the measures, and the position moved past ``deltas``."""

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
 from .fold import Delta, KeyPlan, split_applied
-from .outcome import KeyOutcome
+from .outcome import UNSTORABLE_REASON, KeyOutcome
 from .position import ledger_id
 from .transaction import (
     LEDGER_KEY,
@@ -68,16 +68,28 @@ class LedgerStore:
             self._apply_chunk(target, chunk, outcome)
         return outcome
 
-    def _apply_chunk(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
+    def _apply_chunk(
+        self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome, one_record: bool = False
+    ) -> None:
         """Ends: each settled cancellation removes records (or fails them), and pauses are capped."""
         paused = 0
         while pending:
             try:
                 request = transaction(target, pending)
+            except ArithmeticError:  # the records' sum cannot be exact in 38 digits
+                if one_record:
+                    outcome.unstorable[pending[0].position] = UNSTORABLE_REASON
+                else:
+                    self._one_record_at_a_time(target, pending, outcome)
+                return
+            try:
                 outcome.writes += 1
                 self._client.transact_write_items(**request.request)
             except ClientError as error:
                 cancellation = _cancellation(error, request.items)
+                if one_record and cancellation and cancellation.error_code == "ValidationError":
+                    outcome.unstorable[pending[0].position] = f"{UNSTORABLE_REASON} ({cancellation.error})"
+                    return
                 if cancellation is None or cancellation.error:
                     _failed(outcome, target, pending, (cancellation and cancellation.error) or describe_error(error))
                     return
@@ -90,11 +102,24 @@ class LedgerStore:
                     _failed(outcome, target, pending, "transaction kept conflicting")
                     return
                 self._sleep(self._backoff(paused))
-            except (BotoCoreError, ArithmeticError) as error:  # ArithmeticError: a sum beyond 38 digits
+            except BotoCoreError as error:
                 _failed(outcome, target, pending, describe_error(error))
                 return
             else:
                 outcome.applied.extend(delta.position for delta in pending)
+                return
+
+    def _one_record_at_a_time(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
+        """Apply records singly, so only one whose amount the aggregate cannot hold is quarantined.
+
+        Each record's own change fits in 38 digits (the planner quarantines the others), so a write
+        of one record fails only when the aggregate's result cannot be stored: DynamoDB's
+        ValidationError, or the sum here. Retrying that would never succeed.
+        """
+        for index, delta in enumerate(pending):
+            self._apply_chunk(target, [delta], outcome, one_record=True)
+            if outcome.error:
+                outcome.pending.extend(later.position for later in pending[index + 1 :])
                 return
 
     def _settle(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
+
 
 @dataclass
 class KeyOutcome:
@@ -13,6 +15,8 @@ class KeyOutcome:
     duplicates: list[int] = field(default_factory=list)
     stale: list[int] = field(default_factory=list)
     """Records from an older stream than the one already applied for their item (quarantined)."""
+    unstorable: dict[int, str] = field(default_factory=dict)
+    """Records whose amount the aggregate cannot hold exactly in 38 digits, with why (quarantined)."""
     pending: list[int] = field(default_factory=list)
     writes: int = 0
     conditional_retries: int = 0

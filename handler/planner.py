@@ -17,7 +17,7 @@ from typing import Any
 from .attributes import AttributeValue
 from .contribution import record_effect
 from .fastpath import fast_reader
-from .fold import Delta, KeyPlan, is_noop, record_deltas
+from .fold import Delta, KeyPlan, is_noop, record_deltas, too_wide
 from .quarantine import Quarantined
 from .records import StreamRecord, decode_record
 from .spec import AggregationSpec
@@ -88,7 +88,9 @@ def _plan_record(
     try:
         deltas = record_deltas(position, record.position, created_at, effect)
     except ArithmeticError:
-        reason = "amounts: the change between the old and new image needs more digits than an exact sum can hold"
+        deltas = None
+    if deltas is None or any(too_wide(delta) for _, delta in deltas):
+        reason = "amounts: the change between the old and new image needs more than 38 digits to be exact"
         plan.quarantine.append(Quarantined(position, record, reason))
         return
     for contribution, delta in deltas:

@@ -77,12 +77,13 @@ class BatchProcessor:
         failed = dict(quarantine_future.result())
         for outcome in outcomes:
             self._merge(plan.counters, outcome, failed)
-        stale = sorted({position for outcome in outcomes for position in outcome.stale})
-        if stale:
-            plan.counters.stale_stream_records = len(stale)
-            plan.counters.quarantined += len(stale)
-            stale_records = [Quarantined(p, decode_record(records[p], p), STALE_REASON) for p in stale]
-            failed.update(self._quarantine.send(stale_records))
+        late = {position: STALE_REASON for outcome in outcomes for position in outcome.stale}
+        plan.counters.stale_stream_records = len(late)
+        late.update((position, reason) for outcome in outcomes for position, reason in outcome.unstorable.items())
+        if late:
+            plan.counters.quarantined += len(late)
+            items = [Quarantined(p, decode_record(records[p], p), reason) for p, reason in sorted(late.items())]
+            failed.update(self._quarantine.send(items))
         plan.counters.failed_records = len(failed)
         self.last_counters = plan.counters
         earliest = min(failed) if failed else None

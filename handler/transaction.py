@@ -68,6 +68,7 @@ class Cancellation:
     """Actions cancelled by a conflict or throttling: retry the same write after a pause."""
     error: str | None = None
     """A reason no retry inside this invocation can fix."""
+    error_code: str | None = None
 
 
 def item_chunks(deltas: Sequence[Delta], per_chunk: int = MAX_ITEMS_PER_TRANSACTION) -> list[list[Delta]]:
@@ -140,4 +141,5 @@ def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Ca
             result.retryable += 1
         else:
             result.error = f"transaction cancelled: {code}: {reason.get('Message', '')}".strip()
+            result.error_code = code
     return result

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
-from handler.fold import Delta, KeyPlan
+from handler.fold import EXACT, Delta, KeyPlan
 from handler.ledger_store import BACKOFF_CAP_SECONDS, MAX_PAUSED_RETRIES, LedgerStore
 from handler.position import position_text
 from handler.transaction import LEDGER_POSITION
@@ -86,3 +86,37 @@ def test_any_other_error_fails_the_key_at_once():
     client = Scripted(ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems"))
     outcome = store(client, []).apply(PLAN)
     assert outcome.error == "aggregate S:c1: AccessDeniedException: no" and sorted(outcome.pending) == [0, 1]
+
+
+class RefusesWide:
+    """DynamoDB's answer to an ADD whose result needs more than 38 digits: a ValidationError."""
+
+    def __init__(self):
+        self.transactions = []
+        self.total = Decimal(0)
+
+    def transact_write_items(self, **request):
+        self.transactions.append(request["TransactItems"])
+        amount = Decimal(request["TransactItems"][0]["Update"]["ExpressionAttributeValues"][":n0"]["N"])
+        total = EXACT.add(self.total, amount)
+        if len(total.normalize(EXACT).as_tuple().digits) > 38:
+            raise cancelled({"Code": "ValidationError", "Message": "Number precision exceeded"}, {"Code": "None"})
+        self.total = total
+        return {}
+
+
+def test_a_sum_that_cannot_be_exact_falls_back_to_one_record_at_a_time_and_quarantines_only_the_culprit():
+    wide = KeyPlan(
+        "S:c1",
+        {"S": "c1"},
+        [
+            Delta(0, at(5), "S:o1", 0, {"N": Decimal("1E+37")}, {}),
+            Delta(1, at(6), "S:o2", 0, {"N": Decimal("1E-37")}, {}),
+            Delta(2, at(7), "S:o3", 0, {"N": Decimal(2)}, {}),
+        ],
+    )
+    client = RefusesWide()
+    outcome = store(client, []).apply(wide)
+    assert outcome.applied == [0, 2] and list(outcome.unstorable) == [1] and outcome.error is None
+    assert "38 significant digits" in outcome.unstorable[1] and "Number precision exceeded" in outcome.unstorable[1]
+    assert [len(t) for t in client.transactions] == [2, 2, 2], "one record (aggregate and entry) per transaction"

@@ -37,7 +37,7 @@ def test_a_change_too_wide_for_an_exact_delta_is_quarantined_not_a_crash(invoice
     old, new = invoice_image("A", "1", "1E-50"), invoice_image("A", "1", "1E+50")
     ok = stream_record(2, "INSERT", new=invoice_image("B", "1", "5"))
     plan = plan_batch(invoice_spec, [stream_record(1, "MODIFY", old=old, new=new), ok], now=0)
-    assert [q.position for q in plan.quarantine] == [0] and "more digits" in plan.quarantine[0].reason
+    assert [q.position for q in plan.quarantine] == [0] and "38 digits" in plan.quarantine[0].reason
     assert list(plan.keys) == ["S:B"]
 
 
@@ -107,3 +107,33 @@ def test_after_a_failed_chunk_the_later_chunks_of_the_key_wait_for_redelivery():
     client = FailingFirstChunk()
     outcome = LedgerStore(client, "Agg", "Ledger", "InvoiceNumber").apply(KeyPlan("S:A", {"S": "A"}, deltas))
     assert client.calls == 1 and sorted(outcome.pending) == list(range(150)) and outcome.applied == []
+
+
+def test_a_modify_whose_own_change_needs_39_digits_is_quarantined_at_plan_time(invoice_spec):
+    """1.1 from -(38 nines) is a change of 1E+38 + 0.1: more digits than any write can carry."""
+    old, new = invoice_image("A", "1", "-" + "9" * 38), invoice_image("A", "1", "1.1")
+    for fast in (True, False):
+        plan = plan_batch(invoice_spec, [stream_record(1, "MODIFY", old=old, new=new)], now=0, fast=fast)
+        assert plan.keys == {} and "38 digits" in plan.quarantine[0].reason
+
+
+class Updates:
+    def __init__(self):
+        self.requests = []
+
+    def update_item(self, **request):
+        self.requests.append(request)
+        return {}
+
+
+def test_a_single_source_fold_whose_sum_needs_39_digits_is_written_one_record_at_a_time():
+    """Each change fits in 38 digits, their sum does not: 1E-20 and 1E+18."""
+    from handler.inline_store import InlineStore
+
+    deltas = [
+        Delta(0, position_text("L", "1"), "S:a", 0, {"B": Decimal("1E-20")}, {}),
+        Delta(1, position_text("L", "2"), "S:a", 0, {"B": Decimal("1E+18")}, {}),
+    ]
+    client = Updates()
+    outcome = InlineStore(client, "Agg", "AccountId").apply(KeyPlan("S:a", {"S": "a"}, deltas))
+    assert outcome.applied == [0, 1] and outcome.error is None and len(client.requests) == 2

@@ -1,0 +1,61 @@
+"""A record whose amount the aggregate cannot hold exactly goes to quarantine; the batch succeeds.
+
+Scripted clients, because moto's ADD rounds at 28 digits where DynamoDB refuses past 38 (a quirk):
+on moto the refusal this test needs never happens.
+"""
+
+import json
+from decimal import Decimal
+
+from botocore.exceptions import ClientError
+
+from handler.config import HandlerConfig
+from handler.fold import EXACT
+from handler.processor import BatchProcessor
+from handler.spec import parse_spec
+from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
+
+
+class Totals:
+    """Keeps each aggregate's Total like DynamoDB, refusing a result beyond 38 digits."""
+
+    def __init__(self):
+        self.totals: dict[str, Decimal] = {}
+
+    def transact_write_items(self, **request):
+        update = request["TransactItems"][0]["Update"]
+        key = update["Key"]["InvoiceNumber"]["S"]
+        amount = Decimal(update["ExpressionAttributeValues"][":n0"]["N"])
+        total = EXACT.add(self.totals.get(key, Decimal(0)), amount)
+        if len(total.normalize(EXACT).as_tuple().digits) > 38:
+            reasons = [{"Code": "ValidationError", "Message": "Number precision exceeded"}, {"Code": "None"}]
+            error = {"Code": "TransactionCanceledException", "Message": "cancelled"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+        self.totals[key] = total
+        return {}
+
+
+class Queue:
+    def __init__(self):
+        self.bodies = []
+
+    def send_message_batch(self, QueueUrl, Entries):
+        self.bodies += [json.loads(entry["MessageBody"]) for entry in Entries]
+        return {"Successful": [{"Id": entry["Id"]} for entry in Entries]}
+
+
+def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applied():
+    spec = parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]})
+    config = HandlerConfig(spec=spec, aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
+    dynamodb, queue = Totals(), Queue()
+    processor = BatchProcessor(config, dynamodb, queue, summary_stream=open("/dev/null", "w"))  # noqa: SIM115
+    records = [
+        stream_record(1, "INSERT", new=invoice_image("A", "1", "1E+37")),
+        stream_record(2, "INSERT", new=invoice_image("A", "2", "1E-37")),
+        stream_record(3, "INSERT", new=invoice_image("A", "3", "2")),
+    ]
+    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    assert dynamodb.totals["A"] == Decimal("10000000000000000000000000000000000002")
+    assert [body["sequenceNumber"] for body in queue.bodies] == ["2"]
+    assert "38 significant digits" in queue.bodies[0]["reason"]
+    assert processor.last_counters.quarantined == 1 and processor.last_counters.failed_records == 0

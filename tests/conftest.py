@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,13 +20,34 @@ from ops.emulator import Endpoint, moto_server
 from ops.local_resources import LocalAggregator, create_local_aggregator
 
 EVENTS = Path(__file__).parent / "events"
-SHARED_EVENTS = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "aws-events"
+SHARED_EVENTS = Path(
+    os.environ.get("AWS_EVENT_FIXTURES") or Path(__file__).resolve().parents[1].parent / "shared/fixtures/aws-events"
+)
+"""Real Lambda events written by others: kept outside this repository, beside it in CI."""
 
 INVOICE_SPEC: dict[str, Any] = INVOICE_AGGREGATION
 
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def shared_events() -> Path:
+    """The third-party events, or a skip that says where they were looked for and why they are not here.
+
+    ``.ci/run`` sets REQUIRE_AWS_EVENT_FIXTURES when the folder is beside the checkout, so CI fails
+    rather than skips if they ever go missing.
+    """
+    if not any(SHARED_EVENTS.glob("*.json")):
+        message = (
+            f"third-party Lambda events not found at {SHARED_EVENTS}: they are others' work, kept outside this "
+            "repository (../shared/fixtures/aws-events beside it, or AWS_EVENT_FIXTURES naming another copy)"
+        )
+        if os.environ.get("REQUIRE_AWS_EVENT_FIXTURES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED_EVENTS
 
 
 @pytest.fixture

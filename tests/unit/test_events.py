@@ -1,87 +1,73 @@
-"""Decoding real events written by others (../shared/fixtures/aws-events) and our own."""
+"""Decoding the project's own events (tests/events): every shape the handler meets or refuses.
 
-import json
-from pathlib import Path
+Events written by others are read in test_shared_events.py, when they are beside the repository.
+"""
 
 import pytest
 
 from handler.errors import EventShapeError
 from handler.planner import plan_batch
-from handler.records import EventName, decode_event
+from handler.position import item_token
+from handler.records import decode_event
 from handler.spec import parse_spec
-from tests.conftest import SHARED_EVENTS, load_event
+from tests.conftest import load_event
 
-TRIGGER_EVENTS = {
-    "aws-docs__Streams.Lambda.Tutorial_payload.json",
-    "aws-docs__with-ddb_example-event.json",
-    "aws-lambda-dotnet__dynamodb-event.json",
-    "aws-lambda-dotnet__dynamodb-with-ms-event.json",
-    "aws-lambda-go__dynamodb-event.json",
-    "aws-lambda-java-libs__dynamo_event.json",
-    "aws-lambda-java-libs__dynamodb_event.json",
-    "powertools__dynamoStreamEvent.json",
-    "sam-cli__DynamoDBUpdate.json",
-}
-OTHER_SHAPES = {
-    "aws-docs__with-ddb_time-window-event.json": "tumbling-window",
-    "aws-lambda-go__dynamodb-time-window-event.json": "tumbling-window",
-    "aws-lambda-java-libs__dynamo_time_window_event.json": "tumbling-window",
-    "powertools__dynamoStreamTumblingWindowEvent.json": "tumbling-window",
-    "aws-docs__with-ddb_invocation-record.json": "on-failure destination",
-    "powertools__dynamoStreamLambdaInvocationEvent.json": "on-failure destination",
-    "aws-lambda-rust-runtime__example-dynamodb-event-record-with-optional-fields.json": "single stream record",
-    "aws-docs__Streams.Lambda.Tutorial2_record.json": "single stream record",
-    "aws-lambda-java-libs__dynamo_ddb_stream_record.json": "single stream record",
-}
+ORDERS = parse_spec({"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]})
 
 
-def shared(name: str):
-    return json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8-sig"))
+@pytest.mark.parametrize(
+    ("name", "view", "quarantined"),
+    [
+        pytest.param("view_keys_only.json", "KEYS_ONLY", [0, 1, 2], id="keys-only"),
+        pytest.param("view_new_image.json", "NEW_IMAGE", [1, 2], id="new-image"),
+        pytest.param("view_old_image.json", "OLD_IMAGE", [0, 1], id="old-image"),
+    ],
+)
+def test_other_stream_view_types_quarantine_what_they_cannot_carry(name, view, quarantined):
+    """Only NEW_AND_OLD_IMAGES carries both images; the reason names the fix."""
+    event = load_event(name)
+    assert {r.raw["dynamodb"]["StreamViewType"] for r in decode_event(event)} == {view}
+    plan = plan_batch(ORDERS, event["Records"], now=0)
+    assert [q.position for q in plan.quarantine] == quarantined
+    assert all("NEW_AND_OLD_IMAGES" in q.reason for q in plan.quarantine)
 
 
-def test_every_shared_fixture_is_classified():
-    on_disk = {path.name for path in Path(SHARED_EVENTS).glob("*.json")}
-    assert on_disk, f"no fixtures found at {SHARED_EVENTS}"
-    assert on_disk == TRIGGER_EVENTS | set(OTHER_SHAPES)
+def test_binary_and_number_keys_are_one_item_whatever_their_spelling():
+    spec = parse_spec(
+        {
+            "partition_key": "Blob",
+            "sort_key": "Seq",
+            "group_by": "Blob",
+            "measures": [{"name": "S", "op": "sum", "attribute": "Amount"}],
+        }
+    )
+    plan = plan_batch(spec, load_event("binary_and_number_keys.json")["Records"], now=0)
+    assert plan.quarantine == [] and list(plan.keys) == ["B:AQID"]
+    assert {d.item for d in plan.keys["B:AQID"].deltas} == {item_token("B:AQID", "N:1.5")}, "1.50 and 1.5 are one key"
 
 
-@pytest.mark.parametrize("name", sorted(TRIGGER_EVENTS))
-def test_trigger_events_decode_and_plan(name):
-    event = shared(name)
-    records = decode_event(event)
-    assert [r.sequence_number for r in records] == [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
-    assert all(r.event_name in EventName for r in records)
-    first_key = next(iter(event["Records"][0]["dynamodb"]["Keys"]))
-    spec = parse_spec({"partition_key": first_key, "measures": [{"name": "Items", "op": "count"}]})
-    plan = plan_batch(spec, event["Records"], now=1_700_000_000)
-    assert plan.counters.records == len(records)
-    planned = sum(len(k.deltas) for k in plan.keys.values()) + len(plan.quarantine)
-    assert planned >= 1
+def test_ttl_delete_and_creation_time_in_milliseconds():
+    ttl_remove, in_ms = decode_event(load_event("ttl_delete_and_milliseconds.json"))
+    assert ttl_remove.is_ttl_delete and ttl_remove.created_at == 1795856400
+    assert not in_ms.is_ttl_delete and in_ms.created_at == pytest.approx(1795856400.123)
 
 
-@pytest.mark.parametrize(("name", "message"), sorted(OTHER_SHAPES.items()))
-def test_other_shapes_are_rejected_clearly(name, message):
+def test_a_repeated_sequence_number_for_one_item_is_quarantined_not_applied():
+    plan = plan_batch(ORDERS, load_event("repeated_sequence_number.json")["Records"], now=0)
+    assert plan.counters.ordering_violations == 1 and [q.position for q in plan.quarantine] == [1]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        pytest.param("tumbling_window.json", "tumbling-window", id="tumbling-window"),
+        pytest.param("on_failure_destination.json", "on-failure destination", id="on-failure"),
+        pytest.param("single_record.json", "single stream record", id="single-record"),
+    ],
+)
+def test_payloads_that_are_not_a_trigger_batch_are_rejected_by_name(name, message):
     with pytest.raises(EventShapeError, match=message):
-        decode_event(shared(name))
-
-
-def test_ttl_delete_and_creation_time_units():
-    ttl_remove = decode_event(shared("aws-lambda-dotnet__dynamodb-event.json"))[1]
-    assert ttl_remove.is_ttl_delete and ttl_remove.created_at == 1480642020
-    in_ms = decode_event(shared("aws-lambda-dotnet__dynamodb-with-ms-event.json"))[0]
-    assert in_ms.created_at == pytest.approx(1480642020, abs=1)
-    insert_with_service_identity = decode_event(shared("aws-lambda-java-libs__dynamo_event.json"))[0]
-    assert not insert_with_service_identity.is_ttl_delete
-
-
-def test_repeated_sequence_numbers_are_quarantined_not_applied():
-    """aws-lambda-go's fixture gives two records one SequenceNumber: we cannot order them."""
-    event = shared("aws-lambda-go__dynamodb-event.json")
-    spec = parse_spec({"partition_key": "key", "sort_key": "val", "measures": [{"name": "Items", "op": "count"}]})
-    plan = plan_batch(spec, event["Records"], now=0)
-    assert plan.counters.ordering_violations == 1
-    assert [q.position for q in plan.quarantine] == [1]
-    assert "ordering" in plan.quarantine[0].reason
+        decode_event(load_event(name))
 
 
 @pytest.mark.parametrize(

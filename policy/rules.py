@@ -14,6 +14,8 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 COMPONENT_TYPE = "stream-aggregator:index:StreamAggregator"
+"""A copy of components.stream_aggregator.TYPE_TOKEN (the pack runs in its own environment, without
+the component); tests/repo/test_policy_pack.py fails if the two ever disagree."""
 TABLE = "aws:dynamodb/table:Table"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 QUEUE = "aws:sqs/queue:Queue"

@@ -14,9 +14,10 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from components import StreamAggregator
 from components._version import __version__
+from components.stream_aggregator import TYPE_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "stream-aggregator:index:StreamAggregator"
+TOKEN = TYPE_TOKEN
 
 
 @pytest.fixture(scope="module")

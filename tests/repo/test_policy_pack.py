@@ -7,7 +7,9 @@ import pytest
 from pulumi_policy import ResourceValidationArgs
 
 from components import StreamAggregator
+from components.stream_aggregator import TYPE_TOKEN
 from policy.rules import (
+    COMPONENT_TYPE,
     POLICIES,
     encrypted_queues,
     mapping_failure_handling,
@@ -18,7 +20,13 @@ from policy.rules import (
 from tests.component.conftest import deploy  # noqa: F401 - the fixture
 from tests.conftest import INVOICE_SPEC
 
-COMPONENT = "stream-aggregator:index:StreamAggregator"
+COMPONENT = TYPE_TOKEN
+
+
+def test_the_policy_pack_names_the_component_by_its_type_token():
+    """The pack runs in its own environment and keeps a copy of the token: renamed on one side
+    only, every rule would silently pass every resource, so the copy is checked here."""
+    assert COMPONENT_TYPE == TYPE_TOKEN
 
 
 def resource(typ: str, props: dict, inside: bool = True) -> ResourceValidationArgs:

@@ -1,5 +1,7 @@
 """The invoice stack: InvoiceTransactions feeds InvoiceTotal through a StreamAggregator."""
 
+from typing import Any
+
 import pulumi
 
 from aggregations import INVOICE_AGGREGATION
@@ -8,20 +10,34 @@ from components import StreamAggregator
 config = pulumi.Config()
 stack = pulumi.get_stack()
 
+WHOLE_NUMBER_SETTINGS = {
+    "batchSize": "batch_size",
+    "batchingWindowSeconds": "batching_window_seconds",
+    "maxRetryAttempts": "max_retry_attempts",
+    "memorySize": "memory_size",
+    "timeout": "timeout",
+    "logRetentionDays": "log_retention_days",
+}
+"""Stack config key -> component argument."""
+
+
+def configured() -> dict[str, Any]:
+    """The arguments this stack's config sets. Unset keys are left out, so the component's own
+    defaults (components/stream_aggregator.py, DEFAULTS) are the only ones."""
+    settings: dict[str, Any] = {arg: config.get_int(key) for key, arg in WHOLE_NUMBER_SETTINGS.items()}
+    settings["deletion_protection"] = config.get_bool("deletionProtection")
+    if config.get("alarmTopicArn"):
+        settings["alarm_actions"] = [config.get("alarmTopicArn")]
+    return {name: value for name, value in settings.items() if value is not None}
+
+
 invoices = StreamAggregator(
     "invoices",
     {
         **INVOICE_AGGREGATION,
         "source_table_name": config.get("sourceTableName") or f"InvoiceTransactions-{stack}",
         "aggregate_table_name": config.get("aggregateTableName") or f"InvoiceTotal-{stack}",
-        "batch_size": config.get_int("batchSize", 100),
-        "batching_window_seconds": config.get_int("batchingWindowSeconds", 0),
-        "max_retry_attempts": config.get_int("maxRetryAttempts", 10),
-        "memory_size": config.get_int("memorySize", 256),
-        "timeout": config.get_int("timeout", 60),
-        "log_retention_days": config.get_int("logRetentionDays", 30),
-        "deletion_protection": config.get_bool("deletionProtection", False),
-        "alarm_actions": [config.get("alarmTopicArn")] if config.get("alarmTopicArn") else [],
+        **configured(),
         "tags": {"app": "invoicing", "stack": stack},
     },
 )

@@ -18,7 +18,7 @@ from .attributes import MAX_NUMBER_DIGITS, client_value
 from .contribution import FAST_KEY_CHARS
 from .fold import EXACT, Delta
 from .position import SEQUENCE_DIGITS, item_token, stream_label
-from .records import IMAGES_CARRIED, MILLISECONDS_THRESHOLD
+from .records import IMAGES_CARRIED, creation_seconds
 from .spec import AggregationSpec
 
 FastResult = tuple[str, str, str, list[tuple[str, dict[str, Any], Delta]]]
@@ -82,7 +82,7 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         if (
             type(sequence_text) is not str
             or not sequence_text.isdigit()
-            or len(sequence_text) > 40
+            or len(sequence_text) > SEQUENCE_DIGITS
             or type(keys) is not dict
             or len(keys) != key_count
         ):
@@ -100,11 +100,8 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         new = image_values(body.get("NewImage"), True) if carries[1] else None
         if (carries[0] and old is None) or (carries[1] and new is None):
             return None
-        created = body.get("ApproximateCreationDateTime")
-        if type(created) is int or type(created) is float:
-            created_at = int(created / 1000 if created > MILLISECONDS_THRESHOLD else created)
-        else:
-            created_at = int(now)
+        seconds = creation_seconds(body.get("ApproximateCreationDateTime"))
+        created_at = int(now if seconds is None else seconds)
         arn = record.get("eventSourceARN")
         label = labels.get(arn) if type(arn) is str else None
         if label is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .attributes import AttributeValue
 from .errors import EventShapeError
-from .position import position_text, stream_label
+from .position import SEQUENCE_DIGITS, position_text, stream_label
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 MILLISECONDS_THRESHOLD = 1e11
@@ -98,7 +98,7 @@ def decode_record(record: Any, index: int) -> StreamRecord:
     if not isinstance(body, dict):
         raise EventShapeError(f"Records[{index}] has no 'dynamodb' object")
     sequence_number = body.get("SequenceNumber")
-    if not isinstance(sequence_number, str) or not sequence_number.isdigit() or len(sequence_number) > 40:
+    if not isinstance(sequence_number, str) or not sequence_number.isdigit() or len(sequence_number) > SEQUENCE_DIGITS:
         where = f"Records[{index}]"
         raise EventShapeError(
             f"{where} has no decimal SequenceNumber: not a DynamoDB Streams trigger record "
@@ -118,7 +118,7 @@ def decode_record(record: Any, index: int) -> StreamRecord:
         keys=_image(body.get("Keys")) or {},
         old_image=_image(body.get("OldImage")),
         new_image=_image(body.get("NewImage")),
-        created_at=_creation_seconds(body.get("ApproximateCreationDateTime")),
+        created_at=creation_seconds(body.get("ApproximateCreationDateTime")),
         is_ttl_delete=record.get("eventName") == EventName.REMOVE.value
         and _has_ttl_identity(record.get("userIdentity")),
     )
@@ -135,7 +135,8 @@ def _image(value: Any) -> Mapping[str, AttributeValue] | None:
     return value if isinstance(value, dict) else None
 
 
-def _creation_seconds(value: Any) -> float | None:
+def creation_seconds(value: Any) -> float | None:
+    """Epoch seconds from ApproximateCreationDateTime, which some producers give in milliseconds."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return value / 1000 if value > MILLISECONDS_THRESHOLD else float(value)

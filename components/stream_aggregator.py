@@ -15,7 +15,7 @@ from handler.config import HandlerConfig
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
 from .policies import ASSUME_ROLE_POLICY, handler_policy
-from .validation import aggregation_spec, check_settings
+from .validation import aggregate_key_type, aggregation_spec, check_settings
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 """Found relative to this file, so a program in any folder deploys the right code."""
@@ -38,51 +38,62 @@ class StreamAggregatorArgs(TypedDict):
     sort_key: NotRequired[str | None]
     """The source table's sort key attribute, if it has one."""
     partition_key_type: NotRequired[str]
-    """S (default), N or B."""
+    """Type of the source table's partition key (of the existing_source's, when attaching): S (default), N or B."""
     sort_key_type: NotRequired[str]
-    """S (default), N or B."""
+    """Type of the source table's sort key: S (default), N or B."""
     group_by: NotRequired[str | None]
     """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key."""
     group_by_type: NotRequired[str]
-    """Type of group_by: defaults to the partition key's type when grouping by it, else S."""
+    """Type of group_by when it is not one of the source table's keys: S (default), N or B. Grouping by the
+    partition or sort key takes that key's type (given here too, it must match): the aggregate table is keyed
+    by the values the source items hold, so any other type would make every write fail."""
     filter: NotRequired[dict[str, Any] | None]
     """Only items whose attribute equals one of the values contribute: {"attribute": "Status", "values": ["PAID"]}."""
     ttl_deletes: NotRequired[str]
     """What deletions by DynamoDB TTL do: "subtract" (default) or "ignore" (for tables that archive by TTL)."""
     source_table_name: NotRequired[pulumi.Input[str] | None]
-    """Physical name of the source table; by default Pulumi autonames it, so stacks don't collide."""
+    """Physical name of the source table (3-255 letters, digits, _ . -); by default Pulumi autonames it, so stacks
+    don't collide."""
     aggregate_table_name: NotRequired[pulumi.Input[str] | None]
-    """Physical name of the aggregate table; autonamed by default."""
+    """Physical name of the aggregate table (3-255 letters, digits, _ . -); autonamed by default."""
     existing_source: NotRequired[ExistingSourceArgs | None]
-    """Attach to a table made elsewhere instead of creating the source table."""
+    """Attach to a table made elsewhere instead of creating the source table; give its key types as
+    partition_key_type and sort_key_type. Excludes the source table's settings (its name, kms_key_arn,
+    point_in_time_recovery, deletion_protection)."""
     starting_position: NotRequired[str]
     """TRIM_HORIZON (default for a table created here: no record is missed) or LATEST."""
     batch_size: NotRequired[int]
-    """Records per invocation, 1-10000 (default 100)."""
+    """Records per invocation, a whole number from 1 to 10000 (default 100)."""
     batching_window_seconds: NotRequired[int]
-    """Seconds to gather a batch, 0-300 (default 0)."""
+    """Seconds to gather a batch, a whole number from 0 to 300 (default 0)."""
     max_retry_attempts: NotRequired[int]
-    """Retries of a failing batch before it goes to the failure queue, -1 to 10000 (default 10)."""
+    """Retries of a failing batch before it goes to the failure queue: -1 (until the record expires) or a
+    whole number up to 10000 (default 10)."""
     max_record_age_seconds: NotRequired[int]
-    """Records older than this go to the failure queue: -1 or 60-604800 (default 86400)."""
+    """Records older than this go to the failure queue: -1 (never) or a whole number from 60 to 604800
+    (default 86400)."""
     parallelization_factor: NotRequired[int]
-    """Concurrent batches per shard, 1-10 (default 1). Any value is exact: Lambda keeps each item's records in order."""
+    """Concurrent batches per shard, a whole number from 1 to 10 (default 1). Any value is exact: Lambda keeps
+    each item's records in order."""
     memory_size: NotRequired[int]
-    """Lambda memory in MB (default 256)."""
+    """Lambda memory in MB, a whole number from 128 to 10240 (default 256)."""
     timeout: NotRequired[int]
-    """Lambda timeout in seconds (default 60)."""
+    """Lambda timeout in seconds, a whole number from 1 to 900 (default 60)."""
     log_retention_days: NotRequired[int]
-    """Retention of the function's log group (default 30)."""
+    """Retention of the function's log group in days, one of CloudWatch's values: 1, 3, 5, 7, 14, 30 (default),
+    60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."""
     alarm_actions: NotRequired[list[pulumi.Input[str]]]
-    """SNS topic ARNs notified by every alarm."""
+    """ARNs (SNS topics, for example) notified by every alarm, at most 5."""
     point_in_time_recovery: NotRequired[bool]
     """Point-in-time recovery on the source table (default true). The aggregate table always has it."""
     deletion_protection: NotRequired[bool]
     """Deletion protection on both tables (default false)."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
-    """Customer managed KMS key for the tables; AWS-owned keys by default."""
+    """ARN of a customer managed KMS key for the tables (arn:<partition>:kms:<region>:<account>:key/<id>; not an
+    alias, which IAM cannot grant kms:Decrypt on); AWS-owned keys by default."""
     tags: NotRequired[dict[str, str]]
-    """Tags for every taggable resource."""
+    """Tags for every taggable resource: at most 50, keys of 1-128 characters not starting with "aws:",
+    values of 0-256 characters."""
 
 
 DEFAULTS: dict[str, Any] = {
@@ -128,6 +139,7 @@ class StreamAggregator(pulumi.ComponentResource):
         settings: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in args.items() if v is not None}}
         self.spec = aggregation_spec(settings)
         check_settings(settings, self.spec)
+        settings["group_by_type"] = aggregate_key_type(settings, self.spec)
         self._name = name
         self._settings = settings
         self._tags = settings["tags"]
@@ -192,15 +204,12 @@ class StreamAggregator(pulumi.ComponentResource):
 
     def _create_aggregate_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
         spec, settings = self.spec, self._settings
-        group_type = settings.get("group_by_type") or (
-            settings["partition_key_type"] if spec.group_by == spec.partition_key else "S"
-        )
         return aws.dynamodb.Table(
             f"{self._name}-aggregate",
             name=settings.get("aggregate_table_name"),
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.group_by,
-            attributes=[aws.dynamodb.TableAttributeArgs(name=spec.group_by, type=group_type)],
+            attributes=[aws.dynamodb.TableAttributeArgs(name=spec.group_by, type=settings["group_by_type"])],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=self._encryption(),
             deletion_protection_enabled=settings.get("deletion_protection", False),

@@ -1,5 +1,6 @@
 """Checking the component's arguments at construction time, so `pulumi preview` fails early with a
-message that names the argument. The aggregation rules themselves live in handler/spec.py."""
+message that names the argument. The aggregation rules themselves live in handler/spec.py; the rule
+for each other setting lives in argument_rules.py, and this module says which setting gets which."""
 
 from __future__ import annotations
 
@@ -8,42 +9,36 @@ from typing import Any
 
 from handler.spec import AggregationSpec, SpecError, parse_spec
 
-LOG_RETENTION_DAYS = {
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-}
-_RANGES: dict[str, tuple[int, int]] = {
-    "batch_size": (1, 10000),
-    "batching_window_seconds": (0, 300),
-    "max_retry_attempts": (-1, 10000),
-    "parallelization_factor": (1, 10),
-    "memory_size": (128, 10240),
-    "timeout": (1, 900),
-}
+from . import argument_rules as rules
+from .argument_rules import StreamAggregatorArgsError, fail, is_known
 
+__all__ = ["StreamAggregatorArgsError", "aggregate_key_type", "aggregation_spec", "check_settings"]
 
-class StreamAggregatorArgsError(ValueError):
-    """A StreamAggregator argument that cannot work."""
+KEY_TYPE = rules.one_of("S", "N", "B")
+SETTING_RULES: dict[str, rules.Rule] = {
+    "partition_key_type": KEY_TYPE,
+    "sort_key_type": KEY_TYPE,
+    "group_by_type": KEY_TYPE,
+    "source_table_name": rules.table_name,
+    "aggregate_table_name": rules.table_name,
+    "existing_source": rules.existing_source,
+    "starting_position": rules.one_of("TRIM_HORIZON", "LATEST"),
+    "batch_size": rules.whole_number(1, 10000),
+    "batching_window_seconds": rules.whole_number(0, 300),
+    "max_retry_attempts": rules.whole_number(-1, 10000),
+    "max_record_age_seconds": rules.record_age,
+    "parallelization_factor": rules.whole_number(1, 10),
+    "memory_size": rules.whole_number(128, 10240),
+    "timeout": rules.whole_number(1, 900),
+    "log_retention_days": rules.log_retention,
+    "alarm_actions": rules.alarm_actions,
+    "point_in_time_recovery": rules.boolean,
+    "deletion_protection": rules.boolean,
+    "kms_key_arn": rules.kms_key_arn,
+    "tags": rules.tags,
+}
+"""Every argument outside the aggregation, with its rule."""
+SOURCE_TABLE_SETTINGS = ("source_table_name", "kms_key_arn", "point_in_time_recovery", "deletion_protection")
 
 
 def aggregation_spec(args: Mapping[str, Any]) -> AggregationSpec:
@@ -56,46 +51,37 @@ def aggregation_spec(args: Mapping[str, Any]) -> AggregationSpec:
 
 
 def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
-    """Everything outside the aggregation itself. Values that are still unknown Outputs are skipped."""
-    for name, (low, high) in _RANGES.items():
-        _check_range(name, args.get(name), low, high)
-    age = args.get("max_record_age_seconds")
-    if isinstance(age, int) and age != -1 and not 60 <= age <= 604800:
-        _fail("max_record_age_seconds", f"must be -1 or from 60 to 604800, got {age}")
-    retention = args.get("log_retention_days")
-    if isinstance(retention, int) and retention not in LOG_RETENTION_DAYS:
-        _fail("log_retention_days", f"must be one of CloudWatch's values {sorted(LOG_RETENTION_DAYS)}, got {retention}")
-    position = args.get("starting_position")
-    if isinstance(position, str) and position not in ("TRIM_HORIZON", "LATEST"):
-        _fail("starting_position", f"must be TRIM_HORIZON or LATEST, got {position!r}")
-    for name in ("partition_key_type", "sort_key_type", "group_by_type"):
-        kind = args.get(name)
-        if isinstance(kind, str) and kind not in ("S", "N", "B"):
-            _fail(name, f"must be S, N or B, got {kind!r}")
-    _check_existing_source(args.get("existing_source"), args)
+    """Everything outside the aggregation itself. Values that are still unknown Outputs are skipped:
+    they cannot be read at construction, and in a preview most resource outputs are unknown."""
+    for name, rule in SETTING_RULES.items():
+        if is_known(args.get(name)):
+            rule(name, args[name])
+    if args.get("existing_source") is not None:
+        for conflicting in SOURCE_TABLE_SETTINGS:
+            if args.get(conflicting) is not None:
+                fail(conflicting, "configures the source table, which existing_source says is made elsewhere")
+    aggregate_key_type(args, spec)
 
 
-def _check_existing_source(existing: Any, args: Mapping[str, Any]) -> None:
-    if existing is None:
-        return
-    if not isinstance(existing, Mapping) or set(existing) != {"table_name", "stream_arn"}:
-        _fail("existing_source", "must be {'table_name': ..., 'stream_arn': ...}")
-    arn = existing["stream_arn"]
-    if isinstance(arn, str) and not (":table/" in arn and "/stream/" in arn):
-        _fail("existing_source.stream_arn", f"is not a DynamoDB stream ARN: {arn!r}")
-    for conflicting in ("source_table_name", "kms_key_arn", "point_in_time_recovery", "deletion_protection"):
-        if args.get(conflicting) is not None:
-            _fail(conflicting, "configures the source table, which existing_source says is made elsewhere")
+def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
+    """The aggregate table's key type, given the settings with DEFAULTS applied.
 
-
-def _check_range(name: str, value: Any, low: int, high: int) -> None:
-    if value is None or not isinstance(value, int | float) or isinstance(value, bool):
-        if isinstance(value, bool | str):
-            _fail(name, f"must be a number, got {value!r}")
-        return
-    if not low <= value <= high:
-        _fail(name, f"must be from {low} to {high}, got {value}")
-
-
-def _fail(name: str, message: str) -> None:
-    raise StreamAggregatorArgsError(f"StreamAggregator argument {name} {message}")
+    The handler writes the group_by value with the type it has in the source item, so when group_by
+    is one of the source table's keys the aggregate key must have that key's type: it is derived
+    from partition_key_type or sort_key_type, and a group_by_type that says otherwise is an error
+    (the table would be created, and every write to it refused). Only for another attribute is
+    group_by_type the sole source, S by default.
+    """
+    given = args.get("group_by_type")
+    source_keys = {spec.partition_key: "partition_key_type", spec.sort_key: "sort_key_type"}
+    key_setting = source_keys.get(spec.group_by)
+    if key_setting is None:
+        return given or "S"
+    derived = args[key_setting]
+    if is_known(given) and is_known(derived) and given != derived:
+        fail(
+            "group_by_type",
+            f"{given!r} differs from {key_setting} {derived!r}: group_by {spec.group_by!r} is that key, "
+            f"so its values are {derived!r}; give the same type to both arguments, or leave group_by_type out",
+        )
+    return derived

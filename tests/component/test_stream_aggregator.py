@@ -5,7 +5,7 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
-from components.stream_aggregator import HANDLER_DIR, handler_archive
+from components.stream_aggregator import HANDLER_DIR, TYPE_TOKEN, handler_archive
 from components.validation import StreamAggregatorArgsError
 from handler.spec import parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
@@ -23,7 +23,7 @@ def invoices(deploy):
 
 def test_every_resource_is_named_after_the_component(invoices):
     assert [(r.typ, r.name) for r in invoices if "-" not in r.name] == [
-        ("stream-aggregator:index:StreamAggregator", "inv")
+        (TYPE_TOKEN, "inv")
     ]
     assert sorted(r.name for r in invoices if "-" in r.name) == sorted(
         [
@@ -231,22 +231,84 @@ def test_kms_key_encrypts_tables_and_allows_decrypt(deploy):
             {"measures": [{"name": "InvoiceNumber", "op": "count"}]}, "collides with group_by", id="name-group"
         ),
         pytest.param({"measures": [{"name": "_wmX", "op": "count"}]}, "reserved", id="name-internal"),
-        pytest.param({"batch_size": 0}, "batch_size must be from 1 to 10000", id="batch-size"),
+        pytest.param({"batch_size": 0}, "batch_size must be a whole number from 1 to 10000", id="batch-size"),
         pytest.param({"batch_size": 10001}, "batch_size", id="batch-size-high"),
         pytest.param({"batching_window_seconds": 301}, "batching_window_seconds", id="window"),
-        pytest.param({"parallelization_factor": 11}, "parallelization_factor must be from 1 to 10", id="parallel"),
+        pytest.param(
+            {"parallelization_factor": 11}, "parallelization_factor must be a whole number from 1 to 10", id="parallel"
+        ),
         pytest.param({"max_record_age_seconds": 10}, "max_record_age_seconds", id="record-age"),
         pytest.param({"log_retention_days": 10}, "log_retention_days", id="retention"),
         pytest.param({"starting_position": "AT_TIMESTAMP"}, "starting_position", id="position"),
         pytest.param({"partition_key_type": "X"}, "partition_key_type", id="key-type"),
         pytest.param({"timeout": 901}, "timeout", id="timeout"),
         pytest.param({"memory_size": 64}, "memory_size", id="memory"),
-        pytest.param({"existing_source": {"table_name": "T"}}, "existing_source", id="existing-shape"),
+        pytest.param({"existing_source": {"table_name": "Legacy"}}, "existing_source", id="existing-shape"),
         pytest.param(
-            {"existing_source": {"table_name": "T", "stream_arn": "arn:aws:sqs:x"}}, "stream_arn", id="existing-arn"
+            {"existing_source": {"table_name": "Legacy", "stream_arn": "arn:aws:sqs:x"}},
+            "stream_arn",
+            id="existing-arn",
         ),
     ],
 )
 def test_invalid_arguments_fail_at_construction(deploy, change, message):
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("bad", {**INVOICE_AGGREGATION, **change}))
+
+
+def aggregate_key(resources, name):
+    return one(resources, TABLE, f"{name}-aggregate").inputs["attributes"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param({"group_by": "TransactionId", "sort_key_type": "N"}, "N", id="sort-key"),
+        pytest.param({"group_by": "TransactionId", "sort_key_type": "N", "group_by_type": "N"}, "N", id="sort-agrees"),
+        pytest.param({"partition_key_type": "N"}, "N", id="partition-key"),
+        pytest.param({"partition_key_type": "B", "group_by_type": "B"}, "B", id="partition-agrees"),
+        pytest.param({"group_by": "CustomerId", "group_by_type": "N"}, "N", id="other-attribute"),
+        pytest.param({"group_by": "CustomerId"}, "S", id="other-attribute-default"),
+    ],
+)
+def test_the_aggregate_key_takes_the_type_of_the_source_key_it_groups_by(deploy, change, expected):
+    """Written values are the source item's typed values, so a different key type fails every write."""
+    resources = deploy(lambda: StreamAggregator("g", {**INVOICE_AGGREGATION, **change}))
+    group_by = change.get("group_by", "InvoiceNumber")
+    assert aggregate_key(resources, "g") == [{"name": group_by, "type": expected}]
+
+
+def test_grouping_by_the_sort_key_keys_both_tables_with_its_type(deploy):
+    args = {**INVOICE_AGGREGATION, "group_by": "TransactionId", "sort_key_type": "N"}
+    resources = deploy(lambda: StreamAggregator("g", args))
+    assert aggregate_key(resources, "g") == [{"name": "TransactionId", "type": "N"}]
+    source = one(resources, TABLE, "g-source").inputs
+    assert {"name": "TransactionId", "type": "N"} in source["attributes"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"group_by": "TransactionId", "group_by_type": "N"},
+            "group_by_type 'N' differs from sort_key_type 'S'",
+            id="sort-key-default",
+        ),
+        pytest.param(
+            {"group_by": "TransactionId", "sort_key_type": "N", "group_by_type": "S"},
+            "group_by_type 'S' differs from sort_key_type 'N'",
+            id="sort-key",
+        ),
+        pytest.param(
+            {"partition_key_type": "N", "group_by_type": "S"},
+            "group_by_type 'S' differs from partition_key_type 'N'",
+            id="partition-key",
+        ),
+        pytest.param(
+            {"group_by_type": "B"}, "group_by_type 'B' differs from partition_key_type 'S'", id="partition-key-default"
+        ),
+    ],
+)
+def test_a_group_by_type_that_contradicts_the_source_key_fails(deploy, change, message):
     with pytest.raises(StreamAggregatorArgsError, match=message):
         deploy(lambda: StreamAggregator("bad", {**INVOICE_AGGREGATION, **change}))

@@ -1,0 +1,152 @@
+"""One small rule per kind of setting, each the limit AWS itself enforces, so a value AWS would
+refuse at deploy time (or, worse, accept and then fail every write) fails `pulumi preview` instead.
+
+A rule is ``rule(name, value)``: it is given a value that is known (validation.py skips None and
+Outputs) and raises StreamAggregatorArgsError naming the argument and what it allows. Nested values
+may still be Outputs (a tag's value, one alarm action), so the rules skip those themselves.
+This module imports nothing else from the package, so it stays a leaf that anything can import.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
+
+import pulumi
+
+Rule = Callable[[str, Any], None]
+
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+"""The only values CloudWatch Logs accepts for a log group's retention."""
+MAX_TAGS = 50
+MAX_ALARM_ACTIONS = 5
+"""CloudWatch's limit on a metric alarm's actions (and on its OK actions, which get the same list)."""
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
+_KMS_KEY_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+_STREAM_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.\-]{3,255}/stream/.+")
+
+
+class StreamAggregatorArgsError(ValueError):
+    """A StreamAggregator argument that cannot work."""
+
+
+def fail(name: str, message: str) -> NoReturn:
+    raise StreamAggregatorArgsError(f"StreamAggregator argument {name} {message}")
+
+
+def is_known(value: Any) -> bool:
+    """False for None and for values only known once deployed (Outputs, awaitables): nothing to check yet."""
+    return value is not None and not isinstance(value, pulumi.Output) and not inspect.isawaitable(value)
+
+
+def _is_whole_number(value: Any) -> bool:
+    """Whole floats count: the multi-language provider passes every integer as a float (100.0).
+    Booleans don't, although Python makes them ints."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def whole_number(low: int, high: int) -> Rule:
+    """A rule for a Lambda or mapping setting that AWS takes as an integer within [low, high]."""
+
+    def rule(name: str, value: Any) -> None:
+        if not _is_whole_number(value) or not low <= value <= high:
+            fail(name, f"must be a whole number from {low} to {high}, got {value!r}")
+
+    return rule
+
+
+def record_age(name: str, value: Any) -> None:
+    """-1 means records never expire; otherwise Lambda wants at least a minute and at most a week."""
+    if not _is_whole_number(value) or not (value == -1 or 60 <= value <= 604800):
+        fail(name, f"must be -1 or a whole number from 60 to 604800, got {value!r}")
+
+
+def log_retention(name: str, value: Any) -> None:
+    if not _is_whole_number(value) or value not in LOG_RETENTION_DAYS:
+        fail(name, f"must be one of CloudWatch's retention values {sorted(LOG_RETENTION_DAYS)}, got {value!r}")
+
+
+def one_of(*allowed: str) -> Rule:
+    """A rule for a closed set of strings, compared exactly as AWS compares them (case matters)."""
+
+    def rule(name: str, value: Any) -> None:
+        if not isinstance(value, str) or value not in allowed:
+            fail(name, f"must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+    return rule
+
+
+def boolean(name: str, value: Any) -> None:
+    """Strictly a bool: "false" is a non-empty string, so Python would read it as true."""
+    if not isinstance(value, bool):
+        fail(name, f"must be true or false, got {value!r}")
+
+
+def table_name(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not _TABLE_NAME.fullmatch(value):
+        fail(name, f"must be a DynamoDB table name: 3 to 255 letters, digits, '_', '.' or '-', got {value!r}")
+
+
+def kms_key_arn(name: str, value: Any) -> None:
+    """A key's ARN, not its id or an alias: the handler's IAM policy grants kms:Decrypt on exactly it,
+    and IAM matches key operations against the key's own ARN, never an alias's."""
+    if not isinstance(value, str) or not _KMS_KEY_ARN.fullmatch(value):
+        fail(
+            name,
+            f"must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>, not an alias), got {value!r}",
+        )
+
+
+def stream_arn(name: str, value: Any) -> None:
+    """The ARN of a table's stream, not of the table: the mapping reads it and the policy grants on it."""
+    if not isinstance(value, str) or not _STREAM_ARN.fullmatch(value):
+        fail(
+            name,
+            "must be a DynamoDB stream ARN "
+            f"(arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>), got {value!r}",
+        )
+
+
+def alarm_actions(name: str, value: Any) -> None:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        fail(name, f"must be a list of ARNs (SNS topics, for example), got {value!r}")
+    for action in filter(is_known, value):
+        if not isinstance(action, str) or not action.startswith("arn:"):
+            fail(name, f"must be a list of ARNs (SNS topics, for example), got {action!r} in it")
+    if len(value) > MAX_ALARM_ACTIONS:
+        fail(name, f"must hold at most {MAX_ALARM_ACTIONS} actions (CloudWatch's limit), got {len(value)}")
+
+
+def tags(name: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        fail(name, f"must be a mapping of strings to strings, got {value!r}")
+    if len(value) > MAX_TAGS:
+        fail(name, f"must hold at most {MAX_TAGS} tags (AWS's limit per resource), got {len(value)}")
+    for key, tag_value in value.items():
+        _tag(name, key, tag_value)
+
+
+def _tag(name: str, key: Any, value: Any) -> None:
+    if not isinstance(key, str) or (is_known(value) and not isinstance(value, str)):
+        fail(name, f"must be a mapping of strings to strings, got {key!r}: {value!r}")
+    if not 1 <= len(key) <= 128:
+        fail(name, f"key {key!r} must be 1 to 128 characters, got {len(key)}")
+    if key.lower().startswith("aws:"):
+        fail(name, f"key {key!r} starts with 'aws:', which AWS reserves for its own tags")
+    if isinstance(value, str) and len(value) > 256:
+        fail(name, f"value of {key!r} must be 0 to 256 characters, got {len(value)}")
+
+
+def existing_source(name: str, value: Any) -> None:
+    if not isinstance(value, Mapping) or set(value) != {"table_name", "stream_arn"}:
+        fail(name, f"must be {{'table_name': ..., 'stream_arn': ...}}, got {value!r}")
+    if is_known(value["table_name"]):
+        table_name(f"{name}.table_name", value["table_name"])
+    if is_known(value["stream_arn"]):
+        stream_arn(f"{name}.stream_arn", value["stream_arn"])

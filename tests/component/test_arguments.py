@@ -1,0 +1,153 @@
+"""Arguments outside the aggregation: each rule rejects at construction (so `pulumi preview` fails)
+with a message naming the argument and what it allows, and accepts every value AWS accepts,
+including integers as the multi-language provider passes them (floats) and Outputs not yet known."""
+
+import pulumi
+import pytest
+
+from aggregations import INVOICE_AGGREGATION
+from components import StreamAggregator
+from components.validation import StreamAggregatorArgsError
+
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/2020-01-01T00:00:00.000"
+TOPIC = "arn:aws:sns:us-east-1:123456789012:oncall"
+WHOLE = "a whole number"
+
+
+def existing(**fields):
+    return {"existing_source": {"table_name": "Legacy", "stream_arn": STREAM_ARN, **fields}}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"log_retention_days": 7.5}, "log_retention_days must be one of .*3653", id="retention-fraction"),
+        pytest.param({"log_retention_days": True}, "log_retention_days must be one of", id="retention-bool"),
+        pytest.param({"log_retention_days": "30"}, "log_retention_days must be one of", id="retention-text"),
+        pytest.param({"batch_size": 7.5}, f"batch_size must be {WHOLE} from 1 to 10000, got 7.5", id="batch-fraction"),
+        pytest.param({"batch_size": True}, f"batch_size must be {WHOLE} from 1 to 10000, got True", id="batch-bool"),
+        pytest.param({"batch_size": [100]}, f"batch_size must be {WHOLE}", id="batch-list"),
+        pytest.param({"memory_size": 256.5}, f"memory_size must be {WHOLE} from 128 to 10240", id="memory-fraction"),
+        pytest.param(
+            {"parallelization_factor": 1.5}, f"parallelization_factor must be {WHOLE}", id="parallel-fraction"
+        ),
+        pytest.param({"parallelization_factor": True}, f"parallelization_factor must be {WHOLE}", id="parallel-bool"),
+        pytest.param(
+            {"batching_window_seconds": 0.5}, f"batching_window_seconds must be {WHOLE}", id="window-fraction"
+        ),
+        pytest.param({"batching_window_seconds": False}, f"batching_window_seconds must be {WHOLE}", id="window-bool"),
+        pytest.param({"max_record_age_seconds": 59.5}, f"max_record_age_seconds must be -1 or {WHOLE}", id="age-low"),
+        pytest.param({"max_record_age_seconds": 60.5}, "max_record_age_seconds must be -1 or", id="age-fraction"),
+        pytest.param({"max_record_age_seconds": True}, f"max_record_age_seconds must be -1 or {WHOLE}", id="age-bool"),
+        pytest.param({"timeout": 30.5}, f"timeout must be {WHOLE} from 1 to 900", id="timeout-fraction"),
+        pytest.param({"timeout": True}, f"timeout must be {WHOLE}", id="timeout-bool"),
+        pytest.param({"max_retry_attempts": 2.5}, f"max_retry_attempts must be {WHOLE} from -1 to 10000", id="retry"),
+        pytest.param({"max_retry_attempts": True}, f"max_retry_attempts must be {WHOLE}", id="retry-bool"),
+        pytest.param({"kms_key_arn": "nope"}, r"kms_key_arn must be a KMS key ARN \(arn:", id="kms-text"),
+        pytest.param({"kms_key_arn": "arn:aws:sqs:us-east-1:123456789012:q"}, "kms_key_arn", id="kms-other-service"),
+        pytest.param({"kms_key_arn": "arn:aws:kms:us-east-1:1234:key/k"}, "kms_key_arn", id="kms-short-account"),
+        pytest.param({"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/"}, "kms_key_arn", id="kms-no-id"),
+        pytest.param({"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:grant/k"}, "kms_key_arn", id="kms-grant"),
+        pytest.param({"kms_key_arn": 42}, "kms_key_arn", id="kms-number"),
+        pytest.param(
+            {"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/tables"}, "not an alias", id="kms-alias"
+        ),
+        pytest.param({"tags": ["a"]}, "tags must be a mapping of strings to strings", id="tags-list"),
+        pytest.param({"tags": {"app": 1}}, "tags must be a mapping of strings to strings", id="tags-value-number"),
+        pytest.param({"tags": {1: "a"}}, "tags must be a mapping of strings to strings", id="tags-key-number"),
+        pytest.param({"tags": {f"k{i}": "v" for i in range(51)}}, "tags must hold at most 50 tags", id="tags-51"),
+        pytest.param({"tags": {"": "v"}}, "tags key '' must be 1 to 128 characters", id="tags-key-empty"),
+        pytest.param({"tags": {"k" * 129: "v"}}, "tags key 'k+' must be 1 to 128 characters", id="tags-key-long"),
+        pytest.param({"tags": {"k": "v" * 257}}, "tags value of 'k' must be 0 to 256 characters", id="tags-value-long"),
+        pytest.param({"tags": {"aws:cost": "v"}}, "tags key 'aws:cost' starts with 'aws:'", id="tags-aws-prefix"),
+        pytest.param({"tags": {"AWS:cost": "v"}}, "tags key 'AWS:cost' starts with 'aws:'", id="tags-aws-upper"),
+        pytest.param({"alarm_actions": TOPIC}, "alarm_actions must be a list of ARNs", id="actions-text"),
+        pytest.param({"alarm_actions": [1]}, "alarm_actions must be a list of ARNs", id="actions-number"),
+        pytest.param({"alarm_actions": ["oncall"]}, "alarm_actions must be a list of ARNs", id="actions-not-arn"),
+        pytest.param({"alarm_actions": [TOPIC] * 6}, "alarm_actions must hold at most 5", id="actions-6"),
+        pytest.param({"starting_position": "latest"}, "starting_position must be one of 'TRIM_HORIZON'", id="pos-case"),
+        pytest.param({"starting_position": ["LATEST"]}, "starting_position must be one of", id="position-list"),
+        pytest.param({"partition_key_type": 1}, "partition_key_type must be one of 'S', 'N', 'B'", id="key-number"),
+        pytest.param({"group_by_type": ["S"]}, "group_by_type must be one of 'S', 'N', 'B'", id="group-type-list"),
+        pytest.param({"existing_source": "Legacy"}, "existing_source must be", id="existing-text"),
+        pytest.param(existing(extra=1), "existing_source must be", id="existing-extra-field"),
+        pytest.param(
+            existing(table_name="L"), "existing_source.table_name must be a DynamoDB table name", id="ex-name"
+        ),
+        pytest.param(
+            existing(table_name=1), "existing_source.table_name must be a DynamoDB table name", id="ex-name-1"
+        ),
+        pytest.param(existing(stream_arn=1), "existing_source.stream_arn must be a DynamoDB stream ARN", id="ex-arn-1"),
+        pytest.param(
+            existing(stream_arn="arn:aws:sqs:us-east-1:123456789012:table/x/stream/y"),
+            "existing_source.stream_arn must be a DynamoDB stream ARN",
+            id="existing-arn-other-service",
+        ),
+        pytest.param(
+            existing(stream_arn="arn:aws:dynamodb:us-east-1:123456789012:table/Legacy"),
+            "existing_source.stream_arn must be a DynamoDB stream ARN",
+            id="existing-arn-table",
+        ),
+        pytest.param({"source_table_name": "ab"}, "source_table_name must be a DynamoDB table name", id="source-short"),
+        pytest.param(
+            {"source_table_name": "a b c"}, "source_table_name must be a DynamoDB table name", id="source-space"
+        ),
+        pytest.param({"source_table_name": "a" * 256}, "source_table_name must be", id="source-long"),
+        pytest.param({"source_table_name": 5}, "source_table_name must be", id="source-number"),
+        pytest.param({"aggregate_table_name": "Invoice/Total"}, "aggregate_table_name must be", id="aggregate-slash"),
+        pytest.param({"point_in_time_recovery": "false"}, "point_in_time_recovery must be true or false", id="pitr"),
+        pytest.param({"point_in_time_recovery": 1}, "point_in_time_recovery must be true or false", id="pitr-1"),
+        pytest.param({"deletion_protection": "yes"}, "deletion_protection must be true or false", id="protection"),
+        pytest.param({"deletion_protection": 0}, "deletion_protection must be true or false", id="protection-0"),
+    ],
+)
+def test_invalid_arguments_fail_at_construction(deploy, change, message):
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("bad", {**INVOICE_AGGREGATION, **change}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"batch_size": 100.0, "memory_size": 512.0, "log_retention_days": 30.0}, id="whole-floats"),
+        pytest.param({"max_record_age_seconds": -1, "max_retry_attempts": -1}, id="infinite"),
+        pytest.param({"max_record_age_seconds": 60, "batching_window_seconds": 300}, id="bounds"),
+        pytest.param({"kms_key_arn": KEY_ARN}, id="kms-key"),
+        pytest.param({"kms_key_arn": "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1a2b"}, id="kms-china"),
+        pytest.param({"tags": {f"k{i}": "" for i in range(50)}}, id="tags-50-empty-values"),
+        pytest.param({"tags": {"k" * 128: "v" * 256, "team:aws": "x"}}, id="tags-longest"),
+        pytest.param({"alarm_actions": [TOPIC] * 5}, id="actions-5"),
+        pytest.param({"source_table_name": "a.b", "aggregate_table_name": "A_b-" + "c" * 251}, id="table-names"),
+        pytest.param({"point_in_time_recovery": False, "deletion_protection": True}, id="booleans"),
+        pytest.param({"starting_position": "LATEST", "partition_key_type": "B", "sort_key_type": "N"}, id="enums"),
+    ],
+)
+def test_valid_arguments_are_accepted(deploy, change):
+    assert deploy(lambda: StreamAggregator("ok", {**INVOICE_AGGREGATION, **change}))
+
+
+def test_outputs_are_skipped_not_rejected(deploy):
+    """Their values are unknown at construction (always so in a preview), so no rule can read them."""
+
+    def build():
+        output = pulumi.Output.from_input
+        StreamAggregator(
+            "out",
+            {
+                **INVOICE_AGGREGATION,
+                "batch_size": output(100),
+                "kms_key_arn": output(KEY_ARN),
+                "source_table_name": output("Invoices"),
+                "alarm_actions": [output(TOPIC)],
+                "tags": {"app": output("invoicing")},
+                "deletion_protection": output(True),
+            },
+        )
+        StreamAggregator("out-list", {**INVOICE_AGGREGATION, "alarm_actions": output([TOPIC]), "tags": output({})})
+        StreamAggregator(
+            "out-existing",
+            {**INVOICE_AGGREGATION, "existing_source": {"table_name": output("L"), "stream_arn": output(STREAM_ARN)}},
+        )
+
+    assert deploy(build)

@@ -30,9 +30,43 @@ def parse_number(text: Any, attribute: str) -> Decimal:
         raise InvalidImage(f"attribute {attribute!r} is not a number: {text[:40]!r}") from None
     if not number.is_finite():
         raise InvalidImage(f"attribute {attribute!r} is not a finite number: {text[:40]!r}")
-    if len(text) > MAX_NUMBER_DIGITS and len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
-        raise InvalidImage(f"attribute {attribute!r} has more than {MAX_NUMBER_DIGITS} significant digits")
+    if len(text) > MAX_NUMBER_DIGITS or "e" in text or "E" in text:  # short plain text always fits
+        problem = storage_problem(number)
+        if problem:
+            raise InvalidImage(f"attribute {attribute!r} {problem}")
     return number
+
+
+SMALLEST_NUMBER = Decimal("1E-130")
+"""The smallest magnitude DynamoDB stores, other than zero."""
+LARGEST_NUMBER = Decimal("9.9999999999999999999999999999999999999E+125")
+"""The largest magnitude DynamoDB stores."""
+
+
+def storage_problem(number: Decimal) -> str | None:
+    """Why DynamoDB cannot store ``number`` exactly, or None if it can.
+
+    DynamoDB trims leading and trailing zeros, so ``1.50`` has two significant digits and
+    ``1`` followed by 40 zeros has one. Comparisons and ``copy_abs`` never round, so no decimal
+    context is involved.
+    """
+    if not number.is_finite():
+        return "is not a finite number"
+    if number.is_zero():
+        return None
+    digits = significant_digits(number)
+    if digits > MAX_NUMBER_DIGITS:
+        return f"has {digits} significant digits; DynamoDB keeps {MAX_NUMBER_DIGITS}"
+    if number.copy_abs() > LARGEST_NUMBER:
+        return f"is larger than DynamoDB's largest number {LARGEST_NUMBER}"
+    if number.copy_abs() < SMALLEST_NUMBER:
+        return f"is closer to zero than DynamoDB's smallest number {SMALLEST_NUMBER}"
+    return None
+
+
+def significant_digits(number: Decimal) -> int:
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return max(1, len(digits))
 
 
 def number_text(number: Decimal) -> str:

@@ -51,8 +51,8 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         for name, attribute in sums:
             value = image.get(attribute)
             text = value.get("N") if type(value) is dict else None
-            if type(text) is not str or len(text) > MAX_NUMBER_DIGITS:
-                return None
+            if type(text) is not str or len(text) > MAX_NUMBER_DIGITS or "e" in text or "E" in text:
+                return None  # long or exponent text may be out of DynamoDB's range: the general path checks
             try:
                 number = Decimal(text)
             except InvalidOperation:

@@ -13,10 +13,15 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 
 from handler.spec import SpecError
 
+from .options import seconds, whole_number
 from .targets import TargetError, add_target_arguments, resolve_target
+
+MAX_SEGMENTS = 64
+"""Parallel scan workers: beyond this a thread each only queues requests (and 20,000 hung for minutes)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,16 +29,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the invoice aggregator end to end on an embedded emulator")
     demo.add_argument("--watch", action="store_true", help="keep streaming generated transactions, totals live")
-    demo.add_argument("--seconds", type=float, help="with --watch: stop after this long (default: Ctrl-C)")
+    demo.add_argument("--seconds", type=seconds, help="with --watch: stop after this long (default: Ctrl-C)")
     emulator = commands.add_parser("emulator", help="run a local emulator with the invoice stack until Ctrl-C")
-    emulator.add_argument("--port", type=int, default=4599)
+    emulator.add_argument("--port", type=whole_number(1, 65535), default=4599)
     load = commands.add_parser("load", help="bulk-load transactions from CSV or JSON Lines into the source table")
     load.add_argument("file", type=Path)
     load.add_argument("--strict", action="store_true", help="load nothing if any row is bad")
     add_target_arguments(load)
     reconcile = commands.add_parser("reconcile", help="recompute aggregates from the source and show the drift")
     reconcile.add_argument("--repair", action="store_true", help="rewrite drifted aggregates (conditional writes)")
-    reconcile.add_argument("--segments", type=int, default=4, help="parallel scan segments (default 4)")
+    reconcile.add_argument(
+        "--segments",
+        type=whole_number(1, MAX_SEGMENTS),
+        default=4,
+        help=f"parallel scan segments, 1 to {MAX_SEGMENTS} (default %(default)s)",
+    )
     add_target_arguments(reconcile)
     backfill = commands.add_parser("backfill", help="add the items that predate the stream, exactly once")
     add_target_arguments(backfill)
@@ -48,13 +58,11 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (TargetError, SpecError, ClientError, BotoCoreError, RuntimeError, ValueError, OSError) as error:
-        console.print(f"[red]error:[/] {error}")
+        console.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
         return 1
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:
-    from . import commands
-
     if args.command == "demo":
         if args.watch:
             from .watch import run_watch
@@ -66,16 +74,26 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             run_demo(console)
         return 0
     if args.command == "emulator":
-        commands.run_emulator(args.port, console)
+        from .emulator_command import run_emulator
+
+        run_emulator(args.port, console)
         return 0
     target = resolve_target(args)
     if args.command == "load":
-        summary = commands.run_load(target, args.file, args.strict, console)
+        from .load_command import run_load
+
+        summary = run_load(target, args.file, args.strict, console)
         return 1 if summary.rejected else 0
     if args.command == "reconcile":
-        report = commands.run_reconcile(target, args.repair, args.segments, console)
-        return 0 if not report.drifts or (args.repair and not report.skipped_changed) else 2
-    commands.run_backfill(target, console)
+        from .reconcile_command import run_reconcile
+
+        report = run_reconcile(target, args.repair, args.segments, console)
+        if args.repair:
+            return 2 if report.skipped_changed else 0
+        return 2 if report.drifts or report.unstorable else 0
+    from .backfill_command import run_backfill
+
+    run_backfill(target, console)
     return 0
 
 

@@ -25,9 +25,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handler.attributes import key_token, number_text
+from handler.attributes import key_token
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
+from .numbers import storable_text
 from .recompute import GroupTotals
 from .stream_events import lambda_record
 
@@ -93,7 +94,7 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
     values: dict[str, Any] = {":b": {"S": stamp}}
     adds, sets = [], ["#b = :b"]
     for index, (name, number) in enumerate(base.numbers.items()):
-        names[f"#n{index}"], values[f":n{index}"] = name, {"N": number_text(number)}
+        names[f"#n{index}"], values[f":n{index}"] = name, {"N": storable_text(number, name)}
         adds.append(f"#n{index} :n{index}")
     for index, (name, value) in enumerate(base.latest.items()):
         names[f"#l{index}"], values[f":l{index}"] = name, value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import decimal
 import logging
 import threading
 import types
@@ -18,6 +19,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 REGION = "us-east-1"
+DYNAMODB_DIGITS = 38
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class OneRequestAtATime:
     concurrent TransactWriteItems fail with "dictionary changed size during iteration"). DynamoDB
     serializes the writes to an item, so serving one request at a time is the faithful stand-in.
     Connections are still accepted concurrently, so the handler's own concurrency is exercised.
+
+    Each request also runs in a 38-digit decimal context: another quirk, moto's ADD sums in the
+    thread's default context, which rounds at 28 digits, where DynamoDB keeps 38.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]):
@@ -63,7 +68,8 @@ class OneRequestAtATime:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with self._lock:
+        with self._lock, decimal.localcontext() as context:
+            context.prec = DYNAMODB_DIGITS
             return list(self._app(environ, start_response))
 
 

@@ -1,30 +1,40 @@
-"""Aggregating item images from scratch, with the handler's own contribution rules.
+"""Aggregating item images from scratch, with the handler's own contribution rules and arithmetic.
 
 reconcile compares this with the aggregate table; backfill adds it for the items that predate the
 stream. Both read items in the same wire format as stream images, so they reuse
 ``image_contribution`` and can never disagree with the handler about what counts.
+
+Sums use the handler's exact context (``handler.fold.EXACT``), never Python's default one, which
+rounds at 28 digits: a 30-digit total would be reported as drift and "repaired" to a rounded
+value. A total that DynamoDB cannot store exactly (more than 38 significant digits, or out of its
+range) is kept apart in ``unstorable`` with the reason, so no caller can write it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
-from handler.attributes import AttributeValue
+from handler.attributes import AttributeValue, storage_problem
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage
+from handler.fold import EXACT
 from handler.spec import AggregationSpec
+
+ZERO = Decimal(0)
 
 
 @dataclass
 class GroupTotals:
     group_value: AttributeValue
     numbers: dict[str, Decimal] = field(default_factory=dict)
-    """sum and count measures."""
+    """sum and count measures that DynamoDB can store exactly."""
     latest: dict[str, AttributeValue] = field(default_factory=dict)
     """The last value seen in iteration order (not stream order: a scan has none)."""
+    unstorable: dict[str, str] = field(default_factory=dict)
+    """measure -> why its exact total cannot be stored; such a measure is not in ``numbers``."""
 
 
 def recompute(spec: AggregationSpec, images: Iterable[dict[str, Any]]) -> tuple[dict[str, GroupTotals], int]:
@@ -41,6 +51,30 @@ def recompute(spec: AggregationSpec, images: Iterable[dict[str, Any]]) -> tuple[
             continue
         entry = totals.setdefault(contribution.group_token, GroupTotals(contribution.group_value))
         for name, value in contribution.numbers.items():
-            entry.numbers[name] = entry.numbers.get(name, Decimal(0)) + value
+            if name not in entry.unstorable:
+                _add(entry, name, value)
         entry.latest.update(contribution.latest)
+    for entry in totals.values():
+        for name, total in list(entry.numbers.items()):
+            problem = storage_problem(total)
+            if problem:
+                entry.unstorable[name] = f"{total} {problem}"
+                del entry.numbers[name]
     return totals, invalid
+
+
+def _add(entry: GroupTotals, name: str, value: Decimal) -> None:
+    try:
+        entry.numbers[name] = EXACT.add(entry.numbers.get(name, ZERO), value)
+    except DecimalException:  # EXACT traps Inexact: the exact sum has more digits than it holds
+        entry.unstorable[name] = f"needs more than {EXACT.prec} digits"
+        entry.numbers.pop(name, None)
+
+
+def unstorable_totals(totals: dict[str, GroupTotals]) -> list[str]:
+    """One line per total DynamoDB cannot store exactly, naming its key and measure."""
+    return [
+        f"{token} {name}: the exact total {reason}"
+        for token, entry in sorted(totals.items())
+        for name, reason in entry.unstorable.items()
+    ]

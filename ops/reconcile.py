@@ -4,31 +4,33 @@ The recomputation uses the handler's own contribution rules (a scanned item has 
 format as a stream image), so reconcile can never disagree with the handler about what counts.
 Only sum and count measures can be recomputed; `latest` depends on stream order, not on state.
 
-Repair is a conditional write per drifted key: it only lands if every measure of the item (and,
-for single-source aggregations, its stream position) is exactly as read, so a stream update
-applied meanwhile makes the repair skip that key rather than be overwritten; so does a stream
-transaction in flight on the item, which DynamoDB refuses the repair for (TransactionConflict).
-It is safe when the stream has caught up for the keys repaired (IteratorAge near 0) and nobody
-writes those keys during the run; otherwise the drift may just be records in flight.
+A measure is compared as stored, type and all: a ``Total`` stored as a string is a drift that
+shows the string, not a 0, and its repair conditions on the string (see ops.repair). Differences
+are exact (``handler.fold.EXACT``) or not shown at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
-from handler.attributes import AttributeValue, key_token, number_text
+from handler.attributes import AttributeValue, key_token
+from handler.errors import InvalidImage
+from handler.fold import EXACT
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
-from .recompute import GroupTotals
+from .errors import CommandError
+from .numbers import NUMBER_SYNTAX
+from .recompute import ZERO, GroupTotals
 
 
 @dataclass
 class KeyTotals:
     group_value: AttributeValue
-    numbers: dict[str, Decimal] = field(default_factory=dict)
+    stored: dict[str, AttributeValue] = field(default_factory=dict)
+    """The aggregate item's sum and count measures as read, whatever their type."""
     internal: dict[str, AttributeValue] = field(default_factory=dict)
     """The aggregate item's handler attributes (its stream position, if single-source) as read."""
 
@@ -39,11 +41,24 @@ class Drift:
     group_value: AttributeValue
     measure: str
     expected: Decimal
-    actual: Decimal
+    stored: AttributeValue | None
+    """The measure as the aggregate table holds it; None when the item or the measure is absent."""
 
     @property
-    def difference(self) -> Decimal:
-        return self.actual - self.expected
+    def actual(self) -> Decimal | None:
+        """The stored number (0 when absent); None when it is stored with another type."""
+        return stored_number(self.stored)
+
+    @property
+    def difference(self) -> Decimal | None:
+        """actual - expected, exactly; None when there is no exact number to give."""
+        actual = self.actual
+        if actual is None:
+            return None
+        try:
+            return EXACT.subtract(actual, self.expected)
+        except DecimalException:
+            return None
 
 
 @dataclass
@@ -51,69 +66,53 @@ class Report:
     drifts: list[Drift]
     keys_checked: int
     invalid_items: int
+    unstorable: list[str] = field(default_factory=list)
+    """Totals DynamoDB cannot store exactly (ops.recompute.unstorable_totals): never written."""
     repaired: int = 0
     skipped_changed: list[str] = field(default_factory=list)
 
 
-def actual_totals(spec: AggregationSpec, items: Iterable[dict[str, Any]]) -> dict[str, KeyTotals]:
-    measured = [name for name, _ in spec.sums] + list(spec.counts)
+def measured(spec: AggregationSpec) -> list[str]:
+    return [name for name, _ in spec.sums] + list(spec.counts)
+
+
+def stored_number(value: AttributeValue | None) -> Decimal | None:
+    if value is None:
+        return ZERO
+    text = value.get("N") if len(value) == 1 else None
+    return Decimal(text) if isinstance(text, str) and NUMBER_SYNTAX.fullmatch(text) else None
+
+
+def actual_totals(spec: AggregationSpec, table: str, items: Iterable[dict[str, Any]]) -> dict[str, KeyTotals]:
+    """The aggregate table's items by group token; ``CommandError`` if one cannot be an aggregate."""
+    names = measured(spec)
     totals: dict[str, KeyTotals] = {}
     for item in items:
-        group_value = item[spec.group_by]
+        group_value = item.get(spec.group_by)
+        if group_value is None:
+            raise CommandError(f"table {table} has an item without spec group_by {spec.group_by!r}")
+        try:
+            token = key_token(group_value, spec.group_by)
+        except InvalidImage as error:
+            raise CommandError(f"table {table}: {error}") from None
         entry = KeyTotals(group_value)
-        entry.numbers = {name: Decimal(item[name]["N"]) for name in measured if "N" in item.get(name, {})}
+        entry.stored = {name: item[name] for name in names if name in item}
         entry.internal = {name: value for name, value in item.items() if name.startswith(INTERNAL_PREFIX)}
-        totals[key_token(group_value, spec.group_by)] = entry
+        totals[token] = entry
     return totals
 
 
 def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dict[str, KeyTotals]) -> list[Drift]:
-    measured = [name for name, _ in spec.sums] + list(spec.counts)
+    """Every measure whose stored value is not exactly the recomputed number (unstorable ones left out)."""
     drifts: list[Drift] = []
     for token in sorted(set(expected) | set(actual)):
-        group_value = expected[token].group_value if token in expected else actual[token].group_value
-        for name in measured:
-            want = expected[token].numbers.get(name, Decimal(0)) if token in expected else Decimal(0)
-            have = actual[token].numbers.get(name, Decimal(0)) if token in actual else Decimal(0)
-            if want != have:
-                drifts.append(Drift(token, group_value, name, want, have))
+        want, have = expected.get(token), actual.get(token)
+        group_value = want.group_value if want is not None else actual[token].group_value
+        for name in measured(spec):
+            if want and name in want.unstorable:
+                continue
+            number = want.numbers.get(name, ZERO) if want else ZERO
+            stored = have.stored.get(name) if have else None
+            if stored_number(stored) != number:
+                drifts.append(Drift(token, group_value, name, number, stored))
     return drifts
-
-
-def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> dict[str, Any]:
-    """One key's repair: set the drifted measures, only if the item is still as read."""
-    names: dict[str, str] = {}
-    values: dict[str, AttributeValue] = {}
-    sets = []
-    conditions = []
-    for index, drift in enumerate(drifts):
-        names[f"#m{index}"] = drift.measure
-        values[f":m{index}"] = {"N": number_text(drift.expected)}
-        sets.append(f"#m{index} = :m{index}")
-        if actual is not None and drift.measure in actual.numbers:
-            values[f":o{index}"] = {"N": number_text(drift.actual)}
-            conditions.append(f"#m{index} = :o{index}")
-        elif actual is not None:
-            conditions.append(f"attribute_not_exists(#m{index})")
-    if actual is None:
-        names["#g"] = spec.group_by
-        conditions.append("attribute_not_exists(#g)")
-    else:
-        drifted = {drift.measure for drift in drifts}
-        for index, (name, number) in enumerate(sorted(actual.numbers.items())):
-            if name not in drifted:
-                names[f"#k{index}"], values[f":k{index}"] = name, {"N": number_text(number)}
-                conditions.append(f"#k{index} = :k{index}")
-        for index, (name, value) in enumerate(sorted(actual.internal.items())):
-            names[f"#w{index}"] = name
-            values[f":w{index}"] = value
-            conditions.append(f"#w{index} = :w{index}")
-    request: dict[str, Any] = {
-        "TableName": table,
-        "Key": {spec.group_by: drifts[0].group_value},
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
-    }
-    request["ConditionExpression"] = " AND ".join(conditions)
-    return request

@@ -1,7 +1,14 @@
-"""Turning CSV and JSON Lines rows into source items: pure, so every rejection is testable.
+"""Reading CSV and JSON Lines into numbered rows: pure, so every rejection is testable.
 
-Types come from the aggregation: the attributes summed are numbers (exact, at most 38 digits),
-the keys are strings, and any other field is kept as a string (CSV) or as JSON typed it.
+A row that cannot be read comes back as its reason, so the rest of the file is still checked and
+every bad row is reported by its line. A file whose structure is broken (a header naming one
+column twice, a CSV quote never closed) raises ``UnreadableFile``: nothing after that point can
+be trusted, so nothing of the file is loaded. CSV is parsed strictly for that reason: leniently,
+an unclosed quote turns the rest of the file into one field of one row.
+
+JSON numbers are read as exact ``Decimal``; ``NaN`` and ``Infinity``, which Python's json module
+accepts but JSON does not, are refused, and so are objects naming a field twice (json would keep
+the last one silently).
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from handler.attributes import MAX_NUMBER_DIGITS, number_text
-from handler.spec import AggregationSpec
+from .textfile import numbered_lines
+
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -24,86 +32,97 @@ class RowError:
     reason: str
 
 
-@dataclass(frozen=True)
-class ParsedRow:
-    line: int
-    item: dict[str, Any]
+class UnreadableFile(ValueError):
+    """The file's structure is broken at ``line``: no row of it can be trusted."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
 
 
-def read_rows(text: str, file_format: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, row) pairs; a row that cannot be read at all comes back as an error string."""
-    if file_format == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            if None in row:
-                yield reader.line_num, "more fields than the header has"
-            else:
-                yield reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+class _Refused(ValueError):
+    """Valid for Python's json module, not for JSON or for DynamoDB."""
+
+
+def read_rows(text: str, file_format: str) -> Iterator[tuple[int, Row | str]]:
+    """(line number, row) pairs; a row that cannot be read comes back as the reason why."""
+    return _csv_rows(text) if file_format == "csv" else _jsonl_rows(text)
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, Row | str]]:
+    reader = csv.reader(io.StringIO(text), strict=True)  # io.StringIO ends lines at "\n" only
+    header: list[str] | None = None
+    while True:
+        start = reader.line_num + 1  # a quoted field may span lines: rows are named by their first
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise UnreadableFile(start, f"not valid CSV: {error}") from None
+        if not fields:
+            continue
+        if header is None:
+            header = _header(fields, start)
+        elif len(fields) > len(header):
+            yield start, "more fields than the header has"
+        else:
+            yield start, _csv_row(header, fields)
+
+
+def _header(fields: list[str], line: int) -> list[str]:
+    seen: set[str] = set()
+    for name in fields:
+        if name and name in seen:
+            raise UnreadableFile(line, f"the header names {name!r} twice")
+        seen.add(name)
+    return fields
+
+
+def _csv_row(header: list[str], fields: list[str]) -> Row | str:
+    row: Row = {}
+    for column, (name, value) in enumerate(zip(header, fields, strict=False), start=1):
+        if value == "":
+            continue
+        if not name:
+            return f"a value in column {column}, which the header leaves unnamed"
+        row[name] = value
+    return row
+
+
+def _jsonl_rows(text: str) -> Iterator[tuple[int, Row | str]]:
+    for number, line in numbered_lines(text):
+        if not line.strip(" \t"):
             continue
         try:
-            value = json.loads(line, parse_float=Decimal, parse_int=Decimal)
+            value = json.loads(
+                line,
+                parse_float=Decimal,
+                parse_int=Decimal,
+                parse_constant=_refuse_constant,
+                object_pairs_hook=_unique_fields,
+            )
         except json.JSONDecodeError as error:
-            yield number, f"not valid JSON: {error.msg}"
+            yield number, f"not valid JSON: {error.msg} (column {error.colno})"
+            continue
+        except _Refused as error:
+            yield number, str(error)
+            continue
+        except RecursionError:
+            yield number, "not valid JSON: nested too deeply"
             continue
         yield number, value if isinstance(value, dict) else f"expected a JSON object, got {type(value).__name__}"
 
 
-def to_item(spec: AggregationSpec, row: dict[str, Any]) -> dict[str, Any]:
-    """The row as a DynamoDB item in wire format.
-
-    Raises
-    ------
-    ValueError
-        Naming the field that is missing or wrong.
-    """
-    numeric = {attribute for _, attribute in spec.sums}
-    required = [spec.partition_key] + ([spec.sort_key] if spec.sort_key else []) + sorted(numeric)
-    missing = [name for name in required if name not in row]
-    if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
-    item: dict[str, Any] = {}
-    for name, value in row.items():
-        item[name] = {"N": _number(name, value)} if name in numeric else _plain(name, value)
-    for key in filter(None, (spec.partition_key, spec.sort_key)):
-        if "S" not in item[key] or not item[key]["S"]:
-            raise ValueError(f"{key} must be a non-empty string")
-    return item
+def _refuse_constant(name: str) -> Any:
+    raise _Refused(f"not valid JSON: {name} is not a JSON number")
 
 
-def _number(name: str, value: Any) -> str:
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{name} is not a number: {str(value)[:40]!r}") from None
-    if isinstance(value, bool) or not number.is_finite():
-        raise ValueError(f"{name} is not a finite number: {value!r}")
-    if len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
-        raise ValueError(f"{name} has more than {MAX_NUMBER_DIGITS} significant digits")
-    return number_text(number)
-
-
-def _plain(name: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, Decimal):
-        return {"N": number_text(value)}
-    if isinstance(value, str):
-        return {"S": value}
-    raise ValueError(f"{name} must be a string, number or boolean, got {type(value).__name__}")
-
-
-def parse_file(spec: AggregationSpec, text: str, file_format: str) -> tuple[list[ParsedRow], list[RowError]]:
-    rows: list[ParsedRow] = []
-    errors: list[RowError] = []
-    for line, row in read_rows(text, file_format):
-        if isinstance(row, str):
-            errors.append(RowError(line, row))
-            continue
-        try:
-            rows.append(ParsedRow(line, to_item(spec, row)))
-        except ValueError as error:
-            errors.append(RowError(line, str(error)))
-    return rows, errors
+def _unique_fields(pairs: list[tuple[str, Any]]) -> Row:
+    row: Row = {}
+    for name, value in pairs:
+        if name in row:
+            raise _Refused(f"field {name!r} appears twice")
+        row[name] = value
+    return row

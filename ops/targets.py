@@ -16,12 +16,15 @@ from typing import Any
 import boto3
 
 from aggregations import INVOICE_AGGREGATION
-from handler.spec import AggregationSpec, parse_spec
+from handler.spec import AggregationSpec, SpecError, parse_spec
 
 from .emulator import Endpoint
 from .local_resources import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE
+from .options import endpoint_url, is_table_name, table_name
+from .textfile import read_text
 
 DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.1:4599")
+TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name")
 
 
 class TargetError(RuntimeError):
@@ -49,10 +52,16 @@ class Target:
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("target")
     group.add_argument("--aws", action="store_true", help="use real AWS (default credentials and region)")
-    group.add_argument("--endpoint-url", default=DEFAULT_ENDPOINT, help="the local emulator (default %(default)s)")
+    group.add_argument(
+        "--endpoint-url", type=endpoint_url, default=DEFAULT_ENDPOINT, help="the local emulator (default %(default)s)"
+    )
     group.add_argument("--stack-outputs", type=Path, help="JSON from `pulumi stack output --json`")
-    group.add_argument("--source-table", help=f"default: from the stack outputs, else {LOCAL_SOURCE_TABLE}")
-    group.add_argument("--aggregate-table", help=f"default: from the stack outputs, else {LOCAL_AGGREGATE_TABLE}")
+    group.add_argument(
+        "--source-table", type=table_name, help=f"default: from the stack outputs, else {LOCAL_SOURCE_TABLE}"
+    )
+    group.add_argument(
+        "--aggregate-table", type=table_name, help=f"default: from the stack outputs, else {LOCAL_AGGREGATE_TABLE}"
+    )
     group.add_argument("--spec", type=Path, help="aggregation JSON (default: the invoice aggregation)")
 
 
@@ -61,22 +70,38 @@ def resolve_target(args: argparse.Namespace) -> Target:
     endpoint = None if args.aws else Endpoint(args.endpoint_url)
     if endpoint and not endpoint.reachable():
         raise TargetError(f"no emulator at {endpoint.url}: start one with `python -m ops emulator`, or pass --aws")
-    spec = parse_spec(args.spec.read_text()) if args.spec else parse_spec(INVOICE_AGGREGATION)
     return Target(
         endpoint=endpoint,
         source_table=args.source_table or outputs.get("source_table_name") or LOCAL_SOURCE_TABLE,
         aggregate_table=args.aggregate_table or outputs.get("aggregate_table_name") or LOCAL_AGGREGATE_TABLE,
-        spec=spec,
+        spec=_spec(args.spec),
     )
 
 
+def _spec(path: Path | None) -> AggregationSpec:
+    if path is None:
+        return parse_spec(INVOICE_AGGREGATION)
+    try:
+        return parse_spec(read_text(path))
+    except SpecError as error:
+        raise TargetError(f"--spec {path}: {error}") from None
+    except RecursionError:
+        raise TargetError(f"--spec {path}: nested too deeply") from None
+
+
 def _stack_outputs(path: Path | None) -> dict[str, str]:
+    """The table names in ``pulumi stack output --json``; any other output is ignored."""
     if path is None:
         return {}
     try:
-        outputs = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise TargetError(f"cannot read stack outputs {path}: {error}") from None
+        outputs = json.loads(read_text(path))
+    except json.JSONDecodeError as error:
+        raise TargetError(f"stack outputs {path}:{error.lineno}: not valid JSON: {error.msg}") from None
+    except RecursionError:
+        raise TargetError(f"stack outputs {path}: nested too deeply") from None
     if not isinstance(outputs, dict):
         raise TargetError(f"stack outputs {path} must be a JSON object")
-    return outputs
+    for key in TABLE_OUTPUTS:
+        if key in outputs and not is_table_name(outputs[key]):
+            raise TargetError(f"stack outputs {path}: {key} must be a table name, got {json.dumps(outputs[key])[:80]}")
+    return {key: outputs[key] for key in TABLE_OUTPUTS if key in outputs}

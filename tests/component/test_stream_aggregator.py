@@ -22,9 +22,7 @@ def invoices(deploy):
 
 
 def test_every_resource_is_named_after_the_component(invoices):
-    assert [(r.typ, r.name) for r in invoices if "-" not in r.name] == [
-        (TYPE_TOKEN, "inv")
-    ]
+    assert [(r.typ, r.name) for r in invoices if "-" not in r.name] == [(TYPE_TOKEN, "inv")]
     assert sorted(r.name for r in invoices if "-" in r.name) == sorted(
         [
             "inv-source",

@@ -184,8 +184,13 @@ def test_single_source_keeps_one_inline_position_and_no_ledger(endpoint):
     assert set(item["Item"]) == {"AccountId", "Balance", INLINE_POSITION} and item["Item"]["Balance"] == {"N": "4"}
 
 
-def test_a_sum_beyond_38_digits_fails_its_key_alone_and_the_batch_goes_on(endpoint, invoice_spec):
-    """1E+100 + 1E-100 cannot be stored exactly: that key is reported failed, nothing crashes."""
+def test_a_sum_beyond_38_digits_neither_crashes_nor_holds_up_other_keys(endpoint, invoice_spec):
+    """1E+100 + 1E-100 cannot be one exact write: the key's records go one at a time.
+
+    moto quirk: where DynamoDB refuses the second ADD (its result needs 201 digits) and the record
+    is quarantined, moto rounds it to 38 digits and accepts it, so what happens to WIDE is checked
+    against a faithful fake in tests/unit/test_processor_unstorable.py, not here.
+    """
     aggregator = new_aggregator(endpoint, invoice_spec)
     processor = make_processor(endpoint, aggregator)
     records = [
@@ -193,8 +198,8 @@ def test_a_sum_beyond_38_digits_fails_its_key_alone_and_the_batch_goes_on(endpoi
         stream_record(2, "INSERT", new=invoice_image("WIDE", "2", "1E-100")),
         stream_record(3, "INSERT", new=invoice_image("OK", "1", "5")),
     ]
-    response = processor.handle({"Records": records}, None)
-    assert response == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    assert processor.last_counters.writes == 3, "WIDE one record at a time, OK in one write"
     assert read_aggregates(endpoint, aggregator.aggregate_table)["OK"]["Total"] == Decimal(5)
 
 

@@ -59,11 +59,26 @@ def test_invalid_new_image_is_quarantined_but_old_is_still_removed():
 
 @pytest.mark.parametrize(
     ("amount", "fragment"),
-    [("NaN", "not a finite number"), ("12abc", "not a number"), ("1" * 39, "38 significant digits")],
+    [
+        ("NaN", "not a finite number"),
+        ("12abc", "not a number"),
+        ("1" * 39, "39 significant digits; DynamoDB keeps 38"),
+        ("1E-131", "closer to zero than DynamoDB's smallest number"),
+        ("1E+126", "larger than DynamoDB's largest number"),
+    ],
 )
 def test_numbers_dynamodb_could_not_store_are_invalid(amount, fragment):
     result = effect(stream_record(5, "INSERT", new=invoice_image("ABC", "1", amount)))
     assert fragment in result.quarantine_reason
+
+
+@pytest.mark.parametrize(
+    "amount", ["1" + "0" * 40, "0." + "0" * 40 + "1", "1.50000000000000000000000000000000000000000"]
+)
+def test_numbers_with_zeros_dynamodb_trims_are_valid(amount):
+    """DynamoDB trims leading and trailing zeros: these have one or two significant digits."""
+    result = effect(stream_record(5, "INSERT", new=invoice_image("ABC", "1", amount)))
+    assert result.quarantine_reason is None and result.added.numbers["Total"] == Decimal(amount)
 
 
 def test_missing_old_image_means_wrong_stream_view():

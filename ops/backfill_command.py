@@ -1,0 +1,68 @@
+"""`backfill`: add the items that predate the stream to the aggregates, exactly once (ops.backfill).
+
+Kept apart from argument parsing (__main__.py) so the tests call it directly. Every request is
+built before the first write, so a total DynamoDB cannot store exactly stops the run with nothing
+written rather than halfway.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from rich.console import Console
+from rich.progress import Progress
+
+from .backfill import backfill_request, first_records, initial_images
+from .errors import CommandError
+from .recompute import recompute, unstorable_totals
+from .scan import parallel_scan
+from .schema import check_tables
+from .stream_events import wire_image
+from .targets import Target
+
+BACKFILL_ATTEMPTS = 5
+
+
+def run_backfill(target: Target, console: Console) -> int:
+    dynamodb, streams = target.client("dynamodb"), target.client("dynamodbstreams")
+    check_tables(dynamodb, target.spec, target.source_table, target.aggregate_table)
+    stream_arn = target.stream_arn()
+    scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
+    first = first_records(streams, stream_arn, target.spec)
+    bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
+    unstorable = unstorable_totals(bases)
+    if unstorable:
+        more = f" (and {len(unstorable) - 1} more)" if len(unstorable) > 1 else ""
+        raise CommandError(f"backfill wrote nothing: {unstorable[0]}{more}")
+    stamp = datetime.now(UTC).isoformat()
+    requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
+    written = 0
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("backfilling", total=len(requests))
+        for request in requests:
+            written += _write_backfill(dynamodb, request)
+            progress.advance(task)
+    console.print(
+        f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
+        f"began; {len(bases) - written} already done; {invalid} invalid item(s) left out"
+    )
+    return written
+
+
+def _write_backfill(dynamodb: Any, request: dict[str, Any]) -> int:
+    """1 if written, 0 if the key was already backfilled; waits out a stream transaction in flight."""
+    for attempt in range(BACKFILL_ATTEMPTS):
+        try:
+            dynamodb.update_item(**request)
+            return 1
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                return 0
+            if code != "TransactionConflictException" or attempt == BACKFILL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    return 0

@@ -1,0 +1,60 @@
+"""One key's repair request for `reconcile --repair`: pure.
+
+Repair is a conditional write per drifted key: it only lands if every measure of the item (and,
+for single-source aggregations, its stream position) is exactly as read, so a stream update
+applied meanwhile makes the repair skip that key rather than be overwritten; so does a stream
+transaction in flight on the item, which DynamoDB refuses the repair for (TransactionConflict).
+It is safe when the stream has caught up for the keys repaired (IteratorAge near 0) and nobody
+writes those keys during the run; otherwise the drift may just be records in flight.
+
+The condition compares each measure with the value read *with its type*: a ``Total`` stored as
+the string "35" is matched as {"S": "35"}, or the condition could never hold and the key would be
+skipped as "changed meanwhile" on every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handler.attributes import AttributeValue
+from handler.spec import AggregationSpec
+
+from .numbers import storable_text
+from .reconcile import Drift, KeyTotals, measured
+
+
+def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> dict[str, Any]:
+    """Set the drifted measures of one key, only if the item is still as read."""
+    names: dict[str, str] = {}
+    values: dict[str, AttributeValue] = {}
+    sets = []
+    conditions = []
+    for index, drift in enumerate(drifts):
+        names[f"#m{index}"] = drift.measure
+        values[f":m{index}"] = {"N": storable_text(drift.expected, drift.measure)}
+        sets.append(f"#m{index} = :m{index}")
+    if actual is None:
+        names["#g"] = spec.group_by
+        conditions.append("attribute_not_exists(#g)")
+    else:
+        placeholders = {drift.measure: f"m{index}" for index, drift in enumerate(drifts)}
+        for index, name in enumerate(measured(spec)):
+            placeholder = placeholders.get(name, f"k{index}")
+            names[f"#{placeholder}"] = name
+            if name in actual.stored:
+                values[f":o{placeholder}"] = actual.stored[name]
+                conditions.append(f"#{placeholder} = :o{placeholder}")
+            else:
+                conditions.append(f"attribute_not_exists(#{placeholder})")
+        for index, (name, value) in enumerate(sorted(actual.internal.items())):
+            names[f"#w{index}"] = name
+            values[f":w{index}"] = value
+            conditions.append(f"#w{index} = :w{index}")
+    return {
+        "TableName": table,
+        "Key": {spec.group_by: drifts[0].group_value},
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }

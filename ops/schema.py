@@ -1,0 +1,63 @@
+"""Checking that the aggregation fits the tables, before a command reads or writes anything.
+
+A spec naming keys a table does not have used to surface as ``KeyError: 'Customer'`` deep in a
+scan, or as a write DynamoDB refuses after others had landed. One DescribeTable per table turns
+that into one line naming the spec field and the table. The comparisons are pure; only
+``check_tables`` calls AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handler.spec import AggregationSpec
+
+from .errors import CommandError
+
+KeySchema = dict[str, tuple[str, str]]
+"""KeyType (HASH, RANGE) -> (attribute name, attribute type)."""
+
+
+def key_schema(client: Any, table: str) -> KeySchema:
+    description = client.describe_table(TableName=table)["Table"]
+    types = {a["AttributeName"]: a["AttributeType"] for a in description.get("AttributeDefinitions", [])}
+    return {k["KeyType"]: (k["AttributeName"], types.get(k["AttributeName"], "?")) for k in description["KeySchema"]}
+
+
+def source_problem(spec: AggregationSpec, table: str, schema: KeySchema, string_keys: bool = False) -> str | None:
+    """Why ``table`` cannot be the spec's source table, or None."""
+    partition = schema.get("HASH", ("", ""))
+    if partition[0] != spec.partition_key:
+        key = spec.partition_key
+        return f"spec partition_key {key!r} is not the partition key of table {table} (it is {partition[0]!r})"
+    sort = schema.get("RANGE")
+    if spec.sort_key is None and sort is not None:
+        return f"spec has no sort_key but table {table} has the sort key {sort[0]!r}"
+    if spec.sort_key is not None and (sort is None or sort[0] != spec.sort_key):
+        has = f"it is {sort[0]!r}" if sort else "it has none"
+        return f"spec sort_key {spec.sort_key!r} is not the sort key of table {table} ({has})"
+    for name, kind in filter(None, (partition, sort)):
+        if string_keys and kind != "S":
+            return f"table {table}'s key {name!r} has type {kind}: load writes keys as strings (S)"
+    return None
+
+
+def aggregate_problem(spec: AggregationSpec, table: str, schema: KeySchema) -> str | None:
+    """Why ``table`` cannot be the spec's aggregate table, or None."""
+    partition = schema.get("HASH", ("", ""))
+    if partition[0] != spec.group_by:
+        return f"spec group_by {spec.group_by!r} is not the partition key of table {table} (it is {partition[0]!r})"
+    if "RANGE" in schema:
+        return f"table {table} has the sort key {schema['RANGE'][0]!r}: an aggregate table is keyed by group_by alone"
+    return None
+
+
+def check_tables(
+    client: Any, spec: AggregationSpec, source: str, aggregate: str | None, string_keys: bool = False
+) -> None:
+    """Raises ``CommandError`` when the spec does not fit the source table (or the aggregate table)."""
+    problem = source_problem(spec, source, key_schema(client, source), string_keys)
+    if problem is None and aggregate is not None:
+        problem = aggregate_problem(spec, aggregate, key_schema(client, aggregate))
+    if problem:
+        raise CommandError(problem)

@@ -1,0 +1,232 @@
+"""`reconcile`, `backfill` and the target options against a moto server (issue 9, items 1, 8 to 11)."""
+
+import json
+import re
+
+import pytest
+from rich.console import Console
+
+from handler.spec import parse_spec
+from ops.__main__ import main
+from ops.local_resources import create_local_aggregator
+from tests.conftest import INVOICE_SPEC, new_aggregator
+from tests.integration.test_cli import cli, drain
+
+pytestmark = pytest.mark.integration
+
+EXACT_TOTAL = "1234567890123456789012345678.91"
+"""30 significant digits: Python's default decimal context (28 digits) rounds it."""
+
+
+@pytest.fixture
+def invoices(endpoint):
+    return new_aggregator(endpoint, parse_spec(INVOICE_SPEC))
+
+
+def put_source(endpoint, table, invoice, transaction, amount):
+    endpoint.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            "InvoiceNumber": {"S": invoice},
+            "TransactionId": {"S": transaction},
+            "Amount": {"N": amount},
+            "InvoiceDate": {"S": "d"},
+        },
+    )
+
+
+def put_aggregate(endpoint, aggregator, invoice, **measures):
+    item = {"InvoiceNumber": {"S": invoice}, **measures}
+    endpoint.client("dynamodb").put_item(TableName=aggregator.aggregate_table, Item=item)
+
+
+def aggregate(endpoint, aggregator, invoice):
+    key = {"InvoiceNumber": {"S": invoice}}
+    return endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key=key).get("Item")
+
+
+def test_reconcile_sums_and_repairs_exactly(endpoint, invoices):
+    """Item 1: the default context read a 30-digit total as drifted by -0.09 and repaired it rounded."""
+    put_source(endpoint, invoices.source_table, "BIG", "1", EXACT_TOTAL)
+    put_aggregate(endpoint, invoices, "BIG", Total={"N": EXACT_TOTAL}, TransactionCount={"N": "1"})
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 0 and "0 drift(s) over 1 key(s)" in output
+    put_aggregate(endpoint, invoices, "BIG", Total={"N": "1"}, TransactionCount={"N": "1"})
+    code, output = cli(endpoint, invoices, "reconcile", "--repair")
+    assert code == 0 and "repaired 1 key(s)" in output and EXACT_TOTAL in output
+    assert aggregate(endpoint, invoices, "BIG")["Total"] == {"N": EXACT_TOTAL}
+
+
+def test_a_total_dynamodb_cannot_store_is_reported_and_never_written(endpoint, invoices):
+    put_source(endpoint, invoices.source_table, "BIG", "1", "12345678901234567890123456789012345678")
+    put_source(endpoint, invoices.source_table, "BIG", "2", "0.1")
+    put_source(endpoint, invoices.source_table, "OK", "1", "5")
+    put_aggregate(endpoint, invoices, "BIG", Total={"N": "7"}, TransactionCount={"N": "2"})
+    code, output = cli(endpoint, invoices, "reconcile")
+    message = "S:BIG Total: the exact total 12345678901234567890123456789012345678.1 has 39 significant digits"
+    assert code == 2 and message in output
+    code, output = cli(endpoint, invoices, "reconcile", "--repair")
+    assert code == 1 and "error: --repair wrote nothing: 1 total(s) cannot be stored exactly" in output
+    assert aggregate(endpoint, invoices, "BIG")["Total"] == {"N": "7"} and aggregate(endpoint, invoices, "OK") is None
+
+
+def legacy_source(endpoint, name, rows):
+    """A source table whose rows predate its stream, and an aggregator reading that stream."""
+    spec = parse_spec(INVOICE_SPEC)
+    aggregator = create_local_aggregator(endpoint, spec, name)
+    dynamodb = endpoint.client("dynamodb")
+    source = f"{name}-legacy"
+    dynamodb.create_table(
+        TableName=source,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "InvoiceNumber", "KeyType": "HASH"},
+            {"AttributeName": "TransactionId", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "InvoiceNumber", "AttributeType": "S"},
+            {"AttributeName": "TransactionId", "AttributeType": "S"},
+        ],
+    )
+    for invoice, transaction, amount in rows:
+        put_source(endpoint, source, invoice, transaction, amount)
+    stream_arn = dynamodb.update_table(
+        TableName=source, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )["TableDescription"]["LatestStreamArn"]
+    return aggregator.__class__(**{**aggregator.__dict__, "source_table": source, "stream_arn": stream_arn})
+
+
+def test_backfill_adds_exact_totals(endpoint):
+    """Item 1, backfill's side: it shares the recomputation."""
+    live = legacy_source(endpoint, "bfx", [("BIG", "1", EXACT_TOTAL)])
+    code, output = cli(endpoint, live, "backfill")
+    assert code == 0 and "backfilled 1 aggregate(s)" in output
+    assert aggregate(endpoint, live, "BIG")["Total"] == {"N": EXACT_TOTAL}
+
+
+def test_backfill_writes_nothing_when_a_total_cannot_be_stored(endpoint):
+    rows = [("OK", "1", "5"), ("BIG", "1", "1E+125"), ("BIG", "2", "1E-130")]
+    live = legacy_source(endpoint, "bfo", rows)
+    code, output = cli(endpoint, live, "backfill")
+    assert code == 1 and output.count("\n") == 1
+    assert "error: backfill wrote nothing: S:BIG Total: the exact total needs more than 78 digits" in output
+    assert aggregate(endpoint, live, "OK") is None
+
+
+def test_a_measure_stored_with_the_wrong_type_is_shown_and_repaired(endpoint, invoices):
+    """Item 9: `Total` stored as S showed as 0, and its repair was skipped forever."""
+    put_source(endpoint, invoices.source_table, "A", "1", "30")
+    put_aggregate(endpoint, invoices, "A", Total={"S": "35"}, TransactionCount={"N": "1"})
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 2 and re.search(r"S:A\s*│\s*Total\s*│\s*30\s*│\s*S '35'\s*│", output), output
+    code, output = cli(endpoint, invoices, "reconcile", "--repair")
+    assert code == 0 and "repaired 1 key(s)" in output and "skipped" not in output
+    assert aggregate(endpoint, invoices, "A")["Total"] == {"N": "30"}
+    assert cli(endpoint, invoices, "reconcile")[0] == 0
+
+
+def test_drift_totals_are_per_measure(endpoint, invoices):
+    """Item 10: the one total row added money to counts."""
+    put_source(endpoint, invoices.source_table, "A", "1", "30")
+    put_source(endpoint, invoices.source_table, "B", "1", "1")
+    put_aggregate(endpoint, invoices, "A", Total={"N": "35"}, TransactionCount={"N": "1"})
+    put_aggregate(endpoint, invoices, "B", Total={"N": "3"}, TransactionCount={"N": "0"})
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 2 and "3 drift(s) over 2 key(s)" in output
+    totals = [line for line in output.splitlines() if re.match(r"[│ ]*total\b", line)]
+    assert len(totals) == 2, output
+    assert re.search(r"Total\b.*│\s*7\s*│$", totals[0]) and re.search(r"TransactionCount.*│\s*-1\s*│$", totals[1])
+
+
+def spec_file(tmp_path, **changes):
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({**INVOICE_SPEC, **changes}))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("command", "changes", "message"),
+    [
+        ("reconcile", {"group_by": "Customer"}, "spec group_by 'Customer' is not the partition key of table {agg}"),
+        (
+            "backfill",
+            {"partition_key": "Customer"},
+            "spec partition_key 'Customer' is not the partition key of table {src}",
+        ),
+        ("backfill", {"sort_key": "Line"}, "spec sort_key 'Line' is not the sort key of table {src}"),
+        ("load", {"sort_key": None}, "spec has no sort_key but table {src} has the sort key 'TransactionId'"),
+    ],
+)
+def test_a_spec_that_does_not_fit_the_tables_is_one_line(endpoint, invoices, tmp_path, command, changes, message):
+    """Item 8: `KeyError: 'Customer'`."""
+    data = tmp_path / "tx.csv"
+    data.write_text("InvoiceNumber,TransactionId,Amount,InvoiceDate\nA,1,1,d\n")
+    args = [command, str(data)] if command == "load" else [command]
+    code, output = cli(endpoint, invoices, *args, "--spec", spec_file(tmp_path, **changes))
+    expected = message.format(agg=invoices.aggregate_table, src=invoices.source_table)
+    assert code == 1 and output.strip().startswith(f"error: {expected}"), output
+    assert output.count("\n") == 1 and endpoint.client("dynamodb").scan(TableName=invoices.source_table)["Count"] == 0
+
+
+def test_source_items_without_the_group_by_attribute_count_as_invalid(endpoint, tmp_path):
+    """Item 8: the handler counts them invalid; so does reconcile, without crashing."""
+    aggregator = new_aggregator(endpoint, parse_spec({**INVOICE_SPEC, "group_by": "Region"}))
+    put_source(endpoint, aggregator.source_table, "A", "1", "3")
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", spec_file(tmp_path, group_by="Region"))
+    assert code == 0 and "1 invalid source item(s) left out" in output
+
+
+@pytest.mark.parametrize("segments", ["0", "20000", "-1", "two"])
+def test_segments_are_bounded_at_parse_time(capsys, segments):
+    """Item 11: 0 said `max_workers must be greater than 0`; 20000 hung for minutes."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reconcile", "--segments", segments])
+    assert exit_info.value.code == 2
+    assert f"argument --segments: must be a whole number from 1 to 64, got {segments!r}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--port", "0", "argument --port: must be a whole number from 1 to 65535, got '0'"),
+        ("--seconds", "nan", "argument --seconds: must be a number of seconds above 0 and at most 604800, got 'nan'"),
+        ("--endpoint-url", "ftp://x", "argument --endpoint-url: must be an http:// or https:// URL, got 'ftp://x'"),
+        ("--source-table", "a b", "argument --source-table: must be a table name (3 to 255 of A-Z a-z 0-9 _ . -)"),
+    ],
+)
+def test_every_option_is_validated_at_parse_time(capsys, option, value, message):
+    command = {"--port": ["emulator"], "--seconds": ["demo", "--watch"]}.get(option, ["reconcile"])
+    with pytest.raises(SystemExit):
+        main([*command, option, value])
+    assert message in capsys.readouterr().err
+
+
+def test_stack_output_values_must_be_table_names(endpoint, tmp_path):
+    """Item 11: a number where a table name belongs said `Value (ResourceArn) is the wrong type`."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"source_table_name": 5, "aggregate_table_name": "x"}))
+    console = Console(record=True, width=300)
+    assert main(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)], console) == 1
+    text = console.export_text().strip()
+    assert text == f"error: stack outputs {outputs}: source_table_name must be a table name, got 5"
+
+
+def test_spec_file_errors_name_the_file(endpoint, tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_bytes(b'{"partition_key": "\xfd"}')
+    console = Console(record=True, width=300)
+    assert main(["reconcile", "--endpoint-url", endpoint.url, "--spec", str(spec)], console) == 1
+    assert console.export_text().strip() == f"error: {spec}:1: not UTF-8 text (byte 0xfd at column 20)"
+    spec.write_text('{"partition_key": "A",\n "measures": []}')
+    console = Console(record=True, width=300)
+    assert main(["reconcile", "--endpoint-url", endpoint.url, "--spec", str(spec)], console) == 1
+    assert console.export_text().strip().startswith(f"error: --spec {spec}: measures must be a non-empty list")
+
+
+def test_drained_totals_still_reconcile(endpoint, invoices, tmp_path):
+    data = tmp_path / "tx.csv"
+    data.write_text("InvoiceNumber,TransactionId,Amount,InvoiceDate\nA,1,10.25,d\nA,2,20,d\n")
+    assert cli(endpoint, invoices, "load", str(data))[0] == 0
+    drain(endpoint, invoices)
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 0 and "0 drift(s) over 1 key(s)" in output

@@ -52,13 +52,12 @@ def create_local_aggregator(
     """Create the source table (with a NEW_AND_OLD_IMAGES stream), the aggregate table and queues."""
     types = dict(key_types or {})
     dynamodb, sqs = endpoint.client("dynamodb"), endpoint.client("sqs")
-    source_keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
     source_name = source_table or f"{name}-source"
     created = dynamodb.create_table(
         TableName=source_name,
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        **_key_schema(source_keys, types),
+        **source_key_schema(spec, types),
     )
     aggregate_name = aggregate_table or f"{name}-aggregate"
     dynamodb.create_table(
@@ -98,6 +97,12 @@ def create_invoice_aggregator(endpoint: Endpoint, name: str) -> LocalAggregator:
         source_table=LOCAL_SOURCE_TABLE,
         aggregate_table=LOCAL_AGGREGATE_TABLE,
     )
+
+
+def source_key_schema(spec: AggregationSpec, types: Mapping[str, str] | None = None) -> dict[str, list[dict[str, str]]]:
+    """KeySchema and AttributeDefinitions of the source table the spec describes (S unless typed)."""
+    keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
+    return _key_schema(keys, types or {})
 
 
 def _key_schema(keys: list[tuple[str, str]], types: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:

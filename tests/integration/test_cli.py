@@ -14,7 +14,7 @@ from rich.console import Console
 from handler.spec import parse_spec
 from ops.__main__ import main
 from ops.demo import Discard, poller_for
-from ops.local_resources import create_local_aggregator
+from ops.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import Drift, actual_totals
 from ops.repair import repair_request
 from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates
@@ -145,18 +145,7 @@ def test_backfill_adds_what_predates_the_stream_exactly_once(endpoint):
     aggregator = create_local_aggregator(endpoint, spec, "bf")
     dynamodb = endpoint.client("dynamodb")
     source = "legacy-invoices"
-    dynamodb.create_table(
-        TableName=source,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "InvoiceNumber", "KeyType": "HASH"},
-            {"AttributeName": "TransactionId", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "InvoiceNumber", "AttributeType": "S"},
-            {"AttributeName": "TransactionId", "AttributeType": "S"},
-        ],
-    )
+    dynamodb.create_table(TableName=source, BillingMode="PAY_PER_REQUEST", **source_key_schema(spec))
 
     def put(invoice, transaction, amount):
         item = {

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import main
-from ops.local_resources import create_local_aggregator
+from ops.local_resources import create_local_aggregator, source_key_schema
 from tests.conftest import INVOICE_SPEC, new_aggregator
 from tests.integration.test_cli import cli, drain
 
@@ -76,18 +76,7 @@ def legacy_source(endpoint, name, rows):
     aggregator = create_local_aggregator(endpoint, spec, name)
     dynamodb = endpoint.client("dynamodb")
     source = f"{name}-legacy"
-    dynamodb.create_table(
-        TableName=source,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "InvoiceNumber", "KeyType": "HASH"},
-            {"AttributeName": "TransactionId", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "InvoiceNumber", "AttributeType": "S"},
-            {"AttributeName": "TransactionId", "AttributeType": "S"},
-        ],
-    )
+    dynamodb.create_table(TableName=source, BillingMode="PAY_PER_REQUEST", **source_key_schema(spec))
     for invoice, transaction, amount in rows:
         put_source(endpoint, source, invoice, transaction, amount)
     stream_arn = dynamodb.update_table(

@@ -61,6 +61,22 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
             if args.get(conflicting) is not None:
                 fail(conflicting, "configures the source table, which existing_source says is made elsewhere")
     aggregate_key_type(args, spec)
+    _fits_the_environment(spec)
+
+
+MAX_SPEC_BYTES = 3 * 1024
+"""Lambda holds 4 KB for all environment variables; the rest goes to the table names, queue URL
+and settings the component sets beside the aggregation (see handler/config.py)."""
+
+
+def _fits_the_environment(spec: AggregationSpec) -> None:
+    size = len(spec.to_json().encode())
+    if size > MAX_SPEC_BYTES:
+        fail(
+            "measures/filter",
+            f"make the aggregation {size} bytes as JSON; it must fit in {MAX_SPEC_BYTES} bytes of the Lambda's 4 KB "
+            "environment (fewer filter values or shorter names)",
+        )
 
 
 def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -77,6 +78,11 @@ def number_text(number: Decimal) -> str:
 TypedScalar = tuple[str, str | Decimal | bool]
 """A scalar with its DynamoDB type, so that BOOL true never equals N 1 (Python's True == 1)."""
 
+MAX_LATEST_BYTES = 1024
+"""A ``latest`` value larger than this is invalid data, so an aggregate item stays a few KB however
+wide its source items are: one attribute of 400 KB would otherwise make every later update of
+that aggregate fail ("Item size to update has exceeded the maximum allowed size")."""
+
 MAX_KEY_BYTES = 2048
 """DynamoDB's limit on a partition key value: a group value longer than this cannot key an aggregate."""
 
@@ -128,6 +134,11 @@ def key_value(value: AttributeValue, attribute: str) -> AttributeValue:
             f"{MAX_KEY_BYTES} bytes"
         )
     return client
+
+
+def wire_size(value: AttributeValue) -> int:
+    """The size of an attribute value as the event carries it: DynamoDB's size or a little more."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def client_value(value: AttributeValue) -> AttributeValue:

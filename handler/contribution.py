@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .attributes import MAX_KEY_BYTES, AttributeValue, client_value, key_token, key_value, parse_number, scalar_value
+from .attributes import (
+    MAX_KEY_BYTES,
+    MAX_LATEST_BYTES,
+    AttributeValue,
+    client_value,
+    key_token,
+    key_value,
+    parse_number,
+    scalar_value,
+    wire_size,
+)
 from .errors import InvalidImage
 from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
@@ -72,6 +82,11 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
             raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is missing")
         if not isinstance(value, dict) or len(value) != 1:
             raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is not a typed attribute value")
+        size = wire_size(value)
+        if size > MAX_LATEST_BYTES:
+            raise InvalidImage(
+                f"attribute {attribute!r} for measure {name!r} is {size} bytes; latest values hold {MAX_LATEST_BYTES}"
+            )
         latest[name] = client_value(value)
     text = group.get("S") if type(group) is dict and len(group) == 1 else None
     if isinstance(text, str) and 0 < len(text) <= FAST_KEY_CHARS:  # the common case, without the helpers

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .attributes import MAX_NUMBER_DIGITS, client_value
+from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS
 from .contribution import FAST_KEY_CHARS
 from .fold import EXACT, Delta
 from .position import SEQUENCE_DIGITS, item_token, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
 from .spec import AggregationSpec
+
+SHORT_TEXT = MAX_LATEST_BYTES // 8
+"""A string this short is a valid ``latest`` value whatever its characters (UTF-8, JSON escapes)."""
 
 FastResult = tuple[str, str, str, list[tuple[str, dict[str, Any], Delta]]]
 """(sequence number, stream position, item token, [(group token, group value, delta), ...])."""
@@ -65,8 +68,11 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             value = image.get(attribute)
             if type(value) is not dict or len(value) != 1:
                 return None
+            text = value.get("S")
+            if type(text) is not str or len(text) > SHORT_TEXT:  # other types and long text: the general path
+                return None
             if with_latest:
-                latest[name] = value if "S" in value or "N" in value else client_value(value)
+                latest[name] = value
         return "S:" + group_text, group, numbers, latest
 
     def read(record: Any, position: int, now: float) -> FastResult | None:

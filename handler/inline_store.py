@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
 from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
-from .outcome import UNSTORABLE_REASON, KeyOutcome
+from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
 from .spec import INTERNAL_PREFIX
 
 INLINE_POSITION = INTERNAL_PREFIX
@@ -55,8 +55,11 @@ class InlineStore:
                 self._client.update_item(**request)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code")
-                if one_record and code == "ValidationException":
-                    outcome.unstorable[pending[0].position] = f"{UNSTORABLE_REASON} ({describe_error(error)})"
+                if code == "ValidationException" and (one_record or len(pending) == 1):  # no retry can succeed
+                    outcome.unstorable[pending[0].position] = f"{REFUSED_REASON}: {describe_error(error)}"
+                    return
+                if code == "ValidationException" and len(pending) > 1:
+                    self._one_record_at_a_time(plan, pending, outcome)
                     return
                 if code != "ConditionalCheckFailedException":
                     _failed(outcome, plan, pending, describe_error(error))
@@ -80,7 +83,7 @@ class InlineStore:
             _failed(outcome, plan, pending, "position condition kept failing")
 
     def _one_record_at_a_time(self, plan: KeyPlan, pending: list[Delta], outcome: KeyOutcome) -> None:
-        """As in the ledger store: only a record whose amount the aggregate cannot hold is quarantined."""
+        """As in the ledger store: only a record DynamoDB refuses to apply is quarantined."""
         for index, delta in enumerate(pending):
             self._apply(plan, [delta], outcome, one_record=True)
             if outcome.error:

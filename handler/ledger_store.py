@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
 from .fold import Delta, KeyPlan, split_applied
-from .outcome import UNSTORABLE_REASON, KeyOutcome
+from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
 from .position import ledger_id
 from .transaction import (
     LEDGER_KEY,
@@ -87,8 +87,12 @@ class LedgerStore:
                 self._client.transact_write_items(**request.request)
             except ClientError as error:
                 cancellation = _cancellation(error, request.items)
-                if one_record and cancellation and cancellation.error_code == "ValidationError":
-                    outcome.unstorable[pending[0].position] = f"{UNSTORABLE_REASON} ({cancellation.error})"
+                refusal = _refusal(error, cancellation)
+                if refusal and (one_record or len(pending) == 1):
+                    outcome.unstorable[pending[0].position] = f"{REFUSED_REASON}: {refusal}"
+                    return
+                if refusal and len(pending) > 1:
+                    self._one_record_at_a_time(target, pending, outcome)
                     return
                 if cancellation is None or cancellation.error:
                     _failed(outcome, target, pending, (cancellation and cancellation.error) or describe_error(error))
@@ -110,11 +114,12 @@ class LedgerStore:
                 return
 
     def _one_record_at_a_time(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
-        """Apply records singly, so only one whose amount the aggregate cannot hold is quarantined.
+        """Apply records singly, so that only a record DynamoDB refuses to apply is quarantined.
 
-        Each record's own change fits in 38 digits (the planner quarantines the others), so a write
-        of one record fails only when the aggregate's result cannot be stored: DynamoDB's
-        ValidationError, or the sum here. Retrying that would never succeed.
+        Entered when the records' sum cannot be sent exactly, or when DynamoDB refused the write as
+        invalid (a group value of the wrong type for the table's key, an aggregate item grown past
+        400 KB, a result beyond 38 digits). Retrying such a record would never succeed, and Lambda
+        would finally drop it; alone, it can be quarantined whole and the others applied.
         """
         for index, delta in enumerate(pending):
             self._apply_chunk(target, [delta], outcome, one_record=True)
@@ -161,6 +166,13 @@ def _cancellation(error: ClientError, items: list[str | None]) -> Cancellation |
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return None
     return read_cancellation(error.response.get("CancellationReasons", []), items)
+
+
+def _refusal(error: ClientError, cancellation: Cancellation | None) -> str | None:
+    """DynamoDB's message when it refused the write as invalid (no retry can succeed), else None."""
+    if cancellation is not None:
+        return cancellation.error if cancellation.error_code == "ValidationError" else None
+    return describe_error(error) if error.response.get("Error", {}).get("Code") == "ValidationException" else None
 
 
 def _failed(outcome: KeyOutcome, target: AggregateTarget, pending: list[Delta], detail: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
+REFUSED_REASON = "refused: DynamoDB will not apply this record to its aggregate, so no retry can"
 
 
 @dataclass
@@ -16,7 +17,8 @@ class KeyOutcome:
     stale: list[int] = field(default_factory=list)
     """Records from an older stream than the one already applied for their item (quarantined)."""
     unstorable: dict[int, str] = field(default_factory=dict)
-    """Records whose amount the aggregate cannot hold exactly in 38 digits, with why (quarantined)."""
+    """Records DynamoDB cannot apply (an amount beyond 38 digits, a key of the wrong type, an item
+    past 400 KB), with why: quarantined, since no retry could succeed."""
     pending: list[int] = field(default_factory=list)
     writes: int = 0
     conditional_retries: int = 0

@@ -15,10 +15,13 @@ from enum import Enum, StrEnum
 from functools import cached_property
 from typing import Any
 
+from .attributes import storage_problem
+
 INTERNAL_PREFIX = "_wm"
 """Attributes of an aggregate item whose names start with this belong to the handler (its position)."""
 
-_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,255}$")
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
+MAX_KEY_NAME_BYTES = 255
 MAX_MEASURES = 50
 """Keeps every UpdateExpression far below DynamoDB's 4 KB expression limit (tested at this bound)."""
 
@@ -162,7 +165,7 @@ def parse_spec(raw: Mapping[str, Any] | str) -> AggregationSpec:
 def _as_mapping(raw: Mapping[str, Any] | str) -> Mapping[str, Any]:
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as error:
             raise SpecError(f"aggregation spec is not valid JSON: {error}") from None
     if not isinstance(raw, Mapping):
@@ -170,9 +173,25 @@ def _as_mapping(raw: Mapping[str, Any] | str) -> Mapping[str, Any]:
     return raw
 
 
+def _no_constant(name: str) -> Any:
+    raise SpecError(f"aggregation spec holds {name}, which is not a number DynamoDB can store")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects as dicts, refusing a key given twice (json.loads would keep the last, silently)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise SpecError(f"aggregation spec gives {key!r} twice in one object")
+        result[key] = value
+    return result
+
+
 def _attribute_name(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value:
         raise SpecError(f"{field} must be a non-empty attribute name, got {value!r}")
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_KEY_NAME_BYTES:
+        raise SpecError(f"{field} is longer than DynamoDB's {MAX_KEY_NAME_BYTES} bytes for a key attribute's name")
     if value.startswith(INTERNAL_PREFIX):
         raise SpecError(f"{field} {value!r} starts with {INTERNAL_PREFIX!r}, which is reserved for the handler's state")
     return value
@@ -206,7 +225,7 @@ def _parse_measure(raw: Any, index: int) -> Measure:
     if unknown:
         raise SpecError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
     name = raw.get("name")
-    if not isinstance(name, str) or not _NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not _NAME_PATTERN.fullmatch(name):
         raise SpecError(f"{where}.name must be an attribute name (letters, digits, _ . -), got {name!r}")
     if name.startswith(INTERNAL_PREFIX):
         raise SpecError(
@@ -230,25 +249,44 @@ def _parse_filter(raw: Any) -> ItemFilter | None:
         raise SpecError("filter must be an object with exactly 'attribute' and 'values'")
     attribute = _attribute_name(raw["attribute"], "filter.attribute")
     values = raw["values"]
-    if not isinstance(values, Sequence) or isinstance(values, str) or not values:
+    if not isinstance(values, Sequence) or isinstance(values, str | bytes | bytearray) or not values:
         raise SpecError("filter.values must be a non-empty list")
     return ItemFilter(attribute=attribute, values=frozenset(_filter_value(v) for v in values))
 
 
 def _filter_value(value: Any) -> FilterValue:
+    """A value as DynamoDB types it: bare JSON values, or typed ones ({"N": "1.50"}) for exact numbers."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((kind, raw),) = value.items()
+        if kind in ("S", "BOOL") and isinstance(raw, str if kind == "S" else bool):
+            return (kind, raw)
+        if kind == "N" and isinstance(raw, str):
+            return ("N", _filter_number(raw))
     if isinstance(value, bool):  # before numbers: bool is an int in Python
         return ("BOOL", value)
     if isinstance(value, str):
         return ("S", value)
     if isinstance(value, int | float | Decimal):
-        return ("N", Decimal(str(value)))
+        return ("N", _filter_number(str(value)))
     raise SpecError(f"filter.values may hold strings, numbers and booleans, got {value!r}")
 
 
-def _filter_value_to_json(value: FilterValue) -> str | int | float | bool:
+def _filter_number(text: str) -> Decimal:
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        raise SpecError(f"filter.values holds {text!r}, which is not a number") from None
+    problem = storage_problem(number)
+    if problem:
+        raise SpecError(f"filter.values holds {text!r}, which {problem}: no item could ever match it")
+    return number
+
+
+def _filter_value_to_json(value: FilterValue) -> str | bool | dict[str, str]:
+    """Numbers typed, as text, so the Lambda gets them exactly (a JSON float would round them)."""
     _, raw = value
     if isinstance(raw, Decimal):
-        return int(raw) if raw == raw.to_integral_value() else float(raw)
+        return {"N": str(raw)}
     return raw
 
 

@@ -89,12 +89,21 @@ def _spec(path: Path | None) -> AggregationSpec:
         raise TargetError(f"--spec {path}: nested too deeply") from None
 
 
+def _unique_outputs(path: Path, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse an output named twice: json.loads would silently keep the last one."""
+    names = [name for name, _ in pairs]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise TargetError(f"stack outputs {path}: {', '.join(twice)} given twice")
+    return dict(pairs)
+
+
 def _stack_outputs(path: Path | None) -> dict[str, str]:
     """The table names in ``pulumi stack output --json``; any other output is ignored."""
     if path is None:
         return {}
     try:
-        outputs = json.loads(read_text(path))
+        outputs = json.loads(read_text(path), object_pairs_hook=lambda pairs: _unique_outputs(path, pairs))
     except json.JSONDecodeError as error:
         raise TargetError(f"stack outputs {path}:{error.lineno}: not valid JSON: {error.msg}") from None
     except RecursionError:

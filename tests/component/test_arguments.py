@@ -151,3 +151,10 @@ def test_outputs_are_skipped_not_rejected(deploy):
         )
 
     assert deploy(build)
+
+
+def test_an_aggregation_too_large_for_the_lambda_environment_fails_at_construction(deploy):
+    """Lambda keeps 4 KB for all environment variables: a long filter list would fail at deploy."""
+    args = {**INVOICE_AGGREGATION, "filter": {"attribute": "Status", "values": [f"STATUS-{i:04d}" for i in range(400)]}}
+    with pytest.raises(StreamAggregatorArgsError, match="must fit in 3072 bytes"):
+        deploy(lambda: StreamAggregator("big", args))

@@ -211,3 +211,36 @@ def test_binary_keys_are_stored_as_their_bytes(endpoint):
     processor.handle({"Records": [stream_record(1, "INSERT", new=image, keys=("Id",))]}, None)
     item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"Id": {"B": b"\x01\x02"}})
     assert item["Item"]["Blob"] == {"B": b"\xff\x00"}
+
+
+def test_a_record_dynamodb_refuses_is_quarantined_and_the_rest_of_its_key_applied(endpoint):
+    """A CustomerId of type N against a table keyed S: DynamoDB refuses the write on every retry,
+    so the key's records are written one at a time and only the refused one is quarantined."""
+    spec = parse_spec(
+        {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]}
+    )
+    aggregator = new_aggregator(endpoint, spec)
+    processor = make_processor(endpoint, aggregator)
+
+    def order(sequence, customer):
+        image = {"OrderId": {"S": f"o{sequence}"}, "CustomerId": customer}
+        return stream_record(sequence, "INSERT", new=image, keys=("OrderId",))
+
+    records = [order(1, {"S": "5"}), order(2, {"N": "5"}), order(3, {"S": "5"})]
+    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    assert read_aggregates(endpoint, aggregator.aggregate_table, group_by="CustomerId") == {"5": {"N": Decimal(2)}}
+    (message,) = drain_queue(endpoint, aggregator.quarantine_queue_url)
+    assert message["sequenceNumber"] == "2" and message["reason"].startswith("refused")
+
+
+def test_a_latest_value_too_large_for_a_small_aggregate_is_quarantined(endpoint, invoice_spec):
+    aggregator = new_aggregator(endpoint, invoice_spec)
+    processor = make_processor(endpoint, aggregator)
+    records = [
+        stream_record(1, "INSERT", new=invoice_image("A", "1", "5", date="d" * 2000)),
+        stream_record(2, "INSERT", new=invoice_image("A", "2", "7")),
+    ]
+    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    assert read_aggregates(endpoint, aggregator.aggregate_table)["A"]["Total"] == Decimal(7)
+    (message,) = drain_queue(endpoint, aggregator.quarantine_queue_url)
+    assert "latest values hold 1024" in message["reason"]

@@ -200,6 +200,14 @@ def test_stack_output_values_must_be_table_names(endpoint, tmp_path):
     assert text == f"error: stack outputs {outputs}: source_table_name must be a table name, got 5"
 
 
+def test_a_stack_output_given_twice_is_refused_not_silently_overridden(endpoint, tmp_path):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text('{"source_table_name": "A", "aggregate_table_name": "B", "source_table_name": "Nope"}')
+    console = Console(record=True, width=300)
+    assert main(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)], console) == 1
+    assert console.export_text().strip() == f"error: stack outputs {outputs}: source_table_name given twice"
+
+
 def test_spec_file_errors_name_the_file(endpoint, tmp_path):
     spec = tmp_path / "spec.json"
     spec.write_bytes(b'{"partition_key": "\xfd"}')

@@ -57,5 +57,5 @@ def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applie
     assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
     assert dynamodb.totals["A"] == Decimal("10000000000000000000000000000000000002")
     assert [body["sequenceNumber"] for body in queue.bodies] == ["2"]
-    assert "38 significant digits" in queue.bodies[0]["reason"]
+    assert "refused" in queue.bodies[0]["reason"] and "Number precision exceeded" in queue.bodies[0]["reason"]
     assert processor.last_counters.quarantined == 1 and processor.last_counters.failed_records == 0

@@ -86,7 +86,7 @@ def test_binary_group_and_latest_values_are_written_as_the_bytes_they_encode():
 
 
 class FailingFirstChunk:
-    """A client whose first transaction fails for a reason no retry fixes."""
+    """A client whose transactions fail until something outside the handler changes (a permission)."""
 
     def __init__(self):
         self.calls = 0
@@ -95,7 +95,7 @@ class FailingFirstChunk:
         from botocore.exceptions import ClientError
 
         self.calls += 1
-        raise ClientError({"Error": {"Code": "ValidationException", "Message": "no"}}, "TransactWriteItems")
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems")
 
 
 def test_after_a_failed_chunk_the_later_chunks_of_the_key_wait_for_redelivery():

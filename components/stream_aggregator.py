@@ -24,17 +24,42 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 
 
 class ExistingSourceArgs(TypedDict):
+    """A source table created elsewhere, to attach to."""
+
     table_name: pulumi.Input[str]
     """Name of a table created elsewhere."""
     stream_arn: pulumi.Input[str]
     """ARN of its stream; the stream must have view type NEW_AND_OLD_IMAGES."""
 
 
+class MeasureArgs(TypedDict):
+    """One value kept on each aggregate item."""
+
+    name: str
+    """The attribute it is kept in on the aggregate item (letters, digits, _ . -)."""
+    op: str
+    """"sum" of a number attribute, "count" of the items, or "latest" value of an attribute."""
+    attribute: NotRequired[str]
+    """The source attribute to sum or to keep the latest value of; omitted for "count"."""
+
+
+class FilterArgs(TypedDict):
+    """Which source items contribute: those whose attribute equals one of the values."""
+
+    attribute: str
+    """The source attribute compared."""
+    values: list[Any]
+    """Strings, numbers and booleans, compared with their DynamoDB type (true is never the number 1);
+    {"N": "12.50"} gives a number exactly."""
+
+
 class StreamAggregatorArgs(TypedDict):
+    """The aggregation (keys, group, measures, filter) and the settings of what the component creates."""
+
     partition_key: str
     """The source table's partition key attribute."""
-    measures: list[dict[str, str]]
-    """Named measures: {"name", "op": "sum" | "count" | "latest", "attribute"} ("count" takes no attribute)."""
+    measures: list[MeasureArgs]
+    """The values kept on each aggregate item (at most 50)."""
     sort_key: NotRequired[str | None]
     """The source table's sort key attribute, if it has one."""
     partition_key_type: NotRequired[str]
@@ -47,7 +72,7 @@ class StreamAggregatorArgs(TypedDict):
     """Type of group_by when it is not one of the source table's keys: S (default), N or B. Grouping by the
     partition or sort key takes that key's type (given here too, it must match): the aggregate table is keyed
     by the values the source items hold, so any other type would make every write fail."""
-    filter: NotRequired[dict[str, Any] | None]
+    filter: NotRequired[FilterArgs | None]
     """Only items whose attribute equals one of the values contribute: {"attribute": "Status", "values": ["PAID"]}."""
     ttl_deletes: NotRequired[str]
     """What deletions by DynamoDB TTL do: "subtract" (default) or "ignore" (for tables that archive by TTL)."""
@@ -118,6 +143,9 @@ DEFAULTS: dict[str, Any] = {
 
 
 class StreamAggregator(pulumi.ComponentResource):
+    """An exact, real-time aggregate of a DynamoDB table: a stream, a Lambda, an aggregate table (and,
+    unless each aggregate has one source item, a ledger), queues for failures and bad data, alarms."""
+
     source_table: aws.dynamodb.Table | None
     """The source table, or None when attached to an existing_source."""
     aggregate_table: aws.dynamodb.Table
@@ -158,24 +186,9 @@ class StreamAggregator(pulumi.ComponentResource):
         self.function = self._create_function(role, log_group, child)
         self.event_source_mapping = self._create_mapping(stream_arn, policy, child)
         self._create_alarms(child)
-        self.register_outputs(
-            {
-                "source_table_name": self.source_table.name
-                if self.source_table
-                else settings["existing_source"]["table_name"],
-                "stream_arn": stream_arn,
-                "aggregate_table_name": self.aggregate_table.name,
-                "aggregate_table_arn": self.aggregate_table.arn,
-                "ledger_table_name": self.ledger_table.name if self.ledger_table else None,
-                "ledger_table_arn": self.ledger_table.arn if self.ledger_table else None,
-                "function_name": self.function.name,
-                "function_arn": self.function.arn,
-                "failure_queue_url": self.failure_queue.url,
-                "failure_queue_arn": self.failure_queue.arn,
-                "quarantine_queue_url": self.quarantine_queue.url,
-                "quarantine_queue_arn": self.quarantine_queue.arn,
-            }
-        )
+        # The outputs declared above (the schema's), by the same names: a user of another language
+        # reads them as the schema says.
+        self.register_outputs({name: getattr(self, name) for name in OUTPUTS})
 
     def _create_source_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table | None:
         settings, spec = self._settings, self.spec
@@ -360,6 +373,10 @@ class StreamAggregator(pulumi.ComponentResource):
             0,
             queue.name.apply(lambda n: {"QueueName": n}),
         )
+
+
+OUTPUTS = tuple(StreamAggregator.__annotations__)
+"""The declared outputs; ``register_outputs`` uses exactly these names."""
 
 
 def handler_archive() -> pulumi.AssetArchive:

@@ -310,3 +310,14 @@ def test_grouping_by_the_sort_key_keys_both_tables_with_its_type(deploy):
 def test_a_group_by_type_that_contradicts_the_source_key_fails(deploy, change, message):
     with pytest.raises(StreamAggregatorArgsError, match=message):
         deploy(lambda: StreamAggregator("bad", {**INVOICE_AGGREGATION, **change}))
+
+
+def test_registered_outputs_are_the_declared_ones(deploy, monkeypatch):
+    """The schema is built from the class's annotations; register_outputs must use the same names."""
+    import pulumi
+
+    registered = {}
+    monkeypatch.setattr(pulumi.ComponentResource, "register_outputs", lambda self, outputs: registered.update(outputs))
+    deploy(lambda: StreamAggregator("o", INVOICE_AGGREGATION))
+    assert list(registered) == list(StreamAggregator.__annotations__)
+    assert registered["ledger_table"] is not None and registered["source_table"] is not None

@@ -156,6 +156,14 @@ def test_schema_describes_the_component(schema):
         "tableName",
         "streamArn",
     }
+    assert resource["description"].startswith("An exact, real-time aggregate of a DynamoDB table")
+    measure = schema["types"]["stream-aggregator:index:MeasureArgs"]
+    assert set(measure["properties"]) == {"name", "op", "attribute"} and measure["required"] == ["name", "op"]
+    assert all(field["description"] for field in measure["properties"].values())
+    assert inputs["measures"]["items"]["$ref"] == "#/types/stream-aggregator:index:MeasureArgs"
+    item_filter = schema["types"]["stream-aggregator:index:FilterArgs"]
+    assert set(item_filter["properties"]) == {"attribute", "values"}
+    assert inputs["filter"]["$ref"] == "#/types/stream-aggregator:index:FilterArgs"
 
 
 def test_yaml_example_uses_the_schema(schema):

@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 
 from handler.processor import BatchProcessor
-from ops.emulator import Endpoint
-from ops.local_resources import create_local_aggregator
+from ops.endpoint import Endpoint
+from ops.local.local_resources import create_local_aggregator
 
 from .billed_client import Bill, BilledClient
 from .billing import item_size

@@ -21,9 +21,10 @@ from handler.fold import fold
 from handler.planner import plan_batch
 from handler.processor import BatchProcessor
 from handler.spec import parse_spec
-from ops.emulator import Endpoint, item_level_transaction_rollback, moto_server
-from ops.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
-from ops.local_resources import create_local_aggregator
+from ops.endpoint import Endpoint
+from ops.local.emulator import item_level_transaction_rollback, moto_server
+from ops.local.local_resources import create_local_aggregator
+from tests.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 
 from . import workloads
 from .cost import PRICE_PER_MILLION_WRITE_UNITS, CostResult, measure
@@ -149,7 +150,7 @@ FAN_INS = (10, 100, 10_000)
 
 def costs(endpoint: Endpoint) -> list[CostResult]:
     results = [measure(endpoint, workloads.invoices()), measure(endpoint, workloads.single_source())]
-    with item_level_transaction_rollback():  # moto quirk: see ops/emulator.py
+    with item_level_transaction_rollback():  # moto quirk: see ops/local/emulator.py
         for fan_in in FAN_INS:
             results.append(measure(endpoint, workloads.fan_in(fan_in)))
             endpoint.reset()

@@ -65,16 +65,16 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
 def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "demo":
         if args.watch:
-            from .watch import run_watch
+            from .local.watch import run_watch
 
             run_watch(console, seconds=args.seconds)
         else:
-            from .demo import run_demo
+            from .local.demo import run_demo
 
             run_demo(console)
         return 0
     if args.command == "emulator":
-        from .emulator_command import run_emulator
+        from .local.emulator_command import run_emulator
 
         run_emulator(args.port, console)
         return 0

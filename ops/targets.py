@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,13 @@ import boto3
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import AggregationSpec, SpecError, parse_spec
 
-from .emulator import Endpoint
-from .local_resources import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE
+from .endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
 from .options import endpoint_url, is_table_name, table_name
 from .textfile import read_text
 
-DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.1:4599")
 TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name")
+AGGREGATION_OUTPUT = "aggregation"
+"""The stack output holding the aggregation's JSON (__main__.py exports it)."""
 
 
 class TargetError(RuntimeError):
@@ -66,27 +65,51 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
+    """The tables and aggregation a command works on.
+
+    On the local emulator they default to its invoice stack. With --aws nothing is assumed: a
+    command against real tables with the wrong aggregation would report (and repair) drift that
+    is not there, so the tables and the aggregation must come from flags or the stack's outputs.
+    """
     outputs = _stack_outputs(args.stack_outputs)
     endpoint = None if args.aws else Endpoint(args.endpoint_url)
     if endpoint and not endpoint.reachable():
         raise TargetError(f"no emulator at {endpoint.url}: start one with `python -m ops emulator`, or pass --aws")
+    source = args.source_table or outputs.get("source_table_name")
+    aggregate = args.aggregate_table or outputs.get("aggregate_table_name")
+    if args.aws and not (source and aggregate):
+        raise TargetError(
+            "with --aws, name the tables: --stack-outputs (pulumi stack output --json), "
+            "or --source-table and --aggregate-table"
+        )
     return Target(
         endpoint=endpoint,
-        source_table=args.source_table or outputs.get("source_table_name") or LOCAL_SOURCE_TABLE,
-        aggregate_table=args.aggregate_table or outputs.get("aggregate_table_name") or LOCAL_AGGREGATE_TABLE,
-        spec=_spec(args.spec),
+        source_table=source or LOCAL_SOURCE_TABLE,
+        aggregate_table=aggregate or LOCAL_AGGREGATE_TABLE,
+        spec=_spec(args.spec, outputs.get(AGGREGATION_OUTPUT), args.aws),
     )
 
 
-def _spec(path: Path | None) -> AggregationSpec:
-    if path is None:
-        return parse_spec(INVOICE_AGGREGATION)
+def _spec(path: Path | None, exported: str | None, aws: bool) -> AggregationSpec:
+    if path is not None:
+        return _parsed(read_text(path), f"--spec {path}")
+    if exported is not None:
+        return _parsed(exported, f"stack output {AGGREGATION_OUTPUT}")
+    if aws:
+        raise TargetError(
+            "with --aws, give the aggregation: --spec FILE, or --stack-outputs from a stack that exports "
+            f"{AGGREGATION_OUTPUT!r}"
+        )
+    return parse_spec(INVOICE_AGGREGATION)
+
+
+def _parsed(text: str, where: str) -> AggregationSpec:
     try:
-        return parse_spec(read_text(path))
+        return parse_spec(text)
     except SpecError as error:
-        raise TargetError(f"--spec {path}: {error}") from None
+        raise TargetError(f"{where}: {error}") from None
     except RecursionError:
-        raise TargetError(f"--spec {path}: nested too deeply") from None
+        raise TargetError(f"{where}: nested too deeply") from None
 
 
 def _unique_outputs(path: Path, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -99,7 +122,7 @@ def _unique_outputs(path: Path, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _stack_outputs(path: Path | None) -> dict[str, str]:
-    """The table names in ``pulumi stack output --json``; any other output is ignored."""
+    """The table names and the aggregation in ``pulumi stack output --json``; other outputs are ignored."""
     if path is None:
         return {}
     try:
@@ -113,4 +136,7 @@ def _stack_outputs(path: Path | None) -> dict[str, str]:
     for key in TABLE_OUTPUTS:
         if key in outputs and not is_table_name(outputs[key]):
             raise TargetError(f"stack outputs {path}: {key} must be a table name, got {json.dumps(outputs[key])[:80]}")
-    return {key: outputs[key] for key in TABLE_OUTPUTS if key in outputs}
+    exported = outputs.get(AGGREGATION_OUTPUT)
+    if exported is not None and not isinstance(exported, str):
+        raise TargetError(f"stack outputs {path}: {AGGREGATION_OUTPUT} must be the aggregation's JSON text")
+    return {key: outputs[key] for key in (*TABLE_OUTPUTS, AGGREGATION_OUTPUT) if key in outputs}

@@ -16,8 +16,9 @@ import pytest
 from aggregations import INVOICE_AGGREGATION
 from handler.processor import BatchProcessor
 from handler.spec import AggregationSpec, parse_spec
-from ops.emulator import Endpoint, moto_server
-from ops.local_resources import LocalAggregator, create_local_aggregator
+from ops.endpoint import Endpoint
+from ops.local.emulator import moto_server
+from ops.local.local_resources import LocalAggregator, create_local_aggregator
 
 EVENTS = Path(__file__).parent / "events"
 SHARED_EVENTS = Path(

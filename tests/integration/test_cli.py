@@ -6,18 +6,24 @@ moto) and a table is given its stream with UpdateTable after items were written 
 
 import io
 import json
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from handler.spec import parse_spec
-from ops.__main__ import main
-from ops.demo import Discard, poller_for
-from ops.local_resources import create_local_aggregator, source_key_schema
+from ops.__main__ import build_parser, main
+from ops.local.demo import Discard, poller_for
+from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import Drift, actual_totals
 from ops.repair import repair_request
+from ops.targets import resolve_target
 from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
 
@@ -204,7 +210,7 @@ def test_missing_table_is_one_line(endpoint, tmp_path):
 
 
 def test_watch_streams_and_totals_match_the_source(endpoint):
-    from ops.watch import run_watch
+    from ops.local.watch import run_watch
 
     totals, written = run_watch(Console(record=True, width=120), seconds=1.5, rate=40)
     assert written > 0
@@ -230,7 +236,7 @@ def test_the_local_emulator_serves_the_other_commands(endpoint, tmp_path):
     import threading
     import time
 
-    from ops.emulator_command import run_emulator
+    from ops.local.emulator_command import run_emulator
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -260,3 +266,39 @@ def test_the_local_emulator_serves_the_other_commands(endpoint, tmp_path):
         time.sleep(0.1)
     assert "0 drift(s) over 1 key(s)" in output
     emulator.join(timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param([], "with --aws, name the tables", id="no-tables"),
+        pytest.param(
+            ["--source-table", "Src", "--aggregate-table", "Agg"], "with --aws, give the aggregation", id="no-spec"
+        ),
+    ],
+)
+def test_aws_never_falls_back_to_the_local_invoice_stack(arguments, message):
+    console = Console(record=True, width=300)
+    assert main(["reconcile", "--aws", *arguments], console) == 1
+    assert message in console.export_text()
+
+
+def test_the_stack_outputs_carry_the_aggregation(endpoint, tmp_path):
+    """__main__.py exports it; a spec in the outputs is the one used (here one the tables do not fit)."""
+    outputs = tmp_path / "outputs.json"
+    spec = {"partition_key": "Customer", "measures": [{"name": "N", "op": "count"}]}
+    outputs.write_text(
+        json.dumps({"source_table_name": "Src", "aggregate_table_name": "Agg", "aggregation": json.dumps(spec)})
+    )
+    args = build_parser().parse_args(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)])
+    assert resolve_target(args).spec.partition_key == "Customer"
+
+
+def test_the_commands_against_aws_do_not_import_the_emulator():
+    """The operator's CLI needs boto3 and rich at runtime; moto is for the local commands only."""
+    code = (
+        "import sys, ops.__main__, ops.load_command, ops.reconcile_command, ops.backfill_command, ops.targets; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'werkzeug')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]"

@@ -4,7 +4,7 @@ import pytest
 from rich.console import Console
 
 from ops.__main__ import main
-from ops.demo import run_demo
+from ops.local.demo import run_demo
 
 pytestmark = pytest.mark.integration
 

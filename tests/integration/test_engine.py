@@ -16,7 +16,7 @@ from handler.inline_store import INLINE_POSITION
 from handler.position import IDEMPOTENCY_WINDOW_SECONDS
 from handler.spec import parse_spec
 from handler.transaction import LEDGER_EXPIRY
-from ops.poller import MappingSettings, StreamPoller
+from ops.local.poller import MappingSettings, StreamPoller
 from tests.conftest import (
     INVOICE_SPEC,
     drain_queue,

@@ -1,7 +1,7 @@
 """Bounded state at any fan-in, hot keys under contention, and a stream disabled and enabled again.
 
 moto quirks worked around (never in production code): the emulator serves one request at a time
-(ops.emulator.OneRequestAtATime), as DynamoDB serializes writes to an item, so contention is
+(ops.local.emulator.OneRequestAtATime), as DynamoDB serializes writes to an item, so contention is
 injected by the fault proxy as DynamoDB reports it (a TransactionConflict cancellation); records
 are built here rather than read from moto's stream, to reach 20,000 items in seconds.
 """
@@ -18,10 +18,10 @@ import pytest
 from aggregations import ORDERS_AGGREGATION
 from benchmarks.billing import item_size
 from handler.spec import parse_spec
-from ops.emulator import item_level_transaction_rollback
-from ops.faultproxy import FaultPlan, fault_proxy
+from ops.local.emulator import item_level_transaction_rollback
 from tests.conftest import drain_queue, make_processor, new_aggregator, read_aggregates, stream_record
 from tests.delivery import Delivery, deliver
+from tests.faultproxy import FaultPlan, fault_proxy
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from ops.faultproxy import FaultPlan, fault_proxy
-from ops.poller import MappingSettings, StreamPoller
+from ops.local.poller import MappingSettings, StreamPoller
 from tests.conftest import drain_queue, invoice_image, make_processor, new_aggregator, read_aggregates
+from tests.faultproxy import FaultPlan, fault_proxy
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ that an engine keyed per partition key still fails it.
 
 moto quirks worked around (never in production code): source items are written with PutItem
 (UpdateItem on a new key emits two INSERTs); the stream is read with GetRecords (an event source
-mapping needs Docker); the emulator serves one request at a time (ops.emulator.OneRequestAtATime),
+mapping needs Docker); the emulator serves one request at a time (ops.local.emulator.OneRequestAtATime),
 as DynamoDB serializes writes to an item.
 """
 
@@ -22,10 +22,10 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import AggregationSpec, parse_spec
-from ops.faultproxy import FaultPlan, fault_proxy
 from ops.stream_events import lambda_record
 from tests.conftest import make_processor, new_aggregator, read_aggregates
 from tests.delivery import Delivery, deliver
+from tests.faultproxy import FaultPlan, fault_proxy
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import main
-from ops.local_resources import create_local_aggregator, source_key_schema
+from ops.local.local_resources import create_local_aggregator, source_key_schema
 from tests.conftest import INVOICE_SPEC, new_aggregator
 from tests.integration.test_cli import cli, drain
 

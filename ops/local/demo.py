@@ -19,7 +19,8 @@ from handler.processor import BatchProcessor
 from handler.spec import INTERNAL_PREFIX
 from handler.telemetry import Writer
 
-from .emulator import Endpoint, moto_server
+from ..endpoint import Endpoint
+from .emulator import moto_server
 from .local_resources import LocalAggregator, create_invoice_aggregator
 from .poller import StreamPoller
 

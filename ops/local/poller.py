@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .stream_events import lambda_record
+from ..stream_events import lambda_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
 FailureDestination = Callable[[dict[str, Any]], None]

@@ -13,10 +13,7 @@ from handler.config import HandlerConfig
 from handler.spec import AggregationSpec, parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
-from .emulator import Endpoint
-
-LOCAL_SOURCE_TABLE = "InvoiceTransactions"
-LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
+from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
 
 
 @dataclass(frozen=True)

@@ -9,45 +9,15 @@ import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import requests
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-REGION = "us-east-1"
+from ..endpoint import Endpoint
+
 DYNAMODB_DIGITS = 38
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url: str
-    region: str = REGION
-
-    def client(self, service: str, **config: Any) -> Any:
-        """A client for ``service`` pointed at this endpoint, with throwaway credentials."""
-        return boto3.client(  # type: ignore[call-overload]  # the service is a plain string here
-            service,
-            endpoint_url=self.url,
-            region_name=self.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            **config,
-        )
-
-    def reachable(self) -> bool:
-        try:
-            requests.get(f"{self.url}/moto-api/", timeout=2)
-        except requests.RequestException:
-            return False
-        return True
-
-    def reset(self) -> None:
-        """Drop everything moto holds (its memory only shrinks this way)."""
-        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()
 
 
 class OneRequestAtATime:

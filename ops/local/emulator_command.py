@@ -6,9 +6,10 @@ import time
 
 from rich.console import Console
 
+from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE
 from .demo import Discard, poller_for
 from .emulator import moto_server
-from .local_resources import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, create_invoice_aggregator
+from .local_resources import create_invoice_aggregator
 
 
 def run_emulator(port: int, console: Console, seconds: float | None = None) -> None:

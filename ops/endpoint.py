@@ -1,0 +1,47 @@
+"""Where the operator's commands send their requests: a DynamoDB-compatible endpoint, or AWS itself.
+
+Apart from the emulator (ops/local/) so that the commands against AWS need boto3 alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import requests
+
+REGION = "us-east-1"
+DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.1:4599")
+LOCAL_SOURCE_TABLE = "InvoiceTransactions"
+LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
+"""The invoice tables the local emulator creates, which the commands default to without --aws."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    region: str = REGION
+
+    def client(self, service: str, **config: Any) -> Any:
+        """A client for ``service`` pointed at this endpoint, with throwaway credentials."""
+        return boto3.client(  # type: ignore[call-overload]  # the service is a plain string here
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            **config,
+        )
+
+    def reachable(self) -> bool:
+        try:
+            requests.get(f"{self.url}/moto-api/", timeout=2)
+        except requests.RequestException:
+            return False
+        return True
+
+    def reset(self) -> None:
+        """Drop everything moto holds (its memory only shrinks this way)."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()

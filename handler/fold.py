@@ -154,6 +154,10 @@ class Expression:
         self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
         self.sets.append(f"#{placeholder} = :{placeholder}")
 
+    def set_if_absent(self, placeholder: str, name: str, value: AttributeValue) -> None:
+        self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
+        self.sets.append(f"#{placeholder} = if_not_exists(#{placeholder}, :{placeholder})")
+
     def add(self, placeholder: str, name: str, value: AttributeValue) -> None:
         self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
         self.adds.append(f"#{placeholder} :{placeholder}")

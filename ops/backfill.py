@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from handler.attributes import key_token
+from handler.fold import Expression, request_fields
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 from .numbers import storable_text
@@ -90,20 +91,15 @@ def initial_images(
 
 
 def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> dict[str, Any]:
-    names = {"#b": BACKFILL_MARKER}
-    values: dict[str, Any] = {":b": {"S": stamp}}
-    adds, sets = [], ["#b = :b"]
+    """ADD the base's measures and mark the key, only if not marked yet; ``latest`` only where unset."""
+    expression = Expression()
+    expression.set("b", BACKFILL_MARKER, {"S": stamp})
     for index, (name, number) in enumerate(base.numbers.items()):
-        names[f"#n{index}"], values[f":n{index}"] = name, {"N": storable_text(number, name)}
-        adds.append(f"#n{index} :n{index}")
+        expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
-        names[f"#l{index}"], values[f":l{index}"] = name, value
-        sets.append(f"#l{index} = if_not_exists(#l{index}, :l{index})")
+        expression.set_if_absent(f"l{index}", name, value)
     return {
         "TableName": table,
         "Key": {spec.group_by: base.group_value},
-        "UpdateExpression": "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else ""),
-        "ConditionExpression": "attribute_not_exists(#b)",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
+        **request_fields(expression, "attribute_not_exists(#b)"),
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handler.attributes import AttributeValue
+from handler.fold import Expression, request_fields
 from handler.spec import AggregationSpec
 
 from .numbers import storable_text
@@ -25,14 +25,11 @@ from .reconcile import Drift, KeyTotals, measured
 
 def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> dict[str, Any]:
     """Set the drifted measures of one key, only if the item is still as read."""
-    names: dict[str, str] = {}
-    values: dict[str, AttributeValue] = {}
-    sets = []
+    expression = Expression()
+    names, values = expression.names, expression.values
     conditions = []
     for index, drift in enumerate(drifts):
-        names[f"#m{index}"] = drift.measure
-        values[f":m{index}"] = {"N": storable_text(drift.expected, drift.measure)}
-        sets.append(f"#m{index} = :m{index}")
+        expression.set(f"m{index}", drift.measure, {"N": storable_text(drift.expected, drift.measure)})
     if actual is None:
         names["#g"] = spec.group_by
         conditions.append("attribute_not_exists(#g)")
@@ -53,8 +50,5 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
     return {
         "TableName": table,
         "Key": {spec.group_by: drifts[0].group_value},
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values,
+        **request_fields(expression, " AND ".join(conditions)),
     }

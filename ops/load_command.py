@@ -30,6 +30,8 @@ def run_load(target: Target, path: Path, strict: bool, console: Console) -> Load
         plan = plan_load(target.spec, text, "csv" if path.suffix.lower() == ".csv" else "jsonl", strict)
     except UnreadableFile as error:
         raise InputFileError(f"{path}:{error.line}: {error.reason}") from None
+    if not (plan.rows or plan.errors or plan.warnings):
+        raise InputFileError(f"{path}: no rows to load (an empty file, or a CSV header alone)")
     _print_rows(console, path, plan.warnings, "yellow")
     _print_rows(console, path, plan.errors, "red")
     summary = LoadSummary(rejected=plan.errors, skipped_duplicates=len(plan.warnings))

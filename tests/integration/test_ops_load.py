@@ -179,3 +179,12 @@ def test_unreadable_csv_structure_loads_nothing(endpoint, invoices, tmp_path):
     code, output = cli(endpoint, invoices, "load", str(data))
     assert code == 1 and output.strip() == f"error: {data}:1: the header names 'Amount' twice"
     assert source_items(endpoint, invoices) == {}
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "InvoiceNumber,TransactionId,Amount,InvoiceDate\n", "Foo,Bar\n"])
+def test_a_file_with_no_rows_is_an_error_not_a_silent_success(endpoint, invoices, tmp_path, content):
+    """An empty file or a header alone is almost always the wrong file: say so, exit 1."""
+    data = tmp_path / "rows.csv"
+    data.write_text(content)
+    code, output = cli(endpoint, invoices, "load", str(data))
+    assert code == 1 and f"error: {data}: no rows to load" in output

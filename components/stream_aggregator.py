@@ -11,9 +11,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from handler.config import HandlerConfig
-from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
-
+from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
 from .policies import ASSUME_ROLE_POLICY, handler_policy
 from .validation import aggregate_key_type, aggregation_spec, check_settings
 

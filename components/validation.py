@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from handler.spec import AggregationSpec, SpecError, parse_spec
-
 from . import argument_rules as rules
+from ._lambda_code import AggregationSpec, SpecError, parse_spec
 from .argument_rules import StreamAggregatorArgsError, fail, is_known
 
 __all__ = ["StreamAggregatorArgsError", "aggregate_key_type", "aggregation_spec", "check_settings"]

@@ -44,11 +44,13 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_wheel_holds_the_component_and_the_handler_only(wheel):
+def test_wheel_holds_one_import_package_with_the_component_and_the_handler(wheel):
+    """Nothing named components or handler at the top: most Pulumi projects have their own."""
     assert wheel.name == f"stream_aggregator-{__version__}-py3-none-any.whl"
     names = {n for n in zipfile.ZipFile(wheel).namelist() if not n.startswith("stream_aggregator-")}
-    expected = {f"components/{p.name}" for p in (ROOT / "components").glob("*.py")}
-    expected |= {f"handler/{p.name}" for p in (ROOT / "handler").glob("*.py")}
+    expected = {"stream_aggregator/__init__.py"}
+    expected |= {f"stream_aggregator/components/{p.name}" for p in (ROOT / "components").glob("*.py")}
+    expected |= {f"stream_aggregator/handler/{p.name}" for p in (ROOT / "handler").glob("*.py")}
     assert names == expected
 
 
@@ -66,9 +68,10 @@ class Mocks(pulumi.runtime.Mocks):
         return {}
 
 pulumi.runtime.set_mocks(Mocks(), preview=False)
-import components, handler
-from components import StreamAggregator
-from components.stream_aggregator import HANDLER_DIR, handler_archive
+import components, handler  # the consumer's own, in this folder
+import stream_aggregator.handler.config
+from stream_aggregator import StreamAggregator
+from stream_aggregator.components.stream_aggregator import HANDLER_DIR, handler_archive
 
 @pulumi.runtime.test
 def deploy():
@@ -76,7 +79,9 @@ def deploy():
                              "measures": [{"name": "Revenue", "op": "sum", "attribute": "Amount"}]})
 
 deploy()
-print(json.dumps({"components": components.__file__, "handler": handler.__file__, "handler_dir": str(HANDLER_DIR),
+print(json.dumps({"components": components.__file__, "handler": handler.__file__,
+                  "ours": stream_aggregator.__file__, "our_handler": stream_aggregator.handler.config.__file__,
+                  "consumer_components_says": components.WHO, "handler_dir": str(HANDLER_DIR),
                   "assets": sorted(handler_archive().assets)}))
 """
 
@@ -102,14 +107,19 @@ def test_installed_wheel_deploys_from_another_folder(wheel, tmp_path):
         capture_output=True,
     )
     program = tmp_path / "elsewhere"
-    program.mkdir()
+    (program / "components").mkdir(parents=True)
+    (program / "components" / "__init__.py").write_text('WHO = "the consumer"\n')
+    (program / "handler.py").write_text("def main(event, context):\n    return event\n")
     result = subprocess.run(
         [fresh_python, "-c", DEPLOY_FROM_THE_WHEEL], cwd=program, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert found["components"].startswith(str(fresh_site)) and found["handler"].startswith(str(fresh_site))
-    assert found["handler_dir"] == str(fresh_site / "handler")
+    assert found["components"] == str(program / "components" / "__init__.py") and found["consumer_components_says"]
+    assert found["handler"] == str(program / "handler.py"), "the consumer's handler.py, not ours"
+    assert found["ours"].startswith(str(fresh_site / "stream_aggregator"))
+    assert found["our_handler"] == str(fresh_site / "stream_aggregator" / "handler" / "config.py")
+    assert found["handler_dir"] == str(fresh_site / "stream_aggregator" / "handler")
     assert "handler/main.py" in found["assets"] and len(found["assets"]) == len(list((ROOT / "handler").glob("*.py")))
 
 

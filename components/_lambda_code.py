@@ -1,0 +1,20 @@
+"""The Lambda code this component deploys and reads its rules from, wherever the two live.
+
+In the repository ``components`` and ``handler`` are top-level packages; installed from the wheel
+they are ``stream_aggregator.components`` and ``stream_aggregator.handler``, so that a user's own
+``handler`` or ``components`` can never shadow them (or be shadowed). Every import of the handler
+by the component goes through here.
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+    from handler.config import HandlerConfig
+    from handler.spec import AggregationSpec, SpecError, parse_spec
+    from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+else:  # installed from the wheel
+    from stream_aggregator.handler.config import HandlerConfig
+    from stream_aggregator.handler.spec import AggregationSpec, SpecError, parse_spec
+    from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+
+__all__ = ["LEDGER_EXPIRY", "LEDGER_KEY", "AggregationSpec", "HandlerConfig", "SpecError", "parse_spec"]

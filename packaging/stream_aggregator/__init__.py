@@ -1,0 +1,10 @@
+"""StreamAggregator as an installed package: ``from stream_aggregator import StreamAggregator``.
+
+The repository keeps ``components/`` and ``handler/`` at its root; the wheel ships them as
+``stream_aggregator.components`` and ``stream_aggregator.handler`` (pyproject.toml, package-dir),
+so installing it adds nothing named ``components`` or ``handler`` beside a user's own packages.
+"""
+
+from .components import StreamAggregator, StreamAggregatorArgs
+
+__all__ = ["StreamAggregator", "StreamAggregatorArgs"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .records import StreamRecord
+
 UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
 REFUSED_REASON = "refused: DynamoDB will not apply this record to its aggregate, so no retry can"
 
@@ -29,3 +31,12 @@ class KeyOutcome:
         self.pending.extend(positions)
         self.error = self.error or reason
         return self
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """A record going to the quarantine queue, whole, with the reason."""
+
+    position: int
+    record: StreamRecord
+    reason: str

@@ -18,7 +18,7 @@ from .attributes import AttributeValue
 from .contribution import record_effect
 from .fastpath import fast_reader
 from .fold import Delta, KeyPlan, is_noop, record_deltas, too_wide
-from .quarantine import Quarantined
+from .outcome import Quarantined
 from .records import StreamRecord, decode_record
 from .spec import AggregationSpec
 from .telemetry import BatchCounters

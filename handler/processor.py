@@ -19,9 +19,9 @@ from .errors import ConfigError
 from .fold import KeyPlan
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
-from .outcome import KeyOutcome
+from .outcome import KeyOutcome, Quarantined
 from .planner import plan_batch
-from .quarantine import Quarantined, QuarantineQueue
+from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, log, summary_line
 

@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .records import StreamRecord
+from .outcome import Quarantined
 
 SQS_BATCH_ENTRIES = 10
 MAX_MESSAGE_BYTES = 256 * 1024
 """SQS's classic limit per message and per batch; records larger than this are sent without images."""
-
-
-@dataclass(frozen=True, slots=True)
-class Quarantined:
-    position: int
-    record: StreamRecord
-    reason: str
 
 
 def message_body(item: Quarantined) -> str:

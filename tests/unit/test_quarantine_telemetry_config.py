@@ -8,7 +8,8 @@ import pytest
 
 from handler.config import load_config
 from handler.errors import ConfigError
-from handler.quarantine import MAX_MESSAGE_BYTES, Quarantined, QuarantineQueue, message_body
+from handler.outcome import Quarantined
+from handler.quarantine import MAX_MESSAGE_BYTES, QuarantineQueue, message_body
 from handler.records import decode_record
 from handler.spec import parse_spec
 from handler.telemetry import BatchCounters, summary_line
@@ -111,3 +112,13 @@ def test_lambda_clients_retry_and_time_out_inside_the_invocation(monkeypatch):
     assert client.meta.config.retries["total_max_attempts"] == 6  # the first try and 5 retries
     assert client.meta.config.max_pool_connections >= main.PROCESSOR.config.write_concurrency
     assert main.PROCESSOR.config == load_config(environment)
+
+
+def test_the_pure_core_never_loads_botocore():
+    """Decode, contribution, fold and plan are pure: a data type imported from a module that calls
+    AWS would drag botocore in (and tie the core to it)."""
+    pure = ["records", "attributes", "contribution", "fold", "planner", "position", "transaction", "spec"]
+    pure += ["config", "outcome", "fastpath", "telemetry"]
+    code = "import sys; " + "; ".join(f"import handler.{name}" for name in pure) + "; print('botocore' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

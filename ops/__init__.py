@@ -1,4 +1,2 @@
-"""Operator and local tooling: the local stream poller, the emulator, and the CLI.
-
-Nothing here is deployed: the Lambda ships handler/ alone.
-"""
+"""The operator's CLI (`python -m ops`): load, reconcile, backfill against AWS or the emulator;
+the local tools (emulator, demo, poller) live in ops/local/ and load only for `demo` and `emulator`."""

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
 from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
+from .isolation import isolate
 from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
 from .spec import INTERNAL_PREFIX
 
@@ -38,28 +39,25 @@ class InlineStore:
         self._apply(plan, plan.deltas, outcome)
         return outcome
 
-    def _apply(self, plan: KeyPlan, pending: list[Delta], outcome: KeyOutcome, one_record: bool = False) -> None:
+    def _apply(self, plan: KeyPlan, pending: list[Delta], outcome: KeyOutcome) -> None:
+        def write(records: list[Delta]) -> None:
+            self._apply(plan, records, outcome)
+
         for _ in range(MAX_CONDITIONAL_ATTEMPTS):
             if not pending:
                 return
             try:
                 request = self.request(plan, pending)
             except ArithmeticError:  # the records' sum cannot be exact in 38 digits
-                if one_record:
-                    outcome.unstorable[pending[0].position] = UNSTORABLE_REASON
-                else:
-                    self._one_record_at_a_time(plan, pending, outcome)
+                isolate(outcome, pending, UNSTORABLE_REASON, write)
                 return
             try:
                 outcome.writes += 1
                 self._client.update_item(**request)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code")
-                if code == "ValidationException" and (one_record or len(pending) == 1):  # no retry can succeed
-                    outcome.unstorable[pending[0].position] = f"{REFUSED_REASON}: {describe_error(error)}"
-                    return
-                if code == "ValidationException" and len(pending) > 1:
-                    self._one_record_at_a_time(plan, pending, outcome)
+                if code == "ValidationException":  # refused as invalid: no retry can succeed
+                    isolate(outcome, pending, f"{REFUSED_REASON}: {describe_error(error)}", write)
                     return
                 if code != "ConditionalCheckFailedException":
                     _failed(outcome, plan, pending, describe_error(error))
@@ -81,14 +79,6 @@ class InlineStore:
                 return
         if pending:
             _failed(outcome, plan, pending, "position condition kept failing")
-
-    def _one_record_at_a_time(self, plan: KeyPlan, pending: list[Delta], outcome: KeyOutcome) -> None:
-        """As in the ledger store: only a record DynamoDB refuses to apply is quarantined."""
-        for index, delta in enumerate(pending):
-            self._apply(plan, [delta], outcome, one_record=True)
-            if outcome.error:
-                outcome.pending.extend(later.position for later in pending[index + 1 :])
-                return
 
     def request(self, plan: KeyPlan, deltas: list[Any]) -> dict[str, Any]:
         """One conditional UpdateItem: the measures, and the position moved past ``deltas``."""

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
 from .fold import Delta, KeyPlan, split_applied
+from .isolation import isolate
 from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
 from .position import ledger_id
 from .transaction import (
@@ -68,19 +69,18 @@ class LedgerStore:
             self._apply_chunk(target, chunk, outcome)
         return outcome
 
-    def _apply_chunk(
-        self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome, one_record: bool = False
-    ) -> None:
+    def _apply_chunk(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
         """Ends: each settled cancellation removes records (or fails them), and pauses are capped."""
+
+        def write(records: list[Delta]) -> None:
+            self._apply_chunk(target, records, outcome)
+
         paused = 0
         while pending:
             try:
                 request = transaction(target, pending)
             except ArithmeticError:  # the records' sum cannot be exact in 38 digits
-                if one_record:
-                    outcome.unstorable[pending[0].position] = UNSTORABLE_REASON
-                else:
-                    self._one_record_at_a_time(target, pending, outcome)
+                isolate(outcome, pending, UNSTORABLE_REASON, write)
                 return
             try:
                 outcome.writes += 1
@@ -88,11 +88,8 @@ class LedgerStore:
             except ClientError as error:
                 cancellation = _cancellation(error, request.items)
                 refusal = _refusal(error, cancellation)
-                if refusal and (one_record or len(pending) == 1):
-                    outcome.unstorable[pending[0].position] = f"{REFUSED_REASON}: {refusal}"
-                    return
-                if refusal and len(pending) > 1:
-                    self._one_record_at_a_time(target, pending, outcome)
+                if refusal:  # refused as invalid: no retry can succeed
+                    isolate(outcome, pending, f"{REFUSED_REASON}: {refusal}", write)
                     return
                 if cancellation is None or cancellation.error:
                     _failed(outcome, target, pending, (cancellation and cancellation.error) or describe_error(error))
@@ -111,20 +108,6 @@ class LedgerStore:
                 return
             else:
                 outcome.applied.extend(delta.position for delta in pending)
-                return
-
-    def _one_record_at_a_time(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome) -> None:
-        """Apply records singly, so that only a record DynamoDB refuses to apply is quarantined.
-
-        Entered when the records' sum cannot be sent exactly, or when DynamoDB refused the write as
-        invalid (a group value of the wrong type for the table's key, an aggregate item grown past
-        400 KB, a result beyond 38 digits). Retrying such a record would never succeed, and Lambda
-        would finally drop it; alone, it can be quarantined whole and the others applied.
-        """
-        for index, delta in enumerate(pending):
-            self._apply_chunk(target, [delta], outcome, one_record=True)
-            if outcome.error:
-                outcome.pending.extend(later.position for later in pending[index + 1 :])
                 return
 
     def _settle(

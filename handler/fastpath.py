@@ -16,8 +16,8 @@ from typing import Any
 
 from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS
 from .contribution import FAST_KEY_CHARS
-from .fold import EXACT, Delta
-from .position import SEQUENCE_DIGITS, item_token, stream_label
+from .fold import EXACT, Delta, too_wide
+from .position import SEQUENCE_DIGITS, item_token, position_text, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
 from .spec import AggregationSpec
 
@@ -114,22 +114,18 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             if type(arn) is not str or not arn:
                 return None
             label = labels[arn] = stream_label(arn)
-        at = label + "/" + sequence_text.zfill(SEQUENCE_DIGITS)
+        at = position_text(label, sequence_text)
         if old is not None and new is not None and old[0] == new[0]:
             numbers, before = new[2], old[2]
             try:
                 for name in numbers:
-                    numbers[name] = change = EXACT.subtract(numbers[name], before[name])
-                    if len(change.as_tuple().digits) > MAX_NUMBER_DIGITS:
-                        return None  # the general path quarantines it, with the reason
+                    numbers[name] = EXACT.subtract(numbers[name], before[name])
             except ArithmeticError:
                 return None
-            return (
-                sequence_text,
-                at,
-                token,
-                [(new[0], new[1], Delta(position, at, token, created_at, numbers, new[3]))],
-            )
+            delta = Delta(position, at, token, created_at, numbers, new[3])
+            if too_wide(delta):
+                return None  # the general path quarantines it, with the reason
+            return sequence_text, at, token, [(new[0], new[1], delta)]
         deltas = []
         if old is not None:
             negated = {name: EXACT.minus(value) for name, value in old[2].items()}

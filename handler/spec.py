@@ -177,14 +177,27 @@ def _no_constant(name: str) -> Any:
     raise SpecError(f"aggregation spec holds {name}, which is not a number DynamoDB can store")
 
 
+def repeated_keys(pairs: list[tuple[str, Any]]) -> list[str]:
+    """The keys a JSON object gives more than once, in the order they repeat: json.loads would keep
+    the last value, silently.
+
+    Every reader of a user's JSON (the spec here, the operator tools' rows and stack outputs) uses
+    it in its ``object_pairs_hook``, each raising its own error.
+    """
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key, _ in pairs:
+        if key in seen:
+            repeated.append(key)
+        seen.add(key)
+    return repeated
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON objects as dicts, refusing a key given twice (json.loads would keep the last, silently)."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise SpecError(f"aggregation spec gives {key!r} twice in one object")
-        result[key] = value
-    return result
+    repeated = repeated_keys(pairs)
+    if repeated:
+        raise SpecError(f"aggregation spec gives {repeated[0]!r} twice in one object")
+    return dict(pairs)
 
 
 def _attribute_name(value: Any, field: str) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from handler.spec import repeated_keys
+
 from .textfile import numbered_lines
 
 Row = dict[str, Any]
@@ -120,9 +122,7 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _unique_fields(pairs: list[tuple[str, Any]]) -> Row:
-    row: Row = {}
-    for name, value in pairs:
-        if name in row:
-            raise _Refused(f"field {name!r} appears twice")
-        row[name] = value
-    return row
+    repeated = repeated_keys(pairs)
+    if repeated:
+        raise _Refused(f"field {repeated[0]!r} appears twice")
+    return dict(pairs)

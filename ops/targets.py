@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from aggregations import INVOICE_AGGREGATION
-from handler.spec import AggregationSpec, SpecError, parse_spec
+from handler.spec import AggregationSpec, SpecError, parse_spec, repeated_keys
 
 from .endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
 from .options import endpoint_url, is_table_name, table_name
@@ -114,8 +114,7 @@ def _parsed(text: str, where: str) -> AggregationSpec:
 
 def _unique_outputs(path: Path, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Refuse an output named twice: json.loads would silently keep the last one."""
-    names = [name for name, _ in pairs]
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(set(repeated_keys(pairs)))
     if twice:
         raise TargetError(f"stack outputs {path}: {', '.join(twice)} given twice")
     return dict(pairs)

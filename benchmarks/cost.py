@@ -48,7 +48,7 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
     aggregator = create_local_aggregator(endpoint, workload.spec, f"b{uuid.uuid4().hex[:8]}")
     ours_client = BilledClient(endpoint.client("dynamodb"))
     ours = BatchProcessor(
-        aggregator.handler_config("bench"), ours_client, endpoint.client("sqs"), summary_stream=io.StringIO()
+        aggregator.handler_config("bench"), ours_client, endpoint.client("sqs"), log_stream=io.StringIO()
     )
     group, amount, date = workload.seed_attributes
     seed_table = f"{aggregator.aggregate_table}-seed"

@@ -45,9 +45,7 @@ def _handlers(endpoint: Endpoint, dynamodb_url: str) -> tuple[BatchProcessor, Se
         AttributeDefinitions=[{"AttributeName": "InvoiceNumber", "AttributeType": "S"}],
     )
     client = Endpoint(dynamodb_url).client("dynamodb", config=Config(max_pool_connections=80))
-    ours = BatchProcessor(
-        aggregator.handler_config("bench"), client, endpoint.client("sqs"), summary_stream=io.StringIO()
-    )
+    ours = BatchProcessor(aggregator.handler_config("bench"), client, endpoint.client("sqs"), log_stream=io.StringIO())
     return ours, SeedHandler(client, "seed-latency")
 
 

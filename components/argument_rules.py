@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 
 import pulumi
 
+from .errors import StreamAggregatorArgsError
+
 Rule = Callable[[str, Any], None]
 
 LOG_RETENTION_DAYS = frozenset(
@@ -28,10 +30,6 @@ MAX_ALARM_ACTIONS = 5
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 _KMS_KEY_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 _STREAM_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.\-]{3,255}/stream/.+")
-
-
-class StreamAggregatorArgsError(ValueError):
-    """A StreamAggregator argument that cannot work."""
 
 
 def fail(name: str, message: str) -> NoReturn:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import StreamAggregatorArgsError
+
 ASSUME_ROLE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -26,7 +28,9 @@ def table_streams(stream_arn: str) -> str:
     """
     table, separator, _ = stream_arn.partition("/stream/")
     if not separator:
-        raise ValueError(f"not a DynamoDB stream ARN: {stream_arn!r}")
+        raise StreamAggregatorArgsError(
+            f"StreamAggregator argument existing_source.stream_arn is not a DynamoDB stream ARN: {stream_arn!r}"
+        )
     return f"{table}/stream/*"
 
 

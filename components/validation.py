@@ -9,7 +9,8 @@ from typing import Any
 
 from . import argument_rules as rules
 from ._lambda_code import AggregationSpec, SpecError, parse_spec
-from .argument_rules import StreamAggregatorArgsError, fail, is_known
+from .argument_rules import fail, is_known
+from .errors import StreamAggregatorArgsError
 
 __all__ = ["StreamAggregatorArgsError", "aggregate_key_type", "aggregation_spec", "check_settings"]
 

@@ -1,7 +1,16 @@
-"""Errors the handler raises, each with a message that says what is wrong."""
+"""Errors the handler raises, each with a message that says what is wrong.
+
+Every one derives from ``HandlerError``, so a caller (the operator CLI, the component's
+validation) catches the handler's own refusals by that one type, and a bug (a bare ``ValueError``,
+a ``KeyError``) still surfaces with its traceback.
+"""
 
 
-class EventShapeError(ValueError):
+class HandlerError(Exception):
+    """Base of every error the handler package raises on purpose."""
+
+
+class EventShapeError(HandlerError):
     """The event is not a DynamoDB stream batch this handler can process.
 
     Raised for the whole invocation: a tumbling-window event, an on-failure destination payload,
@@ -10,11 +19,11 @@ class EventShapeError(ValueError):
     """
 
 
-class ConfigError(RuntimeError):
+class ConfigError(HandlerError):
     """The Lambda's environment does not describe a usable aggregator (raised at cold start)."""
 
 
-class InvalidImage(ValueError):
+class InvalidImage(HandlerError):
     """An item image lacks an attribute a measure needs, or has it with the wrong type."""
 
 

@@ -15,13 +15,14 @@ from typing import Any
 
 from .attributes import MAX_NUMBER_DIGITS, AttributeValue, number_text
 from .contribution import ImageContribution, RecordEffect
+from .errors import HandlerError
 from .position import label_of
 
 EXACT = Context(prec=2 * MAX_NUMBER_DIGITS + 2, traps=[Inexact, InvalidOperation, Overflow])
 """Arithmetic that raises rather than rounds: the default context would round at 28 digits."""
 
 
-class NumberOverflow(ArithmeticError):
+class NumberOverflow(HandlerError, ArithmeticError):
     """A folded delta needs more than DynamoDB's 38 significant digits."""
 
 

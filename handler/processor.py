@@ -8,7 +8,6 @@ after it that was applied is skipped on redelivery by the stored positions.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from .outcome import KeyOutcome, Quarantined
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
-from .telemetry import BatchCounters, Writer, log, summary_line
+from .telemetry import BatchCounters, Writer, emit, log, summary_line
 
 STALE_REASON = (
     "stale stream: this record's stream is older than one already applied for its item (the table's stream was "
@@ -46,13 +45,13 @@ class BatchProcessor:
         dynamodb_client: Any,
         sqs_client: Any,
         clock: Callable[[], float] = time.time,
-        summary_stream: Writer | None = None,
+        log_stream: Writer | None = None,
     ):
         self.config = config
         self._store = store_for(config, dynamodb_client)
         self._quarantine = QuarantineQueue(sqs_client, config.quarantine_queue_url)
         self._clock = clock
-        self._summary_stream = summary_stream
+        self._log_stream = log_stream
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
         self.last_counters = BatchCounters()
         """The previous batch's counters, for the local tools and tests; Lambda reads the log line."""
@@ -92,19 +91,18 @@ class BatchProcessor:
             extra["retryFrom"] = plan.sequence_numbers[earliest]
             extra["firstError"] = failed[earliest]
         line = summary_line(plan.counters, self.config.aggregator_name, extra, self._clock())
-        print(line, file=self._summary_stream or sys.stdout, flush=True)
+        emit(line, self._log_stream)
         if earliest is None:
             return {"batchItemFailures": []}
         return {"batchItemFailures": [{"itemIdentifier": plan.sequence_numbers[earliest]}]}
 
-    @staticmethod
-    def _merge(counters: BatchCounters, outcome: KeyOutcome, failed: dict[int, str]) -> None:
+    def _merge(self, counters: BatchCounters, outcome: KeyOutcome, failed: dict[int, str]) -> None:
         counters.writes += outcome.writes
         counters.duplicates_skipped += len(outcome.duplicates)
         counters.conditional_retries += outcome.conditional_retries
         counters.transaction_conflicts += outcome.transaction_conflicts
         if outcome.error:
-            log("ERROR", "aggregate write failed", error=outcome.error, records=len(outcome.pending))
+            log("ERROR", "aggregate write failed", self._log_stream, error=outcome.error, records=len(outcome.pending))
             for position in outcome.pending:
                 failed.setdefault(position, outcome.error)
 

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from .attributes import storage_problem
+from .errors import HandlerError
 
 INTERNAL_PREFIX = "_wm"
 """Attributes of an aggregate item whose names start with this belong to the handler (its position)."""
@@ -26,7 +27,7 @@ MAX_MEASURES = 50
 """Keeps every UpdateExpression far below DynamoDB's 4 KB expression limit (tested at this bound)."""
 
 
-class SpecError(ValueError):
+class SpecError(HandlerError):
     """An aggregation definition that cannot work; the message names the offending field."""
 
 

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 NAMESPACE = "StreamAggregator"
 
@@ -78,7 +78,16 @@ def summary_line(counters: BatchCounters, aggregator: str, extra: dict[str, Any]
     return json.dumps(document, separators=(",", ":"))
 
 
-def log(level: str, message: str, stream: TextIO | None = None, **fields: Any) -> None:
+def log(level: str, message: str, stream: Writer | None = None, **fields: Any) -> None:
     """One JSON log line."""
-    line = json.dumps({"level": level, "message": message, **fields}, default=str, separators=(",", ":"))
+    emit(json.dumps({"level": level, "message": message, **fields}, default=str, separators=(",", ":")), stream)
+
+
+def emit(line: str, stream: Writer | None = None) -> None:
+    """The one way the handler writes a line: its logs and its metrics take the same path.
+
+    On stdout in Lambda, where CloudWatch Logs keeps a printed line as it is (so the JSON stays
+    JSON, even with the function's JSON log format) and extracts the EMF metrics from it; locally,
+    any stream. ``sys.stdout`` is looked up at each call, so a redirected stdout is honoured.
+    """
     print(line, file=stream or sys.stdout, flush=True)

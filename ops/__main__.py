@@ -15,17 +15,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
-from handler.spec import SpecError
+from handler.errors import HandlerError
 
+from .errors import OpsError
 from .options import seconds, whole_number
-from .targets import TargetError, add_target_arguments, resolve_target
+from .targets import add_target_arguments, resolve_target
 
+EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
+"""What a command can meet in normal use and says in one line: our refusals, AWS's errors, the file
+system's. Anything else (a bare ValueError, a KeyError) is a bug and keeps its traceback."""
 MAX_SEGMENTS = 64
 """Parallel scan workers: beyond this a thread each only queues requests (and 20,000 hung for minutes)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description="StreamAggregator's local and operator tools")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not just its message")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the invoice aggregator end to end on an embedded emulator")
     demo.add_argument("--watch", action="store_true", help="keep streaming generated transactions, totals live")
@@ -57,7 +62,9 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return _run(args, console)
     except KeyboardInterrupt:
         return 130
-    except (TargetError, SpecError, ClientError, BotoCoreError, RuntimeError, ValueError, OSError) as error:
+    except EXPECTED_ERRORS as error:
+        if args.debug:
+            raise
         console.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
         return 1
 

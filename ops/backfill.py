@@ -29,6 +29,7 @@ from handler.attributes import key_token
 from handler.fold import Expression, request_fields
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
+from .errors import OpsError
 from .numbers import storable_text
 from .recompute import GroupTotals
 from .stream_events import lambda_record
@@ -39,7 +40,7 @@ MAX_STREAM_AGE = timedelta(hours=23)
 ItemKey = tuple[str, ...]
 
 
-class BackfillError(RuntimeError):
+class BackfillError(OpsError):
     """Backfill cannot be exact here; the message says why."""
 
 

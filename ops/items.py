@@ -17,6 +17,7 @@ from handler.contribution import image_contribution
 from handler.errors import InvalidImage
 from handler.spec import AggregationSpec
 
+from .errors import InvalidRow
 from .numbers import NumberError, checked, parse_number_text, storable_text
 from .rows import Row
 
@@ -37,29 +38,29 @@ def to_item(spec: AggregationSpec, row: Row) -> Item:
 
     Raises
     ------
-    ValueError
+    InvalidRow
         Naming the field that is missing or wrong.
     """
     numeric = {attribute for _, attribute in spec.sums}
     required = dict.fromkeys(key_names(spec) + sorted(numeric) + [spec.group_by, *(a for _, a in spec.latests)])
     missing = [name for name in required if name not in row]
     if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
+        raise InvalidRow(f"missing {', '.join(missing)}")
     item: Item = {}
     for name, value in row.items():
         if not name:
-            raise ValueError("an attribute name is empty")
+            raise InvalidRow("an attribute name is empty")
         item[name] = {"N": _measure(name, value)} if name in numeric else _plain(name, value)
     _check_key(item, spec.partition_key, "partition key", MAX_PARTITION_KEY_BYTES)
     if spec.sort_key:
         _check_key(item, spec.sort_key, "sort key", MAX_SORT_KEY_BYTES)
     size = sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
     if size > MAX_ITEM_BYTES:
-        raise ValueError(f"the item would be about {size} bytes; DynamoDB allows at most {MAX_ITEM_BYTES}")
+        raise InvalidRow(f"the item would be about {size} bytes; DynamoDB allows at most {MAX_ITEM_BYTES}")
     try:
         image_contribution(spec, item)
     except InvalidImage as error:
-        raise ValueError(f"the aggregator would count it invalid: {error}") from None
+        raise InvalidRow(f"the aggregator would count it invalid: {error}") from None
     return item
 
 
@@ -78,16 +79,16 @@ def _plain(name: str, value: Any) -> AttributeValue:
         return {"N": storable_text(checked(value, name), name)}
     if isinstance(value, str):
         return {"S": value}
-    raise ValueError(f"{name} must be a string, number or boolean, got {JSON_TYPES.get(type(value), 'another type')}")
+    raise InvalidRow(f"{name} must be a string, number or boolean, got {JSON_TYPES.get(type(value), 'another type')}")
 
 
 def _check_key(item: Item, name: str, role: str, limit: int) -> None:
     text = item[name].get("S")
     if not isinstance(text, str) or not text:
-        raise ValueError(f"{name} must be a non-empty string")
+        raise InvalidRow(f"{name} must be a non-empty string")
     size = len(text.encode())
     if size > limit:
-        raise ValueError(f"{name} is {size} bytes; DynamoDB allows at most {limit} in a {role}")
+        raise InvalidRow(f"{name} is {size} bytes; DynamoDB allows at most {limit} in a {role}")
 
 
 def _value_bytes(value: AttributeValue) -> int:

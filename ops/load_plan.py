@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from handler.spec import AggregationSpec
 
+from .errors import InvalidRow
 from .items import Item, describe_key, key_of, to_item
+from .numbers import NumberError
 from .rows import RowError, read_rows
 
 
@@ -49,7 +51,7 @@ def plan_load(spec: AggregationSpec, text: str, file_format: str, strict: bool) 
             continue
         try:
             parsed.append(ParsedRow(line, to_item(spec, row)))
-        except ValueError as error:
+        except (InvalidRow, NumberError) as error:
             plan.errors.append(RowError(line, str(error)))
     by_key: dict[tuple[str, ...], list[ParsedRow]] = defaultdict(list)
     for parsed_row in parsed:

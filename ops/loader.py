@@ -41,7 +41,7 @@ def write_items(
         chunk = rows[start : start + BATCH_WRITE_LIMIT]
         try:
             _write_chunk(client, table, chunk)
-        except (ClientError, BotoCoreError, RuntimeError) as error:
+        except (ClientError, BotoCoreError, CommandError) as error:
             raise CommandError(
                 f"{describe_error(error)}: the load stopped at line {chunk[0].line}; "
                 f"the {written} row(s) before it are in {table}"
@@ -59,4 +59,4 @@ def _write_chunk(client: Any, table: str, chunk: Sequence[ParsedRow]) -> None:
         if not requests:
             return
         time.sleep(min(2.0, 0.05 * 2**attempt))
-    raise RuntimeError(f"DynamoDB left {len(requests)} items unprocessed after {MAX_UNPROCESSED_ROUNDS} tries")
+    raise CommandError(f"DynamoDB left {len(requests)} items unprocessed after {MAX_UNPROCESSED_ROUNDS} tries")

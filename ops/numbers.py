@@ -16,11 +16,13 @@ from decimal import Decimal
 from handler.attributes import number_text, storage_problem
 from handler.fold import EXACT
 
+from .errors import OpsError
+
 NUMBER_SYNTAX = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """An optional sign, ASCII digits with an optional decimal point, an optional exponent."""
 
 
-class NumberError(ValueError):
+class NumberError(OpsError):
     """A number DynamoDB would refuse or could not store exactly; the message says which rule."""
 
 

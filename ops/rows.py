@@ -23,6 +23,7 @@ from typing import Any
 
 from handler.spec import repeated_keys
 
+from .errors import OpsError
 from .textfile import numbered_lines
 
 Row = dict[str, Any]
@@ -34,7 +35,7 @@ class RowError:
     reason: str
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(OpsError):
     """The file's structure is broken at ``line``: no row of it can be trusted."""
 
     def __init__(self, line: int, reason: str) -> None:
@@ -43,7 +44,7 @@ class UnreadableFile(ValueError):
         self.reason = reason
 
 
-class _Refused(ValueError):
+class _Refused(Exception):
     """Valid for Python's json module, not for JSON or for DynamoDB."""
 
 

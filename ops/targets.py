@@ -18,6 +18,7 @@ from aggregations import INVOICE_AGGREGATION
 from handler.spec import AggregationSpec, SpecError, parse_spec, repeated_keys
 
 from .endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
+from .errors import OpsError
 from .options import endpoint_url, is_table_name, table_name
 from .textfile import read_text
 
@@ -26,7 +27,7 @@ AGGREGATION_OUTPUT = "aggregation"
 """The stack output holding the aggregation's JSON (__main__.py exports it)."""
 
 
-class TargetError(RuntimeError):
+class TargetError(OpsError):
     """The command cannot reach or identify what it should work on."""
 
 

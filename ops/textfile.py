@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import OpsError
 
-class InputFileError(ValueError):
+
+class InputFileError(OpsError):
     """A file the command cannot use at all; the message starts with ``path:line:`` where known."""
 
 

@@ -124,7 +124,7 @@ def make_processor(
     aggregator: LocalAggregator,
     dynamodb_url: str | None = None,
     max_attempts: int = 3,
-    summary_stream: Any = None,
+    log_stream: Any = None,
 ) -> BatchProcessor:
     """A processor whose DynamoDB client may go through a fault proxy at ``dynamodb_url``."""
     from botocore.config import Config
@@ -135,7 +135,7 @@ def make_processor(
         aggregator.handler_config("test"),
         dynamodb_client=dynamodb,
         sqs_client=endpoint.client("sqs"),
-        summary_stream=summary_stream,
+        log_stream=log_stream,
     )
 
 

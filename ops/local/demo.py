@@ -42,7 +42,7 @@ def run_demo(console: Console | None = None) -> dict[str, dict[str, Any]]:
         write_transactions(endpoint, aggregator, SEED_TRANSACTIONS)
         console.print(f"[bold]wrote[/] {len(SEED_TRANSACTIONS)} transactions with PutItem")
         log = io.StringIO()
-        stats = poller_for(endpoint, aggregator, summary_stream=log).drain()
+        stats = poller_for(endpoint, aggregator, log_stream=log).drain()
         console.print(
             f"[bold]stream[/] {stats.records_delivered} records in {stats.invocations} invocation(s), "
             f"{stats.function_errors} function errors, "
@@ -72,13 +72,11 @@ class Discard(io.TextIOBase):
         return len(text)
 
 
-def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, summary_stream: Writer | None = None) -> StreamPoller:
-    """The real handler behind the local event source mapping; its summary lines go to ``summary_stream``
+def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, log_stream: Writer | None = None) -> StreamPoller:
+    """The real handler behind the local event source mapping; its summary lines go to ``log_stream``
     (stdout by default)."""
     config = aggregator.handler_config("demo")
-    processor = BatchProcessor(
-        config, endpoint.client("dynamodb"), endpoint.client("sqs"), summary_stream=summary_stream
-    )
+    processor = BatchProcessor(config, endpoint.client("dynamodb"), endpoint.client("sqs"), log_stream=log_stream)
     sqs = endpoint.client("sqs")
     return StreamPoller(
         endpoint.client("dynamodbstreams"),

@@ -16,7 +16,7 @@ def run_emulator(port: int, console: Console, seconds: float | None = None) -> N
     """moto on a fixed port, the invoice tables, the poller running; until Ctrl-C or ``seconds``."""
     with moto_server(port) as endpoint:
         aggregator = create_invoice_aggregator(endpoint, "local")
-        poller = poller_for(endpoint, aggregator, summary_stream=Discard())
+        poller = poller_for(endpoint, aggregator, log_stream=Discard())
         console.print(f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it")
         deadline = None if seconds is None else time.monotonic() + seconds
         while deadline is None or time.monotonic() < deadline:

@@ -28,7 +28,7 @@ def run_watch(
     rng = random.Random(seed)
     with moto_server() as endpoint:
         aggregator = create_invoice_aggregator(endpoint, "watch")
-        poller = poller_for(endpoint, aggregator, summary_stream=Discard())
+        poller = poller_for(endpoint, aggregator, log_stream=Discard())
         started, written = time.monotonic(), 0
         totals: dict[str, dict[str, Any]] = {}
         with Live(console=console, refresh_per_second=4, transient=False) as live:

@@ -5,6 +5,6 @@ The repository keeps ``components/`` and ``handler/`` at its root; the wheel shi
 so installing it adds nothing named ``components`` or ``handler`` beside a user's own packages.
 """
 
-from .components import StreamAggregator, StreamAggregatorArgs
+from .components import StreamAggregator, StreamAggregatorArgs, StreamAggregatorArgsError, StreamAggregatorError
 
-__all__ = ["StreamAggregator", "StreamAggregatorArgs"]
+__all__ = ["StreamAggregator", "StreamAggregatorArgs", "StreamAggregatorArgsError", "StreamAggregatorError"]

@@ -7,7 +7,7 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION
 from components import StreamAggregator
-from components.validation import StreamAggregatorArgsError
+from components.errors import StreamAggregatorArgsError
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/2020-01-01T00:00:00.000"

@@ -5,8 +5,8 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
+from components.errors import StreamAggregatorArgsError
 from components.stream_aggregator import HANDLER_DIR, TYPE_TOKEN, handler_archive
-from components.validation import StreamAggregatorArgsError
 from handler.spec import parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 from tests.component.conftest import by_type, one

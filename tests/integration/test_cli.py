@@ -43,7 +43,7 @@ def cli(endpoint, aggregator, *argv):
 
 
 def drain(endpoint, aggregator):
-    poller_for(endpoint, aggregator, summary_stream=Discard()).drain()
+    poller_for(endpoint, aggregator, log_stream=Discard()).drain()
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def test_ten_thousand_items_per_aggregate_key_stay_exact_and_small(endpoint):
 
 def fan_in_of_ten_thousand(endpoint):
     aggregator = new_aggregator(endpoint, ORDERS)
-    processor = make_processor(endpoint, aggregator, summary_stream=io.StringIO())
+    processor = make_processor(endpoint, aggregator, log_stream=io.StringIO())
     per_customer = 10_000
     records = [order(10**20 + i, f"o{i}", f"c{i % 2}", 100 + i % 7) for i in range(2 * per_customer)]
     random.Random(1).shuffle(records)
@@ -75,7 +75,7 @@ def fan_in_of_ten_thousand(endpoint):
     assert processor.last_counters.duplicates_skipped == 100, "a redelivery long after is still skipped"
 
 
-def test_hot_keys_under_contention_retry_conflicts_count_them_and_stay_exact(endpoint, capsys):
+def test_hot_keys_under_contention_retry_conflicts_count_them_and_stay_exact(endpoint):
     """Four concurrent lanes on two aggregate keys; a third of transactions meet a conflict."""
     rng = random.Random(7)
     records, live = [], {}
@@ -88,12 +88,13 @@ def test_hot_keys_under_contention_retry_conflicts_count_them_and_stay_exact(end
     aggregator = new_aggregator(endpoint, ORDERS)
     logs = [io.StringIO() for _ in range(4)]
     with fault_proxy(endpoint.url, FaultPlan(conflict_rate=0.3, seed=7)) as proxy:
-        handlers = [make_processor(endpoint, aggregator, proxy.url, summary_stream=log).handle for log in logs]
+        handlers = [make_processor(endpoint, aggregator, proxy.url, log_stream=log).handle for log in logs]
         deliver(handlers, records, seed=7, delivery=Delivery(lanes=4, max_batch=40))
         injected = proxy.counts.conflicts
-    counted = sum(json.loads(line)["TransactionConflicts"] for log in logs for line in log.getvalue().splitlines())
+    lines = [json.loads(line) for log in logs for line in log.getvalue().splitlines()]
+    counted = sum(line["TransactionConflicts"] for line in lines if line["message"] == "batch processed")
     assert injected > 20 and counted == injected, "every conflict retried inside the invocation, and counted"
-    errors = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"level":"ERROR"' in line]
+    errors = [line for line in lines if line["level"] == "ERROR"]
     assert all(error["records"] > 0 for error in errors), "an ERROR line only when records failed (never 0)"
     expected: dict[str, tuple[Decimal, int]] = {}
     for image in live.values():

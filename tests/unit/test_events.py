@@ -82,8 +82,8 @@ def test_payloads_that_are_not_a_trigger_batch_are_rejected_by_name(name, messag
         pytest.param({"Records": [{"eventSource": "aws:dynamodb"}]}, id="no-body"),
     ],
 )
-def test_malformed_events_raise_value_error(event):
-    with pytest.raises(ValueError):
+def test_malformed_events_raise_event_shape_error(event):
+    with pytest.raises(EventShapeError):
         decode_event(event)
 
 

@@ -3,11 +3,13 @@
 import decimal
 from decimal import Decimal
 
+import pytest
 from rich.console import Console
 
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import parse_spec
 from ops.drift_table import drift_table, measure_totals
+from ops.errors import CommandError
 from ops.recompute import recompute, unstorable_totals
 from ops.reconcile import Drift, Report, actual_totals, compare
 from ops.repair import repair_request
@@ -67,12 +69,9 @@ def test_an_absent_measure_is_conditioned_absent():
 
 
 def test_an_aggregate_item_without_the_group_by_key_is_a_spec_mismatch():
-    try:
+    with pytest.raises(CommandError) as error:
         actual_totals(SPEC, "agg", [{"Customer": {"S": "A"}}])
-    except RuntimeError as error:
-        assert str(error) == "table agg has an item without spec group_by 'InvoiceNumber'"
-    else:
-        raise AssertionError("no error")
+    assert str(error.value) == "table agg has an item without spec group_by 'InvoiceNumber'"
 
 
 def test_drift_totals_are_per_measure_and_exact():

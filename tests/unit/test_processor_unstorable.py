@@ -4,6 +4,7 @@ Scripted clients, because moto's ADD rounds at 28 digits where DynamoDB refuses 
 on moto the refusal this test needs never happens.
 """
 
+import io
 import json
 from decimal import Decimal
 
@@ -48,7 +49,7 @@ def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applie
     spec = parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]})
     config = HandlerConfig(spec=spec, aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
     dynamodb, queue = Totals(), Queue()
-    processor = BatchProcessor(config, dynamodb, queue, summary_stream=open("/dev/null", "w"))  # noqa: SIM115
+    processor = BatchProcessor(config, dynamodb, queue, log_stream=open("/dev/null", "w"))  # noqa: SIM115
     records = [
         stream_record(1, "INSERT", new=invoice_image("A", "1", "1E+37")),
         stream_record(2, "INSERT", new=invoice_image("A", "2", "1E-37")),
@@ -59,3 +60,27 @@ def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applie
     assert [body["sequenceNumber"] for body in queue.bodies] == ["2"]
     assert "refused" in queue.bodies[0]["reason"] and "Number precision exceeded" in queue.bodies[0]["reason"]
     assert processor.last_counters.quarantined == 1 and processor.last_counters.failed_records == 0
+
+
+class Refusing:
+    """A table that fails every write with an error the handler cannot settle."""
+
+    def transact_write_items(self, **request):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "TransactWriteItems")
+
+
+def test_every_line_the_handler_writes_takes_the_one_log_path(capsys):
+    config = HandlerConfig(
+        spec=parse_spec(INVOICE_SPEC), aggregate_table="Agg", quarantine_queue_url="q", ledger_table="L"
+    )
+    log = io.StringIO()
+    processor = BatchProcessor(config, Refusing(), Queue(), log_stream=log)
+    response = processor.handle({"Records": [stream_record(1, "INSERT", new=invoice_image("A", "1", "5"))]}, None)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    lines = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert [(line["level"], line["message"]) for line in lines] == [
+        ("ERROR", "aggregate write failed"),
+        ("INFO", "batch processed"),
+    ]
+    assert "AccessDeniedException" in lines[0]["error"] and lines[1]["FailedRecords"] == 1
+    assert capsys.readouterr().out == "", "nothing bypasses the log stream"

@@ -1,0 +1,63 @@
+"""The CLI's error contract: its own and AWS's errors are one line, `--debug` shows their traceback,
+and anything else (a bug) is never swallowed into a one-line message."""
+
+import pytest
+from rich.console import Console
+
+import ops.__main__ as cli
+from components.errors import StreamAggregatorArgsError, StreamAggregatorError
+from handler.errors import ConfigError, EventShapeError, HandlerError, InvalidImage
+from handler.fold import NumberOverflow
+from handler.spec import SpecError
+from ops.backfill import BackfillError
+from ops.errors import CommandError, InvalidRow, OpsError
+from ops.numbers import NumberError
+from ops.rows import UnreadableFile
+from ops.targets import TargetError
+from ops.textfile import InputFileError
+
+NO_EMULATOR = ["reconcile", "--endpoint-url", "http://127.0.0.1:9"]
+
+
+@pytest.mark.parametrize(
+    ("error", "base"),
+    [
+        (EventShapeError, HandlerError),
+        (ConfigError, HandlerError),
+        (InvalidImage, HandlerError),
+        (SpecError, HandlerError),
+        (NumberOverflow, HandlerError),
+        (CommandError, OpsError),
+        (InvalidRow, OpsError),
+        (NumberError, OpsError),
+        (UnreadableFile, OpsError),
+        (InputFileError, OpsError),
+        (TargetError, OpsError),
+        (BackfillError, OpsError),
+        (StreamAggregatorArgsError, StreamAggregatorError),
+    ],
+)
+def test_every_error_has_its_packages_base_and_is_no_builtin_value_or_runtime_error(error, base):
+    assert issubclass(error, base)
+    assert not issubclass(error, (ValueError, RuntimeError)), "a bare `except ValueError` would catch it"
+
+
+def test_an_expected_error_is_one_line():
+    console = Console(record=True, width=200)
+    assert cli.main(NO_EMULATOR, console) == 1
+    assert console.export_text().startswith("error: no emulator at http://127.0.0.1:9")
+
+
+def test_debug_shows_the_traceback_of_an_expected_error():
+    with pytest.raises(TargetError, match="no emulator at"):
+        cli.main(["--debug", *NO_EMULATOR], Console(record=True))
+
+
+@pytest.mark.parametrize("bug", [ValueError("bad"), RuntimeError("worse"), KeyError("Total")])
+def test_a_bug_is_never_reduced_to_one_line(monkeypatch, bug):
+    def broken(args, console):
+        raise bug
+
+    monkeypatch.setattr(cli, "_run", broken)
+    with pytest.raises(type(bug)):
+        cli.main(NO_EMULATOR, Console(record=True))

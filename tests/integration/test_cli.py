@@ -1,6 +1,6 @@
 """The operator commands against a moto server.
 
-moto quirks worked around here: the stream is polled with ops.poller (no event source mapping in
+moto quirks worked around here: the stream is polled with ops.local.poller (no event source mapping in
 moto) and a table is given its stream with UpdateTable after items were written with PutItem.
 """
 

@@ -2,7 +2,7 @@
 
 moto quirks worked around here (never in production code):
 - source items are written with PutItem: moto's UpdateItem on a new key emits two INSERT records;
-- the stream is read by ops.poller, because an event source mapping in moto needs Docker;
+- the stream is read by ops.local.poller, because an event source mapping in moto needs Docker;
 - the server is reset after each test (conftest), because moto's memory only grows otherwise.
 """
 

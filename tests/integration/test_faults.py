@@ -2,7 +2,7 @@
 the SDK's retries, and duplicate batch deliveries. Every total must come out exact.
 
 moto quirks worked around here: PutItem only for source writes (UpdateItem on a new key emits two
-INSERTs); DeleteItem is fine; the stream is polled by ops.poller (no event source mapping in moto).
+INSERTs); DeleteItem is fine; the stream is polled by ops.local.poller (no event source mapping in moto).
 """
 
 import json

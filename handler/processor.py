@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from .config import LEDGER_VARIABLE, HandlerConfig
 from .errors import ConfigError
@@ -24,6 +24,10 @@ from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, log, summary_line
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 STALE_REASON = (
     "stale stream: this record's stream is older than one already applied for its item (the table's stream was "
@@ -43,8 +47,8 @@ class BatchProcessor:
     def __init__(
         self,
         config: HandlerConfig,
-        dynamodb_client: Any,
-        sqs_client: Any,
+        dynamodb_client: DynamoDBClient,
+        sqs_client: SQSClient,
         clock: Callable[[], float] = time.time,
         summary_stream: Writer | None = None,
     ):
@@ -113,7 +117,7 @@ class AggregateStore(Protocol):
     def apply(self, plan: KeyPlan) -> KeyOutcome: ...
 
 
-def store_for(config: HandlerConfig, dynamodb_client: Any) -> AggregateStore:
+def store_for(config: HandlerConfig, dynamodb_client: DynamoDBClient) -> AggregateStore:
     """Single-source aggregations keep their position inline; every other one uses the ledger."""
     spec = config.spec
     if spec.single_source:

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attributes import AttributeValue
-from .fold import Delta, Expression, conditional_position, fold, measure_updates, request_fields
+from .fold import Delta, Expression, conditional_position, fold, measure_updates, update_request
 from .position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemsInputTypeDef, TransactWriteItemTypeDef
 
 MAX_TRANSACTION_ACTIONS = 100
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
@@ -51,7 +54,7 @@ class AggregateTarget:
 
 @dataclass(frozen=True)
 class Transaction:
-    request: dict[str, Any]
+    request: TransactWriteItemsInputTypeDef
     items: list[str | None]
     """The source item of each action, in order; None for the aggregate's own update."""
 
@@ -96,11 +99,11 @@ def item_chunks(deltas: Sequence[Delta], per_chunk: int = MAX_ITEMS_PER_TRANSACT
 def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction:
     """The TransactWriteItems request applying ``deltas`` exactly once."""
     folded = fold(deltas)
-    actions: list[dict[str, Any]] = []
+    actions: list[TransactWriteItemTypeDef] = []
     items: list[str | None] = []
     if folded.changes_aggregate:
-        update = {"TableName": target.aggregate_table, "Key": {target.group_by: target.group_value}}
-        actions.append({"Update": {**update, **request_fields(measure_updates(folded))}})
+        key = {target.group_by: target.group_value}
+        actions.append({"Update": update_request(target.aggregate_table, key, measure_updates(folded))})
         items.append(None)
     for item, first in folded.first.items():
         last, created_at = folded.last[item]
@@ -109,19 +112,17 @@ def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction
     return Transaction(request={"TransactItems": actions}, items=items)
 
 
-def entry_action(target: AggregateTarget, item: str, first: str, last: str, created_at: int) -> dict[str, Any]:
+def entry_action(
+    target: AggregateTarget, item: str, first: str, last: str, created_at: int
+) -> TransactWriteItemTypeDef:
     """Move the item's entry from below ``first`` to ``last``; on failure, return what it holds."""
     expression = Expression()
     condition = conditional_position(expression, LEDGER_POSITION, first, last)
     expression.set("x", LEDGER_EXPIRY, {"N": str(created_at + IDEMPOTENCY_WINDOW_SECONDS)})
-    return {
-        "Update": {
-            "TableName": target.ledger_table,
-            "Key": {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}},
-            **request_fields(expression, condition),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
+    key = {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}}
+    update = update_request(target.ledger_table, key, expression, condition)
+    update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Update": update}
 
 
 def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Cancellation:

@@ -23,15 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handler.attributes import key_token
-from handler.fold import Expression, request_fields
+from handler.fold import Expression, update_request
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 from .numbers import storable_text
 from .recompute import GroupTotals
 from .stream_events import lambda_record
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
 MAX_STREAM_AGE = timedelta(hours=23)
@@ -90,7 +93,7 @@ def initial_images(
     return images
 
 
-def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> dict[str, Any]:
+def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> UpdateTypeDef:
     """ADD the base's measures and mark the key, only if not marked yet; ``latest`` only where unset."""
     expression = Expression()
     expression.set("b", BACKFILL_MARKER, {"S": stamp})
@@ -98,8 +101,4 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
         expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
         expression.set_if_absent(f"l{index}", name, value)
-    return {
-        "TableName": table,
-        "Key": {spec.group_by: base.group_value},
-        **request_fields(expression, "attribute_not_exists(#b)"),
-    }
+    return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")

@@ -35,6 +35,7 @@ from .stream_events import lambda_record
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
 MAX_STREAM_AGE = timedelta(hours=23)
@@ -51,7 +52,9 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
     return tuple(key_token(image[name], name) for name in names)
 
 
-def first_records(stream_client: Any, stream_arn: str, spec: AggregationSpec) -> dict[ItemKey, dict[str, Any]]:
+def first_records(
+    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
+) -> dict[ItemKey, dict[str, Any]]:
     """Each item's earliest record in the stream, from TRIM_HORIZON to the current end."""
     description = stream_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
     created = description.get("CreationRequestDateTime")
@@ -70,7 +73,7 @@ def first_records(stream_client: Any, stream_arn: str, spec: AggregationSpec) ->
     return {key: record for key, (_, record) in first.items()}
 
 
-def _shard_records(client: Any, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
+def _shard_records(client: DynamoDBStreamsClient, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
     iterator = client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
         "ShardIterator"
     ]

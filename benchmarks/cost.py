@@ -53,7 +53,7 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
     ours_client = BilledClient(endpoint.client("dynamodb"))
     ours = BatchProcessor(
         aggregator.handler_config("bench"),
-        cast("DynamoDBClient", ours_client),  # a proxy: every call but the two it bills passes through
+        cast("DynamoDBClient", ours_client),  # a proxy: calls other than the two it bills pass through
         endpoint.client("sqs"),
         summary_stream=io.StringIO(),
     )
@@ -66,7 +66,7 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
         AttributeDefinitions=[{"AttributeName": group, "AttributeType": "S"}],
     )
     seed_client = BilledClient(endpoint.client("dynamodb"))
-    seed = SeedHandler(seed_client, seed_table, group, amount, date)
+    seed = SeedHandler(cast("DynamoDBClient", seed_client), seed_table, group, amount, date)
     failed = key_batches = 0
     records = workload.records
     for start in range(0, len(records), BATCH):

@@ -61,10 +61,6 @@ class Fold:
     """item -> (stream position, created_at) of its last record folded in."""
 
     @property
-    def is_empty(self) -> bool:
-        return not self.first
-
-    @property
     def changes_aggregate(self) -> bool:
         return bool(self.latest) or any(self.numbers.values())
 

@@ -59,7 +59,7 @@ class BatchProcessor:
         self._summary_stream = summary_stream
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
         self.last_counters = BatchCounters()
-        """The previous batch's counters, for the local tools and tests; Lambda reads the log line."""
+        """The previous batch's counters, for the tests; the summary line is what Lambda's logs get."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
         """The Lambda handler signature, so the local poller can invoke this directly."""

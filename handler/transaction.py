@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime ha
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemsInputTypeDef, TransactWriteItemTypeDef
 
 MAX_TRANSACTION_ACTIONS = 100
-MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
-MAX_EXPRESSION_BYTES = 4 * 1024
 MAX_ITEMS_PER_TRANSACTION = MAX_TRANSACTION_ACTIONS - 1
 """One action is the aggregate's update."""
 
@@ -61,14 +59,16 @@ class Transaction:
 
 @dataclass
 class Cancellation:
-    """What a TransactionCanceledException's reasons say to do next."""
+    """What a TransactionCanceledException's reasons say to do next.
+
+    Nothing stored, unread or in error: the actions were cancelled by a conflict or throttling
+    (``RETRYABLE_REASONS``), and the same write is sent again after a pause.
+    """
 
     stored: dict[str, str] = field(default_factory=dict)
     """item -> the position its entry holds, for entries whose condition failed."""
     unread: list[str] = field(default_factory=list)
     """Items whose condition failed without the entry coming back: read them."""
-    retryable: int = 0
-    """Actions cancelled by a conflict or throttling: retry the same write after a pause."""
     error: str | None = None
     """A reason no retry inside this invocation can fix."""
     error_code: str | None = None
@@ -139,7 +139,7 @@ def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Ca
             else:
                 result.unread.append(item)
         elif code in RETRYABLE_REASONS:
-            result.retryable += 1
+            continue
         else:
             result.error = f"transaction cancelled: {code}: {reason.get('Message', '')}".strip()
             result.error_code = code

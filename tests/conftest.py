@@ -15,6 +15,7 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION
 from handler.processor import BatchProcessor
+from handler.records import StreamRecord, decode_record, event_records
 from handler.spec import AggregationSpec, parse_spec
 from ops.endpoint import Endpoint
 from ops.local.emulator import moto_server
@@ -31,6 +32,14 @@ INVOICE_SPEC: dict[str, Any] = INVOICE_AGGREGATION
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
+
+
+def decode_event(event: Any) -> list[StreamRecord]:
+    """Every record of ``event`` wrapped, with the checks the handler makes on the event and on each record.
+
+    Raises ``EventShapeError`` for anything but a ``{"Records": [...]}`` batch of DynamoDB stream records.
+    """
+    return [decode_record(record, index) for index, record in enumerate(event_records(event))]
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,6 @@ class LocalContext:
     """The part of Lambda's context object the handler reads."""
 
     aws_request_id: str
-    function_name: str = "stream-aggregator-local"
 
 
 @dataclass

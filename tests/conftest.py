@@ -7,7 +7,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +174,3 @@ def drain_queue(endpoint: Endpoint, queue_url: str) -> list[dict[str, Any]]:
         for message in messages:
             bodies.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)

@@ -2,64 +2,70 @@
 
 It reads each item a write targets just before and just after the write (BatchGetItem for a
 transaction, ReturnValues for an UpdateItem) and prices it with ``billing.write_units``. The
-reads are the benchmark's, not the handler's: they are not counted. Writes that fail are not
-billed here (a cancelled transaction or a failed condition is billed by DynamoDB too; the
-benchmark's workloads have none, which the run checks).
+reads are the benchmark's, not the handler's: they are not counted. A write that fails raises
+through unbilled, though DynamoDB bills a cancelled transaction or a failed condition too: the
+workloads deliver each record once to one writer, so their writes have no condition to fail on.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from .billing import write_units
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        KeysAndAttributesUnionTypeDef,
+        TransactWriteItemsInputTypeDef,
+        TransactWriteItemsOutputTypeDef,
+        UpdateItemInputTypeDef,
+        UpdateItemOutputTypeDef,
+    )
+
+Key = Mapping[str, Any]
+"""An item's key attributes, in wire format."""
 
 
 @dataclass
 class Bill:
     write_units: int = 0
     requests: int = 0
-    items_written: int = 0
-    failed_requests: int = 0
     by_table: dict[str, int] = field(default_factory=dict)
 
     def add(self, table: str, units: int) -> None:
         self.write_units += units
-        self.items_written += 1
         self.by_table[table] = self.by_table.get(table, 0) + units
 
 
 class BilledClient:
     """Passes every call through; ``update_item`` and ``transact_write_items`` are billed."""
 
-    def __init__(self, client: Any):
+    def __init__(self, client: DynamoDBClient):
         self._client = client
         self.bill = Bill()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
-    def update_item(self, **request: Any) -> Any:
+    def update_item(self, **request: Unpack[UpdateItemInputTypeDef]) -> UpdateItemOutputTypeDef:
         table, key = request["TableName"], request["Key"]
         before = self._client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-        try:
-            response = self._client.update_item(**{**request, "ReturnValues": "ALL_NEW"})
-        except Exception:
-            self.bill.failed_requests += 1
-            raise
+        returning: UpdateItemInputTypeDef = {**request, "ReturnValues": "ALL_NEW"}
+        response = self._client.update_item(**returning)
         self.bill.requests += 1
         self.bill.add(table, write_units(before, response.get("Attributes"), transactional=False))
         return response
 
-    def transact_write_items(self, **request: Any) -> Any:
+    def transact_write_items(
+        self, **request: Unpack[TransactWriteItemsInputTypeDef]
+    ) -> TransactWriteItemsOutputTypeDef:
         targets = [(a["Update"]["TableName"], a["Update"]["Key"]) for a in request["TransactItems"]]
         before = self._read(targets)
-        try:
-            response = self._client.transact_write_items(**request)
-        except Exception:
-            self.bill.failed_requests += 1
-            raise
+        response = self._client.transact_write_items(**request)
         after = self._read(targets)
         self.bill.requests += 1
         for table, key in targets:
@@ -67,12 +73,14 @@ class BilledClient:
             self.bill.add(table, write_units(before.get(identity), after.get(identity), transactional=True))
         return response
 
-    def _read(self, targets: list[tuple[str, dict[str, Any]]]) -> dict[tuple[str, str], dict[str, Any]]:
-        wanted: dict[str, list[dict[str, Any]]] = {}
+    def _read(self, targets: list[tuple[str, Key]]) -> dict[tuple[str, str], dict[str, Any]]:
+        wanted: dict[str, list[Key]] = {}
         for table, key in targets:
             wanted.setdefault(table, []).append(key)
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        request = {table: {"Keys": keys, "ConsistentRead": True} for table, keys in wanted.items()}
+        request: Mapping[str, KeysAndAttributesUnionTypeDef] = {
+            table: {"Keys": keys, "ConsistentRead": True} for table, keys in wanted.items()
+        }
         while request:
             response = self._client.batch_get_item(RequestItems=request)
             for table, items in response.get("Responses", {}).items():
@@ -83,5 +91,5 @@ class BilledClient:
         return found
 
 
-def _key_text(key: dict[str, Any]) -> str:
+def _key_text(key: Key) -> str:
     return json.dumps(key, sort_keys=True)

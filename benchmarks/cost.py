@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from handler.processor import BatchProcessor
 from ops.endpoint import Endpoint
@@ -19,6 +20,9 @@ from .billed_client import Bill, BilledClient
 from .billing import item_size
 from .seed_handler import SeedHandler
 from .workloads import Workload
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 BATCH = 100
 PRICE_PER_MILLION_WRITE_UNITS = 0.625
@@ -48,7 +52,10 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
     aggregator = create_local_aggregator(endpoint, workload.spec, f"b{uuid.uuid4().hex[:8]}")
     ours_client = BilledClient(endpoint.client("dynamodb"))
     ours = BatchProcessor(
-        aggregator.handler_config("bench"), ours_client, endpoint.client("sqs"), log_stream=io.StringIO()
+        aggregator.handler_config("bench"),
+        cast("DynamoDBClient", ours_client),  # a proxy: calls other than the two it bills pass through
+        endpoint.client("sqs"),
+        log_stream=io.StringIO(),
     )
     group, amount, date = workload.seed_attributes
     seed_table = f"{aggregator.aggregate_table}-seed"
@@ -59,7 +66,7 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
         AttributeDefinitions=[{"AttributeName": group, "AttributeType": "S"}],
     )
     seed_client = BilledClient(endpoint.client("dynamodb"))
-    seed = SeedHandler(seed_client, seed_table, group, amount, date)
+    seed = SeedHandler(cast("DynamoDBClient", seed_client), seed_table, group, amount, date)
     failed = key_batches = 0
     records = workload.records
     for start in range(0, len(records), BATCH):

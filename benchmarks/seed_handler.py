@@ -7,13 +7,16 @@ attributes are parameters so it can run on every benchmark workload; its behavio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 class SeedHandler:
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         table: str,
         group_by: str = "InvoiceNumber",
         amount: str = "Amount",

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .attributes import MAX_NUMBER_DIGITS, AttributeValue, number_text
 from .contribution import ImageContribution, RecordEffect
 from .errors import HandlerError
 from .position import label_of
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 EXACT = Context(prec=2 * MAX_NUMBER_DIGITS + 2, traps=[Inexact, InvalidOperation, Overflow])
 """Arithmetic that raises rather than rounds: the default context would round at 28 digits."""
@@ -57,10 +60,6 @@ class Fold:
     """item -> stream position of its first record folded in."""
     last: Mapping[str, tuple[str, int]]
     """item -> (stream position, created_at) of its last record folded in."""
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.first
 
     @property
     def changes_aggregate(self) -> bool:
@@ -196,11 +195,19 @@ def conditional_position(expression: Expression, attribute: str, first: str, las
     return "attribute_not_exists(#p) OR #p < :first"
 
 
-def request_fields(expression: Expression, condition: str | None = None) -> dict[str, Any]:
-    """The expression's part of an UpdateItem (or a transaction's Update) in wire format."""
-    fields: dict[str, Any] = {"UpdateExpression": expression.text(), "ExpressionAttributeNames": expression.names}
+def update_request(
+    table: str, key: dict[str, AttributeValue], expression: Expression, condition: str | None = None
+) -> UpdateTypeDef:
+    """An UpdateItem of ``key`` by ``expression``, in wire format: a transaction's Update action as it is,
+    and the keyword arguments of ``update_item``."""
+    request: UpdateTypeDef = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": expression.text(),
+        "ExpressionAttributeNames": expression.names,
+    }
     if expression.values:
-        fields["ExpressionAttributeValues"] = expression.values
+        request["ExpressionAttributeValues"] = expression.values
     if condition:
-        fields["ConditionExpression"] = condition
-    return fields
+        request["ConditionExpression"] = condition
+    return request

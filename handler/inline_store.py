@@ -8,15 +8,20 @@ error; the records it already covers are dropped and the rest is written again.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
-from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, request_fields, split_applied
+from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, split_applied, update_request
 from .isolation import isolate
 from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
 from .spec import INTERNAL_PREFIX
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, UpdateTypeDef
 
 INLINE_POSITION = INTERNAL_PREFIX
 MAX_CONDITIONAL_ATTEMPTS = 3
@@ -26,7 +31,7 @@ MAX_CONDITIONAL_ATTEMPTS = 3
 class InlineStore:
     """Writes single-source aggregates: one conditional UpdateItem per key and batch."""
 
-    def __init__(self, client: Any, table_name: str, group_by: str):
+    def __init__(self, client: DynamoDBClient, table_name: str, group_by: str):
         self._client = client
         self._table = table_name
         self._group_by = group_by
@@ -80,21 +85,19 @@ class InlineStore:
         if pending:
             _failed(outcome, plan, pending, "position condition kept failing")
 
-    def request(self, plan: KeyPlan, deltas: list[Any]) -> dict[str, Any]:
+    def request(self, plan: KeyPlan, deltas: list[Delta]) -> UpdateTypeDef:
         """One conditional UpdateItem: the measures, and the position moved past ``deltas``."""
         folded = fold(deltas)
         ((item, first),) = folded.first.items()
         expression = measure_updates(folded)
         condition = conditional_position(expression, INLINE_POSITION, first, folded.last[item][0])
-        return {
-            "TableName": self._table,
-            "Key": {self._group_by: plan.group_value},
-            **request_fields(expression, condition),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
+        request = update_request(self._table, {self._group_by: plan.group_value}, expression, condition)
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return request
 
     def _stored(self, error: ClientError, plan: KeyPlan) -> dict[str, str]:
-        item: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]  # DynamoDB adds Item
+        # DynamoDB adds the item (ReturnValuesOnConditionCheckFailure); botocore's error type does not know it
+        item: Mapping[str, AttributeValueTypeDef] | None = error.response.get("Item")  # type: ignore[assignment]
         if item is None:
             key = {self._group_by: plan.group_value}
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item", {})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -31,6 +31,9 @@ from .transaction import (
     transaction,
 )
 
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 MAX_PAUSED_RETRIES = 8
 """Conflict or throttling retries per transaction before its records are failed back to Lambda."""
 BACKOFF_BASE_SECONDS = 0.02
@@ -42,7 +45,7 @@ class LedgerStore:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         aggregate_table: str,
         ledger_table: str,
         group_by: str,

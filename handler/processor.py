@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from .config import LEDGER_VARIABLE, HandlerConfig
 from .errors import ConfigError
@@ -23,6 +23,10 @@ from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, emit, log, summary_line
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 STALE_REASON = (
     "stale stream: this record's stream is older than one already applied for its item (the table's stream was "
@@ -42,8 +46,8 @@ class BatchProcessor:
     def __init__(
         self,
         config: HandlerConfig,
-        dynamodb_client: Any,
-        sqs_client: Any,
+        dynamodb_client: DynamoDBClient,
+        sqs_client: SQSClient,
         clock: Callable[[], float] = time.time,
         log_stream: Writer | None = None,
     ):
@@ -54,7 +58,7 @@ class BatchProcessor:
         self._log_stream = log_stream
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
         self.last_counters = BatchCounters()
-        """The previous batch's counters, for the local tools and tests; Lambda reads the log line."""
+        """The previous batch's counters, for the tests; the summary line is what Lambda's logs get."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
         """The Lambda handler signature, so the local poller can invoke this directly."""
@@ -111,7 +115,7 @@ class AggregateStore(Protocol):
     def apply(self, plan: KeyPlan) -> KeyOutcome: ...
 
 
-def store_for(config: HandlerConfig, dynamodb_client: Any) -> AggregateStore:
+def store_for(config: HandlerConfig, dynamodb_client: DynamoDBClient) -> AggregateStore:
     """Single-source aggregations keep their position inline; every other one uses the ledger."""
     spec = config.spec
     if spec.single_source:

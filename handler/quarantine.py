@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .outcome import Quarantined
+
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 SQS_BATCH_ENTRIES = 10
 MAX_MESSAGE_BYTES = 256 * 1024
@@ -40,7 +44,7 @@ def message_body(item: Quarantined) -> str:
 
 
 class QuarantineQueue:
-    def __init__(self, client: Any, queue_url: str):
+    def __init__(self, client: SQSClient, queue_url: str):
         self._client = client
         self._queue_url = queue_url
 
@@ -48,7 +52,9 @@ class QuarantineQueue:
         """Send all items; returns the positions that could not be sent, with why."""
         failed: dict[int, str] = {}
         for chunk in _chunks(items):
-            entries = [{"Id": str(item.position), "MessageBody": message_body(item)} for item in chunk]
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(item.position), "MessageBody": message_body(item)} for item in chunk
+            ]
             try:
                 response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             except (ClientError, BotoCoreError) as error:

@@ -50,19 +50,14 @@ class StreamRecord:
         return str(self.raw.get("eventSourceARN", ""))
 
 
-def decode_event(event: Any) -> list[StreamRecord]:
-    """Check that ``event`` is a stream-trigger batch and wrap its records.
+def event_records(event: Any) -> list[Any]:
+    """The raw records of a stream-trigger batch, once the event is known to be one.
 
     Raises
     ------
     EventShapeError
-        For anything but a ``{"Records": [...]}`` batch of DynamoDB stream records.
+        For anything but a ``{"Records": [...]}`` batch (each record is checked by ``decode_record``).
     """
-    return [decode_record(record, index) for index, record in enumerate(event_records(event))]
-
-
-def event_records(event: Any) -> list[Any]:
-    """The raw records of a stream-trigger batch; the event-level checks of ``decode_event``."""
     if not isinstance(event, dict):
         raise EventShapeError(f"expected a DynamoDB stream event object, got {type(event).__name__}")
     _reject_other_shapes(event)

@@ -82,15 +82,6 @@ class AggregationSpec:
         """
         return self.sort_key is None and self.group_by == self.partition_key
 
-    @property
-    def needed_attributes(self) -> frozenset[str]:
-        """The only source attributes the handler ever decodes."""
-        names = {self.partition_key, self.group_by}
-        names.update(m.attribute for m in self.measures if m.attribute)
-        if self.item_filter:
-            names.add(self.item_filter.attribute)
-        return frozenset(names)
-
     @cached_property
     def sums(self) -> tuple[tuple[str, str], ...]:
         """(measure name, attribute) of the sum measures, precomputed for the hot path."""

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attributes import AttributeValue
-from .fold import Delta, Expression, conditional_position, fold, measure_updates, request_fields
+from .fold import Delta, Expression, conditional_position, fold, measure_updates, update_request
 from .position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id
 
+if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemsInputTypeDef, TransactWriteItemTypeDef
+
 MAX_TRANSACTION_ACTIONS = 100
-MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
-MAX_EXPRESSION_BYTES = 4 * 1024
 MAX_ITEMS_PER_TRANSACTION = MAX_TRANSACTION_ACTIONS - 1
 """One action is the aggregate's update."""
 
@@ -51,21 +52,23 @@ class AggregateTarget:
 
 @dataclass(frozen=True)
 class Transaction:
-    request: dict[str, Any]
+    request: TransactWriteItemsInputTypeDef
     items: list[str | None]
     """The source item of each action, in order; None for the aggregate's own update."""
 
 
 @dataclass
 class Cancellation:
-    """What a TransactionCanceledException's reasons say to do next."""
+    """What a TransactionCanceledException's reasons say to do next.
+
+    Nothing stored, unread or in error: the actions were cancelled by a conflict or throttling
+    (``RETRYABLE_REASONS``), and the same write is sent again after a pause.
+    """
 
     stored: dict[str, str] = field(default_factory=dict)
     """item -> the position its entry holds, for entries whose condition failed."""
     unread: list[str] = field(default_factory=list)
     """Items whose condition failed without the entry coming back: read them."""
-    retryable: int = 0
-    """Actions cancelled by a conflict or throttling: retry the same write after a pause."""
     error: str | None = None
     """A reason no retry inside this invocation can fix."""
     error_code: str | None = None
@@ -96,11 +99,11 @@ def item_chunks(deltas: Sequence[Delta], per_chunk: int = MAX_ITEMS_PER_TRANSACT
 def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction:
     """The TransactWriteItems request applying ``deltas`` exactly once."""
     folded = fold(deltas)
-    actions: list[dict[str, Any]] = []
+    actions: list[TransactWriteItemTypeDef] = []
     items: list[str | None] = []
     if folded.changes_aggregate:
-        update = {"TableName": target.aggregate_table, "Key": {target.group_by: target.group_value}}
-        actions.append({"Update": {**update, **request_fields(measure_updates(folded))}})
+        key = {target.group_by: target.group_value}
+        actions.append({"Update": update_request(target.aggregate_table, key, measure_updates(folded))})
         items.append(None)
     for item, first in folded.first.items():
         last, created_at = folded.last[item]
@@ -109,19 +112,17 @@ def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction
     return Transaction(request={"TransactItems": actions}, items=items)
 
 
-def entry_action(target: AggregateTarget, item: str, first: str, last: str, created_at: int) -> dict[str, Any]:
+def entry_action(
+    target: AggregateTarget, item: str, first: str, last: str, created_at: int
+) -> TransactWriteItemTypeDef:
     """Move the item's entry from below ``first`` to ``last``; on failure, return what it holds."""
     expression = Expression()
     condition = conditional_position(expression, LEDGER_POSITION, first, last)
     expression.set("x", LEDGER_EXPIRY, {"N": str(created_at + IDEMPOTENCY_WINDOW_SECONDS)})
-    return {
-        "Update": {
-            "TableName": target.ledger_table,
-            "Key": {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}},
-            **request_fields(expression, condition),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-    }
+    key = {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}}
+    update = update_request(target.ledger_table, key, expression, condition)
+    update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Update": update}
 
 
 def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Cancellation:
@@ -138,7 +139,7 @@ def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Ca
             else:
                 result.unread.append(item)
         elif code in RETRYABLE_REASONS:
-            result.retryable += 1
+            continue
         else:
             result.error = f"transaction cancelled: {code}: {reason.get('Message', '')}".strip()
             result.error_code = code

@@ -23,16 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handler.attributes import key_token
-from handler.fold import Expression, request_fields
+from handler.fold import Expression, update_request
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 from .errors import OpsError
 from .numbers import storable_text
 from .recompute import GroupTotals
 from .stream_events import lambda_record
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
 MAX_STREAM_AGE = timedelta(hours=23)
@@ -49,7 +53,9 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
     return tuple(key_token(image[name], name) for name in names)
 
 
-def first_records(stream_client: Any, stream_arn: str, spec: AggregationSpec) -> dict[ItemKey, dict[str, Any]]:
+def first_records(
+    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
+) -> dict[ItemKey, dict[str, Any]]:
     """Each item's earliest record in the stream, from TRIM_HORIZON to the current end."""
     description = stream_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
     created = description.get("CreationRequestDateTime")
@@ -68,7 +74,7 @@ def first_records(stream_client: Any, stream_arn: str, spec: AggregationSpec) ->
     return {key: record for key, (_, record) in first.items()}
 
 
-def _shard_records(client: Any, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
+def _shard_records(client: DynamoDBStreamsClient, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
     iterator = client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
         "ShardIterator"
     ]
@@ -91,7 +97,7 @@ def initial_images(
     return images
 
 
-def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> dict[str, Any]:
+def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> UpdateTypeDef:
     """ADD the base's measures and mark the key, only if not marked yet; ``latest`` only where unset."""
     expression = Expression()
     expression.set("b", BACKFILL_MARKER, {"S": stamp})
@@ -99,8 +105,4 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
         expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
         expression.set_if_absent(f"l{index}", name, value)
-    return {
-        "TableName": table,
-        "Key": {spec.group_by: base.group_value},
-        **request_fields(expression, "attribute_not_exists(#b)"),
-    }
+    return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 from rich.console import Console
@@ -22,6 +22,10 @@ from .scan import parallel_scan
 from .schema import check_tables
 from .stream_events import wire_image
 from .targets import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 BACKFILL_ATTEMPTS = 5
 
@@ -52,7 +56,7 @@ def run_backfill(target: Target, console: Console) -> int:
     return written
 
 
-def _write_backfill(dynamodb: Any, request: dict[str, Any]) -> int:
+def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:
     """1 if written, 0 if the key was already backfilled; waits out a stream transaction in flight."""
     for attempt in range(BACKFILL_ATTEMPTS):
         try:

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 import boto3
 import requests
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
 
 REGION = "us-east-1"
 DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.1:4599")
@@ -18,21 +24,32 @@ LOCAL_SOURCE_TABLE = "InvoiceTransactions"
 LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
 """The invoice tables the local emulator creates, which the commands default to without --aws."""
 
+Service = Literal["dynamodb", "dynamodbstreams", "sqs"]
+"""The services the commands and the local tools call."""
+
 
 @dataclass(frozen=True)
 class Endpoint:
     url: str
     region: str = REGION
 
-    def client(self, service: str, **config: Any) -> Any:
+    @overload
+    def client(self, service: Literal["dynamodb"], config: Config | None = None) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["dynamodbstreams"], config: Config | None = None) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], config: Config | None = None) -> SQSClient: ...
+    def client(
+        self, service: Service, config: Config | None = None
+    ) -> DynamoDBClient | DynamoDBStreamsClient | SQSClient:
         """A client for ``service`` pointed at this endpoint, with throwaway credentials."""
-        return boto3.client(  # type: ignore[call-overload]  # the service is a plain string here
+        return boto3.client(
             service,
             endpoint_url=self.url,
             region_name=self.region,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            **config,
+            config=config,
         )
 
     def reachable(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,6 +20,10 @@ from handler.errors import describe_error
 from .errors import CommandError
 from .load_plan import ParsedRow
 from .rows import RowError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import WriteRequestUnionTypeDef
 
 BATCH_WRITE_LIMIT = 25
 MAX_UNPROCESSED_ROUNDS = 8
@@ -33,7 +37,7 @@ class LoadSummary:
 
 
 def write_items(
-    client: Any, table: str, rows: Sequence[ParsedRow], progress: Callable[[int], None] = lambda n: None
+    client: DynamoDBClient, table: str, rows: Sequence[ParsedRow], progress: Callable[[int], None] = lambda n: None
 ) -> int:
     """Write every row; returns how many were written. Raises ``CommandError`` if DynamoDB refuses."""
     written = 0
@@ -51,8 +55,8 @@ def write_items(
     return written
 
 
-def _write_chunk(client: Any, table: str, chunk: Sequence[ParsedRow]) -> None:
-    requests = [{"PutRequest": {"Item": row.item}} for row in chunk]
+def _write_chunk(client: DynamoDBClient, table: str, chunk: Sequence[ParsedRow]) -> None:
+    requests: Sequence[WriteRequestUnionTypeDef] = [{"PutRequest": {"Item": row.item}} for row in chunk]
     for attempt in range(MAX_UNPROCESSED_ROUNDS):
         response = client.batch_write_item(RequestItems={table: requests})
         requests = response.get("UnprocessedItems", {}).get(table, [])

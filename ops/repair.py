@@ -14,16 +14,19 @@ skipped as "changed meanwhile" on every run.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from handler.fold import Expression, request_fields
+from handler.fold import Expression, update_request
 from handler.spec import AggregationSpec
 
 from .numbers import storable_text
 from .reconcile import Drift, KeyTotals, measured
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
-def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> dict[str, Any]:
+
+def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> UpdateTypeDef:
     """Set the drifted measures of one key, only if the item is still as read."""
     expression = Expression()
     names, values = expression.names, expression.values
@@ -47,8 +50,4 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
             names[f"#w{index}"] = name
             values[f":w{index}"] = value
             conditions.append(f"#w{index} = :w{index}")
-    return {
-        "TableName": table,
-        "Key": {spec.group_by: drifts[0].group_value},
-        **request_fields(expression, " AND ".join(conditions)),
-    }
+    return update_request(table, {spec.group_by: drifts[0].group_value}, expression, " AND ".join(conditions))

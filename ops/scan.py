@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef
 
 
 def parallel_scan(
-    client: Any, table: str, segments: int = 4, progress: Callable[[int], None] = lambda n: None
+    client: DynamoDBClient, table: str, segments: int = 4, progress: Callable[[int], None] = lambda n: None
 ) -> list[dict[str, Any]]:
     """Every item of ``table``, read by ``segments`` workers at once."""
 
     def segment(number: int) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
+        request: ScanInputTypeDef = {
             "TableName": table,
             "Segment": number,
             "TotalSegments": segments,

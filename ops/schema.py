@@ -8,17 +8,20 @@ that into one line naming the spec field and the table. The comparisons are pure
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from handler.spec import AggregationSpec
 
 from .errors import CommandError
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 KeySchema = dict[str, tuple[str, str]]
 """KeyType (HASH, RANGE) -> (attribute name, attribute type)."""
 
 
-def key_schema(client: Any, table: str) -> KeySchema:
+def key_schema(client: DynamoDBClient, table: str) -> KeySchema:
     description = client.describe_table(TableName=table)["Table"]
     types = {a["AttributeName"]: a["AttributeType"] for a in description.get("AttributeDefinitions", [])}
     return {k["KeyType"]: (k["AttributeName"], types.get(k["AttributeName"], "?")) for k in description["KeySchema"]}
@@ -53,7 +56,7 @@ def aggregate_problem(spec: AggregationSpec, table: str, schema: KeySchema) -> s
 
 
 def check_tables(
-    client: Any, spec: AggregationSpec, source: str, aggregate: str | None, string_keys: bool = False
+    client: DynamoDBClient, spec: AggregationSpec, source: str, aggregate: str | None, string_keys: bool = False
 ) -> None:
     """Raises ``CommandError`` when the spec does not fit the source table (or the aggregate table)."""
     problem = source_problem(spec, source, key_schema(client, source), string_keys)

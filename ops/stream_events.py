@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 
-def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    body = dict(record["dynamodb"])
+def lambda_record(record: RecordTypeDef, stream_arn: str, region: str) -> dict[str, Any]:
+    body: dict[str, Any] = dict(record["dynamodb"])
     created = body.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         body["ApproximateCreationDateTime"] = created.timestamp()

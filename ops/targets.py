@@ -10,7 +10,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 
@@ -21,6 +21,10 @@ from .endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABL
 from .errors import OpsError
 from .options import endpoint_url, is_table_name, table_name
 from .textfile import read_text
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name")
 AGGREGATION_OUTPUT = "aggregation"
@@ -38,8 +42,12 @@ class Target:
     aggregate_table: str
     spec: AggregationSpec
 
-    def client(self, service: str) -> Any:
-        return self.endpoint.client(service) if self.endpoint else boto3.client(service)  # type: ignore[call-overload]
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["dynamodbstreams"]) -> DynamoDBStreamsClient: ...
+    def client(self, service: Literal["dynamodb", "dynamodbstreams"]) -> DynamoDBClient | DynamoDBStreamsClient:
+        return self.endpoint.client(service) if self.endpoint else boto3.client(service)
 
     def stream_arn(self) -> str:
         table = self.client("dynamodb").describe_table(TableName=self.source_table)["Table"]

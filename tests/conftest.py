@@ -7,7 +7,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION
 from handler.processor import BatchProcessor
+from handler.records import StreamRecord, decode_record, event_records
 from handler.spec import AggregationSpec, parse_spec
 from ops.endpoint import Endpoint
 from ops.local.emulator import moto_server
@@ -31,6 +31,14 @@ INVOICE_SPEC: dict[str, Any] = INVOICE_AGGREGATION
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
+
+
+def decode_event(event: Any) -> list[StreamRecord]:
+    """Every record of ``event`` wrapped, with the checks the handler makes on the event and on each record.
+
+    Raises ``EventShapeError`` for anything but a ``{"Records": [...]}`` batch of DynamoDB stream records.
+    """
+    return [decode_record(record, index) for index, record in enumerate(event_records(event))]
 
 
 @pytest.fixture(scope="session")
@@ -166,7 +174,3 @@ def drain_queue(endpoint: Endpoint, queue_url: str) -> list[dict[str, Any]]:
         for message in messages:
             bodies.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def money(value: str) -> Decimal:
-    return Decimal(value)

@@ -112,12 +112,6 @@ class FaultProxy:
     def counts(self) -> FaultCounts:
         return self._state.counts
 
-    def set_plan(self, plan: FaultPlan) -> None:
-        with self._state.lock:
-            self._state.plan = plan
-            self._state.outage_left = 0
-            self._state.random.seed(plan.seed)
-
     def start(self) -> FaultProxy:
         self._thread.start()
         return self

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from aggregations import INVOICE_AGGREGATION
 from handler.config import HandlerConfig
@@ -14,6 +15,17 @@ from handler.spec import AggregationSpec, parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
 from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType
+    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, KeySchemaElementTypeDef
+
+
+class TableKeys(TypedDict):
+    """The part of a CreateTable request that names a table's keys."""
+
+    KeySchema: list[KeySchemaElementTypeDef]
+    AttributeDefinitions: list[AttributeDefinitionTypeDef]
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ def create_local_aggregator(
     endpoint: Endpoint,
     spec: AggregationSpec,
     name: str,
-    key_types: Mapping[str, str] | None = None,
+    key_types: Mapping[str, ScalarAttributeTypeType] | None = None,
     source_table: str | None = None,
     aggregate_table: str | None = None,
 ) -> LocalAggregator:
@@ -96,13 +108,15 @@ def create_invoice_aggregator(endpoint: Endpoint, name: str) -> LocalAggregator:
     )
 
 
-def source_key_schema(spec: AggregationSpec, types: Mapping[str, str] | None = None) -> dict[str, list[dict[str, str]]]:
+def source_key_schema(spec: AggregationSpec, types: Mapping[str, ScalarAttributeTypeType] | None = None) -> TableKeys:
     """KeySchema and AttributeDefinitions of the source table the spec describes (S unless typed)."""
-    keys = [(spec.partition_key, "HASH")] + ([(spec.sort_key, "RANGE")] if spec.sort_key else [])
+    keys: list[tuple[str, KeyTypeType]] = [(spec.partition_key, "HASH")]
+    if spec.sort_key:
+        keys.append((spec.sort_key, "RANGE"))
     return _key_schema(keys, types or {})
 
 
-def _key_schema(keys: list[tuple[str, str]], types: Mapping[str, str]) -> dict[str, list[dict[str, str]]]:
+def _key_schema(keys: list[tuple[str, KeyTypeType]], types: Mapping[str, ScalarAttributeTypeType]) -> TableKeys:
     return {
         "KeySchema": [{"AttributeName": name, "KeyType": role} for name, role in keys],
         "AttributeDefinitions": [{"AttributeName": name, "AttributeType": types.get(name, "S")} for name, _ in keys],

@@ -20,12 +20,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..stream_events import lambda_record
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
+"""Where a new shard is read from: Lambda's two positions that need no timestamp."""
 Handler = Callable[[dict[str, Any], Any], Any]
-FailureDestination = Callable[[dict[str, Any]], None]
+FailureDestination = Callable[[dict[str, Any]], object]
+"""Called with what Lambda would send to the on-failure destination; what it returns is ignored."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class MappingSettings:
     max_retry_attempts: int = 3
     """-1 retries until the records expire, as Lambda's -1 does."""
     max_record_age_seconds: int = -1
-    starting_position: str = "TRIM_HORIZON"
+    starting_position: StartingPosition = "TRIM_HORIZON"
     duplicate_rate: float = 0.0
     seed: int = 0
 
@@ -46,7 +52,6 @@ class LocalContext:
     """The part of Lambda's context object the handler reads."""
 
     aws_request_id: str
-    function_name: str = "stream-aggregator-local"
 
 
 @dataclass
@@ -74,7 +79,7 @@ class _Shard:
 class StreamPoller:
     def __init__(
         self,
-        streams_client: Any,
+        streams_client: DynamoDBStreamsClient,
         stream_arn: str,
         handler: Handler,
         settings: MappingSettings | None = None,

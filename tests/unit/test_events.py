@@ -8,9 +8,8 @@ import pytest
 from handler.errors import EventShapeError
 from handler.planner import plan_batch
 from handler.position import item_token
-from handler.records import decode_event
 from handler.spec import parse_spec
-from tests.conftest import load_event
+from tests.conftest import decode_event, load_event
 
 ORDERS = parse_spec({"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]})
 

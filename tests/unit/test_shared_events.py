@@ -11,8 +11,9 @@ import pytest
 
 from handler.errors import EventShapeError
 from handler.planner import plan_batch
-from handler.records import EventName, decode_event
+from handler.records import EventName
 from handler.spec import parse_spec
+from tests.conftest import decode_event
 
 TRIGGER_EVENTS = {
     "aws-docs__Streams.Lambda.Tutorial_payload.json",

@@ -12,7 +12,6 @@ def test_invoice_spec_defaults_group_by_to_partition_key():
     assert spec.group_by == "InvoiceNumber"
     assert [m.op for m in spec.measures] == [MeasureOp.SUM, MeasureOp.COUNT, MeasureOp.LATEST]
     assert spec.ttl_deletes is TtlDeletes.SUBTRACT
-    assert spec.needed_attributes == {"InvoiceNumber", "Amount", "InvoiceDate"}
 
 
 def test_canonical_json_round_trips():

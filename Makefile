@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck format test demo bench clean
+.PHONY: venv lint typecheck format test demo bench capacity clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ demo: venv
 
 bench: venv
 	$(PY) -m benchmarks.run
+
+capacity: venv
+	$(PY) -m benchmarks.capacity
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist

@@ -8,13 +8,16 @@ large fan-in runs use ``item_level_transaction_rollback`` (same results, linear 
 from __future__ import annotations
 
 import io
+import json
 import uuid
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from handler.processor import BatchProcessor
 from ops.endpoint import Endpoint
-from ops.local.local_resources import create_local_aggregator
+from ops.local.local_resources import LocalAggregator, create_local_aggregator
 
 from .billed_client import Bill, BilledClient
 from .billing import item_size
@@ -48,15 +51,14 @@ class CostResult:
         return self.per_record(bill) * PRICE_PER_MILLION_WRITE_UNITS
 
 
-def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
-    aggregator = create_local_aggregator(endpoint, workload.spec, f"b{uuid.uuid4().hex[:8]}")
-    ours_client = BilledClient(endpoint.client("dynamodb"))
-    ours = BatchProcessor(
-        aggregator.handler_config("bench"),
-        cast("DynamoDBClient", ours_client),  # a proxy: calls other than the two it bills pass through
-        endpoint.client("sqs"),
-        log_stream=io.StringIO(),
-    )
+def measure(endpoint: Endpoint, workload: Workload, batch_size: int = BATCH, lanes: int = 1) -> CostResult:
+    """Bill both handlers on ``workload`` in batches of ``batch_size``.
+
+    ``lanes`` above 1 models a parallelization factor: each window of ``batch_size * lanes``
+    records is dealt to that many concurrent batches by source item, keeping each item's order
+    (all that Lambda promises), so one key's records spread over several batches.
+    """
+    aggregator, ours, ours_client = billed_processor(endpoint, workload)
     group, amount, date = workload.seed_attributes
     seed_table = f"{aggregator.aggregate_table}-seed"
     endpoint.client("dynamodb").create_table(
@@ -68,12 +70,11 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
     seed_client = BilledClient(endpoint.client("dynamodb"))
     seed = SeedHandler(cast("DynamoDBClient", seed_client), seed_table, group, amount, date)
     failed = key_batches = 0
-    records = workload.records
-    for start in range(0, len(records), BATCH):
-        batch = records[start : start + BATCH]
+    for batch in batches(workload.records, batch_size, lanes):
         failed += len(ours.handle({"Records": batch}, None)["batchItemFailures"])
         seed.handle({"Records": batch}, None)
         key_batches += len({r["dynamodb"]["NewImage"][group]["S"] for r in batch})
+    records = workload.records
     return CostResult(
         workload=workload.name,
         records=len(records),
@@ -84,6 +85,30 @@ def measure(endpoint: Endpoint, workload: Workload) -> CostResult:
         largest_ledger_entry=_largest(endpoint, aggregator.ledger_table) if aggregator.ledger_table else 0,
         failed_records=failed,
     )
+
+
+def billed_processor(endpoint: Endpoint, workload: Workload) -> tuple[LocalAggregator, BatchProcessor, BilledClient]:
+    """Our handler on fresh tables for ``workload``, every write it makes billed."""
+    aggregator = create_local_aggregator(endpoint, workload.spec, f"b{uuid.uuid4().hex[:8]}")
+    client = BilledClient(endpoint.client("dynamodb"))
+    processor = BatchProcessor(
+        aggregator.handler_config("bench"),
+        cast("DynamoDBClient", client),  # a proxy: calls other than the two it bills pass through
+        endpoint.client("sqs"),
+        log_stream=io.StringIO(),
+    )
+    return aggregator, processor, client
+
+
+def batches(records: list[dict[str, Any]], batch_size: int, lanes: int = 1) -> Iterator[list[dict[str, Any]]]:
+    """Stream-ordered batches; with lanes, each window dealt to ``lanes`` batches by source item."""
+    window = batch_size * lanes
+    for start in range(0, len(records), window):
+        dealt: list[list[dict[str, Any]]] = [[] for _ in range(lanes)]
+        for raw in records[start : start + window]:
+            keys = json.dumps(raw["dynamodb"]["Keys"], sort_keys=True)
+            dealt[zlib.crc32(keys.encode()) % lanes].append(raw)
+        yield from (lane for lane in dealt if lane)
 
 
 def _largest(endpoint: Endpoint, table: str) -> int:

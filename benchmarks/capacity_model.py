@@ -1,0 +1,102 @@
+"""The capacity and cost model, per million source writes: pure arithmetic over measured inputs.
+
+What is measured (by ``benchmarks/capacity.py``, in one run): write units per record, billed by
+DynamoDB's rules on the emulator; aggregate keys and transaction rounds per batch; the handler's
+CPU time per batch on this machine. What is assumed, and said so in the output: the round-trip time
+of one DynamoDB write from Lambda in the same region, and that Lambda's CPU share scales with
+memory (the Lambda developer guide: a function has the equivalent of one vCPU at 1,769 MB).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .prices import Prices
+
+MILLION = 1_000_000
+ONE_VCPU_MB = 1769
+"""Memory at which Lambda allocates the equivalent of one full vCPU (Lambda developer guide, memory)."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One workload under one setting, as benchmarks/capacity.py measured it."""
+
+    records: int
+    invocations: int
+    write_units: int
+    write_rounds: int
+    """Sum over invocations of sequential write round trips (keys beyond the handler's concurrency queue)."""
+    cpu_seconds: float
+    """The handler's own CPU time for every batch (decode, plan, fold, build requests), on this machine."""
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    memory_mb: int = 256
+    write_round_trip_seconds: float = 0.010
+    """A TransactWriteItems or UpdateItem from Lambda to DynamoDB in the same region: an assumption, not
+    measured here (DynamoDB documents single-digit milliseconds for its own processing)."""
+    local_cpu_vcpus: float = 1.0
+    """The CPU share the measurement ran with (one core of this machine)."""
+
+
+@dataclass(frozen=True)
+class PerMillion:
+    """Per million source writes."""
+
+    invocations: float
+    gb_seconds: float
+    write_units: float
+    duration_seconds: float
+    """Mean billed duration of one invocation."""
+    lambda_dollars: float
+    dynamodb_dollars: float
+
+    @property
+    def dollars(self) -> float:
+        return self.lambda_dollars + self.dynamodb_dollars
+
+
+def per_million(measured: Measured, assumptions: Assumptions, prices: Prices) -> PerMillion:
+    """Lambda requests and GB-seconds, DynamoDB write units, scaled to a million source writes.
+
+    Stream reads cost nothing here: Lambda triggers' GetRecords calls are not charged. SQS costs
+    only for bad records (see ``quarantine_dollars``).
+    """
+    scale = MILLION / measured.records
+    cpu_share = min(assumptions.memory_mb / ONE_VCPU_MB, 1.0) / assumptions.local_cpu_vcpus
+    duration = (
+        measured.cpu_seconds / cpu_share + measured.write_rounds * assumptions.write_round_trip_seconds
+    ) / measured.invocations
+    invocations = measured.invocations * scale
+    gb_seconds = invocations * duration * assumptions.memory_mb / 1024
+    write_units = measured.write_units * scale
+    return PerMillion(
+        invocations=invocations,
+        gb_seconds=gb_seconds,
+        write_units=write_units,
+        duration_seconds=duration,
+        lambda_dollars=invocations / MILLION * prices.lambda_per_million_requests
+        + gb_seconds * prices.lambda_per_gb_second_arm,
+        dynamodb_dollars=write_units / MILLION * prices.dynamodb_per_million_write_units,
+    )
+
+
+def quarantine_dollars(bad_records: int, message_bytes: int, prices: Prices) -> float:
+    """SQS for quarantined records: sent ten to a SendMessageBatch, each 64 KB of a request billed as
+    one request, plus one receive and one delete per message when an operator drains them."""
+    sends = math.ceil(bad_records / 10) * max(1, math.ceil(10 * message_bytes / 65536))
+    return (sends + 2 * bad_records) / MILLION * prices.sqs_per_million_requests
+
+
+def stream_read_dollars(records: int, prices: Prices) -> float:
+    """A second reader (``backfill``, ``replay``) pays one stream read request unit per GetRecords call,
+    which returns at most 1,000 records or 1 MB."""
+    return math.ceil(records / 1000) / 100_000 * prices.stream_reads_per_100k
+
+
+def ledger_storage_dollars(items_in_25_hours: int, entry_bytes: int, prices: Prices) -> float:
+    """A month of ledger storage: entries live 25 hours, plus DynamoDB's 100 bytes of overhead per item."""
+    return items_in_25_hours * (entry_bytes + 100) / 2**30 * prices.dynamodb_per_gb_month

@@ -1,0 +1,54 @@
+"""The capacity model's arithmetic, on inputs worked by hand."""
+
+import pytest
+
+from benchmarks.capacity_model import (
+    Assumptions,
+    Measured,
+    ledger_storage_dollars,
+    per_million,
+    quarantine_dollars,
+    stream_read_dollars,
+)
+from benchmarks.cost import batches
+from benchmarks.prices import Prices
+
+PRICES = Prices()
+
+
+def test_a_million_records_in_batches_of_100():
+    # 10,000 invocations; CPU 1 s in all at one vCPU is 0.01 s each at 1769 MB; one 10 ms round trip each.
+    measured = Measured(
+        records=1_000_000, invocations=10_000, write_units=2_000_000, write_rounds=10_000, cpu_seconds=100
+    )
+    cost = per_million(measured, Assumptions(memory_mb=1769, write_round_trip_seconds=0.01), PRICES)
+    assert cost.invocations == 10_000
+    assert cost.duration_seconds == pytest.approx(0.02)
+    assert cost.gb_seconds == pytest.approx(10_000 * 0.02 * 1769 / 1024)
+    assert cost.dynamodb_dollars == pytest.approx(2 * 0.625)
+    assert cost.lambda_dollars == pytest.approx(0.01 * 0.20 + cost.gb_seconds * 0.0000133334)
+
+
+def test_less_memory_is_less_cpu_so_longer_cpu_time():
+    measured = Measured(records=100, invocations=1, write_units=200, write_rounds=0, cpu_seconds=0.01)
+    full = per_million(measured, Assumptions(memory_mb=1769), PRICES)
+    eighth = per_million(measured, Assumptions(memory_mb=1769 // 8), PRICES)
+    assert eighth.duration_seconds == pytest.approx(full.duration_seconds * 1769 / (1769 // 8))
+
+
+def test_the_other_costs():
+    assert stream_read_dollars(1_000_000, PRICES) == pytest.approx(1000 / 100_000 * 0.02)
+    # 10 messages of 10 KB: one SendMessageBatch of 100 KB is two 64 KB requests; a receive and a delete each.
+    assert quarantine_dollars(10, 10 * 1024, PRICES) == pytest.approx((2 + 20) / 1e6 * 0.40)
+    assert ledger_storage_dollars(2**30 // 222, 122, PRICES) == pytest.approx(0.25, rel=1e-6)
+
+
+def test_lanes_keep_each_items_records_in_order_and_lose_none():
+    records = [{"dynamodb": {"Keys": {"Id": {"S": f"i{n % 7}"}}, "SequenceNumber": str(n)}} for n in range(50)]
+    dealt = list(batches(records, batch_size=5, lanes=3))
+    assert sorted(int(r["dynamodb"]["SequenceNumber"]) for b in dealt for r in b) == list(range(50))
+    for item in {r["dynamodb"]["Keys"]["Id"]["S"] for r in records}:
+        order = [
+            int(r["dynamodb"]["SequenceNumber"]) for b in dealt for r in b if r["dynamodb"]["Keys"]["Id"]["S"] == item
+        ]
+        assert order == sorted(order)

@@ -31,6 +31,8 @@ SETTING_RULES: dict[str, rules.Rule] = {
     "timeout": rules.whole_number(1, 900),
     "log_retention_days": rules.log_retention,
     "alarm_actions": rules.alarm_actions,
+    "tracing": rules.boolean,
+    "dashboard": rules.boolean,
     "point_in_time_recovery": rules.boolean,
     "deletion_protection": rules.boolean,
     "kms_key_arn": rules.kms_key_arn,

@@ -79,6 +79,18 @@ class AlarmSpec:
     def dimensions(self, names: Mapping[Watched, str]) -> dict[str, str]:
         return {self.watched.dimension: names[self.watched]}
 
+    @property
+    def fills_gaps(self) -> bool:
+        """Whether the alarm must read ``FILL(metric, 0)`` instead of the metric itself.
+
+        Alarms on AWS/DynamoDB metrics ignore missing data whatever ``TreatMissingData`` says
+        (CloudWatch's PutMetricAlarm reference), and WriteThrottleEvents has datapoints only while
+        writes are throttled: the alarm would stay in ALARM after the throttling ended. Filled with
+        zeros, the minutes after the last throttle count as not breaching, so the alarm returns to
+        OK within three minutes, while that last datapoint is still inside its five-minute window.
+        """
+        return self.namespace == "AWS/DynamoDB"
+
 
 def _alarm(
     role: str,

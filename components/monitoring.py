@@ -57,16 +57,12 @@ def create_alarms(
         aws.cloudwatch.MetricAlarm(
             f"{monitored.name}-{spec.role}",
             alarm_description=spec.description,
-            namespace=spec.namespace,
-            metric_name=spec.metric,
-            statistic=spec.statistic,
-            dimensions=_dimensions(spec, names[spec.watched]),
-            period=PERIOD_SECONDS,
+            **_watching(spec, _dimensions(spec, names[spec.watched])),
             evaluation_periods=spec.evaluation_periods,
             datapoints_to_alarm=spec.datapoints,
             comparison_operator="GreaterThanThreshold",
             threshold=spec.threshold,
-            # No datapoint means no invocation, no message, no write: nothing is wrong.
+            # No datapoint means no invocation, no message, no throttled write: nothing is wrong.
             treat_missing_data="notBreaching",
             alarm_actions=actions,
             ok_actions=actions,
@@ -75,6 +71,33 @@ def create_alarms(
         )
         for spec in specs
     ]
+
+
+def _watching(spec: AlarmSpec, dimensions: pulumi.Output[dict[str, str]]) -> dict[str, Any]:
+    """The metric itself, or the expression ``FILL(m, 0)`` over it (see ``AlarmSpec.fills_gaps``)."""
+    if not spec.fills_gaps:
+        return {
+            "namespace": spec.namespace,
+            "metric_name": spec.metric,
+            "statistic": spec.statistic,
+            "dimensions": dimensions,
+            "period": PERIOD_SECONDS,
+        }
+    metric = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+        namespace=spec.namespace,
+        metric_name=spec.metric,
+        stat=spec.statistic,
+        dimensions=dimensions,
+        period=PERIOD_SECONDS,
+    )
+    return {
+        "metric_queries": [
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(id="m", metric=metric, return_data=False),
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="filled", expression="FILL(m, 0)", label=f"{spec.metric}, 0 where none", return_data=True
+            ),
+        ]
+    }
 
 
 def _dimensions(spec: AlarmSpec, name: pulumi.Input[str]) -> pulumi.Output[dict[str, str]]:

@@ -40,6 +40,18 @@ def alarms(resources) -> dict[str, dict]:
     return {a.name.removeprefix("inv-").removeprefix("acct-"): a.inputs for a in by_type(resources, ALARM)}
 
 
+def watched(alarm: dict) -> dict:
+    """What an alarm reads: its own metric, or the metric under its FILL(m, 0) expression."""
+    if "metricQueries" not in alarm:
+        return {key: alarm[key] for key in ("namespace", "metricName", "statistic", "dimensions", "period")}
+    metric, filled = alarm["metricQueries"]
+    assert filled == {"id": "filled", "expression": "FILL(m, 0)", "label": filled["label"], "returnData": True}
+    assert metric["id"] == "m" and metric["returnData"] is False
+    assert not {"namespace", "metricName", "statistic", "dimensions", "period"} & set(alarm), "one or the other"
+    inner = metric["metric"]
+    return {**inner, "statistic": inner["stat"]}
+
+
 def statements(resources) -> dict[str, dict]:
     return {s["Sid"]: s for s in json.loads(one(resources, POLICY).inputs["policy"])["Statement"]}
 
@@ -88,17 +100,26 @@ def test_every_alarm_watches_its_metric_over_its_window(invoices):
     deployed = alarms(invoices)
     assert set(deployed) == set(EXPECTED)
     for role, (namespace, metric, statistic, dimension, (datapoints, periods)) in EXPECTED.items():
-        alarm = deployed[role]
-        assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (namespace, metric, statistic), role
-        assert list(alarm["dimensions"]) == [dimension], role
-        assert (alarm["datapointsToAlarm"], alarm["evaluationPeriods"], alarm["period"]) == (datapoints, periods, 60)
+        alarm, reads = deployed[role], watched(deployed[role])
+        assert (reads["namespace"], reads["metricName"], reads["statistic"]) == (namespace, metric, statistic), role
+        assert list(reads["dimensions"]) == [dimension], role
+        assert (alarm["datapointsToAlarm"], alarm["evaluationPeriods"], reads["period"]) == (datapoints, periods, 60)
         assert alarm["comparisonOperator"] == "GreaterThanThreshold" and alarm["treatMissingData"] == "notBreaching"
         assert alarm["alarmActions"] == alarm["okActions"] == [TOPIC], role
         assert 0 < len(alarm["alarmDescription"]) <= 255 and "Runbook" in alarm["alarmDescription"], role
 
 
-def test_each_alarm_names_this_components_resources(invoices):
+def test_dynamodb_alarms_fill_the_minutes_without_throttles(invoices):
+    """DynamoDB's metrics have no datapoint while nothing is throttled, and alarms on them ignore
+    missing data whatever they are told: read raw, an alarm would stay in ALARM after a burst."""
     deployed = alarms(invoices)
+    filled = {role for role, alarm in deployed.items() if "metricQueries" in alarm}
+    assert filled == {"aggregate-throttles", "ledger-throttles"}
+    assert all(watched(deployed[role])["namespace"] == "AWS/DynamoDB" for role in filled)
+
+
+def test_each_alarm_names_this_components_resources(invoices):
+    deployed = {role: {**alarm, **watched(alarm)} for role, alarm in alarms(invoices).items()}
     function = one(invoices, FUNCTION).inputs
     assert deployed["errors"]["dimensions"] == {"FunctionName": "inv-fn-1a2b3c"}
     assert deployed["aggregate-throttles"]["dimensions"] == {"TableName": "inv-aggregate-1a2b3c"}
@@ -113,7 +134,8 @@ def test_each_alarm_names_this_components_resources(invoices):
 def test_alarms_on_the_handlers_metrics_match_what_it_emits(invoices):
     """Namespace, dimension set and metric name as CloudWatch extracts them from the summary line."""
     emf = emitted()
-    own = {role: alarm for role, alarm in alarms(invoices).items() if alarm["namespace"] == emf["namespace"]}
+    reads = {role: watched(alarm) for role, alarm in alarms(invoices).items()}
+    own = {role: alarm for role, alarm in reads.items() if alarm["namespace"] == emf["namespace"]}
     assert set(own) == {"partial-failures", "ordering-violations", "stale-stream"}
     for role, alarm in own.items():
         assert alarm["metricName"] in emf["metrics"], role

@@ -4,9 +4,10 @@ The rule behind every number: one retry pages nobody.
 
 - A metric that a retry can move (an invocation that failed, a throttle, a record reported failed,
   a throttled write, a lag that one slow batch explains) fires only when it stays up: above its
-  threshold in 3 of the last 5 one-minute periods. A retried batch shows in the minute or two
-  around the retry; a fault that persists shows in every minute, because Lambda keeps redelivering
-  the same records until they succeed or go to the failure queue.
+  threshold in 3 of the last 5 one-minute periods. One transient fault is one failed invocation,
+  one datapoint (two if it straddles a minute boundary); a fault that persists shows in every
+  minute, because Lambda keeps redelivering the same records until they succeed or go to the
+  failure queue.
 - Something no retry can cause (a batch the mapping gave up on, a record out of its item's order,
   a record from an older stream, a batch description Lambda could not deliver, bad data) fires on
   its first datapoint: each one means records that were not applied, or not applied yet.

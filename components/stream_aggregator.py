@@ -13,7 +13,6 @@ import pulumi_aws as aws
 
 from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
 from .alarms import alarm_specs
-from .argument_rules import fail, is_known
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
 from .validation import aggregate_key_type, aggregation_spec, check_settings
@@ -356,12 +355,6 @@ class StreamAggregator(pulumi.ComponentResource):
     ) -> aws.cloudwatch.Dashboard | None:
         """The alarms (components/alarms.py says why each number) and, unless turned off, the dashboard."""
         settings = self._settings
-        for setting in ("timeout", "batching_window_seconds"):
-            if not is_known(settings[setting]):
-                fail(
-                    setting,
-                    "must be a plain number, not an Output: the iterator-age alarm's threshold is computed from it",
-                )
         monitored = Monitored(
             self._name,
             self.function,

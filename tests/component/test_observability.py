@@ -161,11 +161,22 @@ def test_a_single_source_aggregation_has_no_ledger_alarm(deploy):
     assert deployed["partial-failures"]["alarmActions"] == [], "no actions given: the alarms still show state"
 
 
-def test_a_timeout_given_as_an_output_is_refused_by_name(deploy):
-    def build():
-        StreamAggregator("out", {**INVOICE_AGGREGATION, "timeout": pulumi.Output.from_input(60)})
+@pytest.mark.parametrize(
+    ("setting", "value", "why"),
+    [
+        ("timeout", 60, "threshold is computed from it"),
+        ("batching_window_seconds", 0, "threshold is computed from it"),
+        ("tracing", True, "whether the function is traced"),
+        ("dashboard", False, "whether the dashboard exists"),
+    ],
+)
+def test_settings_read_at_construction_are_refused_as_outputs_by_name(deploy, setting, value, why):
+    """They decide what is built; an Output would be read as always true, or fail deep in Pulumi."""
 
-    with pytest.raises(StreamAggregatorArgsError, match="timeout must be a plain number"):
+    def build():
+        StreamAggregator("out", {**INVOICE_AGGREGATION, setting: pulumi.Output.from_input(value)})
+
+    with pytest.raises(StreamAggregatorArgsError, match=f"{setting} must be a plain value, not an Output: .*{why}"):
         deploy(build)
 
 

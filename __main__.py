@@ -26,6 +26,8 @@ def configured() -> dict[str, Any]:
     defaults (components/stream_aggregator.py, DEFAULTS) are the only ones."""
     settings: dict[str, Any] = {arg: config.get_int(key) for key, arg in WHOLE_NUMBER_SETTINGS.items()}
     settings["deletion_protection"] = config.get_bool("deletionProtection")
+    settings["tracing"] = config.get_bool("tracing")
+    settings["dashboard"] = config.get_bool("dashboard")
     if config.get("alarmTopicArn"):
         settings["alarm_actions"] = [config.get("alarmTopicArn")]
     return {name: value for name, value in settings.items() if value is not None}
@@ -50,3 +52,4 @@ pulumi.export("aggregation", invoices.spec.to_json())  # what `python -m ops ...
 pulumi.export("function_name", invoices.function.name)
 pulumi.export("failure_queue_url", invoices.failure_queue.url)
 pulumi.export("quarantine_queue_url", invoices.quarantine_queue.url)
+pulumi.export("dashboard_name", invoices.dashboard.dashboard_name if invoices.dashboard else None)

@@ -14,6 +14,12 @@ ASSUME_ROLE_POLICY: dict[str, Any] = {
 INLINE_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
 """Single-source mode (handler/inline_store.py): a conditional UpdateItem, and a GetItem after a
 failed condition when the item did not come back with the error."""
+TRACE_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+"""What Lambda's active tracing sends with the function's role. The X-Ray SDK's sampling reads
+(xray:GetSampling*) are left out: the handler does not use the SDK, and Lambda samples by itself."""
+RESOURCE_STAR_ACTIONS = frozenset({"dynamodb:ListStreams", *TRACE_ACTIONS})
+"""The actions granted on "*", because IAM defines no resource type for them (Service Authorization
+Reference, DynamoDB and X-Ray). policy/rules.py keeps a copy; tests/repo/test_policy_pack.py compares."""
 TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
 """Ledger mode writes both tables only inside TransactWriteItems, whose actions IAM authorises as the
 underlying UpdateItem; this condition refuses the same UpdateItem made on its own."""
@@ -64,9 +70,11 @@ def handler_policy(
     log_group_arn: str,
     kms_key_arn: str | None = None,
     ledger_table_arn: str | None = None,
+    tracing: bool = False,
 ) -> dict[str, Any]:
     """Least privilege for the aggregator Lambda: read its stream, update its tables, send to its
-    two queues (the mapping's on-failure destination is sent with the function's role), log."""
+    two queues (the mapping's on-failure destination is sent with the function's role), log, and
+    send traces when active tracing is on."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadSourceStream",
@@ -86,4 +94,6 @@ def handler_policy(
     ]
     if kms_key_arn:
         statements.append({"Sid": "DecryptStream", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn})
+    if tracing:
+        statements.append({"Sid": "WriteTraces", "Effect": "Allow", "Action": TRACE_ACTIONS, "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -12,6 +12,8 @@ import pulumi
 import pulumi_aws as aws
 
 from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
+from .alarms import alarm_specs
+from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
 from .validation import aggregate_key_type, aggregation_spec, check_settings
 
@@ -107,6 +109,12 @@ class StreamAggregatorArgs(TypedDict):
     60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."""
     alarm_actions: NotRequired[list[pulumi.Input[str]]]
     """ARNs (SNS topics, for example) notified by every alarm, at most 5."""
+    tracing: NotRequired[bool]
+    """Active X-Ray tracing of the function (default true): a sample of invocations, each with its
+    initialization, invocation and overhead segments. Grants xray:PutTraceSegments and xray:PutTelemetryRecords."""
+    dashboard: NotRequired[bool]
+    """A CloudWatch dashboard named <project>-<stack>-<name> (default true): the alarms' states, lag, invocations,
+    errors, throttles, duration, the handler's metrics, queue depths, table throttling, and the failure log."""
     point_in_time_recovery: NotRequired[bool]
     """Point-in-time recovery on the source table (default true). The aggregate table always has it."""
     deletion_protection: NotRequired[bool]
@@ -136,6 +144,8 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 60,
     "log_retention_days": 30,
     "alarm_actions": [],
+    "tracing": True,
+    "dashboard": True,
     "tags": {},
 }
 
@@ -159,6 +169,8 @@ class StreamAggregator(pulumi.ComponentResource):
     """Where the mapping sends descriptions of batches it gave up on."""
     quarantine_queue: aws.sqs.Queue
     """Where the handler sends records with bad data, whole, with the reason."""
+    dashboard: aws.cloudwatch.Dashboard | None
+    """The component's CloudWatch dashboard; None when the dashboard argument is false."""
 
     def __init__(self, name: str, args: StreamAggregatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -183,7 +195,7 @@ class StreamAggregator(pulumi.ComponentResource):
         role, policy = self._create_role(stream_arn, log_group, child)
         self.function = self._create_function(role, log_group, child)
         self.event_source_mapping = self._create_mapping(stream_arn, policy, child)
-        self._create_alarms(child)
+        self.dashboard = self._create_monitoring(log_group, child)
         # The outputs declared above (the schema's), by the same names: a user of another language
         # reads them as the schema says.
         self.register_outputs({name: getattr(self, name) for name in OUTPUTS})
@@ -272,7 +284,11 @@ class StreamAggregator(pulumi.ComponentResource):
             log_group.arn,
             self._settings.get("kms_key_arn"),
             self.ledger_table.arn if self.ledger_table else None,
-        ).apply(lambda a: json.dumps(handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6])))
+        ).apply(
+            lambda a: json.dumps(
+                handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings["tracing"])
+            )
+        )
         policy = aws.iam.RolePolicy(f"{self._name}-policy", role=role.id, policy=document, opts=opts)
         return role, policy
 
@@ -303,6 +319,7 @@ class StreamAggregator(pulumi.ComponentResource):
             timeout=self._settings["timeout"],
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active") if self._settings["tracing"] else None,
             tags=self._tags,
             # Created after its log group, so the first invocation's logs land under the retention.
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])),
@@ -333,44 +350,23 @@ class StreamAggregator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[policy])),
         )
 
-    def _create_alarms(self, opts: pulumi.ResourceOptions) -> None:
-        actions = self._settings["alarm_actions"]
-        function_name = self.function.name
-        lambda_dimensions = function_name.apply(lambda n: {"FunctionName": n})
-        alarms = {
-            # Behind by more than 5 minutes: the function is failing or too slow for the stream.
-            "iterator-age": ("IteratorAge", "AWS/Lambda", "Maximum", 300_000, lambda_dimensions),
-            "errors": ("Errors", "AWS/Lambda", "Sum", 0, lambda_dimensions),
-            "failures-depth": self._queue_depth(self.failure_queue),
-            "quarantine-depth": self._queue_depth(self.quarantine_queue),
-        }
-        for role, (metric, namespace, statistic, threshold, dimensions) in alarms.items():
-            aws.cloudwatch.MetricAlarm(
-                f"{self._name}-{role}",
-                metric_name=metric,
-                namespace=namespace,
-                statistic=statistic,
-                period=60,
-                evaluation_periods=1,
-                comparison_operator="GreaterThanThreshold",
-                threshold=threshold,
-                dimensions=dimensions,
-                treat_missing_data="notBreaching",
-                alarm_actions=actions,
-                ok_actions=actions,
-                tags=self._tags,
-                opts=opts,
-            )
-
-    @staticmethod
-    def _queue_depth(queue: aws.sqs.Queue) -> tuple[str, str, str, int, pulumi.Output[dict[str, str]]]:
-        return (
-            "ApproximateNumberOfMessagesVisible",
-            "AWS/SQS",
-            "Maximum",
-            0,
-            queue.name.apply(lambda n: {"QueueName": n}),
+    def _create_monitoring(
+        self, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
+    ) -> aws.cloudwatch.Dashboard | None:
+        """The alarms (components/alarms.py says why each number) and, unless turned off, the dashboard."""
+        settings = self._settings
+        monitored = Monitored(
+            self._name,
+            self.function,
+            log_group,
+            self.failure_queue,
+            self.quarantine_queue,
+            self.aggregate_table,
+            self.ledger_table,
         )
+        specs = alarm_specs(settings["timeout"], settings["batching_window_seconds"], self.ledger_table is not None)
+        alarms = create_alarms(monitored, specs, settings["alarm_actions"], self._tags, opts)
+        return create_dashboard(monitored, settings, alarms, opts) if settings["dashboard"] else None
 
 
 OUTPUTS = tuple(StreamAggregator.__annotations__)

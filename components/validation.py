@@ -32,12 +32,21 @@ SETTING_RULES: dict[str, rules.Rule] = {
     "timeout": rules.whole_number(1, 900),
     "log_retention_days": rules.log_retention,
     "alarm_actions": rules.alarm_actions,
+    "tracing": rules.boolean,
+    "dashboard": rules.boolean,
     "point_in_time_recovery": rules.boolean,
     "deletion_protection": rules.boolean,
     "kms_key_arn": rules.kms_key_arn,
     "tags": rules.tags,
 }
 """Every argument outside the aggregation, with its rule."""
+DECIDED_AT_CONSTRUCTION = {
+    "tracing": "it decides whether the function is traced and granted X-Ray",
+    "dashboard": "it decides whether the dashboard exists",
+    "timeout": "the iterator-age alarm's threshold is computed from it",
+    "batching_window_seconds": "the iterator-age alarm's threshold is computed from it",
+}
+"""Settings the component reads while it is built, so they cannot wait for an Output, with why."""
 SOURCE_TABLE_SETTINGS = ("source_table_name", "kms_key_arn", "point_in_time_recovery", "deletion_protection")
 
 
@@ -56,6 +65,9 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     for name, rule in SETTING_RULES.items():
         if is_known(args.get(name)):
             rule(name, args[name])
+    for name, why in DECIDED_AT_CONSTRUCTION.items():
+        if args.get(name) is not None and not is_known(args[name]):
+            fail(name, f"must be a plain value, not an Output: {why}")
     if args.get("existing_source") is not None:
         for conflicting in SOURCE_TABLE_SETTINGS:
             if args.get(conflicting) is not None:

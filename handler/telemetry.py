@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 NAMESPACE = "StreamAggregator"
+DIMENSION = "Aggregator"
+"""The one dimension of every metric; its value is the component's name (``AGGREGATOR_NAME``)."""
 
 
 class Writer(Protocol):
@@ -39,7 +41,7 @@ class BatchCounters:
     ttl_deletes_ignored: int = 0
 
 
-_METRIC_NAMES = {
+METRIC_NAMES = {
     "records": "Records",
     "keys": "AggregateKeys",
     "writes": "AggregateWrites",
@@ -52,6 +54,8 @@ _METRIC_NAMES = {
     "stale_stream_records": "StaleStreamRecords",
     "ttl_deletes_ignored": "TtlDeletesIgnored",
 }
+"""Each counter's metric name. The component's alarms and dashboard read these, so a rename here
+moves them too instead of leaving them watching a metric nobody emits."""
 
 
 def summary_line(counters: BatchCounters, aggregator: str, extra: dict[str, Any], now: float | None = None) -> str:
@@ -63,18 +67,18 @@ def summary_line(counters: BatchCounters, aggregator: str, extra: dict[str, Any]
             "CloudWatchMetrics": [
                 {
                     "Namespace": NAMESPACE,
-                    "Dimensions": [["Aggregator"]],
-                    "Metrics": [{"Name": name, "Unit": "Count"} for name in _METRIC_NAMES.values()],
+                    "Dimensions": [[DIMENSION]],
+                    "Metrics": [{"Name": name, "Unit": "Count"} for name in METRIC_NAMES.values()],
                 }
             ],
         },
         "level": "INFO",
         "message": "batch processed",
-        "Aggregator": aggregator,
+        DIMENSION: aggregator,
         **extra,
     }
     for field, value in asdict(counters).items():
-        document[_METRIC_NAMES[field]] = value
+        document[METRIC_NAMES[field]] = value
     return json.dumps(document, separators=(",", ":"))
 
 

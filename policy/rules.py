@@ -19,7 +19,11 @@ the component); tests/repo/test_policy_pack.py fails if the two ever disagree.""
 TABLE = "aws:dynamodb/table:Table"
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 QUEUE = "aws:sqs/queue:Queue"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 IAM_POLICIES = {"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"}
+RESOURCE_STAR_ACTIONS = frozenset({"dynamodb:ListStreams", "xray:PutTelemetryRecords", "xray:PutTraceSegments"})
+"""A copy of components.policies.RESOURCE_STAR_ACTIONS: the actions IAM defines no resource type for,
+which the handler needs. tests/repo/test_policy_pack.py fails if the two ever disagree."""
 
 
 def in_component(args: ResourceValidationArgs) -> bool:
@@ -55,17 +59,31 @@ def point_in_time_recovery(args: ResourceValidationArgs, report: ReportViolation
 
 
 def no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in IAM_POLICIES or not in_component(args):
-        return
-    document = args.props.get("policy")
-    try:
-        parsed = json.loads(document) if isinstance(document, str) else document
-    except json.JSONDecodeError:
-        report("the IAM policy is not valid JSON", None)
-        return
-    for action in _actions(parsed or {}):
-        if action == "*" or action.endswith(":*"):
-            report(f"IAM action {action!r} is a wildcard: grant the actions the handler uses", None)
+    for statement in _statements(args, report):
+        for action in _listed(statement, "Action"):
+            if action == "*" or action.endswith(":*"):
+                report(f"IAM action {action!r} is a wildcard: grant the actions the handler uses", None)
+
+
+def resource_star_only_where_required(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Only actions IAM defines no resource type for may be granted on "*" (X-Ray's trace writes,
+    ListStreams); everything else names the resources it touches."""
+    for statement in _statements(args, report, report_bad_json=False):
+        if statement.get("Effect") != "Allow" or "*" not in _listed(statement, "Resource"):
+            continue
+        for action in _listed(statement, "Action"):
+            if action not in RESOURCE_STAR_ACTIONS:
+                report(f"IAM action {action!r} is granted on '*': grant it on the resources it touches", None)
+
+
+def alarms_described(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    description = args.props.get("alarmDescription")
+    if (
+        args.resource_type == ALARM
+        and in_component(args)
+        and not (isinstance(description, str) and description.strip())
+    ):
+        report("alarms must say what they mean and what to do first (alarmDescription): on-call reads it", None)
 
 
 def encrypted_queues(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -74,11 +92,28 @@ def encrypted_queues(args: ResourceValidationArgs, report: ReportViolation) -> N
         report("queues hold records with business data and must be encrypted (SSE-SQS or KMS)", None)
 
 
-def _actions(document: dict[str, Any]) -> Iterator[str]:
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        actions = statement.get("Action", [])
-        yield from [actions] if isinstance(actions, str) else actions
+def _statements(
+    args: ResourceValidationArgs, report: ReportViolation, report_bad_json: bool = True
+) -> Iterator[dict[str, Any]]:
+    """The statements of an IAM policy inside the component; a document that is not JSON is
+    reported once (by the rule that asks), and has no statements."""
+    if args.resource_type not in IAM_POLICIES or not in_component(args):
+        return
+    document = args.props.get("policy")
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except json.JSONDecodeError:
+        if report_bad_json:
+            report("the IAM policy is not valid JSON", None)
+        return
+    statements = (parsed or {}).get("Statement", [])
+    yield from statements if isinstance(statements, list) else [statements]
+
+
+def _listed(statement: dict[str, Any], element: str) -> list[str]:
+    """An Action or Resource element, which IAM allows as one string or a list."""
+    value = statement.get(element, [])
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _policy(
@@ -98,5 +133,11 @@ POLICIES = [
     ),
     _policy("tables-point-in-time-recovery", "Tables have point-in-time recovery.", point_in_time_recovery),
     _policy("iam-no-wildcard-actions", "No IAM action is a wildcard.", no_wildcard_actions),
+    _policy(
+        "iam-resource-star-only-where-required",
+        "Only actions without resource types are granted on '*'.",
+        resource_star_only_where_required,
+    ),
+    _policy("alarms-described", "Every alarm says what it means and what to do.", alarms_described),
     _policy("queues-encrypted", "Queues are encrypted.", encrypted_queues),
 ]

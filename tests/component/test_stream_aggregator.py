@@ -37,8 +37,16 @@ def test_every_resource_is_named_after_the_component(invoices):
             "inv-mapping",
             "inv-iterator-age",
             "inv-errors",
+            "inv-partial-failures",
+            "inv-throttles",
+            "inv-aggregate-throttles",
+            "inv-ledger-throttles",
+            "inv-ordering-violations",
+            "inv-stale-stream",
+            "inv-destination-failures",
             "inv-failures-depth",
             "inv-quarantine-depth",
+            "inv-dashboard",
         ]
     )
 
@@ -66,6 +74,7 @@ def test_function(invoices):
     assert function["handler"] == "handler.main.lambda_handler"
     assert function["memorySize"] == 256 and function["timeout"] == 60
     assert function["loggingConfig"]["logFormat"] == "JSON"
+    assert function["tracingConfig"] == {"mode": "Active"}
     variables = function["environment"]["variables"]
     assert parse_spec(variables["AGGREGATION_SPEC"]) == parse_spec(INVOICE_AGGREGATION)
     assert variables["AGGREGATE_TABLE_NAME"] == "inv-aggregate-1a2b3c"
@@ -149,6 +158,7 @@ def test_iam_is_least_privilege(invoices):
         "ReadLedgerEntries",
         "SendToQueues",
         "WriteLogs",
+        "WriteTraces",
     }
     for statement in policy["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -158,7 +168,9 @@ def test_iam_is_least_privilege(invoices):
 def test_two_aggregators_do_not_collide(deploy):
     resources = deploy(lambda: (StreamAggregator("a", INVOICE_AGGREGATION), StreamAggregator("b", ORDERS)))
     names = [(r.typ, r.name) for r in resources]
-    assert len(names) == len(set(names)) == 2 * 15
+    assert len(names) == len(set(names)) == 2 * 23
+    dashboards = [r.inputs["dashboardName"] for r in by_type(resources, "aws:cloudwatch/dashboard:Dashboard")]
+    assert sorted(dashboards) == ["stream-aggregator-prod-a", "stream-aggregator-prod-b"]
 
 
 def test_the_ledger_table_is_small_encrypted_recoverable_and_expires_by_ttl(invoices):

@@ -144,6 +144,8 @@ def test_schema_describes_the_component(schema):
         "existingSource",
         "batchSize",
         "alarmActions",
+        "tracing",
+        "dashboard",
         "kmsKeyArn",
         "tags",
     ):
@@ -159,9 +161,12 @@ def test_schema_describes_the_component(schema):
         "eventSourceMapping",
         "failureQueue",
         "quarantineQueue",
+        "dashboard",
     }
     assert outputs["aggregateTable"]["$ref"].endswith("/resources/aws:dynamodb%2Ftable:Table")
     assert outputs["quarantineQueue"]["$ref"].endswith("/resources/aws:sqs%2Fqueue:Queue")
+    assert outputs["dashboard"]["$ref"].endswith("/resources/aws:cloudwatch%2Fdashboard:Dashboard")
+    assert inputs["tracing"]["type"] == inputs["dashboard"]["type"] == "boolean"
     assert set(schema["types"]["stream-aggregator:index:ExistingSourceArgs"]["properties"]) == {
         "tableName",
         "streamArn",

@@ -7,14 +7,18 @@ import pytest
 from pulumi_policy import ResourceValidationArgs
 
 from components import StreamAggregator
+from components.policies import RESOURCE_STAR_ACTIONS as COMPONENT_RESOURCE_STAR_ACTIONS
 from components.stream_aggregator import TYPE_TOKEN
 from policy.rules import (
     COMPONENT_TYPE,
     POLICIES,
+    RESOURCE_STAR_ACTIONS,
+    alarms_described,
     encrypted_queues,
     mapping_failure_handling,
     no_wildcard_actions,
     point_in_time_recovery,
+    resource_star_only_where_required,
     stream_view_type,
 )
 from tests.component.conftest import deploy  # noqa: F401 - the fixture
@@ -27,6 +31,12 @@ def test_the_policy_pack_names_the_component_by_its_type_token():
     """The pack runs in its own environment and keeps a copy of the token: renamed on one side
     only, every rule would silently pass every resource, so the copy is checked here."""
     assert COMPONENT_TYPE == TYPE_TOKEN
+
+
+def test_the_policy_pack_allows_star_for_exactly_the_actions_the_component_grants_on_it():
+    """Another copy the pack must keep: if they drift, the pack refuses the component's own
+    policy (caught by the whole-stack test) or lets a new "*" grant pass unnoticed."""
+    assert RESOURCE_STAR_ACTIONS == COMPONENT_RESOURCE_STAR_ACTIONS
 
 
 def resource(typ: str, props: dict, inside: bool = True) -> ResourceValidationArgs:
@@ -47,15 +57,16 @@ TABLE, MAPPING, QUEUE = (
     "aws:sqs/queue:Queue",
 )
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 GOOD_MAPPING = {
     "functionResponseTypes": ["ReportBatchItemFailures"],
     "destinationConfig": {"onFailure": {"destinationArn": "arn:q"}},
 }
 
 
-def policy_json(*actions: str) -> str:
+def policy_json(*actions: str, resource: str | list[str] = "*", effect: str = "Allow") -> str:
     return json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}
+        {"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": list(actions), "Resource": resource}]}
     )
 
 
@@ -110,6 +121,57 @@ def policy_json(*actions: str) -> str:
         pytest.param(
             no_wildcard_actions, resource(ROLE_POLICY, {"policy": "{oops"}), ["not valid JSON"], id="iam-bad-json"
         ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("xray:PutTraceSegments", "xray:PutTelemetryRecords")}),
+            [],
+            id="star-xray",
+        ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("dynamodb:ListStreams")}),
+            [],
+            id="star-list-streams",
+        ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("dynamodb:GetItem", "xray:PutTraceSegments")}),
+            ["'dynamodb:GetItem' is granted on '*'"],
+            id="star-item-read",
+        ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("sqs:SendMessage", resource=["arn:aws:sqs:r:1:q", "*"])}),
+            ["'sqs:SendMessage'"],
+            id="star-in-a-list",
+        ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("dynamodb:GetItem", resource="arn:aws:dynamodb:r:1:table/t")}),
+            [],
+            id="star-absent",
+        ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("dynamodb:DeleteTable", effect="Deny")}),
+            [],
+            id="star-deny",
+        ),
+        pytest.param(
+            resource_star_only_where_required,
+            resource(ROLE_POLICY, {"policy": policy_json("s3:GetObject")}, inside=False),
+            [],
+            id="star-outside",
+        ),
+        pytest.param(
+            resource_star_only_where_required, resource(ROLE_POLICY, {"policy": "{oops"}), [], id="star-bad-json"
+        ),
+        pytest.param(alarms_described, resource(ALARM, {"alarmDescription": "Lag. Runbook: Alarms."}), [], id="alarm"),
+        pytest.param(alarms_described, resource(ALARM, {}), ["alarmDescription"], id="alarm-undescribed"),
+        pytest.param(
+            alarms_described, resource(ALARM, {"alarmDescription": "  "}), ["alarmDescription"], id="alarm-blank"
+        ),
+        pytest.param(alarms_described, resource(ALARM, {}, inside=False), [], id="alarm-outside"),
         pytest.param(encrypted_queues, resource(QUEUE, {"sqsManagedSseEnabled": True}), [], id="queue-sse"),
         pytest.param(encrypted_queues, resource(QUEUE, {"kmsMasterKeyId": "alias/k"}), [], id="queue-kms"),
         pytest.param(
@@ -134,4 +196,4 @@ def test_the_invoice_stack_passes_every_policy(deploy):  # noqa: F811 - the fixt
         for policy in POLICIES:
             assert violations(policy.validate, args) == [], (policy.name, recorded.name)
         checked += 1
-    assert checked == 14, "every resource of the component, the ledger table included"
+    assert checked == 22, "every resource of the component: the ledger table, 11 alarms and the dashboard included"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .records import StreamRecord
 
@@ -40,3 +42,39 @@ class Quarantined:
     position: int
     record: StreamRecord
     reason: str
+
+
+class Disposition(StrEnum):
+    """What a batch did with one record: for the operator's tools, which replay records themselves."""
+
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already applied"
+    """Every change of the record was already covered by its item's stored position."""
+    NO_CHANGE = "no change"
+    """The record changes no aggregate (filtered out, or no measure's attribute changed)."""
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+    """Not applied: Lambda would redeliver it."""
+
+
+def record_dispositions(
+    count: int, quarantined: Iterable[int], outcomes: Iterable[KeyOutcome], failed: Iterable[int]
+) -> list[Disposition]:
+    """Each record's disposition, by position in the batch.
+
+    A record may touch two keys (it moved its item to another group): it counts as applied if
+    either change landed now, and as already applied only if every change it makes was covered.
+    A failure outranks everything (the record must come again), then quarantine.
+    """
+    result = [Disposition.NO_CHANGE] * count
+    for outcome in outcomes:
+        for position in outcome.duplicates:
+            if result[position] is Disposition.NO_CHANGE:
+                result[position] = Disposition.ALREADY_APPLIED
+        for position in outcome.applied:
+            result[position] = Disposition.APPLIED
+    for position in quarantined:
+        result[position] = Disposition.QUARANTINED
+    for position in failed:
+        result[position] = Disposition.FAILED
+    return result

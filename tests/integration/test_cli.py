@@ -16,7 +16,8 @@ from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import build_parser, main
-from ops.local.demo import Discard, poller_for
+from ops.engine import Discard
+from ops.local.demo import poller_for
 from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import Drift, actual_totals
 from ops.repair import repair_request

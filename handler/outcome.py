@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .fold import Delta
 from .records import StreamRecord
 
 UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
@@ -28,6 +29,16 @@ class KeyOutcome:
     conditional_retries: int = 0
     transaction_conflicts: int = 0
     error: str | None = None
+
+    covered: dict[int, str] = field(default_factory=dict)
+    """For each record in ``duplicates``, the stored position that covered it. A position past the
+    record's own batch means a later record of its item was applied first (ops.replay reads this)."""
+
+    def skip_applied(self, deltas: Iterable[Delta], stored: Mapping[str, str]) -> None:
+        """Record deltas found applied already, with the stored positions that say so."""
+        for delta in deltas:
+            self.duplicates.append(delta.position)
+            self.covered[delta.position] = max(self.covered.get(delta.position, ""), stored[delta.item])
 
     def fail(self, positions: list[int], reason: str) -> KeyOutcome:
         self.pending.extend(positions)
@@ -55,6 +66,15 @@ class Disposition(StrEnum):
     QUARANTINED = "quarantined"
     FAILED = "failed"
     """Not applied: Lambda would redeliver it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Covered:
+    """A record found applied already for one aggregate key, and the stored position that covered it."""
+
+    position: int
+    group_token: str
+    stored: str
 
 
 def record_dispositions(

@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .fold import KeyPlan
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
-from .outcome import Disposition, KeyOutcome, Quarantined, record_dispositions
+from .outcome import Covered, Disposition, KeyOutcome, Quarantined, record_dispositions
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
@@ -60,6 +60,8 @@ class BatchProcessor:
         """What the previous batch did with each record, by position: for the operator's replay."""
         self.last_error: str | None = None
         """Why the previous batch's earliest failed record failed (its summary line's ``firstError``)."""
+        self.last_covered: list[Covered] = []
+        """The previous batch's records found applied already, per key, with the positions that covered them."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
         """The Lambda handler signature, so the local poller can invoke this directly."""
@@ -94,6 +96,11 @@ class BatchProcessor:
         self.last_dispositions = record_dispositions(len(records), quarantined, outcomes, failed)
         earliest = min(failed) if failed else None
         self.last_error = failed[earliest] if earliest is not None else None
+        self.last_covered = [
+            Covered(position, key.group_token, stored)
+            for key, outcome in zip(plan.keys.values(), outcomes, strict=True)
+            for position, stored in outcome.covered.items()
+        ]
         extra: dict[str, Any] = {"requestId": request_id}
         if earliest is not None:
             extra["retryFrom"] = plan.sequence_numbers[earliest]

@@ -76,7 +76,9 @@ def _add_replay(commands: Any) -> None:
     replay.add_argument("--message", type=Path, help="replay the one on-failure message in this file, not the queue")
     replay.add_argument("--dry-run", action="store_true", help="read the ranges and say what would be replayed")
     replay.add_argument(
-        "--drop-expired", action="store_true", help="delete messages whose range expired (after reconcile --repair)"
+        "--drop-unreplayable",
+        action="store_true",
+        help="also delete the messages replay cannot settle (expired, or needing reconcile): after reconcile --repair",
     )
     _add_visibility(replay, 900)
     add_target_arguments(replay)
@@ -151,7 +153,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "replay":
         from .replay_command import run_replay
 
-        run = run_replay(target, console, args.message, args.dry_run, args.drop_expired, args.visibility_timeout)
+        run = run_replay(target, console, args.message, args.dry_run, args.drop_unreplayable, args.visibility_timeout)
         return 0 if run.settled else 2
     if args.command == "quarantine":
         from .quarantine_command import run_quarantine

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.config import Config
 
-from handler.outcome import Disposition
+from handler.outcome import Covered, Disposition
 from handler.processor import BatchProcessor
 
 from .targets import Target
@@ -51,6 +51,8 @@ class Applied:
     """By record, for the records processed (fewer than given after a failure)."""
     error: str | None = None
     """Why the first failed record failed."""
+    covered: list[Covered] = field(default_factory=list)
+    """Records found applied already, by index in the records given, with the positions that covered them."""
 
 
 def apply_records(engine: BatchProcessor, records: Sequence[Mapping[str, Any]]) -> Applied:
@@ -63,6 +65,7 @@ def apply_records(engine: BatchProcessor, records: Sequence[Mapping[str, Any]]) 
     for start in range(0, len(records), ENGINE_BATCH):
         engine.process({"Records": list(records[start : start + ENGINE_BATCH])})
         applied.dispositions.extend(engine.last_dispositions)
+        applied.covered.extend(replace(c, position=start + c.position) for c in engine.last_covered)
         if engine.last_error is not None:
             applied.error = engine.last_error
             break

@@ -28,7 +28,15 @@ from handler.processor import BatchProcessor
 from .describe import key_text
 from .engine import apply_records, engine_for
 from .queue import QueueMessage, QueueReader
-from .replay_plan import MessageError, MessageReport, Outcome, batch_range, failed_keys, foreign_stream
+from .replay_plan import (
+    MessageError,
+    MessageReport,
+    Outcome,
+    batch_range,
+    failed_keys,
+    foreign_stream,
+    overtaken,
+)
 from .schema import check_tables
 from .stream_range import RangeExpired, read_range
 from .targets import Target
@@ -66,31 +74,40 @@ def run_replay(
     console: Console,
     message_file: Path | None = None,
     dry_run: bool = False,
-    drop_expired: bool = False,
+    drop_unreplayable: bool = False,
     visibility_timeout: int = 900,
 ) -> ReplayRun:
+    failure_queue = None if message_file is not None else target.queue_url("failure_queue_url")
+    target.handler_config()  # names whatever is missing before anything is read
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
     engine = None if dry_run else engine_for(target)
     streams = target.client("dynamodbstreams")
     reader = None
-    if message_file is not None:
-        groups = [_Group(read_text(message_file))]
+    if failure_queue is None:
+        groups = [_Group(read_text(message_file))] if message_file is not None else []
     else:
-        reader = QueueReader(target.client("sqs"), target.queue_url("failure_queue_url"), visibility_timeout)
+        reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout)
         groups = _grouped(reader.receive_all())
     run = ReplayRun()
     unsettled: list[QueueMessage] = []
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("replaying", total=len(groups))
+            stopped = False
             for group in groups:
+                if stopped:  # Lambda stops a shard at a failure too: later records must not overtake it
+                    run.reports.append(_not_attempted(group.body))
+                    unsettled.extend(group.messages)
+                    continue
                 mine = [m for m in group.messages if reader is None or reader.keep_hidden(m)]
                 if group.messages and not mine:
                     run.lost += len(group.messages)
                     continue
                 report = _replay(group.body, target, streams, engine, dry_run)
+                stopped = report.outcome is Outcome.FAILED
                 run.reports.append(report)
-                drop = report.outcome.settled or (drop_expired and report.outcome is Outcome.EXPIRED)
+                unreplayable = report.outcome in (Outcome.EXPIRED, Outcome.OVERTAKEN)
+                drop = report.outcome.settled or (drop_unreplayable and unreplayable)
                 if reader is not None and drop and not dry_run:
                     reader.delete(mine)
                     run.deleted += len(mine)
@@ -126,6 +143,13 @@ def _order(body: str) -> tuple[int, str, int]:
     return (0, batch.shard_id, batch.start)
 
 
+def _not_attempted(body: str) -> MessageReport:
+    try:
+        return MessageReport(batch=batch_range(body), attempted=False)
+    except MessageError as error:
+        return MessageReport(batch=None, problem=str(error))
+
+
 def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
     try:
         batch = batch_range(body)
@@ -142,6 +166,7 @@ def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | No
                 continue
             applied = apply_records(engine, page)
             report.dispositions.update(applied.dispositions)
+            report.overtaken |= overtaken(batch, applied.covered)
             if applied.error is not None:
                 report.failed_keys = [key_text(keys) for keys in failed_keys(page, applied.dispositions)]
                 report.problem = applied.error
@@ -157,10 +182,9 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
         console.print("the failure queue is empty: nothing to replay")
         return
     table = Table(title="replay" + (" (dry run: nothing written or deleted)" if dry_run else ""))
-    for column in ("shard", "sequence range", "read", "applied", "already applied", "quarantined", "outcome"):
-        table.add_column(
-            column, justify="right" if column in ("read", "applied", "already applied", "quarantined") else "left"
-        )
+    counted = ("read", "applied", "already applied", "no change", "quarantined")
+    for column in ("shard", "sequence range", *counted, "outcome"):
+        table.add_column(column, justify="right" if column in counted else "left")
     for report in run.reports:
         batch = report.batch
         counts = report.dispositions
@@ -169,7 +193,8 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
             f"{batch.start}..{batch.end}" if batch else "-",
             str(report.records_read),
             str(counts[Disposition.APPLIED]),
-            str(counts[Disposition.ALREADY_APPLIED] + counts[Disposition.NO_CHANGE]),
+            str(counts[Disposition.ALREADY_APPLIED]),
+            str(counts[Disposition.NO_CHANGE]),
             str(counts[Disposition.QUARANTINED]),
             report.outcome.value,
         )
@@ -194,8 +219,17 @@ def _note(report: MessageReport) -> str | None:
         return (
             f"the stream no longer holds this range: {report.problem}{done}. The keys it could not replay are not "
             f"known (the message names none): {RECONCILE_ADVICE}; the message is kept until then "
-            "(`replay --drop-expired` deletes it)"
+            "(`replay --drop-unreplayable` deletes it)"
         )
+    if outcome is Outcome.OVERTAKEN:
+        keys = ", ".join(sorted(report.overtaken))
+        return (
+            f"applied, but later records of some items were applied before this range, so whether their records "
+            f"here were applied cannot be known; keys {keys}: {RECONCILE_ADVICE}; the message is kept until then "
+            "(`replay --drop-unreplayable` deletes it)"
+        )
+    if outcome is Outcome.NOT_ATTEMPTED:
+        return "kept: an earlier batch failed, and a later one must not overtake it; replay again once it is fixed"
     if outcome is Outcome.FAILED:
         keys = ", ".join(report.failed_keys[:5]) + (" ..." if len(report.failed_keys) > 5 else "")
         return f"not settled, kept: {report.problem}; records not applied: {keys}. Fix the cause and replay again"

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from handler.outcome import Disposition
-from handler.position import SEQUENCE_DIGITS, STREAM_MARKER
+from handler.outcome import Covered, Disposition
+from handler.position import SEQUENCE_DIGITS, STREAM_MARKER, position_text, stream_label
 
 BATCH_INFO = "DDBStreamBatchInfo"
 
@@ -58,7 +58,9 @@ class Outcome(StrEnum):
     SKIPPED = "skipped: already applied"
     QUARANTINED = "applied, some quarantined"
     EXPIRED = "expired"
+    OVERTAKEN = "needs reconcile"
     FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
     UNREADABLE = "unreadable"
     WOULD_REPLAY = "would replay"
 
@@ -79,18 +81,25 @@ class MessageReport:
     """Why the range could not be replayed (expired, unreadable) or which records failed."""
     expired: bool = False
     failed_keys: list[str] = field(default_factory=list)
+    overtaken: set[str] = field(default_factory=set)
+    """Aggregate keys where a later record of an item in the range was applied before the range."""
     dry_run: bool = False
+    attempted: bool = True
 
     @property
     def outcome(self) -> Outcome:
         if self.batch is None:
             return Outcome.UNREADABLE
+        if not self.attempted:
+            return Outcome.NOT_ATTEMPTED
         if self.dispositions[Disposition.FAILED]:
             return Outcome.FAILED
         if self.expired:
             return Outcome.EXPIRED
         if self.problem:
             return Outcome.UNREADABLE
+        if self.overtaken:
+            return Outcome.OVERTAKEN
         if self.dry_run:
             return Outcome.WOULD_REPLAY
         if self.dispositions[Disposition.QUARANTINED]:
@@ -177,9 +186,16 @@ def range_gap(batch: BatchRange, first_seen: int | None, last_seen: int | None) 
     return None
 
 
-def chunks(records: Sequence[Mapping[str, Any]], size: int) -> list[list[Mapping[str, Any]]]:
-    """Records in order, in batches the engine takes like Lambda's."""
-    return [list(records[index : index + size]) for index in range(0, len(records), size)]
+def overtaken(batch: BatchRange, covered: Iterable[Covered]) -> set[str]:
+    """The aggregate keys whose records in the range were covered by a position past the range.
+
+    The mapping gave up on the range and went on, so a later record of the same item may have been
+    applied first; its position then covers the range's records of that item whether or not they
+    were applied (the engine cannot tell them from duplicates), and only ``reconcile`` can say what
+    those keys should hold. A position inside the range is the prefix the failed attempts applied.
+    """
+    end = position_text(stream_label(batch.stream_arn), str(batch.end))
+    return {item.group_token for item in covered if item.stored > end}
 
 
 def failed_keys(records: Sequence[Mapping[str, Any]], dispositions: Sequence[Disposition]) -> list[Mapping[str, Any]]:

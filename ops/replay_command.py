@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.config import Config
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -81,7 +82,8 @@ def run_replay(
     target.handler_config()  # names whatever is missing before anything is read
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
     engine = None if dry_run else engine_for(target)
-    streams = target.client("dynamodbstreams")
+    # LimitExceededException (a third reader of the shard) is a throttling error the standard mode retries.
+    streams = target.client("dynamodbstreams", config=Config(retries={"mode": "standard", "max_attempts": 10}))
     reader = None
     if failure_queue is None:
         groups = [_Group(read_text(message_file))] if message_file is not None else []

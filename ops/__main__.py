@@ -73,7 +73,9 @@ def _add_visibility(parser: argparse.ArgumentParser, default: int) -> None:
 
 def _add_replay(commands: Any) -> None:
     replay = commands.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
-    replay.add_argument("--message", type=Path, help="replay the one on-failure message in this file, not the queue")
+    replay.add_argument(
+        "--message", type=Path, metavar="FILE", help="replay the one on-failure message in this file, not the queue"
+    )
     replay.add_argument("--dry-run", action="store_true", help="read the ranges and say what would be replayed")
     replay.add_argument(
         "--drop-unreplayable",

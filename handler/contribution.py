@@ -29,6 +29,9 @@ from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
 
 ONE = Decimal(1)
+INVALID_NEW_IMAGE = "invalid new image"
+"""How a quarantine reason starts when the record's valid part was applied and only its new image is bad
+(``ops.quarantine_plan`` relies on it: such a record is settled by its item's next write)."""
 FAST_KEY_CHARS = MAX_KEY_BYTES // 4
 """A string this short is a valid key whatever its characters (UTF-8 takes at most 4 bytes each)."""
 
@@ -109,7 +112,7 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
     removed, old_problem = _safe_contribution(spec, record.old_image if carries_old else None)
     added, new_problem = _safe_contribution(spec, record.new_image if carries_new else None)
     notes = ("old-image-invalid",) if old_problem else ()
-    reason = f"invalid new image: {new_problem}" if new_problem else None
+    reason = f"{INVALID_NEW_IMAGE}: {new_problem}" if new_problem else None
     return RecordEffect(item, removed=removed, added=added, quarantine_reason=reason, notes=notes)
 
 

@@ -69,11 +69,12 @@ class InlineStore:
                     return
                 outcome.conditional_retries += 1
                 try:
-                    split = split_applied(pending, self._stored(error, plan))
+                    stored = self._stored(error, plan)
                 except (ClientError, BotoCoreError) as read_error:
                     _failed(outcome, plan, pending, describe_error(read_error))
                     return
-                outcome.duplicates.extend(d.position for d in split.applied)
+                split = split_applied(pending, stored)
+                outcome.skip_applied(split.applied, stored)
                 outcome.stale.extend(d.position for d in split.stale)
                 pending = split.pending
             except BotoCoreError as error:

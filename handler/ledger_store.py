@@ -127,7 +127,7 @@ class LedgerStore:
         if len(split.pending) == len(pending):
             _failed(outcome, target, pending, "a ledger condition failed below these records: another writer?")
             return []
-        outcome.duplicates.extend(delta.position for delta in split.applied)
+        outcome.skip_applied(split.applied, stored)
         outcome.stale.extend(delta.position for delta in split.stale)
         return split.pending
 

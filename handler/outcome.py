@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from .fold import Delta
 from .records import StreamRecord
 
 UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
@@ -27,6 +30,16 @@ class KeyOutcome:
     transaction_conflicts: int = 0
     error: str | None = None
 
+    covered: dict[int, str] = field(default_factory=dict)
+    """For each record in ``duplicates``, the stored position that covered it. A position past the
+    record's own batch means a later record of its item was applied first (ops.replay reads this)."""
+
+    def skip_applied(self, deltas: Iterable[Delta], stored: Mapping[str, str]) -> None:
+        """Record deltas found applied already, with the stored positions that say so."""
+        for delta in deltas:
+            self.duplicates.append(delta.position)
+            self.covered[delta.position] = max(self.covered.get(delta.position, ""), stored[delta.item])
+
     def fail(self, positions: list[int], reason: str) -> KeyOutcome:
         self.pending.extend(positions)
         self.error = self.error or reason
@@ -40,3 +53,48 @@ class Quarantined:
     position: int
     record: StreamRecord
     reason: str
+
+
+class Disposition(StrEnum):
+    """What a batch did with one record: for the operator's tools, which replay records themselves."""
+
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already applied"
+    """Every change of the record was already covered by its item's stored position."""
+    NO_CHANGE = "no change"
+    """The record changes no aggregate (filtered out, or no measure's attribute changed)."""
+    QUARANTINED = "quarantined"
+    FAILED = "failed"
+    """Not applied: Lambda would redeliver it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Covered:
+    """A record found applied already for one aggregate key, and the stored position that covered it."""
+
+    position: int
+    group_token: str
+    stored: str
+
+
+def record_dispositions(
+    count: int, quarantined: Iterable[int], outcomes: Iterable[KeyOutcome], failed: Iterable[int]
+) -> list[Disposition]:
+    """Each record's disposition, by position in the batch.
+
+    A record may touch two keys (it moved its item to another group): it counts as applied if
+    either change landed now, and as already applied only if every change it makes was covered.
+    A failure outranks everything (the record must come again), then quarantine.
+    """
+    result = [Disposition.NO_CHANGE] * count
+    for outcome in outcomes:
+        for position in outcome.duplicates:
+            if result[position] is Disposition.NO_CHANGE:
+                result[position] = Disposition.ALREADY_APPLIED
+        for position in outcome.applied:
+            result[position] = Disposition.APPLIED
+    for position in quarantined:
+        result[position] = Disposition.QUARANTINED
+    for position in failed:
+        result[position] = Disposition.FAILED
+    return result

@@ -18,7 +18,7 @@ from .errors import ConfigError
 from .fold import KeyPlan
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
-from .outcome import KeyOutcome, Quarantined
+from .outcome import Covered, Disposition, KeyOutcome, Quarantined, record_dispositions
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
@@ -59,6 +59,12 @@ class BatchProcessor:
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
         self.last_counters = BatchCounters()
         """The previous batch's counters, for the tests; the summary line is what Lambda's logs get."""
+        self.last_dispositions: list[Disposition] = []
+        """What the previous batch did with each record, by position: for the operator's replay."""
+        self.last_error: str | None = None
+        """Why the previous batch's earliest failed record failed (its summary line's ``firstError``)."""
+        self.last_covered: list[Covered] = []
+        """The previous batch's records found applied already, per key, with the positions that covered them."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
         """The Lambda handler signature, so the local poller can invoke this directly."""
@@ -89,7 +95,15 @@ class BatchProcessor:
             failed.update(self._quarantine.send(items))
         plan.counters.failed_records = len(failed)
         self.last_counters = plan.counters
+        quarantined = [item.position for item in plan.quarantine] + list(late)
+        self.last_dispositions = record_dispositions(len(records), quarantined, outcomes, failed)
         earliest = min(failed) if failed else None
+        self.last_error = failed[earliest] if earliest is not None else None
+        self.last_covered = [
+            Covered(position, key.group_token, stored)
+            for key, outcome in zip(plan.keys.values(), outcomes, strict=True)
+            for position, stored in outcome.covered.items()
+        ]
         extra: dict[str, Any] = {"requestId": request_id}
         if earliest is not None:
             extra["retryFrom"] = plan.sequence_numbers[earliest]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
@@ -18,8 +19,9 @@ from rich.markup import escape
 from handler.errors import HandlerError
 
 from .errors import OpsError
-from .options import seconds, whole_number
-from .targets import add_target_arguments, resolve_target
+from .options import duration, seconds, whole_number
+from .queue import MAX_VISIBILITY_SECONDS
+from .targets import add_pipeline_arguments, add_target_arguments, resolve_target
 
 EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
 """What a command can meet in normal use and says in one line: our refusals, AWS's errors, the file
@@ -52,7 +54,66 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_arguments(reconcile)
     backfill = commands.add_parser("backfill", help="add the items that predate the stream, exactly once")
     add_target_arguments(backfill)
+    _add_replay(commands)
+    _add_quarantine(commands)
     return parser
+
+
+REPLAY_HELP = (
+    "read each failed batch the failure queue describes back from the stream and apply it through the engine "
+    "(already-applied records are skipped, so it is safe while the mapping runs and when repeated); a message "
+    "is deleted once its whole range is applied or quarantined. Replay is a second reader of the shard beside "
+    "the mapping: DynamoDB allows two at once, so run one replay at a time"
+)
+
+
+def _add_visibility(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument(
+        "--visibility-timeout",
+        type=whole_number(1, MAX_VISIBILITY_SECONDS),
+        default=default,
+        help="seconds each message stays hidden from other readers while this run works on it (default %(default)s)",
+    )
+
+
+def _add_replay(commands: Any) -> None:
+    replay = commands.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
+    replay.add_argument(
+        "--message", type=Path, metavar="FILE", help="replay the one on-failure message in this file, not the queue"
+    )
+    replay.add_argument("--dry-run", action="store_true", help="read the ranges and say what would be replayed")
+    replay.add_argument(
+        "--drop-unreplayable",
+        action="store_true",
+        help="also delete the messages replay cannot settle (expired, or needing reconcile): after reconcile --repair",
+    )
+    _add_visibility(replay, 900)
+    add_target_arguments(replay)
+    add_pipeline_arguments(replay)
+
+
+def _add_quarantine(commands: Any) -> None:
+    quarantine = commands.add_parser("quarantine", help="list, redrive or drop quarantined records")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="the quarantined records, one row per record (copies merged)")
+    redrive = actions.add_parser(
+        "redrive",
+        help="settle records whose source item was fixed, and apply records valid under the current spec "
+        "(docs/runbook.md, 'Redrive')",
+    )
+    redrive.add_argument(
+        "--source-fixed",
+        action="store_true",
+        help="you fixed the source items: settle truncated records (which kept no image) whose item is now valid",
+    )
+    redrive.add_argument("--dry-run", action="store_true", help="say what would be settled, applied and kept")
+    drop = actions.add_parser("drop", help="delete the records older than --older-than, and list them")
+    drop.add_argument("--older-than", type=duration, required=True, help="an age such as 7d, 12h or 30m")
+    drop.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    for action in (listing, redrive, drop):
+        _add_visibility(action, 300)
+        add_target_arguments(action)
+        add_pipeline_arguments(action)
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
@@ -98,6 +159,24 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         if args.repair:
             return 2 if report.skipped_changed else 0
         return 2 if report.drifts or report.unstorable else 0
+    if args.command == "replay":
+        from .replay_command import run_replay
+
+        run = run_replay(target, console, args.message, args.dry_run, args.drop_unreplayable, args.visibility_timeout)
+        return 0 if run.settled else 2
+    if args.command == "quarantine":
+        from .quarantine_command import run_quarantine
+
+        settled = run_quarantine(
+            target,
+            console,
+            args.action,
+            older_than=getattr(args, "older_than", None),
+            source_fixed=getattr(args, "source_fixed", False),
+            dry_run=getattr(args, "dry_run", False),
+            visibility_timeout=args.visibility_timeout,
+        )
+        return 0 if settled else 2
     from .backfill_command import run_backfill
 
     run_backfill(target, console)

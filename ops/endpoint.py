@@ -23,6 +23,15 @@ DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.
 LOCAL_SOURCE_TABLE = "InvoiceTransactions"
 LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
 """The invoice tables the local emulator creates, which the commands default to without --aws."""
+LOCAL_AGGREGATOR = "local"
+"""The name `python -m ops emulator` gives its aggregator; its ledger and queues are named after it."""
+LEDGER_SUFFIX, FAILURE_QUEUE_SUFFIX, QUARANTINE_QUEUE_SUFFIX = "ledger", "failures", "quarantine"
+
+
+def local_name(aggregator: str, suffix: str) -> str:
+    """The name of one of a local aggregator's ledger or queues (``local_resources`` creates them)."""
+    return f"{aggregator}-{suffix}"
+
 
 Service = Literal["dynamodb", "dynamodbstreams", "sqs"]
 """The services the commands and the local tools call."""

@@ -16,6 +16,9 @@ MAX_SECONDS = 7 * 24 * 3600
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 _TABLE_ARN = re.compile(r"arn:aws[a-z\-]*:dynamodb:[a-z0-9\-]+:[0-9]{12}:table/[A-Za-z0-9_.\-]{3,255}")
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+_DURATION = re.compile(r"([0-9]{1,6})([smhd])")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_QUEUE_URL = re.compile(r"https?://[^\s/]+(?::[0-9]+)?/[0-9A-Za-z]+/[A-Za-z0-9_\-]{1,80}")
 
 
 def whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -55,5 +58,25 @@ def table_name(text: str) -> str:
     if not is_table_name(text):
         raise argparse.ArgumentTypeError(
             f"must be a table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN, got {text[:80]!r}"
+        )
+    return text
+
+
+def duration(text: str) -> float:
+    """An age such as ``7d``, ``12h``, ``30m`` or ``90s``, in seconds."""
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"must be a whole number with a unit s, m, h or d (e.g. 7d), got {text!r}")
+    return float(int(match[1]) * _DURATION_UNITS[match[2]])
+
+
+def is_queue_url(value: object) -> bool:
+    return isinstance(value, str) and bool(_QUEUE_URL.fullmatch(value))
+
+
+def queue_url(text: str) -> str:
+    if not is_queue_url(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>), got {text[:80]!r}"
         )
     return text

@@ -8,27 +8,44 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 
 from aggregations import INVOICE_AGGREGATION
+from handler.config import HandlerConfig
 from handler.spec import AggregationSpec, SpecError, parse_spec, repeated_keys
 
-from .endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
+from .endpoint import (
+    DEFAULT_ENDPOINT,
+    FAILURE_QUEUE_SUFFIX,
+    LEDGER_SUFFIX,
+    LOCAL_AGGREGATE_TABLE,
+    LOCAL_AGGREGATOR,
+    LOCAL_SOURCE_TABLE,
+    QUARANTINE_QUEUE_SUFFIX,
+    Endpoint,
+    local_name,
+)
 from .errors import OpsError
-from .options import endpoint_url, is_table_name, table_name
+from .options import endpoint_url, is_queue_url, is_table_name, queue_url, table_name
 from .textfile import read_text
 
+TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name", "ledger_table_name")
+QUEUE_OUTPUTS = ("failure_queue_url", "quarantine_queue_url")
+
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
 
-TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name")
 AGGREGATION_OUTPUT = "aggregation"
 """The stack output holding the aggregation's JSON (__main__.py exports it)."""
+OPERATOR_AGGREGATOR_NAME = "operator"
+"""The metrics dimension of the engine when an operator's command runs it (its summary lines are not shipped)."""
 
 
 class TargetError(OpsError):
@@ -41,13 +58,48 @@ class Target:
     source_table: str
     aggregate_table: str
     spec: AggregationSpec
+    ledger_table: str | None = None
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    """``failure_queue_url`` / ``quarantine_queue_url`` when given; locally they are looked up by name."""
 
     @overload
-    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    def client(self, service: Literal["dynamodb"], config: Config | None = None) -> DynamoDBClient: ...
     @overload
-    def client(self, service: Literal["dynamodbstreams"]) -> DynamoDBStreamsClient: ...
-    def client(self, service: Literal["dynamodb", "dynamodbstreams"]) -> DynamoDBClient | DynamoDBStreamsClient:
-        return self.endpoint.client(service) if self.endpoint else boto3.client(service)
+    def client(self, service: Literal["dynamodbstreams"], config: Config | None = None) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], config: Config | None = None) -> SQSClient: ...
+    def client(
+        self, service: Literal["dynamodb", "dynamodbstreams", "sqs"], config: Config | None = None
+    ) -> DynamoDBClient | DynamoDBStreamsClient | SQSClient:
+        if self.endpoint:
+            return self.endpoint.client(service, config)
+        return boto3.client(service, config=config)
+
+    def queue_url(self, output: str) -> str:
+        """The URL of the aggregator's failure or quarantine queue (``output`` is its stack output name)."""
+        if output in self.queue_urls:
+            return self.queue_urls[output]
+        if self.endpoint is None:
+            flag = "--" + output.replace("_", "-")
+            raise TargetError(f"with --aws, give {flag} or --stack-outputs from a stack that exports {output!r}")
+        suffix = FAILURE_QUEUE_SUFFIX if output == "failure_queue_url" else QUARANTINE_QUEUE_SUFFIX
+        name = local_name(LOCAL_AGGREGATOR, suffix)
+        return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+    def handler_config(self) -> HandlerConfig:
+        """The configuration the Lambda runs with, so an operator's command applies records exactly as it does."""
+        if not self.spec.single_source and not self.ledger_table:
+            raise TargetError(
+                "this aggregation keeps its positions in a ledger table: give --ledger-table or --stack-outputs "
+                "from a stack that exports 'ledger_table_name'"
+            )
+        return HandlerConfig(
+            spec=self.spec,
+            aggregate_table=self.aggregate_table,
+            quarantine_queue_url=self.queue_url("quarantine_queue_url"),
+            aggregator_name=OPERATOR_AGGREGATOR_NAME,
+            ledger_table=self.ledger_table if not self.spec.single_source else None,
+        )
 
     def stream_arn(self) -> str:
         table = self.client("dynamodb").describe_table(TableName=self.source_table)["Table"]
@@ -73,6 +125,16 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--spec", type=Path, help="aggregation JSON (default: the invoice aggregation)")
 
 
+def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ledger and queues, for the commands that run the engine or read a queue (replay, quarantine)."""
+    group = parser.add_argument_group("ledger and queues (default: from the stack outputs, else the emulator's)")
+    group.add_argument(
+        "--ledger-table", type=table_name, help="the ledger table (aggregations that are not single-source)"
+    )
+    group.add_argument("--failure-queue-url", type=queue_url, help="the on-failure destination queue")
+    group.add_argument("--quarantine-queue-url", type=queue_url, help="the quarantine queue")
+
+
 def resolve_target(args: argparse.Namespace) -> Target:
     """The tables and aggregation a command works on.
 
@@ -91,11 +153,18 @@ def resolve_target(args: argparse.Namespace) -> Target:
             "with --aws, name the tables: --stack-outputs (pulumi stack output --json), "
             "or --source-table and --aggregate-table"
         )
+    spec = _spec(args.spec, outputs.get(AGGREGATION_OUTPUT), args.aws)
+    ledger = getattr(args, "ledger_table", None) or outputs.get("ledger_table_name")
+    if ledger is None and not args.aws and not spec.single_source:
+        ledger = local_name(LOCAL_AGGREGATOR, LEDGER_SUFFIX)
+    queues = {name: getattr(args, name, None) or outputs.get(name) for name in QUEUE_OUTPUTS}
     return Target(
         endpoint=endpoint,
         source_table=source or LOCAL_SOURCE_TABLE,
         aggregate_table=aggregate or LOCAL_AGGREGATE_TABLE,
-        spec=_spec(args.spec, outputs.get(AGGREGATION_OUTPUT), args.aws),
+        spec=spec,
+        ledger_table=ledger,
+        queue_urls={name: url for name, url in queues.items() if url},
     )
 
 
@@ -141,10 +210,14 @@ def _stack_outputs(path: Path | None) -> dict[str, str]:
         raise TargetError(f"stack outputs {path}: nested too deeply") from None
     if not isinstance(outputs, dict):
         raise TargetError(f"stack outputs {path} must be a JSON object")
+    outputs = {key: value for key, value in outputs.items() if value is not None}  # a single-source stack's ledger
     for key in TABLE_OUTPUTS:
         if key in outputs and not is_table_name(outputs[key]):
             raise TargetError(f"stack outputs {path}: {key} must be a table name, got {json.dumps(outputs[key])[:80]}")
+    for key in QUEUE_OUTPUTS:
+        if key in outputs and not is_queue_url(outputs[key]):
+            raise TargetError(f"stack outputs {path}: {key} must be a queue URL, got {json.dumps(outputs[key])[:80]}")
     exported = outputs.get(AGGREGATION_OUTPUT)
     if exported is not None and not isinstance(exported, str):
         raise TargetError(f"stack outputs {path}: {AGGREGATION_OUTPUT} must be the aggregation's JSON text")
-    return {key: outputs[key] for key in (*TABLE_OUTPUTS, AGGREGATION_OUTPUT) if key in outputs}
+    return {key: outputs[key] for key in (*TABLE_OUTPUTS, *QUEUE_OUTPUTS, AGGREGATION_OUTPUT) if key in outputs}

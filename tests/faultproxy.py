@@ -9,7 +9,10 @@ It plays the network and service faults a Lambda meets in production:
 - ``conflict_rate``: a TransactWriteItems is cancelled with ``TransactionConflict``, as DynamoDB
   cancels one that meets another transaction on one of its items (moto never does: it serves one
   request at a time);
-- ``latency_seconds``: each targeted request waits this long first (the benchmarks' round trip).
+- ``latency_seconds``: each targeted request waits this long first (the benchmarks' round trip);
+- ``refuse_with``: every targeted request is answered with this DynamoDB error code, as DynamoDB
+  answers it (e.g. ``TrimmedDataAccessException`` for stream records past retention, which moto
+  never trims).
 
 Every injected fault is counted, so a test can prove its faults actually happened.
 """
@@ -32,6 +35,8 @@ UPDATE_ITEM = "DynamoDB_20120810.UpdateItem"
 TRANSACT_WRITE_ITEMS = "DynamoDB_20120810.TransactWriteItems"
 AGGREGATE_WRITES = frozenset({UPDATE_ITEM, TRANSACT_WRITE_ITEMS})
 """What the handler writes with: UpdateItem in single-source mode, transactions in ledger mode."""
+GET_SHARD_ITERATOR = "DynamoDBStreams_20120810.GetShardIterator"
+GET_RECORDS = "DynamoDBStreams_20120810.GetRecords"
 _ERROR_BODY = b'{"__type":"com.amazon.coral.service#InternalFailure","message":"injected by the fault proxy"}'
 
 
@@ -44,6 +49,7 @@ class FaultPlan:
     outage_length: int = 0
     conflict_rate: float = 0.0
     latency_seconds: float = 0.0
+    refuse_with: str | None = None
     seed: int = 0
 
 
@@ -55,6 +61,7 @@ class FaultCounts:
     outage_errors: int = 0
     outages: int = 0
     conflicts: int = 0
+    refused: int = 0
     intervals: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) of every targeted request, for counting sequential round trips."""
 
@@ -68,9 +75,12 @@ class _State:
     random: random.Random = field(default_factory=random.Random)
 
     def decide(self, transaction: bool) -> str:
-        """One of forward, lose, applied_then_error, outage, conflict; counted under the lock."""
+        """One of forward, lose, applied_then_error, outage, conflict, refuse; counted under the lock."""
         with self.lock:
             plan = self.plan
+            if plan.refuse_with:
+                self.counts.refused += 1
+                return "refuse"
             if transaction and plan.conflict_rate and self.random.random() < plan.conflict_rate:
                 self.counts.conflicts += 1
                 return "conflict"
@@ -112,6 +122,13 @@ class FaultProxy:
     def counts(self) -> FaultCounts:
         return self._state.counts
 
+    def set_plan(self, plan: FaultPlan) -> None:
+        """Change the faults mid-test: break, then fix, what the client under test meets."""
+        with self._state.lock:
+            self._state.plan = plan
+            self._state.outage_left = 0
+            self._state.random.seed(plan.seed)
+
     def start(self) -> FaultProxy:
         self._thread.start()
         return self
@@ -152,6 +169,9 @@ class FaultProxy:
                     return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
                 if action == "conflict":
                     return self._reply(400, _conflict_body(body), {"Content-Type": "application/x-amz-json-1.0"})
+                if action == "refuse":
+                    refusal = _refusal_body(state.plan.refuse_with or "")
+                    return self._reply(400, refusal, {"Content-Type": "application/x-amz-json-1.0"})
                 response = self._forward(body)
                 if action == "applied_then_error":
                     return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
@@ -195,6 +215,12 @@ def _conflict_body(request: bytes) -> bytes:
             "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
             "CancellationReasons": reasons,
         }
+    ).encode()
+
+
+def _refusal_body(code: str) -> bytes:
+    return json.dumps(
+        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the fault proxy"}
     ).encode()
 
 

@@ -65,13 +65,6 @@ def write_transactions(endpoint: Endpoint, aggregator: LocalAggregator, rows: li
         dynamodb.put_item(TableName=aggregator.source_table, Item=item)
 
 
-class Discard(io.TextIOBase):
-    """A text stream that drops what it is given: for the handler's summary lines in long runs."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-
 def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, log_stream: Writer | None = None) -> StreamPoller:
     """The real handler behind the local event source mapping; its summary lines go to ``log_stream``
     (stdout by default)."""

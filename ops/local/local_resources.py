@@ -14,7 +14,15 @@ from handler.config import HandlerConfig
 from handler.spec import AggregationSpec, parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
-from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
+from ..endpoint import (
+    FAILURE_QUEUE_SUFFIX,
+    LEDGER_SUFFIX,
+    LOCAL_AGGREGATE_TABLE,
+    LOCAL_SOURCE_TABLE,
+    QUARANTINE_QUEUE_SUFFIX,
+    Endpoint,
+    local_name,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType
@@ -72,15 +80,15 @@ def create_local_aggregator(
     dynamodb.create_table(
         TableName=aggregate_name, BillingMode="PAY_PER_REQUEST", **_key_schema([(spec.group_by, "HASH")], types)
     )
-    ledger_name = None if spec.single_source else create_ledger_table(endpoint, f"{name}-ledger")
+    ledger_name = None if spec.single_source else create_ledger_table(endpoint, local_name(name, LEDGER_SUFFIX))
     return LocalAggregator(
         spec=spec,
         ledger_table=ledger_name,
         source_table=source_name,
         aggregate_table=aggregate_name,
         stream_arn=created["TableDescription"]["LatestStreamArn"],
-        quarantine_queue_url=sqs.create_queue(QueueName=f"{name}-quarantine")["QueueUrl"],
-        failure_queue_url=sqs.create_queue(QueueName=f"{name}-failures")["QueueUrl"],
+        quarantine_queue_url=sqs.create_queue(QueueName=local_name(name, QUARANTINE_QUEUE_SUFFIX))["QueueUrl"],
+        failure_queue_url=sqs.create_queue(QueueName=local_name(name, FAILURE_QUEUE_SUFFIX))["QueueUrl"],
     )
 
 

@@ -16,7 +16,8 @@ from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import build_parser, main
-from ops.local.demo import Discard, poller_for
+from ops.engine import Discard
+from ops.local.demo import poller_for
 from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import Drift, actual_totals
 from ops.repair import repair_request
@@ -297,7 +298,8 @@ def test_the_stack_outputs_carry_the_aggregation(endpoint, tmp_path):
 def test_the_commands_against_aws_do_not_import_the_emulator():
     """The operator's CLI needs boto3 and rich at runtime; moto is for the local commands only."""
     code = (
-        "import sys, ops.__main__, ops.load_command, ops.reconcile_command, ops.backfill_command, ops.targets; "
+        "import sys, ops.__main__, ops.load_command, ops.reconcile_command, ops.backfill_command, ops.targets, "
+        "ops.replay_command, ops.quarantine_command; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'werkzeug')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

@@ -1,0 +1,30 @@
+"""Short texts an operator reads in a table: a record's key and an age. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def key_text(keys: Mapping[str, Any]) -> str:
+    """``InvoiceNumber=ABC TransactionId=123`` from a record's ``Keys`` (typed attribute values)."""
+    parts = []
+    for name, value in keys.items():
+        raw = next(iter(value.values())) if isinstance(value, dict) and len(value) == 1 else value
+        parts.append(f"{name}={raw}")
+    return " ".join(parts) or "(no keys)"
+
+
+def age_text(seconds: float) -> str:
+    """``2d4h``, ``3h12m``, ``5m``, ``40s``: the two largest units, enough to judge an age."""
+    whole = max(0, int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{secs}s"

@@ -1,0 +1,242 @@
+"""`replay`: apply the batches the event source mapping gave up on, from the stream, exactly once.
+
+Each failure-queue message names a shard and a sequence range (``DDBStreamBatchInfo``), not the
+records. Replay reads that range back from the stream and applies it through the Lambda's own
+engine (ops.engine), so records already applied are skipped by their positions: replay may run
+while the mapping is live, and may run again. A message is deleted only once every record of its
+range was applied or quarantined; a range the stream no longer holds is "expired", and
+``reconcile`` is the way out.
+
+Kept apart from argument parsing (__main__.py) so the tests call it directly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.config import Config
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
+
+from handler.outcome import Disposition
+from handler.processor import BatchProcessor
+
+from .describe import key_text
+from .engine import apply_records, engine_for
+from .queue import QueueMessage, QueueReader
+from .replay_plan import (
+    MessageError,
+    MessageReport,
+    Outcome,
+    batch_range,
+    failed_keys,
+    foreign_stream,
+    overtaken,
+)
+from .schema import check_tables
+from .stream_range import RangeExpired, read_range
+from .targets import Target
+from .textfile import read_text
+
+RECONCILE_ADVICE = (
+    "reconcile: `python -m ops reconcile`, then `--repair` once the stream has caught up (README, "
+    "'When reconcile --repair is safe')"
+)
+
+
+@dataclass
+class ReplayRun:
+    reports: list[MessageReport] = field(default_factory=list)
+    deleted: int = 0
+    lost: int = 0
+    """Messages that became visible again before their turn (another reader may have them)."""
+
+    @property
+    def settled(self) -> bool:
+        """Every message settled; a dry run counts what it would replay."""
+        return all(r.outcome.settled or r.outcome is Outcome.WOULD_REPLAY for r in self.reports)
+
+
+@dataclass
+class _Group:
+    """The copies of one described batch (a destination may deliver a message twice)."""
+
+    body: str
+    messages: list[QueueMessage] = field(default_factory=list)
+
+
+def run_replay(
+    target: Target,
+    console: Console,
+    message_file: Path | None = None,
+    dry_run: bool = False,
+    drop_unreplayable: bool = False,
+    visibility_timeout: int = 900,
+) -> ReplayRun:
+    failure_queue = None if message_file is not None else target.queue_url("failure_queue_url")
+    target.handler_config()  # names whatever is missing before anything is read
+    check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
+    engine = None if dry_run else engine_for(target)
+    # LimitExceededException (a third reader of the shard) is a throttling error the standard mode retries.
+    streams = target.client("dynamodbstreams", config=Config(retries={"mode": "standard", "max_attempts": 10}))
+    reader = None
+    if failure_queue is None:
+        groups = [_Group(read_text(message_file))] if message_file is not None else []
+    else:
+        reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout)
+        groups = _grouped(reader.receive_all())
+    run = ReplayRun()
+    unsettled: list[QueueMessage] = []
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("replaying", total=len(groups))
+            stopped = False
+            for group in groups:
+                if stopped:  # Lambda stops a shard at a failure too: later records must not overtake it
+                    run.reports.append(_not_attempted(group.body))
+                    unsettled.extend(group.messages)
+                    continue
+                mine = [m for m in group.messages if reader is None or reader.keep_hidden(m)]
+                if group.messages and not mine:
+                    run.lost += len(group.messages)
+                    continue
+                report = _replay(group.body, target, streams, engine, dry_run)
+                stopped = report.outcome is Outcome.FAILED
+                run.reports.append(report)
+                unreplayable = report.outcome in (Outcome.EXPIRED, Outcome.OVERTAKEN)
+                drop = report.outcome.settled or (drop_unreplayable and unreplayable)
+                if reader is not None and drop and not dry_run:
+                    reader.delete(mine)
+                    run.deleted += len(mine)
+                else:
+                    unsettled.extend(mine)
+                progress.advance(task)
+    finally:
+        if reader is not None:
+            reader.release(unsettled)
+    _show(console, run, from_file=message_file is not None, dry_run=dry_run)
+    return run
+
+
+def _grouped(messages: list[QueueMessage]) -> list[_Group]:
+    """One group per described batch, in the order of their ranges; unreadable messages alone."""
+    by_identity: dict[Any, _Group] = defaultdict(lambda: _Group(""))
+    for message in messages:
+        try:
+            identity: Any = batch_range(message.body).identity
+        except MessageError:
+            identity = message.message_id
+        group = by_identity[identity]
+        group.body = group.body or message.body
+        group.messages.append(message)
+    return sorted(by_identity.values(), key=lambda g: _order(g.body))
+
+
+def _order(body: str) -> tuple[int, str, int]:
+    try:
+        batch = batch_range(body)
+    except MessageError:
+        return (1, "", 0)
+    return (0, batch.shard_id, batch.start)
+
+
+def _not_attempted(body: str) -> MessageReport:
+    try:
+        return MessageReport(batch=batch_range(body), attempted=False)
+    except MessageError as error:
+        return MessageReport(batch=None, problem=str(error))
+
+
+def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
+    try:
+        batch = batch_range(body)
+    except MessageError as error:
+        return MessageReport(batch=None, problem=str(error))
+    report = MessageReport(batch=batch, dry_run=dry_run)
+    report.problem = foreign_stream(batch, target.source_table)
+    if report.problem:
+        return report
+    try:
+        for page in read_range(streams, batch):
+            report.records_read += len(page)
+            if engine is None:
+                continue
+            applied = apply_records(engine, page)
+            report.dispositions.update(applied.dispositions)
+            report.overtaken |= overtaken(batch, applied.covered)
+            if applied.error is not None:
+                report.failed_keys = [key_text(keys) for keys in failed_keys(page, applied.dispositions)]
+                report.problem = applied.error
+                break
+    except RangeExpired as gone:
+        report.expired = True
+        report.problem = str(gone)
+    return report
+
+
+def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> None:
+    if not run.reports and not run.lost:
+        console.print("the failure queue is empty: nothing to replay")
+        return
+    table = Table(title="replay" + (" (dry run: nothing written or deleted)" if dry_run else ""))
+    counted = ("read", "applied", "already applied", "no change", "quarantined")
+    for column in ("shard", "sequence range", *counted, "outcome"):
+        table.add_column(column, justify="right" if column in counted else "left")
+    for report in run.reports:
+        batch = report.batch
+        counts = report.dispositions
+        table.add_row(
+            batch.shard_id if batch else "-",
+            f"{batch.start}..{batch.end}" if batch else "-",
+            str(report.records_read),
+            str(counts[Disposition.APPLIED]),
+            str(counts[Disposition.ALREADY_APPLIED]),
+            str(counts[Disposition.NO_CHANGE]),
+            str(counts[Disposition.QUARANTINED]),
+            report.outcome.value,
+        )
+    console.print(table)
+    for report in run.reports:
+        note = _note(report)
+        if note:
+            where = f"{report.batch.shard_id} {report.batch.start}..{report.batch.end}" if report.batch else "message"
+            console.print(f"[bold]{escape(where)}[/]: {escape(note)}", soft_wrap=True)
+    outcomes = [report.outcome for report in run.reports]
+    summary = ", ".join(f"{outcomes.count(o)} {o.value}" for o in Outcome if outcomes.count(o))
+    where = "" if from_file else f"; deleted {run.deleted} message(s) from the failure queue"
+    console.print(f"{len(run.reports)} batch(es): {summary}{where}")
+    if run.lost:
+        console.print(f"{run.lost} message(s) became visible again before their turn (another reader?): run again")
+
+
+def _note(report: MessageReport) -> str | None:
+    outcome = report.outcome
+    if outcome is Outcome.EXPIRED:
+        done = f" ({report.records_read} record(s) it still held were applied)" if report.records_read else ""
+        return (
+            f"the stream no longer holds this range: {report.problem}{done}. The keys it could not replay are not "
+            f"known (the message names none): {RECONCILE_ADVICE}; the message is kept until then "
+            "(`replay --drop-unreplayable` deletes it)"
+        )
+    if outcome is Outcome.OVERTAKEN:
+        keys = ", ".join(sorted(report.overtaken))
+        return (
+            f"applied, but later records of some items were applied before this range, so whether their records "
+            f"here were applied cannot be known; keys {keys}: {RECONCILE_ADVICE}; the message is kept until then "
+            "(`replay --drop-unreplayable` deletes it)"
+        )
+    if outcome is Outcome.NOT_ATTEMPTED:
+        return "kept: an earlier batch failed, and a later one must not overtake it; replay again once it is fixed"
+    if outcome is Outcome.FAILED:
+        keys = ", ".join(report.failed_keys[:5]) + (" ..." if len(report.failed_keys) > 5 else "")
+        return f"not settled, kept: {report.problem}; records not applied: {keys}. Fix the cause and replay again"
+    if outcome is Outcome.UNREADABLE:
+        return f"kept: {report.problem}"
+    if outcome is Outcome.WOULD_REPLAY:
+        return None
+    return None

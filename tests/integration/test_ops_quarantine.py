@@ -1,0 +1,203 @@
+"""`quarantine list | redrive | drop` on moto.
+
+moto quirks worked around here: source items are written with PutItem, and the stream is polled by
+ops.local.poller (no event source mapping in moto).
+"""
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+from rich.console import Console
+
+from handler.outcome import Quarantined
+from handler.quarantine import QuarantineQueue, message_body
+from handler.records import decode_record
+from handler.spec import parse_spec
+from ops.__main__ import main
+from ops.local.poller import MappingSettings, StreamPoller
+from tests.conftest import INVOICE_SPEC, invoice_image, make_processor, new_aggregator, read_aggregates, stream_record
+from tests.integration.test_ops_replay import queue_depth
+
+pytestmark = pytest.mark.integration
+
+COUNT_ONLY_SPEC = {
+    "partition_key": "InvoiceNumber",
+    "sort_key": "TransactionId",
+    "measures": [
+        {"name": "TransactionCount", "op": "count"},
+        {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
+    ],
+}
+"""The invoice aggregation without its sum: an item lacking Amount is valid under it."""
+
+
+@pytest.fixture
+def invoices(endpoint):
+    return new_aggregator(endpoint, parse_spec(INVOICE_SPEC))
+
+
+def quarantine(endpoint, aggregator, *argv):
+    console = Console(record=True, width=260)
+    target = [
+        "--endpoint-url",
+        endpoint.url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+        "--ledger-table",
+        aggregator.ledger_table,
+        "--quarantine-queue-url",
+        aggregator.quarantine_queue_url,
+    ]
+    code = main(["quarantine", *argv, *target], console)
+    return code, console.export_text()
+
+
+def mapping(endpoint, aggregator, duplicate_rate=0.0):
+    """The mapping; with ``duplicate_rate`` 1 every batch comes twice, so bad records are quarantined twice."""
+    processor = make_processor(endpoint, aggregator)
+    settings = MappingSettings(duplicate_rate=duplicate_rate)
+    return StreamPoller(endpoint.client("dynamodbstreams"), aggregator.stream_arn, processor.handle, settings)
+
+
+def put(endpoint, aggregator, item):
+    endpoint.client("dynamodb").put_item(TableName=aggregator.source_table, Item=item)
+
+
+def bad_amount(invoice, transaction, text="five"):
+    item = invoice_image(invoice, transaction, None)
+    item["Amount"] = {"S": text}
+    return item
+
+
+def test_list_shows_each_record_once_however_often_it_was_quarantined(endpoint, invoices):
+    put(endpoint, invoices, invoice_image("A", "1", "10"))
+    put(endpoint, invoices, bad_amount("A", "2"))
+    mapping(endpoint, invoices, duplicate_rate=1.0).drain()
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    code, output = quarantine(endpoint, invoices, "list")
+    assert code == 0, output
+    row = next(line for line in output.splitlines() if "TransactionId=2" in line)
+    assert (
+        "InvoiceNumber=A" in row and "INSERT" in row and "invalid new image" in row and row.rstrip(" │").endswith("2")
+    )
+    assert "1 quarantined record(s) in 2 message(s)" in output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2, "list deletes nothing"
+
+
+def test_redrive_settles_records_whose_source_item_was_fixed_without_counting_them_again(endpoint, invoices):
+    """The fix is the item's own MODIFY, applied with the bad old image counting as nothing: the
+    quarantined record must only be deleted. Applying it as well would add its item twice."""
+    put(endpoint, invoices, invoice_image("A", "1", "10"))
+    put(endpoint, invoices, bad_amount("A", "2"))
+    put(endpoint, invoices, bad_amount("B", "1"))
+    poller = mapping(endpoint, invoices, duplicate_rate=1.0)
+    poller.drain()
+    put(endpoint, invoices, invoice_image("A", "2", "5"))  # fixed
+    poller.drain()
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == Decimal(15)
+    code, output = quarantine(endpoint, invoices, "redrive", "--dry-run")
+    assert code == 2 and "would delete 2 message(s)" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 4
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2, output  # B/1 is still bad
+    fixed = next(line for line in output.splitlines() if "TransactionId=2" in line)
+    assert "settled: source fixed" in fixed
+    unfixed = next(line for line in output.splitlines() if "InvoiceNumber=B" in line)
+    assert "kept" in unfixed and "still invalid" in unfixed
+    assert "1 record(s) settled, 1 kept; deleted 2 message(s)" in output
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == Decimal(15)
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+
+
+def test_redrive_applies_a_record_valid_under_a_changed_spec_once(endpoint, invoices, tmp_path):
+    """A/2 was an INSERT whose image wrote nothing: under the new spec it is applied, once.
+
+    A/3 was a MODIFY whose valid part (taking the old image away) was applied when it was
+    quarantined: its position covers it, so the engine cannot add its new image. It is kept,
+    superseded, and reconcile fixes its key.
+    """
+    put(endpoint, invoices, invoice_image("A", "1", "10"))
+    missing = invoice_image("A", "2", None)
+    put(endpoint, invoices, missing)
+    put(endpoint, invoices, invoice_image("A", "3", "5"))
+    poller = mapping(endpoint, invoices)
+    poller.drain()
+    put(endpoint, invoices, invoice_image("A", "3", None))  # loses its Amount
+    poller.drain()
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(1)
+    spec = tmp_path / "count.json"
+    spec.write_text(json.dumps(COUNT_ONLY_SPEC))
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
+    assert code == 2, output
+    assert "applied" in next(line for line in output.splitlines() if "TransactionId=2" in line)
+    assert "superseded" in next(line for line in output.splitlines() if "TransactionId=3" in line)
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2)
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2), "once"
+    console = Console(record=True, width=200)
+    tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, "--spec", str(spec), *tables], console) == 0
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(3)
+
+
+def send_quarantined(aggregator, sqs, transaction, created_at, truncated=False):
+    record = stream_record(1000 + transaction, "INSERT", new=bad_amount("OLD", str(transaction)), created_at=created_at)
+    if truncated:
+        del record["dynamodb"]["NewImage"]
+    item = Quarantined(0, decode_record(record, 0), "invalid new image: attribute 'Amount' must be a number (N)")
+    body = json.loads(message_body(item))
+    body["truncated"] = truncated
+    sqs.send_message(QueueUrl=aggregator.quarantine_queue_url, MessageBody=json.dumps(body))
+
+
+def test_drop_deletes_records_older_than_asked_and_lists_them(endpoint, invoices):
+    sqs = endpoint.client("sqs")
+    now = time.time()
+    send_quarantined(invoices, sqs, 1, now - 8 * 86400)
+    send_quarantined(invoices, sqs, 2, now - 3600)
+    code, output = quarantine(endpoint, invoices, "drop", "--older-than", "7d", "--dry-run")
+    assert code == 0 and "would drop" in output and queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    code, output = quarantine(endpoint, invoices, "drop", "--older-than", "7d")
+    assert code == 0, output
+    assert "TransactionId=1" in output and "TransactionId=2" not in output and "8d0h" in output
+    assert "1 record(s) dropped; deleted 1 message(s)" in output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+
+
+def test_a_truncated_record_is_settled_only_when_the_operator_says_the_item_was_fixed(endpoint, invoices):
+    sqs = endpoint.client("sqs")
+    send_quarantined(invoices, sqs, 9, time.time(), truncated=True)
+    put(endpoint, invoices, invoice_image("OLD", "9", "12"))
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "redrive --source-fixed" in output, output
+    code, output = quarantine(endpoint, invoices, "redrive", "--source-fixed")
+    assert code == 0 and "settled" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 0
+
+
+def test_drop_needs_an_age():
+    console = Console(record=True, width=200)
+    with pytest.raises(SystemExit):
+        main(["quarantine", "drop", "--older-than", "7 days"], console)
+
+
+def test_a_message_the_handler_did_not_write_is_listed_and_kept(endpoint, invoices):
+    endpoint.client("sqs").send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody="hello")
+    code, output = quarantine(endpoint, invoices, "list")
+    assert code == 0 and "unreadable: not JSON" in output
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+
+
+def test_the_quarantine_queue_as_the_handler_fills_it(endpoint, invoices):
+    """QuarantineQueue writes the body list and redrive read: the same fields, whatever the handler adds."""
+    QuarantineQueue(endpoint.client("sqs"), invoices.quarantine_queue_url).send(
+        [Quarantined(0, decode_record(stream_record(7, "INSERT", new=bad_amount("Q", "1")), 0), "bad key: x")]
+    )
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "reconcile the key, then drop it" in output

@@ -1,0 +1,330 @@
+"""`replay` end to end on moto: batches fail, reach the failure queue, the cause is fixed, replay.
+
+moto quirks worked around here: source items are written with PutItem; the stream is polled by
+ops.local.poller (no event source mapping in moto), whose on-failure payload is Lambda's
+documented DDBStreamBatchInfo; moto never trims a stream, so "expired" is either a range the
+shard does not hold or the fault proxy answering TrimmedDataAccessException as DynamoDB does.
+"""
+
+import json
+import random
+import threading
+from contextlib import contextmanager
+
+import pytest
+from rich.console import Console
+
+from handler.spec import parse_spec
+from ops.__main__ import build_parser, main
+from ops.local.poller import MappingSettings, StreamPoller
+from tests.conftest import INVOICE_SPEC, drain_queue, invoice_image, make_processor, new_aggregator, read_aggregates
+from tests.faultproxy import GET_SHARD_ITERATOR, FaultPlan, fault_proxy
+from tests.integration.test_faults import expected_totals, random_workload
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def invoices(endpoint):
+    return new_aggregator(endpoint, parse_spec(INVOICE_SPEC))
+
+
+def replay(endpoint_url, aggregator, *argv):
+    console = Console(record=True, width=240)
+    target = [
+        "--endpoint-url",
+        endpoint_url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+        "--ledger-table",
+        aggregator.ledger_table,
+        "--failure-queue-url",
+        aggregator.failure_queue_url,
+        "--quarantine-queue-url",
+        aggregator.quarantine_queue_url,
+    ]
+    code = main(["replay", *argv, *target], console)
+    return code, console.export_text()
+
+
+def failing_poller(endpoint, aggregator, proxy_url):
+    """The mapping, with every aggregate write lost: each batch ends in the failure queue."""
+    processor = make_processor(endpoint, aggregator, dynamodb_url=proxy_url, max_attempts=1)
+    sqs = endpoint.client("sqs")
+    return StreamPoller(
+        endpoint.client("dynamodbstreams"),
+        aggregator.stream_arn,
+        processor.handle,
+        MappingSettings(batch_size=10, max_retry_attempts=1),
+        on_failure=lambda payload: sqs.send_message(
+            QueueUrl=aggregator.failure_queue_url, MessageBody=json.dumps(payload)
+        ),
+    )
+
+
+def peek(endpoint, queue_url):
+    """The bodies in the queue, left in it (each hidden while reading, then made visible again)."""
+    sqs = endpoint.client("sqs")
+    seen = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        if not messages.get("Messages"):
+            break
+        seen += messages["Messages"]
+    for message in seen:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return [message["Body"] for message in seen]
+
+
+def queue_depth(endpoint, queue_url):
+    attributes = endpoint.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def assert_exact(endpoint, aggregator):
+    actual = read_aggregates(endpoint, aggregator.aggregate_table)
+    expected = expected_totals(endpoint, aggregator.source_table)
+    for invoice, measures in expected.items():
+        assert actual[invoice]["Total"] == measures["Total"], invoice
+        assert actual[invoice]["TransactionCount"] == measures["TransactionCount"], invoice
+    for invoice in set(actual) - set(expected):
+        assert actual[invoice]["Total"] == 0 and actual[invoice]["TransactionCount"] == 0, invoice
+
+
+@contextmanager
+def failed_then_fixed(endpoint, aggregator, rng, operations=120):
+    """Write with every aggregate write lost, so the batches reach the failure queue; then fix the
+    cause. Yields the mapping (its poller), which goes on writing through the now healthy proxy."""
+    random_workload(endpoint, aggregator.source_table, rng, operations)
+    with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as proxy:
+        poller = failing_poller(endpoint, aggregator, proxy.url)
+        stats = poller.drain()
+        assert stats.batches_to_failure_destination > 0 and stats.records_to_failure_destination > 0
+        proxy.set_plan(FaultPlan())  # the cause is fixed
+        yield poller
+
+
+def new_transactions(endpoint, aggregator, prefix, count, rng):
+    """New items on the same few invoices: the same aggregate keys, other source items."""
+    dynamodb = endpoint.client("dynamodb")
+    for step in range(count):
+        amount = f"{rng.randrange(1, 100000) / 100:.2f}"
+        item = invoice_image(f"INV-{rng.randrange(6)}", f"{prefix}{step}", amount)
+        dynamodb.put_item(TableName=aggregator.source_table, Item=item)
+
+
+def test_failed_batches_replay_to_exact_totals_and_again_changes_nothing(endpoint, invoices, tmp_path):
+    with failed_then_fixed(endpoint, invoices, random.Random(3)) as poller:
+        new_transactions(endpoint, invoices, "later-", 40, random.Random(4))  # the mapping goes on
+        poller.drain()
+    failed = [json.loads(body) for body in peek(endpoint, invoices.failure_queue_url)]
+    assert failed and all("DDBStreamBatchInfo" in body for body in failed)
+    with pytest.raises(AssertionError):
+        assert_exact(endpoint, invoices)  # the failed batches are missing
+
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0, output
+    assert f"{len(failed)} batch(es)" in output and f"deleted {len(failed)} message(s)" in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 0
+    assert_exact(endpoint, invoices)
+    totals = read_aggregates(endpoint, invoices.aggregate_table)
+
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0 and "the failure queue is empty" in output
+    last = max(failed, key=lambda body: int(body["DDBStreamBatchInfo"]["startSequenceNumber"]))
+    message = tmp_path / "failed.json"
+    message.write_text(json.dumps(last))
+    code, output = replay(endpoint.url, invoices, "--message", str(message))
+    assert code == 0 and "skipped: already applied" in output, output
+    assert read_aggregates(endpoint, invoices.aggregate_table) == totals
+
+    sqs = endpoint.client("sqs")
+    for body in failed:  # every message again: nothing changes (earlier ranges are covered by later ones)
+        sqs.send_message(QueueUrl=invoices.failure_queue_url, MessageBody=json.dumps(body))
+    code, output = replay(endpoint.url, invoices)
+    assert " applied " not in output.split("batch(es):")[-1], output
+    assert read_aggregates(endpoint, invoices.aggregate_table) == totals
+
+
+def test_replay_while_the_mapping_is_live_stays_exact(endpoint, invoices):
+    with failed_then_fixed(endpoint, invoices, random.Random(5)) as poller:
+        stop = threading.Event()
+
+        def mapping():
+            while not stop.is_set():
+                poller.poll_once()
+
+        live = threading.Thread(target=mapping)
+        live.start()
+        try:
+            new_transactions(endpoint, invoices, "live-", 60, random.Random(6))  # the same invoices meanwhile
+            code, output = replay(endpoint.url, invoices)
+        finally:
+            stop.set()
+            live.join()
+        poller.drain()
+    assert code == 0, output
+    assert_exact(endpoint, invoices)
+
+
+def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_reconcile(endpoint, invoices):
+    """The mapping gave up on a batch and went on: a later write of an item in it was applied first.
+
+    Its position then covers the batch's record of that item, applied or not; replay cannot tell,
+    so it names the key for reconcile and keeps the message.
+    """
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-1", "x", "10"))
+    dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-2", "y", "7"))
+    with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as proxy:
+        poller = failing_poller(endpoint, invoices, proxy.url)
+        assert poller.drain().batches_to_failure_destination == 1
+        proxy.set_plan(FaultPlan())
+        dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-1", "x", "25"))
+        poller.drain()  # the MODIFY lands first: -10 + 25 on a total that never had the 10
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "needs reconcile" in output and "S:INV-1" in output, output
+    assert "S:INV-2" not in output.split("keys")[-1], "INV-2's record was replayed exactly"
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+    console = Console(record=True, width=240)
+    tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    code = main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console)
+    output = console.export_text()
+    assert code == 0, output
+    assert_exact(endpoint, invoices)
+    code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
+    assert code == 2 and "deleted 1 message(s)" in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 0
+
+
+def test_dry_run_changes_nothing(endpoint, invoices):
+    with failed_then_fixed(endpoint, invoices, random.Random(7), operations=30):
+        pass
+    before = read_aggregates(endpoint, invoices.aggregate_table)
+    depth = queue_depth(endpoint, invoices.failure_queue_url)
+    code, output = replay(endpoint.url, invoices, "--dry-run")
+    assert code == 0 and "would replay" in output and "dry run" in output, output
+    assert read_aggregates(endpoint, invoices.aggregate_table) == before
+    assert queue_depth(endpoint, invoices.failure_queue_url) == depth
+
+
+def send_failure(endpoint, aggregator, shard_id, start, end, stream_arn=None):
+    body = {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 1},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": str(start),
+            "endSequenceNumber": str(end),
+            "batchSize": 1,
+            "streamArn": stream_arn or aggregator.stream_arn,
+        },
+    }
+    endpoint.client("sqs").send_message(QueueUrl=aggregator.failure_queue_url, MessageBody=json.dumps(body))
+
+
+def shard_of(endpoint, aggregator):
+    description = endpoint.client("dynamodbstreams").describe_stream(StreamArn=aggregator.stream_arn)
+    shard = description["StreamDescription"]["Shards"][0]
+    return shard["ShardId"], int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
+
+
+def test_a_range_the_stream_does_not_hold_is_expired_and_names_reconcile(endpoint, invoices):
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2, output
+    assert "expired" in output and "reconcile" in output and "the shard holds no record" in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1, "an expired message is kept"
+    code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
+    assert code == 2 and "deleted 1 message(s)" in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 0
+
+
+def test_records_trimmed_from_the_stream_are_expired(endpoint, invoices):
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first, first)
+    plan = FaultPlan(targets=frozenset({GET_SHARD_ITERATOR}), refuse_with="TrimmedDataAccessException")
+    with fault_proxy(endpoint.url, plan) as proxy:
+        code, output = replay(proxy.url, invoices)
+        assert proxy.counts.refused == 1
+    assert code == 2 and "expired" in output and "TrimmedDataAccessException" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+    assert read_aggregates(endpoint, invoices.aggregate_table) == {}
+
+
+def test_a_shard_that_is_gone_is_expired(endpoint, invoices):
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first, first)
+    plan = FaultPlan(targets=frozenset({GET_SHARD_ITERATOR}), refuse_with="ResourceNotFoundException")
+    with fault_proxy(endpoint.url, plan) as proxy:
+        code, output = replay(proxy.url, invoices)
+    assert code == 2 and "expired" in output and "ResourceNotFoundException" in output, output
+
+
+def test_a_batch_that_fails_again_is_kept_and_names_its_records(endpoint, invoices):
+    with failed_then_fixed(endpoint, invoices, random.Random(8), operations=20):
+        pass
+    depth = queue_depth(endpoint, invoices.failure_queue_url)
+    with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as broken:
+        code, output = replay(broken.url, invoices)
+    assert code == 2 and "failed" in output and "records not applied: InvoiceNumber=INV-" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == depth
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0, output
+    assert_exact(endpoint, invoices)
+
+
+def test_bad_records_in_a_replayed_batch_are_quarantined_and_the_message_settles(endpoint, invoices):
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    bad = invoice_image("A", "2", None)
+    bad["Amount"] = {"S": "five"}
+    dynamodb.put_item(TableName=invoices.source_table, Item=bad)
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first, first + 1)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0 and "applied, some quarantined" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 0
+    quarantined = drain_queue(endpoint, invoices.quarantine_queue_url)
+    assert [m["sequenceNumber"] for m in quarantined] == [str(first + 1)]
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 5
+
+
+def test_messages_it_cannot_use_are_kept(endpoint, invoices):
+    sqs = endpoint.client("sqs")
+    sqs.send_message(QueueUrl=invoices.failure_queue_url, MessageBody='{"hello": 1}')
+    other = invoices.stream_arn.replace(f"table/{invoices.source_table}/", "table/Other/")
+    send_failure(endpoint, invoices, "shardId-1", 1, 2, stream_arn=other)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2, output
+    assert "no DDBStreamBatchInfo" in output and "table 'Other'" in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 2
+
+
+def test_replay_help_names_the_second_reader(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["replay", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "second reader of the shard" in help_text and "two at once" in help_text
+
+
+def test_with_aws_the_queues_and_the_ledger_must_be_named(tmp_path):
+    """Nothing is assumed against AWS: each missing name is one line, before any request is made."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(INVOICE_SPEC))
+    argv = ["replay", "--aws", "--source-table", "Src", "--aggregate-table", "Agg", "--spec", str(spec)]
+    console = Console(record=True, width=300)
+    assert main(argv, console) == 1
+    assert "with --aws, give --failure-queue-url" in console.export_text()
+    queue = "https://sqs.us-east-1.amazonaws.com/123456789012/failures"
+    console = Console(record=True, width=300)
+    assert main([*argv, "--failure-queue-url", queue], console) == 1
+    assert "give --ledger-table" in console.export_text()

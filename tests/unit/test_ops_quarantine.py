@@ -1,0 +1,117 @@
+"""The redrive rule (ops.quarantine_plan), case by case: what the handler did decides what redrive may do."""
+
+import json
+
+import pytest
+
+from handler.contribution import INVALID_NEW_IMAGE
+from handler.outcome import Quarantined
+from handler.position import STREAM_RETENTION_SECONDS
+from handler.quarantine import message_body
+from handler.records import decode_record
+from handler.spec import parse_spec
+from ops.quarantine_plan import (
+    Action,
+    MessageError,
+    age_seconds,
+    needs_source_item,
+    quarantined_record,
+    redrive_decision,
+    same_image,
+)
+from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
+
+SPEC = parse_spec(INVOICE_SPEC)
+COUNT_ONLY = parse_spec({**INVOICE_SPEC, "measures": [{"name": "TransactionCount", "op": "count"}]})
+SINGLE_SOURCE = parse_spec({"partition_key": "InvoiceNumber", "measures": [{"name": "N", "op": "count"}]})
+
+
+def bad(transaction="2"):
+    image = invoice_image("A", transaction, None)
+    image["Amount"] = {"S": "five"}
+    return image
+
+
+def quarantined(raw, reason=f"{INVALID_NEW_IMAGE}: attribute 'Amount' must be a number (N) to sum, got type S"):
+    return quarantined_record(message_body(Quarantined(0, decode_record(raw, 0), reason)))
+
+
+def test_a_message_the_handler_wrote_reads_back_and_copies_share_an_identity():
+    first = quarantined(stream_record(7, "INSERT", new=bad()))
+    again = quarantined(stream_record(7, "INSERT", new=bad()))
+    assert first.identity == again.identity and first.sequence_number == "7"
+    assert first.invalid_image_only and needs_source_item(first) and first.event_name == "INSERT"
+    for text in ("nope", "[]", json.dumps({"reason": "x"})):
+        with pytest.raises(MessageError):
+            quarantined_record(text)
+
+
+def test_the_age_is_the_changes_time_else_when_sqs_got_it():
+    assert age_seconds(100.0, 500.0, 1000.0) == 900.0
+    assert age_seconds(None, 500.0, 1000.0) == 500.0
+    assert age_seconds(None, None, 1000.0) is None
+
+
+def test_a_source_item_fixed_since_settles_the_record_and_it_is_never_applied():
+    record = quarantined(stream_record(7, "INSERT", new=bad()))
+    fixed = invoice_image("A", "2", "5")
+    decision = redrive_decision(SPEC, record, fixed, age=60)
+    assert decision.action is Action.SETTLE and "fixed" in decision.note
+    assert redrive_decision(SPEC, record, None, age=60).action is Action.SETTLE, "deleted since"
+
+
+def test_a_source_item_unchanged_or_still_bad_keeps_the_record():
+    record = quarantined(stream_record(7, "INSERT", new=bad()))
+    unchanged = redrive_decision(SPEC, record, bad(), age=60)
+    assert unchanged.action is Action.KEEP and "unchanged and still invalid" in unchanged.note
+    other_bad = bad()
+    other_bad["Amount"] = {"S": "six"}
+    changed = redrive_decision(SPEC, record, other_bad, age=60)
+    assert changed.action is Action.KEEP and "changed but is still invalid" in changed.note
+
+
+def test_a_record_valid_under_the_current_spec_is_applied_while_its_positions_are_kept():
+    missing = invoice_image("A", "2", None)
+    record = quarantined(stream_record(7, "INSERT", new=missing))
+    assert redrive_decision(COUNT_ONLY, record, missing, age=60).action is Action.APPLY
+    old = redrive_decision(COUNT_ONLY, record, missing, age=STREAM_RETENTION_SECONDS + 1)
+    assert old.action is Action.KEEP and "count it twice" in old.note
+    single = quarantined(stream_record(7, "INSERT", new={"InvoiceNumber": {"S": "A"}}))
+    image = {"InvoiceNumber": {"S": "A"}}
+    assert redrive_decision(SINGLE_SOURCE, single, image, age=30 * 86400).action is Action.APPLY, "never expire"
+
+
+def test_a_truncated_record_is_settled_only_on_the_operators_word_and_a_valid_item():
+    raw = stream_record(7, "INSERT", new=bad())
+    record = quarantined(raw)
+    truncated = type(record)(record.stream_arn, record.sequence_number, record.reason, record.record, True)
+    assert redrive_decision(SPEC, truncated, invoice_image("A", "2", "5"), age=60).action is Action.KEEP
+    fixed = redrive_decision(SPEC, truncated, invoice_image("A", "2", "5"), age=60, source_fixed=True)
+    assert fixed.action is Action.SETTLE
+    assert redrive_decision(SPEC, truncated, bad(), age=60, source_fixed=True).action is Action.KEEP
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "ordering: sequence 7 is not after an earlier record of the same item",
+        "stale stream: this record's stream is older",
+        "amounts: the change between the old and new image needs more than 38 digits to be exact",
+        "refused: DynamoDB will not apply this record",
+        "bad key: Keys has no partition key 'InvoiceNumber'",
+        "MODIFY without OldImage: the stream must be NEW_AND_OLD_IMAGES",
+    ],
+)
+def test_records_that_were_not_or_may_not_have_been_applied_are_for_reconcile(reason):
+    record = quarantined(stream_record(7, "INSERT", new=invoice_image("A", "2", "5")), reason=reason)
+    assert not needs_source_item(record)
+    decision = redrive_decision(SPEC, record, None, age=60)
+    assert decision.action is Action.KEEP and "reconcile the key" in decision.note
+
+
+def test_images_compare_by_value():
+    stored = {"N": {"N": "5.0"}, "S": {"SS": ["b", "a"]}, "M": {"M": {"x": {"NS": ["2", "1"]}}}}
+    streamed = {"N": {"N": "5"}, "S": {"SS": ["a", "b"]}, "M": {"M": {"x": {"NS": ["1", "2.00"]}}}}
+    assert same_image(stored, streamed)
+    assert not same_image(stored, {**streamed, "N": {"N": "6"}})
+    assert not same_image(None, streamed)

@@ -1,0 +1,252 @@
+"""`replay`'s pure parts and its stream reading, with scripted clients."""
+
+import argparse
+import json
+from collections import Counter
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
+from ops.describe import age_text, key_text
+from ops.options import duration
+from ops.replay_plan import (
+    BatchRange,
+    MessageError,
+    MessageReport,
+    Outcome,
+    batch_range,
+    foreign_stream,
+    in_range,
+    overtaken,
+    range_gap,
+)
+from ops.stream_range import EMPTY_PAGES, RangeExpired, read_range
+from tests.conftest import EVENTS
+
+ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125"
+
+
+def batch(start=10, end=20):
+    return BatchRange(ARN, "shardId-1", start, end)
+
+
+def body(**info):
+    fields = {"shardId": "shardId-1", "startSequenceNumber": "10", "endSequenceNumber": "20", "streamArn": ARN}
+    return json.dumps({"DDBStreamBatchInfo": {**fields, **info}})
+
+
+def test_the_on_failure_payload_names_the_range():
+    parsed = batch_range((EVENTS / "on_failure_destination.json").read_text())
+    assert parsed == BatchRange(
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125",
+        "shardId-00000001",
+        800000000000000000001,
+        800000000000000000100,
+        100,
+    )
+    assert parsed.region == "eu-west-1"
+
+
+def test_awss_own_example_payload_names_the_range(shared_events):
+    parsed = batch_range((shared_events / "aws-docs__with-ddb_invocation-record.json").read_text())
+    assert parsed.start == parsed.end == 800000000003126276362 and parsed.batch_size == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("{", "not JSON", id="not-json"),
+        pytest.param(json.dumps({"Records": []}), "no DDBStreamBatchInfo", id="stream-batch"),
+        pytest.param(body(streamArn="arn:aws:kinesis:eu-west-1:1:stream/x"), "not a DynamoDB stream ARN", id="kinesis"),
+        pytest.param(body(shardId=""), "shardId is missing", id="no-shard"),
+        pytest.param(body(startSequenceNumber="1e5"), "startSequenceNumber is not a sequence number", id="not-digits"),
+        pytest.param(body(startSequenceNumber="30"), "is after endSequenceNumber", id="reversed"),
+    ],
+)
+def test_a_message_that_names_no_usable_range_says_why(text, message):
+    with pytest.raises(MessageError, match=message):
+        batch_range(text)
+
+
+def test_copies_of_a_message_share_an_identity_and_sequence_numbers_compare_as_numbers():
+    assert batch_range(body()).identity == batch_range(body(batchSize=11)).identity
+    assert batch(9, 100).holds(10) and not batch(9, 100).holds(1000)  # "1000" < "9" as text
+
+
+def test_a_batch_from_another_tables_stream_is_refused():
+    assert foreign_stream(batch(), "Orders") is None
+    assert foreign_stream(batch(), "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders") is None
+    assert "not the source table 'Invoices'" in foreign_stream(batch(), "Invoices")
+
+
+def record(sequence):
+    return {"dynamodb": {"SequenceNumber": str(sequence), "Keys": {"Id": {"S": str(sequence)}}}, "eventName": "INSERT"}
+
+
+def test_only_the_records_of_the_range_are_kept():
+    assert [r["dynamodb"]["SequenceNumber"] for r in in_range(batch(10, 12), map(record, range(8, 15)))] == [
+        "10",
+        "11",
+        "12",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "gap"),
+    [
+        pytest.param(10, 20, None, id="all-held"),
+        pytest.param(10, 25, None, id="read-past-the-end"),
+        pytest.param(None, None, "holds no record", id="nothing"),
+        pytest.param(12, 20, "begin at 12, after the range's first record 10", id="front-trimmed"),
+        pytest.param(10, 15, "only up to 15, short of its last record 20", id="ran-out"),
+    ],
+)
+def test_a_read_that_does_not_cover_the_range_says_what_is_missing(first, last, gap):
+    result = range_gap(batch(), first, last)
+    assert result is None if gap is None else gap in result
+
+
+def test_an_outcome_is_settled_only_when_every_record_was_applied_or_quarantined():
+    def report(**fields):
+        counts = Counter(fields.pop("counts", {}))
+        return MessageReport(batch=batch(), dispositions=counts, **fields)
+
+    assert report(counts={Disposition.APPLIED: 2, Disposition.ALREADY_APPLIED: 1}).outcome is Outcome.APPLIED
+    assert report(counts={Disposition.ALREADY_APPLIED: 2, Disposition.NO_CHANGE: 1}).outcome is Outcome.SKIPPED
+    assert report(counts={Disposition.APPLIED: 1, Disposition.QUARANTINED: 1}).outcome is Outcome.QUARANTINED
+    assert report(counts={Disposition.APPLIED: 1, Disposition.FAILED: 1}, expired=True).outcome is Outcome.FAILED
+    assert report(expired=True, problem="gone").outcome is Outcome.EXPIRED
+    assert report(counts={Disposition.APPLIED: 1}, overtaken={"S:A"}).outcome is Outcome.OVERTAKEN
+    assert report(attempted=False).outcome is Outcome.NOT_ATTEMPTED
+    assert MessageReport(batch=None, problem="not JSON").outcome is Outcome.UNREADABLE
+    settled = {o for o in Outcome if o.settled}
+    assert settled == {Outcome.APPLIED, Outcome.SKIPPED, Outcome.QUARANTINED}
+
+
+def test_a_record_covered_by_a_position_past_the_range_was_overtaken():
+    label = "2026-11-01T09:30:00.125/"
+    inside = Covered(0, "S:A", label + "20".zfill(40))
+    past = Covered(1, "S:B", label + "21".zfill(40))
+    newer_stream = Covered(2, "S:C", "2026-12-01T00:00:00.000/" + "1".zfill(40))
+    assert overtaken(batch(), [inside, past, newer_stream]) == {"S:B", "S:C"}
+
+
+def test_each_record_gets_one_disposition():
+    moved = KeyOutcome(applied=[1], duplicates=[2, 3])
+    other = KeyOutcome(duplicates=[1, 2], applied=[0])
+    failing = KeyOutcome(pending=[5])
+    result = record_dispositions(7, quarantined=[4], outcomes=[moved, other, failing], failed=[5])
+    assert result == [
+        Disposition.APPLIED,
+        Disposition.APPLIED,  # applied under one key, covered under the other: something landed
+        Disposition.ALREADY_APPLIED,
+        Disposition.ALREADY_APPLIED,
+        Disposition.QUARANTINED,
+        Disposition.FAILED,
+        Disposition.NO_CHANGE,
+    ]
+
+
+class Shard:
+    """A scripted DynamoDB Streams shard: records by sequence number, pages of ``page`` records."""
+
+    def __init__(self, sequences, page=3, closed=False, errors=None):
+        self.sequences = sorted(sequences)
+        self.page = page
+        self.closed = closed
+        self.errors = list(errors or [])
+        self.iterators = []
+
+    def get_shard_iterator(self, StreamArn, ShardId, ShardIteratorType, SequenceNumber):
+        self._maybe_fail("get_shard_iterator")
+        self.iterators.append((ShardIteratorType, SequenceNumber))
+        start = int(SequenceNumber) + (1 if ShardIteratorType == "AFTER_SEQUENCE_NUMBER" else 0)
+        index = next((i for i, s in enumerate(self.sequences) if s >= start), len(self.sequences))
+        return {"ShardIterator": str(index)}
+
+    def get_records(self, ShardIterator, Limit):
+        self._maybe_fail("get_records")
+        index = int(ShardIterator)
+        chunk = self.sequences[index : index + self.page]
+        following = index + len(chunk)
+        done = self.closed and following >= len(self.sequences)
+        response = {"Records": [self._record(s) for s in chunk]}
+        if not done:
+            response["NextShardIterator"] = str(following)
+        return response
+
+    def _maybe_fail(self, operation):
+        if self.errors and self.errors[0][0] == operation:
+            _, code = self.errors.pop(0)
+            raise ClientError({"Error": {"Code": code, "Message": "scripted"}}, operation)
+
+    @staticmethod
+    def _record(sequence):
+        return {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(sequence), "Keys": {"Id": {"S": "x"}}}}
+
+
+def sequences_read(shard, batch_range_, sleeps=None):
+    pages = read_range(shard, batch_range_, sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    return [int(r["dynamodb"]["SequenceNumber"]) for page in pages for r in page]
+
+
+def test_reading_starts_at_the_first_record_and_stops_once_past_the_last():
+    shard = Shard([5, 10, 13, 17, 20, 22, 30])
+    assert sequences_read(shard, batch(10, 20)) == [10, 13, 17, 20]
+    assert shard.iterators == [("AT_SEQUENCE_NUMBER", "10")]
+    converted = next(read_range(Shard([10, 20]), batch(10, 20)))[0]
+    assert converted["eventSourceARN"] == ARN and converted["eventSource"] == "aws:dynamodb"
+
+
+@pytest.mark.parametrize("code", ["TrimmedDataAccessException", "ResourceNotFoundException"])
+def test_a_range_dynamodb_no_longer_holds_is_expired(code):
+    with pytest.raises(RangeExpired, match=code):
+        sequences_read(Shard([10, 20], errors=[("get_shard_iterator", code)]), batch())
+    with pytest.raises(RangeExpired, match=code):
+        sequences_read(Shard([10, 11, 12, 13, 20], errors=[("get_records", code)]), batch())
+
+
+def test_an_expired_iterator_is_taken_again_after_the_last_record_read():
+    shard = Shard([10, 11, 12, 13, 20])
+    original = shard.get_records
+    calls = []
+
+    def get_records(ShardIterator, Limit):
+        calls.append(ShardIterator)
+        if len(calls) == 2:
+            raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "old"}}, "GetRecords")
+        return original(ShardIterator, Limit)
+
+    shard.get_records = get_records
+    assert sequences_read(shard, batch()) == [10, 11, 12, 13, 20]
+    assert shard.iterators[-1] == ("AFTER_SEQUENCE_NUMBER", "12")
+
+
+def test_a_closed_shard_that_ends_short_of_the_range_yields_what_it_has_then_expires():
+    with pytest.raises(RangeExpired, match="only up to 13"):
+        list(read_range(Shard([10, 11, 12, 13], closed=True), batch()))
+
+
+def test_an_open_shard_with_nothing_more_ends_the_read_after_a_few_empty_pages():
+    sleeps = []
+    with pytest.raises(RangeExpired, match="holds no record"):
+        sequences_read(Shard([1, 2, 3]), batch(100, 120), sleeps)
+    assert len(sleeps) == EMPTY_PAGES - 1
+
+
+def test_other_stream_errors_are_not_mistaken_for_expiry():
+    with pytest.raises(ClientError):
+        sequences_read(Shard([10, 20], errors=[("get_records", "InternalServerError")]), batch())
+
+
+def test_ages_and_keys_read_shortly():
+    assert [age_text(s) for s in (40, 300, 3 * 3600 + 720, 2 * 86400 + 4 * 3600 + 5)] == ["40s", "5m", "3h12m", "2d4h"]
+    assert key_text({"InvoiceNumber": {"S": "ABC"}, "TransactionId": {"N": "7"}}) == "InvoiceNumber=ABC TransactionId=7"
+
+
+def test_an_age_option_has_a_unit():
+    assert duration("7d") == 7 * 86400 and duration("90s") == 90 and duration("12h") == 43200
+    for text in ("7", "7 days", "-1d", "1.5h", "1w"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            duration(text)

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.config import HandlerConfig
-    from handler.spec import AggregationSpec, SpecError, parse_spec
+    from handler.spec import AggregationSpec, FilterValue, SpecError, parse_spec
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
     from stream_aggregator.handler.config import HandlerConfig
-    from stream_aggregator.handler.spec import AggregationSpec, SpecError, parse_spec
+    from stream_aggregator.handler.spec import AggregationSpec, FilterValue, SpecError, parse_spec
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
-__all__ = ["LEDGER_EXPIRY", "LEDGER_KEY", "AggregationSpec", "HandlerConfig", "SpecError", "parse_spec"]
+__all__ = ["LEDGER_EXPIRY", "LEDGER_KEY", "AggregationSpec", "FilterValue", "HandlerConfig", "SpecError", "parse_spec"]

@@ -32,6 +32,7 @@ SETTING_RULES: dict[str, rules.Rule] = {
     "log_retention_days": rules.log_retention,
     "alarm_actions": rules.alarm_actions,
     "point_in_time_recovery": rules.boolean,
+    "filter_at_mapping": rules.boolean,
     "deletion_protection": rules.boolean,
     "kms_key_arn": rules.kms_key_arn,
     "tags": rules.tags,

@@ -51,6 +51,9 @@ OTHER_VALUES: list[Any] = [
     {},
     {"S": "PAID", "N": "1"},
     {"N": "1", "BOOL": True},
+    "PAID",
+    ["PAID"],
+    1,
 ]
 FILTER_VALUES: list[Any] = [
     "PAID",

@@ -11,8 +11,8 @@ a MODIFY that takes an item out of the filter still arrives, and so does a REMOV
 Only what AWS documents is relied on (docs/design.md, "Filtering at the mapping"):
 
 - Lambda filters DynamoDB records on the ``dynamodb`` key only, so TTL deletions, which only
-  ``userIdentity`` tells apart, are never left out here: with ``ttl_deletes: ignore`` the handler
-  ignores them as before;
+  ``userIdentity`` tells apart, are treated as any REMOVE: they arrive when their old image may
+  pass, and with ``ttl_deletes: ignore`` the handler ignores them as before;
 - DynamoDB's numbers arrive as strings and Lambda has no numeric matching for them, while the
   handler compares numbers by value ("1.5" is "1.50"). No string list can hold every spelling of a
   number, so a number filter lets through every image whose attribute is a number;

@@ -344,13 +344,19 @@ class StreamAggregator(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[policy])),
         )
 
-    def _filter_criteria(self) -> aws.lambda_.EventSourceMappingFilterCriteriaArgs | None:
+    def _filter_criteria(self) -> pulumi.Input[aws.lambda_.EventSourceMappingFilterCriteriaArgs | None] | None:
         """Lambda skips records that match no pattern; none when every record may matter."""
-        patterns = filter_patterns(self.spec) if self._settings["filter_at_mapping"] else None
-        if patterns is None:
+        enabled, patterns = self._settings["filter_at_mapping"], filter_patterns(self.spec)
+        if patterns is None or enabled is False:
             return None
         filters = [aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=pattern) for pattern in patterns]
-        return aws.lambda_.EventSourceMappingFilterCriteriaArgs(filters=filters)
+        criteria = aws.lambda_.EventSourceMappingFilterCriteriaArgs(filters=filters)
+        # An Output (another language's SDK may pass one) is decided once known, never by its truthiness.
+        return (
+            criteria
+            if enabled is True
+            else pulumi.Output.from_input(enabled).apply(lambda on: criteria if on else None)
+        )
 
     def _create_alarms(self, opts: pulumi.ResourceOptions) -> None:
         actions = self._settings["alarm_actions"]

@@ -6,6 +6,7 @@ StreamAggregator on a stream another one in the program already reads."""
 
 import json
 
+import pulumi
 import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
@@ -71,6 +72,14 @@ def test_criteria_stay_within_lambdas_limits(deploy):
     texts = [json.dumps(pattern) for pattern in patterns]
     assert max(len(text) for text in texts) > 2000
     assert all(len(text) <= MAX_PATTERN_CHARS for text in texts)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_filter_at_mapping_may_be_an_output(deploy, enabled):
+    """Known only once deployed: decided then, not by the Output object's truthiness."""
+    args = {**ORDERS_AGGREGATION, "filter_at_mapping": pulumi.Output.from_input(enabled)}
+    patterns = mapping_patterns(deploy(lambda: StreamAggregator("o", args)))
+    assert (patterns is not None) is enabled
 
 
 def test_filter_at_mapping_must_be_a_boolean(deploy):

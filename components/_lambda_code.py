@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.config import HandlerConfig
-    from handler.spec import AggregationSpec, SpecError, parse_spec
+    from handler.spec import AggregationSpec, FilterValue, SpecError, parse_spec
     from handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
     from stream_aggregator.handler.config import HandlerConfig
-    from stream_aggregator.handler.spec import AggregationSpec, SpecError, parse_spec
+    from stream_aggregator.handler.spec import AggregationSpec, FilterValue, SpecError, parse_spec
     from stream_aggregator.handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
@@ -26,6 +26,7 @@ __all__ = [
     "METRIC_NAMES",
     "NAMESPACE",
     "AggregationSpec",
+    "FilterValue",
     "HandlerConfig",
     "SpecError",
     "parse_spec",

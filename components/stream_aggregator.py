@@ -13,8 +13,10 @@ import pulumi_aws as aws
 
 from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
 from .alarms import alarm_specs
+from .filter_criteria import filter_patterns
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
+from .stream_readers import STREAM_READERS
 from .validation import aggregate_key_type, aggregation_spec, check_settings
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
@@ -97,6 +99,11 @@ class StreamAggregatorArgs(TypedDict):
     max_record_age_seconds: NotRequired[int]
     """Records older than this go to the failure queue: -1 (never) or a whole number from 60 to 604800
     (default 86400)."""
+    filter_at_mapping: NotRequired[bool]
+    """Set the mapping's filter criteria from the aggregation's filter (default true), so Lambda is not
+    invoked, or billed, for records the handler would do nothing with: records whose old and new images
+    both fail the filter. Every record that can change an aggregate or be quarantined still arrives
+    (README, "Filtering at the mapping")."""
     parallelization_factor: NotRequired[int]
     """Concurrent batches per shard, a whole number from 1 to 10 (default 1). Any value is exact: Lambda keeps
     each item's records in order."""
@@ -139,6 +146,7 @@ DEFAULTS: dict[str, Any] = {
     "batching_window_seconds": 0,
     "max_retry_attempts": 10,
     "max_record_age_seconds": 86400,
+    "filter_at_mapping": True,
     "parallelization_factor": 1,
     "memory_size": 256,
     "timeout": 60,
@@ -185,6 +193,8 @@ class StreamAggregator(pulumi.ComponentResource):
 
         self.source_table = self._create_source_table(child)
         stream_arn = self.source_table.stream_arn if self.source_table else settings["existing_source"]["stream_arn"]
+        source_name = self.source_table.name if self.source_table else settings["existing_source"]["table_name"]
+        STREAM_READERS.claim(name, stream_arn, source_name)
         self.aggregate_table = self._create_aggregate_table(child)
         self.ledger_table = None if self.spec.single_source else self._create_ledger_table(child)
         self.quarantine_queue = self._create_queue("quarantine", child)
@@ -341,6 +351,7 @@ class StreamAggregator(pulumi.ComponentResource):
             parallelization_factor=settings["parallelization_factor"],
             bisect_batch_on_function_error=True,
             function_response_types=["ReportBatchItemFailures"],
+            filter_criteria=self._filter_criteria(),
             destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
                 on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
                     destination_arn=self.failure_queue.arn
@@ -348,6 +359,20 @@ class StreamAggregator(pulumi.ComponentResource):
             ),
             # AWS checks at creation that the role can read the stream, so the policy must exist first.
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[policy])),
+        )
+
+    def _filter_criteria(self) -> pulumi.Input[aws.lambda_.EventSourceMappingFilterCriteriaArgs | None] | None:
+        """Lambda skips records that match no pattern; none when every record may matter."""
+        enabled, patterns = self._settings["filter_at_mapping"], filter_patterns(self.spec)
+        if patterns is None or enabled is False:
+            return None
+        filters = [aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=pattern) for pattern in patterns]
+        criteria = aws.lambda_.EventSourceMappingFilterCriteriaArgs(filters=filters)
+        # An Output (another language's SDK may pass one) is decided once known, never by its truthiness.
+        return (
+            criteria
+            if enabled is True
+            else pulumi.Output.from_input(enabled).apply(lambda on: criteria if on else None)
         )
 
     def _create_monitoring(

@@ -35,6 +35,7 @@ SETTING_RULES: dict[str, rules.Rule] = {
     "tracing": rules.boolean,
     "dashboard": rules.boolean,
     "point_in_time_recovery": rules.boolean,
+    "filter_at_mapping": rules.boolean,
     "deletion_protection": rules.boolean,
     "kms_key_arn": rules.kms_key_arn,
     "tags": rules.tags,

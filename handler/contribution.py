@@ -118,7 +118,7 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
 
 def _passes_filter(item_filter: ItemFilter, image: Mapping[str, AttributeValue]) -> bool:
     value = image.get(item_filter.attribute)
-    if value is None:
+    if not isinstance(value, dict):  # missing, or not a typed value: equal to none of the filter's
         return False
     try:
         return scalar_value(value, item_filter.attribute) in item_filter.values

@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.stream_readers import STREAM_READERS
+
 ACCOUNT = "123456789012"
 
 
@@ -59,6 +61,7 @@ def deploy() -> Callable[[Callable[[], Any]], list[Recorded]]:
 
     def run(build: Callable[[], Any]) -> list[Recorded]:
         MOCKS.resources.clear()
+        STREAM_READERS.clear()  # each run is a new program
 
         @pulumi.runtime.test
         def program() -> None:

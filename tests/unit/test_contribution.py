@@ -115,6 +115,14 @@ def test_filter_entry_and_exit():
     assert left.added is None and left.removed.numbers["Revenue"] == 10
 
 
+@pytest.mark.parametrize("status", ["PAID", ["PAID"], 1], ids=["text", "list", "number"])
+def test_a_filter_attribute_that_is_not_a_typed_value_fails_the_filter(status):
+    """Not a crash of the whole batch: like a value of another type, it equals none of the filter's."""
+    image = {**order("o1", "a", "10"), "Status": status}
+    result = effect(stream_record(1, "INSERT", new=image, keys=("OrderId",)), ORDERS_SPEC)
+    assert result.added is None and result.quarantine_reason is None
+
+
 def test_numeric_group_keys_are_normalised():
     spec = parse_spec({"partition_key": "Id", "measures": [{"name": "C", "op": "count"}]})
     one = effect(stream_record(1, "INSERT", new={"Id": {"N": "1.0"}}, keys=("Id",)), spec)

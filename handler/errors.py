@@ -14,6 +14,10 @@ class ConfigError(RuntimeError):
     """The Lambda's environment does not describe a usable aggregator (raised at cold start)."""
 
 
+class SpecError(ValueError):
+    """An aggregation definition that cannot work; the message names the offending field."""
+
+
 class InvalidImage(ValueError):
     """An item image lacks an attribute a measure needs, or has it with the wrong type."""
 

@@ -12,11 +12,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, Protocol, TypedDict
 
 from .config import LEDGER_VARIABLE, HandlerConfig
 from .errors import ConfigError
 from .fold import KeyPlan
+from .grouping import part_attributes
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
 from .outcome import KeyOutcome, Quarantined
@@ -120,4 +122,7 @@ def store_for(config: HandlerConfig, dynamodb_client: Any) -> AggregateStore:
         return InlineStore(dynamodb_client, config.aggregate_table, spec.group_by)
     if config.ledger_table is None:  # HandlerConfig refuses this already; kept for the type checker
         raise ConfigError(f"{LEDGER_VARIABLE} is not set")
-    return LedgerStore(dynamodb_client, config.aggregate_table, config.ledger_table, spec.group_by)
+    key_attributes = partial(part_attributes, spec) if spec.group_parts else None
+    return LedgerStore(
+        dynamodb_client, config.aggregate_table, config.ledger_table, spec.group_by, key_attributes=key_attributes
+    )

@@ -13,7 +13,7 @@ ledger item, and the aggregate appears once).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,9 @@ class AggregateTarget:
     group_by: str
     group_token: str
     group_value: AttributeValue
+    key_attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    """A composite group's part attributes (``grouping.part_attributes``), set if absent: they are
+    functions of the key, so the first write that creates the item gives them their only value."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,10 @@ def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction
     items: list[str | None] = []
     if folded.changes_aggregate:
         update = {"TableName": target.aggregate_table, "Key": {target.group_by: target.group_value}}
-        actions.append({"Update": {**update, **request_fields(measure_updates(folded))}})
+        expression = measure_updates(folded)
+        for index, (name, value) in enumerate(target.key_attributes.items()):
+            expression.set_if_absent(f"k{index}", name, value)
+        actions.append({"Update": {**update, **request_fields(expression)}})
         items.append(None)
     for item, first in folded.first.items():
         last, created_at = folded.last[item]

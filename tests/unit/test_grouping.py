@@ -2,16 +2,20 @@
 
 import json
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from handler.buckets import Bucket, bucket_start, label, labels_between
+from handler.config import HandlerConfig
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage
 from handler.fastpath import fast_reader
 from handler.grouping import composite_group, decode_key, encode_key, part_attributes
+from handler.planner import plan_batch
+from handler.processor import store_for
 from handler.spec import SpecError, parse_spec
 from tests.conftest import stream_record
 
@@ -261,3 +265,65 @@ def test_a_range_of_days_and_its_limit():
         labels_between(Bucket.DAY, "2026-01-01", "2026-01-04", limit=3)
     with pytest.raises(ValueError, match="not a day label"):
         labels_between(Bucket.DAY, "2026-02-30", "2026-03-01", limit=3)
+
+
+def order(day: str, amount: str = "10", customer: str = "C-17") -> dict:
+    return {"OrderId": {"S": "o1"}, "CustomerId": {"S": customer}, "OrderDate": {"S": day}, "Amount": {"N": amount}}
+
+
+def test_an_order_whose_date_changes_moves_to_its_new_day_exactly():
+    spec = spec_with()
+    records = [
+        stream_record(1, "INSERT", new=order("2026-11-28T10:00:00Z"), keys=("OrderId",)),
+        stream_record(2, "MODIFY", old=order("2026-11-28T10:00:00Z"), new=order("2026-11-29", "12"), keys=("OrderId",)),
+        stream_record(
+            3, "MODIFY", old=order("2026-11-29", "12"), new=order("2026-11-29", "12", "C-18"), keys=("OrderId",)
+        ),
+        stream_record(4, "REMOVE", old=order("2026-11-29", "12", "C-18"), keys=("OrderId",)),
+    ]
+    for fast in (True, False):
+        plan = plan_batch(spec, records, now=0, fast=fast)
+        totals = {
+            key: [(d.numbers["Revenue"], d.numbers["OrderCount"]) for d in plan.keys[key].deltas] for key in plan.keys
+        }
+        assert totals == {
+            "S:C-17#2026-11-28": [(Decimal(10), 1), (Decimal(-10), -1)],
+            "S:C-17#2026-11-29": [(Decimal(12), 1), (Decimal(-12), -1)],
+            "S:C-18#2026-11-29": [(Decimal(12), 1), (Decimal(-12), -1)],
+        }
+        assert not plan.quarantine
+
+
+def test_a_new_image_with_a_bad_date_is_quarantined_and_its_old_contribution_still_leaves():
+    spec = spec_with()
+    bad = order("06062016")
+    records = [stream_record(1, "MODIFY", old=order("2026-11-28"), new=bad, keys=("OrderId",))]
+    plan = plan_batch(spec, records, now=0)
+    assert [q.reason for q in plan.quarantine] == [
+        "invalid new image: attribute 'OrderDate' is not an ISO-8601 date: '06062016'"
+    ]
+    assert [d.numbers["OrderCount"] for d in plan.keys["S:C-17#2026-11-28"].deltas] == [-1]
+
+
+class Recording:
+    def __init__(self):
+        self.transactions = []
+
+    def transact_write_items(self, **request):
+        self.transactions.append(request["TransactItems"])
+        return {}
+
+
+def test_the_handler_writes_a_composite_group_through_the_ledger_with_its_part_attributes():
+    config = HandlerConfig(spec=spec_with(), aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
+    client = Recording()
+    plan = plan_batch(config.spec, [stream_record(1, "INSERT", new=order("2026-11-28"), keys=("OrderId",))], now=0)
+    outcome = store_for(config, client).apply(plan.keys["S:C-17#2026-11-28"])
+    assert outcome.applied == [0]
+    update = client.transactions[0][0]["Update"]
+    assert update["Key"] == {"CustomerId#OrderDate_day": {"S": "C-17#2026-11-28"}}
+    names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
+    assert {names[f"#k{i}"]: values[f":k{i}"] for i in range(2)} == {
+        "CustomerId": {"S": "C-17"},
+        "OrderDate_day": {"S": "2026-11-28"},
+    }

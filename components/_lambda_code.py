@@ -9,12 +9,14 @@ by the component goes through here.
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+    from handler.buckets import zone_file
     from handler.config import HandlerConfig
     from handler.spec import AggregationSpec, SpecError, parse_spec
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
+    from stream_aggregator.handler.buckets import zone_file
     from stream_aggregator.handler.config import HandlerConfig
     from stream_aggregator.handler.spec import AggregationSpec, SpecError, parse_spec
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
-__all__ = ["LEDGER_EXPIRY", "LEDGER_KEY", "AggregationSpec", "HandlerConfig", "SpecError", "parse_spec"]
+__all__ = ["LEDGER_EXPIRY", "LEDGER_KEY", "AggregationSpec", "HandlerConfig", "SpecError", "parse_spec", "zone_file"]

@@ -37,7 +37,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Context
 from enum import StrEnum
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from .attributes import AttributeValue, parse_number
 from .errors import InvalidImage
@@ -71,10 +73,37 @@ _SCALING = Context(prec=200)
 """Wide enough that turning milliseconds (at most 38 digits) into seconds never rounds."""
 
 
+BUNDLED_ZONES = Path(__file__).resolve().parent / "zoneinfo"
+"""Where the component puts the named zone's file in the Lambda package (``zone_file``): AWS does not
+document that the Lambda runtime carries the IANA database, so the handler takes the zone the
+deployer validated, and reads it the same as the operator's tools there."""
+
+
 @cache
 def zone(name: str | None) -> ZoneInfo | None:
-    """The zone named (None for UTC, which needs no database). Raises ``ZoneInfoNotFoundError``/``ValueError``."""
-    return None if name is None else ZoneInfo(name)
+    """The zone named (None for UTC, which needs no database): the bundled file first, else this
+    Python's database. Raises ``ZoneInfoNotFoundError`` or ``ValueError`` (a malformed name)."""
+    if name is None:
+        return None
+    bundled = BUNDLED_ZONES / name
+    if ".." not in name and bundled.is_file():
+        with bundled.open("rb") as file:
+            return ZoneInfo.from_file(file, key=name)
+    return ZoneInfo(name)
+
+
+def zone_file(name: str) -> Path | None:
+    """The TZif file this Python reads for zone ``name`` (its TZPATH, then the tzdata package), to bundle."""
+    zone(name)  # refuses malformed names (absolute paths, '..') before any path is built
+    for directory in TZPATH:
+        candidate = Path(directory) / name
+        if candidate.is_file():
+            return candidate
+    try:
+        resource = resources.files("tzdata.zoneinfo").joinpath(name)
+    except ModuleNotFoundError:
+        return None
+    return Path(str(resource)) if resource.is_file() else None
 
 
 def zone_problem(name: str) -> str | None:

@@ -11,12 +11,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.buckets import zone_file
     from handler.config import HandlerConfig
+    from handler.group_parts import bucket_index_name
     from handler.spec import AggregationSpec, SpecError, parse_spec
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
     from stream_aggregator.handler.buckets import zone_file
     from stream_aggregator.handler.config import HandlerConfig
+    from stream_aggregator.handler.group_parts import bucket_index_name
     from stream_aggregator.handler.spec import AggregationSpec, SpecError, parse_spec
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
-__all__ = ["LEDGER_EXPIRY", "LEDGER_KEY", "AggregationSpec", "HandlerConfig", "SpecError", "parse_spec", "zone_file"]
+__all__ = [
+    "LEDGER_EXPIRY",
+    "LEDGER_KEY",
+    "AggregationSpec",
+    "HandlerConfig",
+    "SpecError",
+    "bucket_index_name",
+    "parse_spec",
+    "zone_file",
+]

@@ -18,9 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ._lambda_code import AggregationSpec, zone_file
-
-BUCKET_INDEX_SUFFIX = "-by-bucket"
+from ._lambda_code import AggregationSpec, bucket_index_name, zone_file
 
 
 def aggregate_key_attributes(settings: Mapping[str, Any], spec: AggregationSpec) -> list[tuple[str, str]]:
@@ -32,23 +30,17 @@ def aggregate_key_attributes(settings: Mapping[str, Any], spec: AggregationSpec)
     return attributes
 
 
-def bucket_index_name(spec: AggregationSpec) -> str | None:
-    """``OrderDate_day-by-bucket``: the index's name says what it is keyed by."""
-    bucket = spec.first_bucket_part
-    return None if bucket is None else bucket.name + BUCKET_INDEX_SUFFIX
-
-
 def bucket_index(
     settings: Mapping[str, Any], spec: AggregationSpec
 ) -> list[aws.dynamodb.TableGlobalSecondaryIndexArgs] | None:
     """The index on the first time-bucket part, when ``index_by_bucket`` asks for it."""
-    bucket, name = spec.first_bucket_part, bucket_index_name(spec)
-    if not settings.get("index_by_bucket") or bucket is None or name is None:
+    bucket = spec.first_bucket_part
+    if not settings.get("index_by_bucket") or bucket is None:
         return None
     keys = [(bucket.name, "HASH")] + ([] if bucket.name == spec.group_by else [(spec.group_by, "RANGE")])
     return [
         aws.dynamodb.TableGlobalSecondaryIndexArgs(
-            name=name,
+            name=bucket_index_name(bucket),
             key_schemas=[
                 aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=attribute, key_type=kind)
                 for attribute, kind in keys

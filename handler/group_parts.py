@@ -62,6 +62,12 @@ class GroupPart:
         return data
 
 
+def bucket_index_name(part: GroupPart) -> str:
+    """``OrderDate_day-by-bucket``: the index ``index_by_bucket`` adds (components/aggregate_table.py) on this
+    part, named for what it is keyed by; the local emulator's tables have it too."""
+    return part.name + "-by-bucket"
+
+
 def key_name(parts: Sequence[GroupPart]) -> str:
     """The aggregate key's attribute name: the part names in order, joined by ``#``."""
     return KEY_NAME_SEPARATOR.join(part.name for part in parts)

@@ -103,6 +103,11 @@ def part_attributes(spec: AggregationSpec, key_value: AttributeValue) -> dict[st
     }
 
 
+def key_attributes(spec: AggregationSpec, key_value: AttributeValue) -> dict[str, AttributeValue]:
+    """``part_attributes`` for a composite group, nothing for a single attribute (its key is its only part)."""
+    return part_attributes(spec, key_value) if spec.group_parts else {}
+
+
 _cache: dict[int, tuple[AggregationSpec, tuple[PartReader, ...]]] = {}
 
 
@@ -112,15 +117,21 @@ def _readers(spec: AggregationSpec) -> tuple[PartReader, ...]:
     if entry is None or entry[0] is not spec:
         if len(_cache) > 64:
             _cache.clear()
-        entry = _cache[id(spec)] = (spec, tuple(_reader(spec, part) for part in spec.group_parts))
+        entry = _cache[id(spec)] = (spec, tuple(_reader(part, spec.timezone) for part in spec.group_parts))
     return entry[1]
 
 
-def _reader(spec: AggregationSpec, part: GroupPart) -> PartReader:
+def attribute_part_text(part: GroupPart, value: AttributeValue) -> str:
+    """An attribute part's text in the key for ``value``, by the rules images are read with
+    (for the operator's ``query``, which is given values rather than items)."""
+    return _reader(part, None)({part.attribute: value})
+
+
+def _reader(part: GroupPart, timezone: str | None) -> PartReader:
     attribute, bucket = part.attribute, part.bucket
     if bucket is None:
         return _number_reader(attribute) if part.type == "N" else _text_reader(attribute)
-    tz, form, date_format = zone(spec.timezone), part.date, part.format
+    tz, form, date_format = zone(timezone), part.date, part.format
 
     def read_bucket(image: Mapping[str, AttributeValue]) -> str:
         return label(bucket, wall_time(_present(image, attribute), form, date_format, tz, attribute))

@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_arguments(reconcile)
     backfill = commands.add_parser("backfill", help="add the items that predate the stream, exactly once")
     add_target_arguments(backfill)
+    query = commands.add_parser("query", help="print one aggregate, or one key's time buckets over a range")
+    query.add_argument("values", nargs="*", metavar="VALUE", help="one value per group_by part, in order")
+    query.add_argument("--from", dest="first", metavar="BUCKET", help="first bucket (a label or an ISO date/time)")
+    query.add_argument("--to", dest="last", metavar="BUCKET", help="last bucket, inclusive")
+    add_target_arguments(query)
     return parser
 
 
@@ -91,6 +96,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         if args.repair:
             return 2 if report.skipped_changed else 0
         return 2 if report.drifts or report.unstorable else 0
+    if args.command == "query":
+        from .query_command import run_query
+
+        return run_query(target, args.values, args.first, args.last, console)
     from .backfill_command import run_backfill
 
     run_backfill(target, console)

@@ -27,6 +27,7 @@ from typing import Any
 
 from handler.attributes import key_token
 from handler.fold import Expression, request_fields
+from handler.grouping import key_attributes
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 from .numbers import storable_text
@@ -98,6 +99,8 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
         expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
         expression.set_if_absent(f"l{index}", name, value)
+    for index, (name, value) in enumerate(key_attributes(spec, base.group_value).items()):
+        expression.set_if_absent(f"p{index}", name, value)
     return {
         "TableName": table,
         "Key": {spec.group_by: base.group_value},

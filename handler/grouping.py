@@ -25,12 +25,15 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from .attributes import MAX_KEY_BYTES, AttributeValue, number_text, parse_number
-from .buckets import label, wall_time, zone
+from .buckets import DateForm, label, wall_time, zone
 from .errors import InvalidImage
 from .spec import AggregationSpec, GroupPart
 
 SEPARATOR = "#"
 ESCAPE = "\\"
+
+LABEL_CACHE_SIZE = 4096
+"""Date texts remembered per part, then forgotten all at once (a bound, not an eviction policy)."""
 
 PartReader = Callable[[Mapping[str, AttributeValue]], str]
 
@@ -45,6 +48,8 @@ class Group(NamedTuple):
 
 
 def escape(text: str) -> str:
+    if SEPARATOR not in text and ESCAPE not in text:  # the common case, without copying
+        return text
     return text.replace(ESCAPE, ESCAPE + ESCAPE).replace(SEPARATOR, ESCAPE + SEPARATOR)
 
 
@@ -132,9 +137,23 @@ def _reader(part: GroupPart, timezone: str | None) -> PartReader:
     if bucket is None:
         return _number_reader(attribute) if part.type == "N" else _text_reader(attribute)
     tz, form, date_format = zone(timezone), part.date, part.format
+    kind = "N" if form in (DateForm.EPOCH_SECONDS, DateForm.EPOCH_MILLIS) else "S"
+    labels: dict[str, str] = {}
+    """Label by date text: a label is a function of the text alone, and a MODIFY's two images, or a
+    batch's orders of one day, often carry the same text, which is then parsed once."""
 
     def read_bucket(image: Mapping[str, AttributeValue]) -> str:
-        return label(bucket, wall_time(_present(image, attribute), form, date_format, tz, attribute))
+        value = _present(image, attribute)
+        text = value.get(kind) if type(value) is dict and len(value) == 1 else None
+        known = labels.get(text) if type(text) is str else None
+        if known is not None:
+            return known
+        result = label(bucket, wall_time(value, form, date_format, tz, attribute))
+        if type(text) is str:
+            if len(labels) >= LABEL_CACHE_SIZE:
+                labels.clear()
+            labels[text] = result
+        return result
 
     return read_bucket
 

@@ -86,7 +86,7 @@ class StreamAggregatorArgs(TypedDict):
     """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key. In Python it
     may also be a list of parts, as group_by_parts takes them."""
     group_by_parts: NotRequired[list[GroupPartArgs] | None]
-    """Aggregate by several parts instead (instead of group_by): attributes and time buckets of date attributes,
+    """Aggregate by several parts (instead of group_by): attributes and time buckets of date attributes,
     such as [{"attribute": "CustomerId"}, {"attribute": "OrderDate", "bucket": "day"}]. The aggregate key is one
     string, the parts' values joined by "#" (C-17#2026-11-28), in an attribute named for the parts
     (CustomerId#OrderDate_day); each part is also written as its own attribute (CustomerId, OrderDate_day)."""

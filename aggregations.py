@@ -26,3 +26,16 @@ ORDERS_AGGREGATION: dict[str, Any] = {
     "filter": {"attribute": "Status", "values": ["PAID"]},
 }
 """The README's second example: revenue, order count and last order date per customer, paid orders only."""
+
+DAILY_REVENUE_AGGREGATION: dict[str, Any] = {
+    "partition_key": "OrderId",
+    "group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "day"}],
+    "timezone": "Europe/Berlin",
+    "measures": [
+        {"name": "Revenue", "op": "sum", "attribute": "Amount"},
+        {"name": "OrderCount", "op": "count"},
+    ],
+}
+"""Revenue and order count per customer per day (Berlin's days) from an Orders table (OrderId,
+CustomerId, OrderDate as ISO 8601, Amount): the aggregate key is CustomerId#OrderDate_day, e.g.
+C-17#2026-11-28, and each item also carries CustomerId and OrderDate_day."""

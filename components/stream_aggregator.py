@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
+from .aggregate_table import aggregate_key_attributes, bucket_index, zone_assets
 from .alarms import alarm_specs
 from .filter_criteria import filter_patterns
 from .monitoring import Monitored, create_alarms, create_dashboard
@@ -55,6 +56,23 @@ class FilterArgs(TypedDict):
     {"N": "12.50"} gives a number exactly."""
 
 
+class GroupPartArgs(TypedDict):
+    """One part of a composite group: an attribute's value, or the time bucket its date falls in."""
+
+    attribute: str
+    """The source attribute."""
+    bucket: NotRequired[str]
+    """Group by the time bucket of this date attribute: "minute", "hour", "day", "week" (ISO), "month" or "year",
+    labelled 2026-11-28T14:05, 2026-11-28T14, 2026-11-28, 2026-W48, 2026-11, 2026 in the aggregation's timezone."""
+    date: NotRequired[str]
+    """How a bucketed attribute holds its date: "iso8601" strings (default; without an offset they are wall-clock
+    time in the timezone), "epoch_seconds" or "epoch_millis" numbers. A value in another form is invalid data."""
+    format: NotRequired[str]
+    """strptime directives for date strings that are not ISO 8601, such as "%m%d%Y" (bucketed parts only)."""
+    type: NotRequired[str]
+    """The type of an attribute part without a bucket: "S" (default) or "N"; a value of another type is invalid data."""
+
+
 class StreamAggregatorArgs(TypedDict):
     """The aggregation (keys, group, measures, filter) and the settings of what the component creates."""
 
@@ -68,8 +86,19 @@ class StreamAggregatorArgs(TypedDict):
     """Type of the source table's partition key (of the existing_source's, when attaching): S (default), N or B."""
     sort_key_type: NotRequired[str]
     """Type of the source table's sort key: S (default), N or B."""
-    group_by: NotRequired[str | None]
-    """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key."""
+    group_by: NotRequired[str | list[str | GroupPartArgs] | None]
+    """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key. In Python it
+    may also be a list of parts, as group_by_parts takes them."""
+    group_by_parts: NotRequired[list[GroupPartArgs] | None]
+    """Aggregate by several parts (instead of group_by): attributes and time buckets of date attributes,
+    such as [{"attribute": "CustomerId"}, {"attribute": "OrderDate", "bucket": "day"}]. The aggregate key is one
+    string, the parts' values joined by "#" (C-17#2026-11-28), in an attribute named for the parts
+    (CustomerId#OrderDate_day); each part is also written as its own attribute (CustomerId, OrderDate_day)."""
+    timezone: NotRequired[str | None]
+    """The zone time buckets are labelled in, an IANA name such as "Europe/Berlin" (default UTC)."""
+    index_by_bucket: NotRequired[bool]
+    """Add a global secondary index on the first time-bucket part (OrderDate_day), sorted by the aggregate key and
+    projecting every attribute, so every group of one bucket is one Query (default false)."""
     group_by_type: NotRequired[str]
     """Type of group_by when it is not one of the source table's keys: S (default), N or B. Grouping by the
     partition or sort key takes that key's type (given here too, it must match): the aggregate table is keyed
@@ -137,6 +166,9 @@ class StreamAggregatorArgs(TypedDict):
 DEFAULTS: dict[str, Any] = {
     "sort_key": None,
     "group_by": None,
+    "group_by_parts": None,
+    "timezone": None,
+    "index_by_bucket": False,
     "filter": None,
     "ttl_deletes": "subtract",
     "partition_key_type": "S",
@@ -242,7 +274,10 @@ class StreamAggregator(pulumi.ComponentResource):
             name=settings.get("aggregate_table_name"),
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.group_by,
-            attributes=[aws.dynamodb.TableAttributeArgs(name=spec.group_by, type=settings["group_by_type"])],
+            attributes=[
+                aws.dynamodb.TableAttributeArgs(name=n, type=t) for n, t in aggregate_key_attributes(settings, spec)
+            ],
+            global_secondary_indexes=bucket_index(settings, spec),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=self._encryption(),
             deletion_protection_enabled=settings.get("deletion_protection", False),
@@ -323,7 +358,7 @@ class StreamAggregator(pulumi.ComponentResource):
             runtime="python3.13",
             architectures=["arm64"],
             handler="handler.main.lambda_handler",
-            code=handler_archive(),
+            code=handler_archive(self.spec.timezone),
             role=role.arn,
             memory_size=self._settings["memory_size"],
             timeout=self._settings["timeout"],
@@ -398,7 +433,9 @@ OUTPUTS = tuple(StreamAggregator.__annotations__)
 """The declared outputs; ``register_outputs`` uses exactly these names."""
 
 
-def handler_archive() -> pulumi.AssetArchive:
-    """The handler/ package alone: its .py files under handler/, no tests, no caches."""
+def handler_archive(timezone: str | None = None) -> pulumi.AssetArchive:
+    """The handler/ package alone: its .py files under handler/, no tests, no caches; and the file of the
+    aggregation's time zone, if it names one (see handler/buckets.py, BUNDLED_ZONES)."""
     files = sorted(p for p in HANDLER_DIR.glob("*.py"))
-    return pulumi.AssetArchive({f"handler/{p.name}": pulumi.FileAsset(str(p)) for p in files})
+    assets = {f"handler/{p.name}": pulumi.FileAsset(str(p)) for p in files}
+    return pulumi.AssetArchive({**assets, **zone_assets(timezone)})

@@ -36,6 +36,7 @@ SETTING_RULES: dict[str, rules.Rule] = {
     "dashboard": rules.boolean,
     "point_in_time_recovery": rules.boolean,
     "filter_at_mapping": rules.boolean,
+    "index_by_bucket": rules.boolean,
     "deletion_protection": rules.boolean,
     "kms_key_arn": rules.kms_key_arn,
     "tags": rules.tags,
@@ -53,7 +54,12 @@ SOURCE_TABLE_SETTINGS = ("source_table_name", "kms_key_arn", "point_in_time_reco
 
 def aggregation_spec(args: Mapping[str, Any]) -> AggregationSpec:
     """The handler's spec from the component's arguments, with errors named after the arguments."""
-    fields = {key: args[key] for key in ("partition_key", "sort_key", "group_by", "measures", "filter", "ttl_deletes")}
+    keys = ("partition_key", "sort_key", "group_by", "timezone", "measures", "filter", "ttl_deletes")
+    fields = {key: args.get(key) for key in keys}
+    if args.get("group_by_parts") is not None:
+        if fields["group_by"] is not None:
+            fail("group_by_parts", "replaces group_by: give one of them, not both")
+        fields["group_by"] = args["group_by_parts"]
     try:
         return parse_spec({key: value for key, value in fields.items() if value is not None})
     except SpecError as error:
@@ -73,6 +79,8 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
         for conflicting in SOURCE_TABLE_SETTINGS:
             if args.get(conflicting) is not None:
                 fail(conflicting, "configures the source table, which existing_source says is made elsewhere")
+    if args.get("index_by_bucket") and spec.first_bucket_part is None:
+        fail("index_by_bucket", "indexes the first group_by part with a time bucket, and group_by has none")
     aggregate_key_type(args, spec)
     _fits_the_environment(spec)
 
@@ -86,7 +94,7 @@ def _fits_the_environment(spec: AggregationSpec) -> None:
     size = len(spec.to_json().encode())
     if size > MAX_SPEC_BYTES:
         fail(
-            "measures/filter",
+            "measures/filter/group_by",
             f"make the aggregation {size} bytes as JSON; it must fit in {MAX_SPEC_BYTES} bytes of the Lambda's 4 KB "
             "environment (fewer filter values or shorter names)",
         )
@@ -99,9 +107,13 @@ def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
     is one of the source table's keys the aggregate key must have that key's type: it is derived
     from partition_key_type or sort_key_type, and a group_by_type that says otherwise is an error
     (the table would be created, and every write to it refused). Only for another attribute is
-    group_by_type the sole source, S by default.
+    group_by_type the sole source, S by default. A composite group's key is always a string.
     """
     given = args.get("group_by_type")
+    if spec.group_parts:
+        if is_known(given) and given not in (None, "S"):
+            fail("group_by_type", f"is {given!r}, but a composite group's key is a string (S): leave it out")
+        return "S"
     source_keys = {spec.partition_key: "partition_key_type", spec.sort_key: "sort_key_type"}
     key_setting = source_keys.get(spec.group_by)
     if key_setting is None:

@@ -24,6 +24,7 @@ from .attributes import (
     wire_size,
 )
 from .errors import InvalidImage
+from .grouping import composite_group
 from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
@@ -69,7 +70,8 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
     """
     if spec.item_filter and not _passes_filter(spec.item_filter, image):
         return None
-    group = image.get(spec.group_by)
+    composite = composite_group(spec, image) if spec.group_parts else None
+    group = image.get(spec.group_by) if composite is None else composite.value
     if group is None:
         raise InvalidImage(f"group_by attribute {spec.group_by!r} is missing")
     numbers: dict[str, Decimal] = dict.fromkeys(spec.counts, ONE)
@@ -91,6 +93,8 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
                 f"attribute {attribute!r} for measure {name!r} is {size} bytes; latest values hold {MAX_LATEST_BYTES}"
             )
         latest[name] = client_value(value)
+    if composite is not None:
+        return ImageContribution(composite.token, composite.value, numbers, latest)
     text = group.get("S") if type(group) is dict and len(group) == 1 else None
     if isinstance(text, str) and 0 < len(text) <= FAST_KEY_CHARS:  # the common case, without the helpers
         return ImageContribution("S:" + text, group, numbers, latest)

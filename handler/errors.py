@@ -23,6 +23,10 @@ class ConfigError(HandlerError):
     """The Lambda's environment does not describe a usable aggregator (raised at cold start)."""
 
 
+class SpecError(HandlerError):
+    """An aggregation definition that cannot work; the message names the offending field."""
+
+
 class InvalidImage(HandlerError):
     """An item image lacks an attribute a measure needs, or has it with the wrong type."""
 

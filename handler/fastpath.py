@@ -2,10 +2,11 @@
 
 Decoding through the general path (records.py, contribution.py) costs about 80 calls a record;
 this reads the handful of values an aggregation needs in one function. It only takes records it is
-sure about: string keys (exactly the partition and sort key the spec names) and group values, the
-images the event must carry, N amounts of at most 38 digits, no TTL identity, no filter. For
-anything else it returns None and the planner uses the general path, which also decides
-quarantine. tests/unit/test_fastpath.py checks that both paths plan every generated batch identically.
+sure about: string keys (exactly the partition and sort key the spec names) and group values (or
+composite groups, read by the one ``grouping`` function), the images the event must carry, N
+amounts of at most 38 digits, no TTL identity, no filter. For anything else it returns None and
+the planner uses the general path, which also decides quarantine. tests/unit/test_fastpath.py
+checks that both paths plan every generated batch identically.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS
 from .contribution import FAST_KEY_CHARS
+from .errors import InvalidImage
 from .fold import EXACT, Delta, too_wide
+from .grouping import composite_group
 from .position import SEQUENCE_DIGITS, item_token, position_text, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
 from .spec import AggregationSpec
@@ -33,6 +36,7 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
     if spec.item_filter is not None:
         return None
     partition_key, sort_key, group_by = spec.partition_key, spec.sort_key, spec.group_by
+    composite = bool(spec.group_parts)
     key_count = 1 if sort_key is None else 2
     labels: dict[str, str] = {}
     sums, counts, latests = spec.sums, spec.counts, spec.latests
@@ -44,12 +48,19 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         """Group, sums and counts (and ``latest`` values, only wanted from a new image)."""
         if type(image) is not dict:
             return None
-        group = image.get(group_by)
-        if type(group) is not dict or len(group) != 1:
-            return None
-        group_text = group.get("S")
-        if type(group_text) is not str or not 0 < len(group_text) <= FAST_KEY_CHARS:
-            return None
+        if composite:
+            try:
+                group_token, group = composite_group(spec, image)
+            except InvalidImage:
+                return None  # the general path quarantines it, with the reason
+        else:
+            value = image.get(group_by)
+            if type(value) is not dict or len(value) != 1:
+                return None
+            group, group_text = value, value.get("S")
+            if type(group_text) is not str or not 0 < len(group_text) <= FAST_KEY_CHARS:
+                return None
+            group_token = "S:" + group_text
         numbers = counted.copy()
         for name, attribute in sums:
             value = image.get(attribute)
@@ -73,7 +84,7 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
                 return None
             if with_latest:
                 latest[name] = value
-        return "S:" + group_text, group, numbers, latest
+        return group_token, group, numbers, latest
 
     def read(record: Any, position: int, now: float) -> FastResult | None:
         if type(record) is not dict or record.get("eventSource") != "aws:dynamodb" or "userIdentity" in record:

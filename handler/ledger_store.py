@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .attributes import AttributeValue
 from .errors import describe_error
 from .fold import Delta, KeyPlan, split_applied
 from .isolation import isolate
@@ -51,7 +52,10 @@ class LedgerStore:
         group_by: str,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        key_attributes: Callable[[AttributeValue], Mapping[str, AttributeValue]] | None = None,
     ):
+        """``key_attributes``: a composite group's part attributes from its key (``grouping.part_attributes``)."""
+        self._key_attributes = key_attributes
         self._client = client
         self._aggregate_table = aggregate_table
         self._ledger_table = ledger_table
@@ -61,8 +65,9 @@ class LedgerStore:
 
     def apply(self, plan: KeyPlan) -> KeyOutcome:
         """Apply ``plan`` exactly once; never raises, failures are in the outcome."""
+        parts = self._key_attributes(plan.group_value) if self._key_attributes else {}
         target = AggregateTarget(
-            self._aggregate_table, self._ledger_table, self._group_by, plan.group_token, plan.group_value
+            self._aggregate_table, self._ledger_table, self._group_by, plan.group_token, plan.group_value, parts
         )
         outcome = KeyOutcome()
         for chunk in item_chunks(plan.deltas):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from .config import LEDGER_VARIABLE, HandlerConfig
 from .errors import ConfigError
 from .fold import KeyPlan
+from .grouping import part_attributes
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
 from .outcome import Covered, Disposition, KeyOutcome, Quarantined, record_dispositions
@@ -136,4 +138,7 @@ def store_for(config: HandlerConfig, dynamodb_client: DynamoDBClient) -> Aggrega
         return InlineStore(dynamodb_client, config.aggregate_table, spec.group_by)
     if config.ledger_table is None:  # HandlerConfig refuses this already; kept for the type checker
         raise ConfigError(f"{LEDGER_VARIABLE} is not set")
-    return LedgerStore(dynamodb_client, config.aggregate_table, config.ledger_table, spec.group_by)
+    key_attributes = partial(part_attributes, spec) if spec.group_parts else None
+    return LedgerStore(
+        dynamodb_client, config.aggregate_table, config.ledger_table, spec.group_by, key_attributes=key_attributes
+    )

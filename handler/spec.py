@@ -16,19 +16,29 @@ from functools import cached_property
 from typing import Any
 
 from .attributes import storage_problem
-from .errors import HandlerError
+from .errors import SpecError
+from .group_parts import GroupPart, key_name, parse_group_parts, parse_timezone
+from .names import INTERNAL_PREFIX, MAX_KEY_NAME_BYTES, attribute_name
 
-INTERNAL_PREFIX = "_wm"
-"""Attributes of an aggregate item whose names start with this belong to the handler (its position)."""
+__all__ = [  # names other modules import from here, some defined elsewhere
+    "INTERNAL_PREFIX",
+    "MAX_KEY_NAME_BYTES",
+    "AggregationSpec",
+    "GroupPart",
+    "ItemFilter",
+    "Measure",
+    "MeasureOp",
+    "SpecError",
+    "TtlDeletes",
+    "parse_spec",
+    "repeated_keys",
+    "spec_to_dict",
+]
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
-MAX_KEY_NAME_BYTES = 255
 MAX_MEASURES = 50
 """Keeps every UpdateExpression far below DynamoDB's 4 KB expression limit (tested at this bound)."""
-
-
-class SpecError(HandlerError):
-    """An aggregation definition that cannot work; the message names the offending field."""
+_FIELDS = frozenset({"partition_key", "sort_key", "group_by", "measures", "filter", "ttl_deletes", "timezone"})
 
 
 class MeasureOp(StrEnum):
@@ -67,10 +77,16 @@ class ItemFilter:
 class AggregationSpec:
     partition_key: str
     group_by: str
+    """The aggregate table's key attribute: the source attribute grouped by, or, for a composite
+    group, the part names joined by '#' (``group_parts.key_name``)."""
     measures: tuple[Measure, ...]
     sort_key: str | None = None
     item_filter: ItemFilter | None = None
     ttl_deletes: TtlDeletes = TtlDeletes.SUBTRACT
+    group_parts: tuple[GroupPart, ...] = ()
+    """The parts of a composite group (see handler/group_parts.py); empty when group_by is one attribute."""
+    timezone: str | None = None
+    """The zone time buckets are labelled in; None is UTC."""
 
     @property
     def single_source(self) -> bool:
@@ -79,8 +95,15 @@ class AggregationSpec:
         Then the idempotency state is one position on the aggregate item itself; otherwise it is
         one ledger entry per (aggregate key, source item), because an aggregate item fed by many
         source items could not hold one position for each of them (see handler/transaction.py).
+        A composite group is never single-source: even one made of the partition key and a bucket
+        of an attribute sees an item move between buckets, so two aggregate items share it.
         """
-        return self.sort_key is None and self.group_by == self.partition_key
+        return not self.group_parts and self.sort_key is None and self.group_by == self.partition_key
+
+    @property
+    def first_bucket_part(self) -> GroupPart | None:
+        """The first part with a time bucket (what ``index_by_bucket`` indexes and ``ops query`` ranges over)."""
+        return next((part for part in self.group_parts if part.bucket is not None), None)
 
     @cached_property
     def sums(self) -> tuple[tuple[str, str], ...]:
@@ -101,9 +124,10 @@ class AggregationSpec:
 
 
 def spec_to_dict(spec: AggregationSpec) -> dict[str, Any]:
+    group_by: Any = [part.to_json() for part in spec.group_parts] if spec.group_parts else spec.group_by
     data: dict[str, Any] = {
         "partition_key": spec.partition_key,
-        "group_by": spec.group_by,
+        "group_by": group_by,
         "measures": [
             {"name": m.name, "op": m.op.value, **({"attribute": m.attribute} if m.attribute else {})}
             for m in spec.measures
@@ -112,6 +136,8 @@ def spec_to_dict(spec: AggregationSpec) -> dict[str, Any]:
     }
     if spec.sort_key:
         data["sort_key"] = spec.sort_key
+    if spec.timezone:
+        data["timezone"] = spec.timezone
     if spec.item_filter:
         data["filter"] = {
             "attribute": spec.item_filter.attribute,
@@ -126,8 +152,9 @@ def parse_spec(raw: Mapping[str, Any] | str) -> AggregationSpec:
     Parameters
     ----------
     raw:
-        Keys ``partition_key``, ``sort_key``, ``group_by``, ``measures``, ``filter`` and
-        ``ttl_deletes``, as the component's arguments name them.
+        Keys ``partition_key``, ``sort_key``, ``group_by`` (an attribute or a list of parts),
+        ``timezone``, ``measures``, ``filter`` and ``ttl_deletes``, as the component's arguments
+        name them.
 
     Raises
     ------
@@ -135,15 +162,18 @@ def parse_spec(raw: Mapping[str, Any] | str) -> AggregationSpec:
         With a message that names the field that is wrong.
     """
     data = _as_mapping(raw)
-    unknown = set(data) - {"partition_key", "sort_key", "group_by", "measures", "filter", "ttl_deletes"}
+    unknown = set(data) - _FIELDS
     if unknown:
         raise SpecError(f"unknown aggregation field(s): {', '.join(sorted(unknown))}")
-    partition_key = _attribute_name(data.get("partition_key"), "partition_key")
+    partition_key = attribute_name(data.get("partition_key"), "partition_key")
     sort_key = _optional_attribute_name(data.get("sort_key"), "sort_key")
     if sort_key == partition_key:
         raise SpecError("sort_key must differ from partition_key")
-    group_by = _optional_attribute_name(data.get("group_by"), "group_by") or partition_key
-    measures = _parse_measures(data.get("measures"), group_by)
+    raw_group = data.get("group_by")
+    parts = () if raw_group is None or isinstance(raw_group, str) else parse_group_parts(raw_group)
+    group_by = key_name(parts) if parts else _optional_attribute_name(raw_group, "group_by") or partition_key
+    written = {group_by: "group_by", **{part.name: "a group_by part" for part in parts}}
+    measures = _parse_measures(data.get("measures"), written)
     return AggregationSpec(
         partition_key=partition_key,
         sort_key=sort_key,
@@ -151,6 +181,8 @@ def parse_spec(raw: Mapping[str, Any] | str) -> AggregationSpec:
         measures=measures,
         item_filter=_parse_filter(data.get("filter")),
         ttl_deletes=_parse_enum(TtlDeletes, data.get("ttl_deletes", "subtract"), "ttl_deletes"),
+        group_parts=parts,
+        timezone=parse_timezone(data.get("timezone"), parts),
     )
 
 
@@ -192,21 +224,12 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _attribute_name(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise SpecError(f"{field} must be a non-empty attribute name, got {value!r}")
-    if len(value.encode("utf-8", "surrogatepass")) > MAX_KEY_NAME_BYTES:
-        raise SpecError(f"{field} is longer than DynamoDB's {MAX_KEY_NAME_BYTES} bytes for a key attribute's name")
-    if value.startswith(INTERNAL_PREFIX):
-        raise SpecError(f"{field} {value!r} starts with {INTERNAL_PREFIX!r}, which is reserved for the handler's state")
-    return value
-
-
 def _optional_attribute_name(value: Any, field: str) -> str | None:
-    return None if value is None else _attribute_name(value, field)
+    return None if value is None else attribute_name(value, field)
 
 
-def _parse_measures(raw: Any, group_by: str) -> tuple[Measure, ...]:
+def _parse_measures(raw: Any, written: Mapping[str, str]) -> tuple[Measure, ...]:
+    """``written``: the other attributes of an aggregate item (its key, its parts), by what they are."""
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
         raise SpecError("measures must be a non-empty list of {name, op, attribute} objects")
     if len(raw) > MAX_MEASURES:
@@ -214,8 +237,8 @@ def _parse_measures(raw: Any, group_by: str) -> tuple[Measure, ...]:
     measures = tuple(_parse_measure(item, index) for index, item in enumerate(raw))
     seen: set[str] = set()
     for measure in measures:
-        if measure.name == group_by:
-            raise SpecError(f"measures[].name {measure.name!r} collides with group_by")
+        if measure.name in written:
+            raise SpecError(f"measures[].name {measure.name!r} collides with {written[measure.name]}")
         if measure.name in seen:
             raise SpecError(f"measures[].name {measure.name!r} is used twice")
         seen.add(measure.name)
@@ -252,7 +275,7 @@ def _parse_filter(raw: Any) -> ItemFilter | None:
         return None
     if not isinstance(raw, Mapping) or set(raw) != {"attribute", "values"}:
         raise SpecError("filter must be an object with exactly 'attribute' and 'values'")
-    attribute = _attribute_name(raw["attribute"], "filter.attribute")
+    attribute = attribute_name(raw["attribute"], "filter.attribute")
     values = raw["values"]
     if not isinstance(values, Sequence) or isinstance(values, str | bytes | bytearray) or not values:
         raise SpecError("filter.values must be a non-empty list")

@@ -13,7 +13,7 @@ ledger item, and the aggregate appears once).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,9 @@ class AggregateTarget:
     group_by: str
     group_token: str
     group_value: AttributeValue
+    key_attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
+    """A composite group's part attributes (``grouping.part_attributes``), set if absent: they are
+    functions of the key, so the first write that creates the item gives them their only value."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,10 @@ def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction
     items: list[str | None] = []
     if folded.changes_aggregate:
         key = {target.group_by: target.group_value}
-        actions.append({"Update": update_request(target.aggregate_table, key, measure_updates(folded))})
+        expression = measure_updates(folded)
+        for index, (name, value) in enumerate(target.key_attributes.items()):
+            expression.set_if_absent(f"k{index}", name, value)
+        actions.append({"Update": update_request(target.aggregate_table, key, expression)})
         items.append(None)
     for item, first in folded.first.items():
         last, created_at = folded.last[item]

@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_arguments(backfill)
     _add_replay(commands)
     _add_quarantine(commands)
+    query = commands.add_parser("query", help="print one aggregate, or one key's time buckets over a range")
+    query.add_argument("values", nargs="*", metavar="VALUE", help="one value per group_by part, in order")
+    query.add_argument("--from", dest="first", metavar="BUCKET", help="first bucket (a label or an ISO date/time)")
+    query.add_argument("--to", dest="last", metavar="BUCKET", help="last bucket, inclusive")
+    add_target_arguments(query)
     return parser
 
 
@@ -177,6 +182,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             visibility_timeout=args.visibility_timeout,
         )
         return 0 if settled else 2
+    if args.command == "query":
+        from .query_command import run_query
+
+        return run_query(target, args.values, args.first, args.last, console)
     from .backfill_command import run_backfill
 
     run_backfill(target, console)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from handler.attributes import key_token
 from handler.fold import Expression, update_request
+from handler.grouping import key_attributes
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 from .errors import OpsError
@@ -105,4 +106,6 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
         expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
         expression.set_if_absent(f"l{index}", name, value)
+    for index, (name, value) in enumerate(key_attributes(spec, base.group_value).items()):
+        expression.set_if_absent(f"p{index}", name, value)
     return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")

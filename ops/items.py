@@ -1,10 +1,10 @@
 """Turning one read row into a source item in wire format, or the reason it cannot be one: pure.
 
-Types come from the aggregation: the attributes summed are numbers, the keys are strings, and any
-other field is kept as a string (CSV) or as JSON typed it. Every number follows DynamoDB's rules
-(ops.numbers), keys and the item follow DynamoDB's size limits, and the item must be one the
-handler counts: a row the handler would set aside as invalid is refused here, with its reason,
-rather than loaded and then missing from the totals.
+Types come from the aggregation: the attributes summed and the group_by parts read as numbers
+are numbers, the keys are strings, and any other field is kept as a string (CSV) or as JSON typed
+it. Every number follows DynamoDB's rules (ops.numbers), keys and the item follow DynamoDB's size
+limits, and the item must be one the handler counts: a row the handler would set aside as invalid
+is refused here, with its reason, rather than loaded and then missing from the totals.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from handler.attributes import AttributeValue
+from handler.buckets import DateForm
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage
 from handler.spec import AggregationSpec
@@ -41,8 +42,9 @@ def to_item(spec: AggregationSpec, row: Row) -> Item:
     InvalidRow
         Naming the field that is missing or wrong.
     """
-    numeric = {attribute for _, attribute in spec.sums}
-    required = dict.fromkeys(key_names(spec) + sorted(numeric) + [spec.group_by, *(a for _, a in spec.latests)])
+    numeric = {attribute for _, attribute in spec.sums} | number_parts(spec)
+    grouped = [part.attribute for part in spec.group_parts] or [spec.group_by]
+    required = dict.fromkeys(key_names(spec) + sorted(numeric) + grouped + [a for _, a in spec.latests])
     missing = [name for name in required if name not in row]
     if missing:
         raise InvalidRow(f"missing {', '.join(missing)}")
@@ -62,6 +64,14 @@ def to_item(spec: AggregationSpec, row: Row) -> Item:
     except InvalidImage as error:
         raise InvalidRow(f"the aggregator would count it invalid: {error}") from None
     return item
+
+
+def number_parts(spec: AggregationSpec) -> set[str]:
+    """group_by parts the handler reads as numbers (N parts, epoch dates): a CSV's text becomes N."""
+    epochs = (DateForm.EPOCH_SECONDS, DateForm.EPOCH_MILLIS)
+    return {
+        part.attribute for part in spec.group_parts if (part.bucket is None and part.type == "N") or part.date in epochs
+    }
 
 
 def _measure(name: str, value: Any) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handler.fold import Expression, update_request
+from handler.grouping import key_attributes
 from handler.spec import AggregationSpec
 
 from .numbers import storable_text
@@ -36,6 +37,8 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
     if actual is None:
         names["#g"] = spec.group_by
         conditions.append("attribute_not_exists(#g)")
+        for index, (name, value) in enumerate(key_attributes(spec, drifts[0].group_value).items()):
+            expression.set(f"p{index}", name, value)  # a new item: its parts, as the handler writes them
     else:
         placeholders = {drift.measure: f"m{index}" for index, drift in enumerate(drifts)}
         for index, name in enumerate(measured(spec)):

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from aggregations import INVOICE_AGGREGATION
 from handler.config import HandlerConfig
+from handler.group_parts import bucket_index_name
 from handler.spec import AggregationSpec, parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
@@ -23,6 +24,7 @@ from ..endpoint import (
     Endpoint,
     local_name,
 )
+from ..errors import CommandError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType
@@ -65,8 +67,10 @@ def create_local_aggregator(
     key_types: Mapping[str, ScalarAttributeTypeType] | None = None,
     source_table: str | None = None,
     aggregate_table: str | None = None,
+    index_by_bucket: bool = False,
 ) -> LocalAggregator:
-    """Create the source table (with a NEW_AND_OLD_IMAGES stream), the aggregate table and queues."""
+    """Create the source table (with a NEW_AND_OLD_IMAGES stream), the aggregate table and queues;
+    with ``index_by_bucket``, the aggregate table's index on its first time-bucket part, as the component makes it."""
     types = dict(key_types or {})
     dynamodb, sqs = endpoint.client("dynamodb"), endpoint.client("sqs")
     source_name = source_table or f"{name}-source"
@@ -77,9 +81,10 @@ def create_local_aggregator(
         **source_key_schema(spec, types),
     )
     aggregate_name = aggregate_table or f"{name}-aggregate"
-    dynamodb.create_table(
-        TableName=aggregate_name, BillingMode="PAY_PER_REQUEST", **_key_schema([(spec.group_by, "HASH")], types)
-    )
+    aggregate_keys: dict[str, Any] = dict(_key_schema([(spec.group_by, "HASH")], types))
+    if index_by_bucket:
+        aggregate_keys = _with_bucket_index(spec, aggregate_keys)
+    dynamodb.create_table(TableName=aggregate_name, BillingMode="PAY_PER_REQUEST", **aggregate_keys)
     ledger_name = None if spec.single_source else create_ledger_table(endpoint, local_name(name, LEDGER_SUFFIX))
     return LocalAggregator(
         spec=spec,
@@ -90,6 +95,20 @@ def create_local_aggregator(
         quarantine_queue_url=sqs.create_queue(QueueName=local_name(name, QUARANTINE_QUEUE_SUFFIX))["QueueUrl"],
         failure_queue_url=sqs.create_queue(QueueName=local_name(name, FAILURE_QUEUE_SUFFIX))["QueueUrl"],
     )
+
+
+def _with_bucket_index(spec: AggregationSpec, keys: dict[str, Any]) -> dict[str, Any]:
+    """The index the component's ``index_by_bucket`` adds (components/aggregate_table.py): the bucket, then the key."""
+    bucket = spec.first_bucket_part
+    if bucket is None:
+        raise CommandError("index_by_bucket needs a group_by part with a time bucket")
+    schema = [{"AttributeName": bucket.name, "KeyType": "HASH"}]
+    definitions = list(keys["AttributeDefinitions"])
+    if bucket.name != spec.group_by:
+        schema.append({"AttributeName": spec.group_by, "KeyType": "RANGE"})
+        definitions.append({"AttributeName": bucket.name, "AttributeType": "S"})
+    index = {"IndexName": bucket_index_name(bucket), "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
+    return {**keys, "AttributeDefinitions": definitions, "GlobalSecondaryIndexes": [index]}
 
 
 def create_ledger_table(endpoint: Endpoint, name: str) -> str:

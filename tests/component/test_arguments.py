@@ -158,3 +158,41 @@ def test_an_aggregation_too_large_for_the_lambda_environment_fails_at_constructi
     args = {**INVOICE_AGGREGATION, "filter": {"attribute": "Status", "values": [f"STATUS-{i:04d}" for i in range(400)]}}
     with pytest.raises(StreamAggregatorArgsError, match="must fit in 3072 bytes"):
         deploy(lambda: StreamAggregator("big", args))
+
+
+DAILY = {
+    "partition_key": "OrderId",
+    "group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "day"}],
+    "measures": [{"name": "OrderCount", "op": "count"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "fortnight"}]},
+            r"StreamAggregator: group_by\[1\]\.bucket must be one of 'minute', 'hour', 'day', 'week', 'month', 'year'",
+            id="unknown-bucket",
+        ),
+        pytest.param({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a zone", id="bad-timezone"),
+        pytest.param(
+            {"group_by": ["CustomerId", {"attribute": "OrderDate", "format": "%m%d%Y"}]},
+            r"group_by\[1\]\.format reads a date for a time bucket, and this part has no bucket",
+            id="format-without-bucket",
+        ),
+        pytest.param(
+            {"group_by_type": "N"}, "group_by_type is 'N', but a composite group's key is a string", id="key-type"
+        ),
+        pytest.param({"group_by_parts": [{"attribute": "X"}, {"attribute": "Y"}]}, "give one of them", id="both"),
+        pytest.param({"index_by_bucket": "yes"}, "index_by_bucket must be true or false", id="index-bool"),
+        pytest.param(
+            {"group_by": ["CustomerId", "Status"], "index_by_bucket": True},
+            "index_by_bucket indexes the first group_by part with a time bucket, and group_by has none",
+            id="index-without-bucket",
+        ),
+    ],
+)
+def test_bad_group_by_parts_are_named_at_construction(deploy, change, message):
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("bad", {**DAILY, **change}))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
+from aggregations import DAILY_REVENUE_AGGREGATION, INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
 from components.errors import StreamAggregatorArgsError
 from components.stream_aggregator import HANDLER_DIR, TYPE_TOKEN, handler_archive
@@ -333,3 +333,44 @@ def test_registered_outputs_are_the_declared_ones(deploy, monkeypatch):
     deploy(lambda: StreamAggregator("o", INVOICE_AGGREGATION))
     assert list(registered) == list(StreamAggregator.__annotations__)
     assert registered["ledger_table"] is not None and registered["source_table"] is not None
+
+
+def test_the_daily_revenue_example_keys_by_customer_and_day_and_indexes_the_day(deploy):
+    resources = deploy(
+        lambda: StreamAggregator("daily", {**DAILY_REVENUE_AGGREGATION, "index_by_bucket": True, "sort_key": None})
+    )
+    table = one(resources, TABLE, "daily-aggregate").inputs
+    assert table["hashKey"] == "CustomerId#OrderDate_day"
+    assert table["attributes"] == [
+        {"name": "CustomerId#OrderDate_day", "type": "S"},
+        {"name": "OrderDate_day", "type": "S"},
+    ]
+    (index,) = table["globalSecondaryIndexes"]
+    assert index["name"] == "OrderDate_day-by-bucket" and index["projectionType"] == "ALL"
+    assert index["keySchemas"] == [
+        {"attributeName": "OrderDate_day", "keyType": "HASH"},
+        {"attributeName": "CustomerId#OrderDate_day", "keyType": "RANGE"},
+    ]
+    assert one(resources, TABLE, "daily-ledger"), "a composite group is never single-source"
+    function = one(resources, FUNCTION, "daily-fn").inputs
+    spec = parse_spec(function["environment"]["variables"]["AGGREGATION_SPEC"])
+    assert spec == parse_spec(DAILY_REVENUE_AGGREGATION)
+    archive = handler_archive(spec.timezone)
+    assert archive.assets["handler/zoneinfo/Europe/Berlin"].path.endswith("Europe/Berlin")
+    assert set(handler_archive().assets) == {f"handler/{p.name}" for p in HANDLER_DIR.glob("*.py")}
+
+
+def test_without_index_by_bucket_the_aggregate_table_has_no_index(deploy):
+    resources = deploy(lambda: StreamAggregator("daily", DAILY_REVENUE_AGGREGATION))
+    table = one(resources, TABLE, "daily-aggregate").inputs
+    assert "globalSecondaryIndexes" not in table and table["attributes"] == [
+        {"name": "CustomerId#OrderDate_day", "type": "S"}
+    ]
+
+
+def test_other_languages_give_the_parts_as_group_by_parts(deploy):
+    parts = [{"attribute": "CustomerId"}, {"attribute": "OrderDate", "bucket": "day"}]
+    args = {**DAILY_REVENUE_AGGREGATION, "group_by": None, "group_by_parts": parts}
+    resources = deploy(lambda: StreamAggregator("daily", args))
+    function = one(resources, FUNCTION, "daily-fn").inputs
+    assert parse_spec(function["environment"]["variables"]["AGGREGATION_SPEC"]) == parse_spec(DAILY_REVENUE_AGGREGATION)

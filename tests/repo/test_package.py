@@ -179,6 +179,11 @@ def test_schema_describes_the_component(schema):
     item_filter = schema["types"]["stream-aggregator:index:FilterArgs"]
     assert set(item_filter["properties"]) == {"attribute", "values"}
     assert inputs["filter"]["$ref"] == "#/types/stream-aggregator:index:FilterArgs"
+    part = schema["types"]["stream-aggregator:index:GroupPartArgs"]
+    assert set(part["properties"]) == {"attribute", "bucket", "date", "format", "type"}
+    assert part["required"] == ["attribute"] and all(field["description"] for field in part["properties"].values())
+    assert inputs["groupByParts"]["items"]["$ref"] == "#/types/stream-aggregator:index:GroupPartArgs"
+    assert inputs["timezone"]["description"] and inputs["indexByBucket"]["type"] == "boolean"
 
 
 def test_yaml_example_uses_the_schema(schema):

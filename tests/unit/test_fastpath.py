@@ -13,6 +13,13 @@ SPECS = [
     parse_spec(INVOICE_SPEC),
     parse_spec({**INVOICE_SPEC, "ttl_deletes": "ignore"}),
     parse_spec({"partition_key": "InvoiceNumber", "group_by": "Customer", "measures": [{"name": "C", "op": "count"}]}),
+    parse_spec(
+        {
+            **INVOICE_SPEC,
+            "group_by": ["Customer", {"attribute": "When", "bucket": "hour"}],
+            "timezone": "Europe/Berlin",
+        }
+    ),
 ]
 
 amount = st.one_of(
@@ -38,11 +45,24 @@ value = st.one_of(
     st.sampled_from(["A", "B", "C"]).map(lambda v: {"S": v}), st.sampled_from([{"N": "1"}, {"N": "1.0"}, None])
 )
 
+when = st.sampled_from(
+    [
+        {"S": "2026-10-25T00:30:00Z"},  # 02:30 CEST, the first of Berlin's two 02:xx hours
+        {"S": "2026-10-25T01:30:00Z"},  # 02:30 CET, the second: the same hour label
+        {"S": "2026-03-29T02:30"},  # a wall time inside the skipped hour, labelled as written
+        {"S": "2026-11-28"},
+        {"S": "06062016"},
+        {"N": "1764300000"},
+        None,
+    ]
+)
+
 
 @st.composite
 def image(draw):
     result = {"InvoiceNumber": draw(value), "TransactionId": {"S": "t"}, "Amount": draw(amount)}
     result["Customer"] = draw(value)
+    result["When"] = draw(when)
     if draw(st.booleans()):
         result["InvoiceDate"] = {"S": draw(st.sampled_from(["d1", "d2"]))}
     return {k: v for k, v in result.items() if v is not None}

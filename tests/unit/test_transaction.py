@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handler.fold import Delta
+from handler.group_parts import MAX_GROUP_PARTS
+from handler.grouping import composite_group, part_attributes
 from handler.position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id, position_text
 from handler.spec import MAX_MEASURES, parse_spec
 from handler.transaction import (
@@ -129,3 +131,27 @@ def test_cancellation_reasons_are_read_action_by_action():
     assert conflict == Cancellation(), "nothing to settle and no error: the same write again, after a pause"
     invalid = read_cancellation([{"Code": "ValidationError", "Message": "Item size has exceeded"}], items)
     assert invalid.error == "transaction cancelled: ValidationError: Item size has exceeded"
+
+
+def test_a_composite_group_sets_its_parts_if_absent_inside_the_limits():
+    """The largest composite spec (8 parts with long names, 50 measures) and a 2048-byte key."""
+    parts = [f"Part{i}_" + "p" * 20 for i in range(MAX_GROUP_PARTS - 1)] + [{"attribute": "At", "bucket": "minute"}]
+    measures = [
+        {"name": f"Measure_{i:02d}_" + "x" * 40, "op": "sum", "attribute": "Amount"} for i in range(MAX_MEASURES)
+    ]
+    spec = parse_spec({"partition_key": "OrderId", "group_by": parts, "measures": measures})
+    image = {f"Part{i}_" + "p" * 20: {"S": "v" * 280} for i in range(MAX_GROUP_PARTS - 1)}
+    group = composite_group(spec, {**image, "At": {"S": "2026-11-28T14:05:00Z"}})
+    attributes = part_attributes(spec, group.value)
+    assert attributes["At_minute"] == {"S": "2026-11-28T14:05"} and len(attributes) == MAX_GROUP_PARTS
+    target = AggregateTarget("Agg", "Ledger", spec.group_by, group.token, group.value, attributes)
+    numbers = {m.name: Decimal("-1234567890.12") for m in spec.measures}
+    chunks = item_chunks([delta(i, f"S:o{i}", 10**30 + i, numbers) for i in range(150)])
+    for chunk in chunks:
+        request = transaction(target, chunk).request
+        check_limits(request)
+        update = request["TransactItems"][0]["Update"]
+        assert update["Key"] == {spec.group_by: group.value}
+        assert "#k7 = if_not_exists(#k7, :k7)" in update["UpdateExpression"]
+        assert update["ExpressionAttributeNames"]["#k7"] == "At_minute"
+        assert update["ExpressionAttributeValues"][":k7"] == {"S": "2026-11-28T14:05"}

@@ -1,0 +1,234 @@
+"""Time buckets: which minute, hour, day, ISO week, month or year a date falls in, as a label: pure.
+
+A label is the date's **wall-clock time in the aggregation's time zone** (UTC unless the spec
+names one), cut to the bucket: ``2026-11-28T14:05``, ``2026-11-28T14``, ``2026-11-28``,
+``2026-W48``, ``2026-11``, ``2026``. Weeks are ISO weeks, labelled with the ISO year, so
+2027-01-01 (a Friday) is ``2026-W53``. Every label is fixed-width text whose order is the order of
+time, so a range of buckets is a range of labels.
+
+Daylight saving time, the one choice here: labels carry no offset. When clocks go back, the local
+hour that occurs twice (02:00 to 03:00 in Europe/Berlin on the last Sunday of October) is **one**
+hour bucket (and 60 minute buckets) holding both real hours; when clocks go forward, the skipped
+hour has no bucket, because no instant falls in it. Day, week, month and year buckets are
+unaffected: every instant belongs to exactly one local day. The alternative, an offset in minute
+and hour labels (``2026-10-25T02+02:00``), would split the doubled hour but make every label
+longer and unlike what readers query for; the merge is documented instead. Each instant still
+gets exactly one label, the same on every run, so totals stay exact per label.
+
+How a value becomes a wall-clock time (``wall_time``):
+
+- ``iso8601``: an ``S`` that Python's ``datetime.fromisoformat`` reads (ISO 8601: ``2026-11-28``,
+  ``2026-11-28T14:05:00Z``, ``2026-11-28T14:05:00.5+01:00``, ...). With an offset it is converted
+  to the zone; without one it already *is* wall-clock time in the zone and is labelled as written
+  (even a time inside a skipped hour).
+- ``strptime``: an ``S`` read with the part's ``format``; with ``%z`` converted, else as written.
+- ``epoch_seconds`` / ``epoch_millis``: an ``N``, decimals and negative values allowed (before
+  1970), floored to the whole second; from -62135510400 to 253402214400 seconds (0001-01-02 to
+  9999-12-31 UTC, which keeps every zone's local date inside Python's years 1 to 9999).
+
+Anything else (the wrong type, text that is not a date, a date outside years 1 to 9999 in the
+zone) raises ``InvalidImage`` with the reason: the record is quarantined like any other bad data.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_FLOOR, Context
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
+
+from .attributes import AttributeValue, parse_number
+from .errors import InvalidImage
+
+
+class Bucket(StrEnum):
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class DateForm(StrEnum):
+    """How a bucketed attribute holds its date."""
+
+    ISO8601 = "iso8601"
+    EPOCH_SECONDS = "epoch_seconds"
+    EPOCH_MILLIS = "epoch_millis"
+    STRPTIME = "strptime"
+    """An ``S`` read with the part's ``format``; implied by giving one."""
+
+
+EARLIEST_EPOCH_SECONDS = -62135510400
+"""0001-01-02T00:00:00Z: a day after Python's first date, so that no zone's local date precedes it."""
+LATEST_EPOCH_SECONDS = 253402214400
+"""9999-12-31T00:00:00Z: a day before Python's last date, for the same reason."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SCALING = Context(prec=200)
+"""Wide enough that turning milliseconds (at most 38 digits) into seconds never rounds."""
+
+
+BUNDLED_ZONES = Path(__file__).resolve().parent / "zoneinfo"
+"""Where the component puts the named zone's file in the Lambda package (``zone_file``): AWS does not
+document that the Lambda runtime carries the IANA database, so the handler takes the zone the
+deployer validated, and reads it the same as the operator's tools there."""
+
+
+@cache
+def zone(name: str | None) -> ZoneInfo | None:
+    """The zone named (None for UTC, which needs no database): the bundled file first, else this
+    Python's database. Raises ``ZoneInfoNotFoundError`` or ``ValueError`` (a malformed name)."""
+    if name is None:
+        return None
+    bundled = BUNDLED_ZONES / name
+    if ".." not in name and bundled.is_file():
+        with bundled.open("rb") as file:
+            return ZoneInfo.from_file(file, key=name)
+    return ZoneInfo(name)
+
+
+def zone_file(name: str) -> Path | None:
+    """The TZif file this Python reads for zone ``name`` (its TZPATH, then the tzdata package), to bundle."""
+    zone(name)  # refuses malformed names (absolute paths, '..') before any path is built
+    for directory in TZPATH:
+        candidate = Path(directory) / name
+        if candidate.is_file():
+            return candidate
+    try:
+        resource = resources.files("tzdata.zoneinfo").joinpath(name)
+    except ModuleNotFoundError:
+        return None
+    return Path(str(resource)) if resource.is_file() else None
+
+
+def zone_problem(name: str) -> str | None:
+    """Why ``name`` is not a usable zone, or None."""
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{name!r} is not a zone in this Python's zoneinfo database (IANA names such as 'Europe/Berlin')"
+    return None
+
+
+def wall_time(
+    value: AttributeValue, form: DateForm, date_format: str | None, tz: ZoneInfo | None, attribute: str
+) -> datetime:
+    """The naive wall-clock time in ``tz`` (UTC when None) that ``value`` stands for; see the module doc."""
+    if form is DateForm.EPOCH_SECONDS or form is DateForm.EPOCH_MILLIS:
+        return _epoch_wall_time(value, form, tz, attribute)
+    text = value.get("S") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(text, str):
+        kind = next(iter(value), "?") if isinstance(value, dict) else "?"
+        raise InvalidImage(f"attribute {attribute!r} must be a date string (S) for its time bucket, got type {kind}")
+    try:
+        parsed = datetime.strptime(text, date_format) if date_format else datetime.fromisoformat(text)
+    except ValueError:
+        wanted = f"a date in the format {date_format!r}" if date_format else "an ISO-8601 date"
+        raise InvalidImage(f"attribute {attribute!r} is not {wanted}: {text[:40]!r}") from None
+    if parsed.tzinfo is None:
+        return parsed
+    try:
+        return parsed.astimezone(tz or UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise InvalidImage(
+            f"attribute {attribute!r} is outside years 1 to 9999 in the time zone: {text[:40]!r}"
+        ) from None
+
+
+def _epoch_wall_time(value: AttributeValue, form: DateForm, tz: ZoneInfo | None, attribute: str) -> datetime:
+    raw = value.get("N") if isinstance(value, dict) and len(value) == 1 else None
+    if raw is None:
+        kind = next(iter(value), "?") if isinstance(value, dict) else "?"
+        raise InvalidImage(
+            f"attribute {attribute!r} must be a number (N) of {form.value} for its bucket, got type {kind}"
+        )
+    number = parse_number(raw, attribute)
+    seconds = _SCALING.scaleb(number, -3) if form is DateForm.EPOCH_MILLIS else number
+    if not EARLIEST_EPOCH_SECONDS <= seconds <= LATEST_EPOCH_SECONDS:
+        raise InvalidImage(
+            f"attribute {attribute!r} is {raw[:40]} {form.value}, outside {EARLIEST_EPOCH_SECONDS} to "
+            f"{LATEST_EPOCH_SECONDS} seconds (years 1 to 9999)"
+        )
+    whole = int(seconds.to_integral_value(rounding=ROUND_FLOOR))
+    return (_EPOCH + timedelta(seconds=whole)).astimezone(tz or UTC).replace(tzinfo=None)
+
+
+def label(bucket: Bucket, wall: datetime) -> str:
+    """The label of the bucket holding ``wall`` (fixed width: years are always four digits)."""
+    date = f"{wall.year:04d}-{wall.month:02d}-{wall.day:02d}"
+    if bucket is Bucket.MINUTE:
+        return f"{date}T{wall.hour:02d}:{wall.minute:02d}"
+    if bucket is Bucket.HOUR:
+        return f"{date}T{wall.hour:02d}"
+    if bucket is Bucket.DAY:
+        return date
+    if bucket is Bucket.WEEK:
+        iso_year, week, _ = wall.isocalendar()
+        return f"{iso_year:04d}-W{week:02d}"
+    if bucket is Bucket.MONTH:
+        return f"{wall.year:04d}-{wall.month:02d}"
+    return f"{wall.year:04d}"
+
+
+_LABEL_PATTERNS = {
+    Bucket.MINUTE: re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})"),
+    Bucket.HOUR: re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})"),
+    Bucket.DAY: re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
+    Bucket.WEEK: re.compile(r"(\d{4})-W(\d{2})"),
+    Bucket.MONTH: re.compile(r"(\d{4})-(\d{2})"),
+    Bucket.YEAR: re.compile(r"(\d{4})"),
+}
+
+
+def bucket_start(bucket: Bucket, text: str) -> datetime | None:
+    """The wall-clock start of the bucket ``text`` labels, or None when it is not such a label."""
+    match = _LABEL_PATTERNS[bucket].fullmatch(text)
+    if match is None:
+        return None
+    numbers = [int(group) for group in match.groups()]
+    try:
+        if bucket is Bucket.WEEK:
+            return datetime.fromisocalendar(numbers[0], numbers[1], 1)
+        if bucket is Bucket.MONTH:
+            return datetime(numbers[0], numbers[1], 1)
+        if bucket is Bucket.YEAR:
+            return datetime(numbers[0], 1, 1)
+        return datetime(*numbers)  # type: ignore[arg-type]  # 3 to 5 fields, each in its place
+    except ValueError:
+        return None
+
+
+def next_bucket(bucket: Bucket, start: datetime) -> datetime:
+    """The start of the bucket after the one starting at ``start`` (wall-clock time)."""
+    if bucket is Bucket.MONTH:
+        return datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+    if bucket is Bucket.YEAR:
+        return datetime(start.year + 1, 1, 1)
+    step = {Bucket.MINUTE: timedelta(minutes=1), Bucket.HOUR: timedelta(hours=1), Bucket.DAY: timedelta(days=1)}
+    return start + step.get(bucket, timedelta(days=7))
+
+
+def labels_between(bucket: Bucket, first: str, last: str, limit: int) -> list[str]:
+    """Every label from ``first`` to ``last`` inclusive, in order; ``ValueError`` past ``limit`` labels.
+
+    The doubled DST hour is one label and a skipped hour is a label no item can have: both follow
+    from labelling wall-clock time.
+    """
+    start, end = bucket_start(bucket, first), bucket_start(bucket, last)
+    if start is None or end is None:
+        raise ValueError(f"{first!r} or {last!r} is not a {bucket.value} label")
+    labels: list[str] = []
+    while start <= end:
+        if len(labels) == limit:
+            raise ValueError(f"{first} to {last} is more than {limit} {bucket.value} buckets")
+        labels.append(label(bucket, start))
+        try:
+            start = next_bucket(bucket, start)
+        except (OverflowError, ValueError):  # past year 9999
+            break
+    return labels

@@ -1,0 +1,160 @@
+"""`query`: which aggregate keys the operator asked for, and the table that shows them: pure.
+
+The operator gives one value per group_by part, in the spec's order (``C-17 2026-11-28``), or,
+with ``--from`` and ``--to``, every part but the first time-bucket one, whose buckets the range
+covers (``C-17 --from 2026-11-01 --to 2026-11-30``). A bucket is given as its label
+(``2026-W48``, ``2026-11``) or as any ISO date or time, read as wall-clock time in the spec's
+zone and cut to its bucket, so ``--from 2026-11-01`` works for every bucket size. Keys are built
+with the handler's own functions (``handler.grouping``), so a key asked for is spelled exactly as
+the handler wrote it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, DecimalException
+
+from rich.markup import escape
+from rich.table import Table
+
+from handler.attributes import AttributeValue, key_value
+from handler.buckets import Bucket, bucket_start, label, labels_between
+from handler.errors import InvalidImage
+from handler.fold import EXACT
+from handler.grouping import attribute_part_text, decode_key, encode_key
+from handler.spec import AggregationSpec, GroupPart, MeasureOp
+
+from .errors import CommandError
+
+MAX_BUCKETS = 10_000
+"""A range reads one key per bucket (BatchGetItem, 100 a request): a month of minutes is 44,640."""
+
+
+def query_keys(
+    spec: AggregationSpec, values: Sequence[str], first: str | None, last: str | None, key_type: str
+) -> list[AttributeValue]:
+    """The aggregate keys to read, in order; ``CommandError`` naming what is wrong with the input."""
+    if (first is None) != (last is None):
+        raise CommandError("give both --from and --to, or neither")
+    if not spec.group_parts:
+        if first is not None:
+            raise CommandError(f"--from/--to need a group_by part with a time bucket; group_by is {spec.group_by!r}")
+        if len(values) != 1:
+            raise CommandError(f"give one value of group_by {spec.group_by!r}, got {len(values)}")
+        return [_single_key(spec.group_by, values[0], key_type)]
+    ranged = spec.first_bucket_part if first is not None else None
+    if first is not None and ranged is None:
+        raise CommandError("--from/--to need a group_by part with a time bucket, and group_by has none")
+    named = [part for part in spec.group_parts if part is not ranged]
+    if len(values) != len(named):
+        wanted = " ".join(part.name for part in named)
+        raise CommandError(f"give one value for each of: {wanted} (got {len(values)})")
+    texts = {part.name: _part_text(part, value) for part, value in zip(named, values, strict=True)}
+    if ranged is None or ranged.bucket is None:
+        return [{"S": encode_key([texts[part.name] for part in spec.group_parts])}]
+    bucket = ranged.bucket
+    assert first is not None and last is not None  # both or neither, checked above
+    try:
+        labels = labels_between(bucket, input_label(bucket, first), input_label(bucket, last), MAX_BUCKETS)
+    except ValueError as error:
+        raise CommandError(f"--from/--to: {error}") from None
+    if not labels:
+        raise CommandError(f"--from {first} is after --to {last}")
+    return [
+        {"S": encode_key([label_text if part is ranged else texts[part.name] for part in spec.group_parts])}
+        for label_text in labels
+    ]
+
+
+def input_label(bucket: Bucket, text: str) -> str:
+    """The label of the bucket ``text`` names: a label already, or an ISO date/time cut to the bucket."""
+    if bucket_start(bucket, text) is not None:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is neither a {bucket.value} label nor an ISO date or time") from None
+    return label(bucket, moment.replace(tzinfo=None))
+
+
+def _part_text(part: GroupPart, value: str) -> str:
+    if part.bucket is not None:
+        return input_label(part.bucket, value)
+    try:
+        return attribute_part_text(part, {part.type: value})
+    except InvalidImage as error:
+        raise CommandError(str(error)) from None
+
+
+def _single_key(name: str, value: str, key_type: str) -> AttributeValue:
+    try:
+        if key_type == "B":
+            return {"B": base64.b64decode(value, validate=True)}
+        return key_value({key_type: value}, name)
+    except (InvalidImage, binascii.Error, ValueError) as error:
+        raise CommandError(f"{value[:40]!r} is not a {key_type} value of {name!r}: {error}") from None
+
+
+def query_table(
+    spec: AggregationSpec, keys: Sequence[AttributeValue], items: Mapping[str, dict[str, AttributeValue]]
+) -> Table:
+    """One row per key found, in the order asked, and a total row over several (sums and counts)."""
+    columns = [part.name for part in spec.group_parts] or [spec.group_by]
+    measures = [measure.name for measure in spec.measures]
+    table = Table(title=f"{len(items)} of {len(keys)} aggregate(s) found")
+    for column in columns:
+        table.add_column(escape(column))
+    for measure in measures:
+        table.add_column(escape(measure), justify="right")
+    totals: dict[str, Decimal | None] = {m.name: Decimal(0) for m in spec.measures if m.op is not MeasureOp.LATEST}
+    for key in keys:
+        item = items.get(_text(key))
+        if item is None:
+            continue
+        parts = decode_key(key["S"]) if spec.group_parts else [_text(key)]
+        table.add_row(*map(escape, parts), *(escape(_text(item.get(name))) for name in measures))
+        for name, total in totals.items():
+            totals[name] = _add(total, item.get(name))
+    if len(items) > 1:
+        cells = [_total_cell(totals, name) for name in measures]
+        table.add_row("[bold]total", *[""] * (len(columns) - 1), *cells)
+    return table
+
+
+def _total_cell(totals: Mapping[str, Decimal | None], measure: str) -> str:
+    """A sum or count's exact total; "—" where one is not a number; nothing for ``latest``."""
+    if measure not in totals:
+        return ""
+    total = totals[measure]
+    return "—" if total is None else str(total)
+
+
+def key_text(value: AttributeValue) -> str:
+    """A key as text: how an item read is matched to the key asked for."""
+    return _text(value)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(value)
+    assert isinstance(value, dict)
+    ((kind, raw),) = value.items()
+    if kind == "B":
+        return base64.b64encode(raw if isinstance(raw, bytes) else bytes(raw)).decode()
+    return str(raw)
+
+
+def _add(total: Decimal | None, value: AttributeValue | None) -> Decimal | None:
+    if total is None or value is None:  # an item without the measure adds nothing
+        return total
+    if "N" not in value:
+        return None
+    try:
+        return EXACT.add(total, Decimal(value["N"]))
+    except DecimalException:
+        return None

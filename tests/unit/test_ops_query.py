@@ -1,0 +1,67 @@
+"""`query`'s keys are spelled exactly as the handler spells them, from labels or ISO dates."""
+
+import pytest
+
+from handler.grouping import composite_group
+from handler.spec import parse_spec
+from ops.errors import CommandError, InvalidRow
+from ops.query import MAX_BUCKETS, query_keys
+
+SPEC = parse_spec(
+    {
+        "partition_key": "OrderId",
+        "group_by": [{"attribute": "Store", "type": "N"}, "CustomerId", {"attribute": "OrderDate", "bucket": "week"}],
+        "measures": [{"name": "OrderCount", "op": "count"}],
+    }
+)
+
+
+def test_one_key_is_the_handlers_key_for_the_same_values():
+    image = {"Store": {"N": "7.0"}, "CustomerId": {"S": "A#1"}, "OrderDate": {"S": "2026-11-28T10:00:00Z"}}
+    assert query_keys(SPEC, ["7", "A#1", "2026-11-28"], None, None, "S") == [composite_group(SPEC, image).value]
+    assert query_keys(SPEC, ["7.00", "A#1", "2026-W48"], None, None, "S") == [{"S": "7#A\\#1#2026-W48"}]
+
+
+def test_a_range_covers_the_first_bucket_part_from_labels_or_dates():
+    keys = query_keys(SPEC, ["7", "C"], "2026-12-20", "2027-W01", "S")
+    assert [key["S"] for key in keys] == ["7#C#2026-W51", "7#C#2026-W52", "7#C#2026-W53", "7#C#2027-W01"]
+
+
+@pytest.mark.parametrize(
+    ("values", "first", "last", "message"),
+    [
+        (["7", "C"], None, None, "give one value for each of: Store CustomerId OrderDate_week"),
+        (["7", "C"], "2026-11-01", None, "give both --from and --to"),
+        (["x", "C", "2026-W01"], None, None, r"group_by part 'Store' must be a number|is not a number"),
+        (["7", "C"], "someday", "2026-W02", "'someday' is neither a week label nor an ISO date"),
+        (["7", "C"], "2026-W05", "2026-W02", "--from 2026-W05 is after --to 2026-W02"),
+        (["7", "C"], "0001-01-01", "9999-12-31", f"more than {MAX_BUCKETS}"),
+    ],
+)
+def test_bad_input_is_one_line_naming_it(values, first, last, message):
+    with pytest.raises(CommandError, match=message):
+        query_keys(SPEC, values, first, last, "S")
+
+
+def test_a_single_attribute_key_takes_the_tables_type():
+    spec = parse_spec({"partition_key": "Id", "group_by": "Id", "measures": [{"name": "C", "op": "count"}]})
+    assert query_keys(spec, ["1.50"], None, None, "N") == [{"N": "1.5"}]
+    assert query_keys(spec, ["AAE="], None, None, "B") == [{"B": b"\x00\x01"}]
+    with pytest.raises(CommandError, match="is not a N value"):
+        query_keys(spec, ["x"], None, None, "N")
+
+
+def test_load_needs_each_part_attribute_and_reads_epoch_parts_as_numbers():
+    from ops.items import to_item
+
+    spec = parse_spec(
+        {
+            "partition_key": "OrderId",
+            "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}],
+            "measures": [{"name": "OrderCount", "op": "count"}],
+        }
+    )
+    row = {"OrderId": "o1", "CustomerId": "C", "PlacedAt": "1764338759"}
+    assert to_item(spec, row)["PlacedAt"] == {"N": "1764338759"}
+    with pytest.raises(InvalidRow, match="missing PlacedAt"):
+        to_item(spec, {"OrderId": "o1", "CustomerId": "C"})

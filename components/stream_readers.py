@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from .argument_rules import fail
 
 
@@ -29,11 +31,18 @@ class StreamClaim:
     """The table's name, an Output when made in this program, or None when not compared."""
 
 
+def current_run() -> tuple[object, object]:
+    """What tells one program run from the next in one process: its engine connection and its stack
+    resource, both made anew for each run (the Automation API runs preview, then up, in one process)."""
+    return pulumi.runtime.settings.SETTINGS.monitor, pulumi.runtime.get_root_resource()
+
+
 class StreamReaders:
-    """The streams the program's StreamAggregators read, by component name."""
+    """The streams the current program run's StreamAggregators read, by component name."""
 
     def __init__(self) -> None:
         self._claims: list[StreamClaim] = []
+        self._run: tuple[object, object] | None = None
 
     def claim(self, component: str, stream_arn: Any, table_name: Any = None) -> None:
         """Record that ``component`` reads this stream, or refuse it if another one already does.
@@ -43,6 +52,9 @@ class StreamReaders:
         StreamAggregatorArgsError
             Naming both components and the limit.
         """
+        run = current_run()
+        if self._run is None or any(now is not then for now, then in zip(run, self._run, strict=True)):
+            self._claims, self._run = [], run
         for held in self._claims:
             if _same(held.stream_arn, stream_arn) or _same_output(held.table_name, table_name):
                 fail(
@@ -55,7 +67,7 @@ class StreamReaders:
         self._claims.append(StreamClaim(component, stream_arn, table_name))
 
     def clear(self) -> None:
-        """Forget every claim: a new program starts (the tests run many in one process)."""
+        """Forget every claim: a new program starts on the same engine connection (the tests' mocks)."""
         self._claims.clear()
 
 
@@ -69,4 +81,4 @@ def _same_output(held: Any, given: Any) -> bool:
 
 
 STREAM_READERS = StreamReaders()
-"""The program's claims: a Pulumi program runs once per process."""
+"""The claims of the program run in progress; a new run (a new engine connection or stack) starts empty."""

@@ -11,9 +11,9 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
+from components.errors import StreamAggregatorArgsError
 from components.filter_criteria import MAX_FILTERS, MAX_PATTERN_CHARS
-from components.validation import StreamAggregatorArgsError
-from tests.component.conftest import one
+from tests.component.conftest import MOCKS, one
 
 MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/2020-01-01T00:00:00.000"
@@ -132,3 +132,15 @@ def test_different_streams_and_separate_programs_are_accepted(deploy):
         )
     )
     assert deploy(lambda: StreamAggregator("a", {**ORDERS_AGGREGATION, **existing()})), "a new program"
+
+
+def test_a_second_run_of_the_same_program_in_one_process_is_accepted():
+    """The Automation API runs an inline program's preview and then its up in one process: each run
+    gets a new engine connection, and the claims of the first must not refuse the second."""
+
+    def program() -> None:
+        StreamAggregator("a", {**ORDERS_AGGREGATION, **existing()})
+
+    for _ in range(2):
+        pulumi.runtime.set_mocks(MOCKS, project="stream-aggregator", stack="prod", preview=False)
+        pulumi.runtime.test(program)()

@@ -32,7 +32,7 @@ from .capacity_model import (
     stream_read_dollars,
 )
 from .cost import batches, billed_processor
-from .prices import ON_DEMAND_US_EAST_1
+from .prices import ON_DEMAND_US_EAST_1, Prices
 from .workloads import Workload
 
 SETTINGS = ((10, 1), (100, 1), (1000, 1), (100, 4), (100, 10))
@@ -51,7 +51,7 @@ class Row:
 def write_rounds(workload: Workload, batch: list[dict[str, Any]]) -> int:
     """Sequential write round trips for one batch: keys beyond the handler's concurrency wait for a
     free worker, and a key over 99 items writes its transactions one after another."""
-    group = workload.seed_attributes[0]
+    group = workload.spec.group_by
     per_key = Counter(raw["dynamodb"]["NewImage"][group]["S"] for raw in batch)
     chunks = max(math.ceil(items / MAX_ITEMS_PER_TRANSACTION) for items in per_key.values())
     single_source = workload.spec.single_source
@@ -86,13 +86,13 @@ def measure_setting(endpoint: Endpoint, workload: Workload, batch_size: int, lan
     )
 
 
-def run(assumptions: Assumptions) -> list[Row]:
+def run(assumptions: Assumptions, prices: Prices = ON_DEMAND_US_EAST_1) -> list[Row]:
     rows = []
     with moto_server() as endpoint, item_level_transaction_rollback():  # moto quirk: ops/local/emulator.py
         for workload in (workloads.invoices(), workloads.fan_in(1000, customers=2)):
             for batch_size, lanes in SETTINGS:
                 measured = measure_setting(endpoint, workload, batch_size, lanes)
-                cost = per_million(measured, assumptions, ON_DEMAND_US_EAST_1)
+                cost = per_million(measured, assumptions, prices)
                 rows.append(Row(workload.name, batch_size, lanes, measured, cost))
                 endpoint.reset()
     return rows
@@ -101,7 +101,7 @@ def run(assumptions: Assumptions) -> list[Row]:
 def main() -> None:
     assumptions = Assumptions()
     prices = ON_DEMAND_US_EAST_1
-    rows = run(assumptions)
+    rows = run(assumptions, prices)
     print(f"Per million source writes, on-demand prices in {prices.region} read on {prices.read_on};")
     print(
         f"Lambda arm64 at {assumptions.memory_mb} MB; assumed write round trip "

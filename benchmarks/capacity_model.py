@@ -38,8 +38,6 @@ class Assumptions:
     write_round_trip_seconds: float = 0.010
     """A TransactWriteItems or UpdateItem from Lambda to DynamoDB in the same region: an assumption, not
     measured here (DynamoDB documents single-digit milliseconds for its own processing)."""
-    local_cpu_vcpus: float = 1.0
-    """The CPU share the measurement ran with (one core of this machine)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,8 @@ def per_million(measured: Measured, assumptions: Assumptions, prices: Prices) ->
     only for bad records (see ``quarantine_dollars``).
     """
     scale = MILLION / measured.records
-    cpu_share = min(assumptions.memory_mb / ONE_VCPU_MB, 1.0) / assumptions.local_cpu_vcpus
+    # A CPU second measured here takes 1 / cpu_share seconds where Lambda gives a fraction of a vCPU.
+    cpu_share = min(assumptions.memory_mb / ONE_VCPU_MB, 1.0)
     duration = (
         measured.cpu_seconds / cpu_share + measured.write_rounds * assumptions.write_round_trip_seconds
     ) / measured.invocations

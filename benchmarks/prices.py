@@ -1,5 +1,5 @@
 """The on-demand prices the capacity model uses: US East (N. Virginia), as published on AWS's pricing
-pages and read on 2026-11-28. Prices change and differ by region: pass your own to ``capacity``.
+pages and read on 2026-11-28. Prices change and differ by region: pass your own to ``capacity.run``.
 
 Sources: aws.amazon.com/lambda/pricing (Arm duration, first tier; requests), aws.amazon.com/dynamodb/pricing/on-demand
 (write request units since the November 2024 reduction; storage; DynamoDB Streams read request units, "GetRecords API

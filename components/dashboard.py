@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._lambda_code import DIMENSION, METRIC_NAMES, NAMESPACE
+from .alarms import PERIOD_SECONDS
+from .errors import StreamAggregatorError
 
 WIDTH, HEIGHT = 12, 6
 """Two graphs side by side on CloudWatch's 24-column grid."""
@@ -49,7 +51,7 @@ def region_of(arn: str) -> str:
     """The region field of an ARN (arn:partition:service:region:account:resource)."""
     fields = arn.split(":")
     if len(fields) < 6 or fields[0] != "arn" or not fields[3]:
-        raise ValueError(f"not a regional ARN: {arn!r}")
+        raise StreamAggregatorError(f"not a regional ARN: {arn!r}")
     return fields[3]
 
 
@@ -107,7 +109,7 @@ def _graph(
         "region": targets.region,
         "view": "timeSeries",
         "stacked": False,
-        "period": 60,
+        "period": PERIOD_SECONDS,
         "stat": stat,
         "metrics": metrics,
     }

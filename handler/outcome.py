@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from .fold import Delta
-from .records import StreamRecord
+if TYPE_CHECKING:  # annotations only: plain data imports nothing of the package at run time
+    from .fold import Delta
+    from .records import StreamRecord
 
 UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
 REFUSED_REASON = "refused: DynamoDB will not apply this record to its aggregate, so no retry can"

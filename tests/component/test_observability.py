@@ -10,7 +10,8 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION
 from components import StreamAggregator
-from components.validation import StreamAggregatorArgsError
+from components.alarms import MAX_DESCRIPTION
+from components.errors import StreamAggregatorArgsError
 from handler.telemetry import METRIC_NAMES, BatchCounters, summary_line
 from tests.component.conftest import ACCOUNT, by_type, one
 
@@ -106,7 +107,7 @@ def test_every_alarm_watches_its_metric_over_its_window(invoices):
         assert (alarm["datapointsToAlarm"], alarm["evaluationPeriods"], reads["period"]) == (datapoints, periods, 60)
         assert alarm["comparisonOperator"] == "GreaterThanThreshold" and alarm["treatMissingData"] == "notBreaching"
         assert alarm["alarmActions"] == alarm["okActions"] == [TOPIC], role
-        assert 0 < len(alarm["alarmDescription"]) <= 255 and "Runbook" in alarm["alarmDescription"], role
+        assert 0 < len(alarm["alarmDescription"]) <= MAX_DESCRIPTION and "Runbook" in alarm["alarmDescription"], role
 
 
 def test_dynamodb_alarms_fill_the_minutes_without_throttles(invoices):

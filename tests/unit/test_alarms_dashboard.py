@@ -8,6 +8,7 @@ import pytest
 
 from components.alarms import AT_ONCE, SUSTAINED, AlarmSpec, Watched, alarm_specs, iterator_age_threshold_ms
 from components.dashboard import WIDTH, DashboardTargets, dashboard_body, dashboard_name, region_of
+from components.errors import StreamAggregatorError
 from handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
 
 RETRYABLE = {"iterator-age", "errors", "partial-failures", "throttles", "aggregate-throttles", "ledger-throttles"}
@@ -190,5 +191,5 @@ def test_dashboard_names_keep_to_what_cloudwatch_allows():
 
 def test_region_of():
     assert region_of("arn:aws:lambda:eu-west-1:123456789012:function:fn") == "eu-west-1"
-    with pytest.raises(ValueError, match="not a regional ARN"):
+    with pytest.raises(StreamAggregatorError, match="not a regional ARN"):
         region_of("arn:aws:iam::123456789012:role/r")

@@ -28,6 +28,8 @@ EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
 system's. Anything else (a bare ValueError, a KeyError) is a bug and keeps its traceback."""
 MAX_SEGMENTS = 64
 """Parallel scan workers: beyond this a thread each only queues requests (and 20,000 hung for minutes)."""
+MAX_SPEED = 3600
+"""`demo --watch --speed`: at most an hour of order time per second."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,8 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not just its message")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the invoice aggregator end to end on an embedded emulator")
-    demo.add_argument("--watch", action="store_true", help="keep streaming generated transactions, totals live")
+    demo.add_argument(
+        "--watch", action="store_true", help="keep streaming generated transactions and orders, shown live"
+    )
     demo.add_argument("--seconds", type=seconds, help="with --watch: stop after this long (default: Ctrl-C)")
+    demo.add_argument(
+        "--speed",
+        type=whole_number(1, MAX_SPEED),
+        default=1,
+        help="with --watch: generated orders' timestamps advance this many times as fast as the clock, "
+        "so minutes roll over sooner (default 1: real UTC time)",
+    )
     emulator = commands.add_parser("emulator", help="run a local emulator with the invoice stack until Ctrl-C")
     emulator.add_argument("--port", type=whole_number(1, 65535), default=4599)
     load = commands.add_parser("load", help="bulk-load transactions from CSV or JSON Lines into the source table")
@@ -122,7 +133,10 @@ def _add_quarantine(commands: Any) -> None:
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo" and not args.watch and (args.seconds is not None or args.speed != 1):
+        parser.error("demo: --seconds and --speed need --watch")
     console = console or Console()
     try:
         return _run(args, console)
@@ -140,7 +154,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         if args.watch:
             from .local.watch import run_watch
 
-            run_watch(console, seconds=args.seconds)
+            run_watch(console, seconds=args.seconds, speed=args.speed)
         else:
             from .local.demo import run_demo
 

@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -213,9 +214,45 @@ def test_missing_table_is_one_line(endpoint, tmp_path):
 def test_watch_streams_and_totals_match_the_source(endpoint):
     from ops.local.watch import run_watch
 
-    totals, written = run_watch(Console(record=True, width=120), seconds=1.5, rate=40)
-    assert written > 0
-    assert sum(t["TransactionCount"] for t in totals.values()) == written, "every transaction written is counted"
+    shown = run_watch(Console(record=True, width=120), seconds=1.5, rate=40)
+    assert shown.written > 0
+    counted = sum(t["TransactionCount"] for t in shown.totals.values())
+    assert counted == shown.written, "every transaction written is counted"
+
+
+@pytest.mark.parametrize("speed", [1, 60], ids=["wall-clock", "sixty-times-faster"])
+def test_watch_shows_orders_per_minute_as_recomputed_from_the_source(endpoint, speed):
+    """Every order is counted in exactly the UTC minute its OrderDate falls into, recomputed here from
+    the Orders table without the handler's bucket code; at 60x a 1.5 s run spans about 90 s of orders."""
+    from ops.local.orders_per_minute import ORDERS_TABLE
+    from ops.local.watch import run_watch
+
+    console = Console(record=True, width=120, file=io.StringIO())
+    shown = run_watch(console, seconds=1.5, rate=40, speed=speed, endpoint=endpoint)
+
+    orders = endpoint.client("dynamodb").scan(TableName=ORDERS_TABLE, ConsistentRead=True)["Items"]
+    assert len(orders) == shown.orders_written > 0
+    expected: dict[str, tuple[int, Decimal]] = {}
+    for order in orders:
+        minute = datetime.fromisoformat(order["OrderDate"]["S"]).astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        count, revenue = expected.get(minute, (0, Decimal(0)))
+        expected[minute] = (count + 1, revenue + Decimal(order["Amount"]["N"]))
+    series = {row.minute: (row.orders, row.revenue) for row in shown.series}
+    assert {minute: totals for minute, totals in series.items() if totals[0]} == expected
+    assert list(series) == sorted(series) and max(series) == max(expected), "the series ends at the newest order"
+    text = console.export_text()
+    assert "OrdersPerMinute" in text and all(minute in text for minute in expected)
+    assert sum(t["TransactionCount"] for t in shown.totals.values()) == shown.written, "the invoice totals still run"
+
+
+def test_speed_and_seconds_need_watch(capsys):
+    for argv in (["demo", "--speed", "60"], ["demo", "--seconds", "5"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "--seconds and --speed need --watch" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["demo", "--watch", "--speed", "0"])
+    assert "must be a whole number from 1 to 3600" in capsys.readouterr().err
 
 
 def test_missing_files_are_one_line(endpoint, tmp_path):

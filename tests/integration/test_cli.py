@@ -239,7 +239,9 @@ def test_watch_shows_orders_per_minute_as_recomputed_from_the_source(endpoint, s
         expected[minute] = (count + 1, revenue + Decimal(order["Amount"]["N"]))
     series = {row.minute: (row.orders, row.revenue) for row in shown.series}
     assert {minute: totals for minute, totals in series.items() if totals[0]} == expected
-    assert list(series) == sorted(series) and max(series) == max(expected), "the series ends at the newest order"
+    # The view ends at the order clock's current minute, which may have no order yet (seen at 60x on a
+    # loaded machine): the series must reach the newest order's minute, and what follows it is empty.
+    assert list(series) == sorted(series) and max(series) >= max(expected), "the series reaches the newest order"
     text = console.export_text()
     assert "OrdersPerMinute" in text and all(minute in text for minute in expected)
     assert sum(t["TransactionCount"] for t in shown.totals.values()) == shown.written, "the invoice totals still run"

@@ -32,13 +32,14 @@ zone) raises ``InvalidImage`` with the reason: the record is quarantined like an
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Context
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from .attributes import AttributeValue, parse_number
@@ -85,8 +86,12 @@ def zone(name: str | None) -> ZoneInfo | None:
     Python's database. Raises ``ZoneInfoNotFoundError`` or ``ValueError`` (a malformed name)."""
     if name is None:
         return None
+    if os.path.isabs(name) or len(os.path.normpath(name)) != len(name) or ".." in PurePath(name).parts:
+        # ZoneInfo's own rule for a key, checked before the bundled file is looked up: joined to a
+        # directory, an absolute name is that path, and would read (and the component ship) any file.
+        raise ValueError(f"zone name {name[:60]!r} must be a relative path such as 'Europe/Berlin'")
     bundled = BUNDLED_ZONES / name
-    if ".." not in name and bundled.is_file():
+    if bundled.is_file():
         with bundled.open("rb") as file:
             return ZoneInfo.from_file(file, key=name)
     return ZoneInfo(name)
@@ -94,7 +99,7 @@ def zone(name: str | None) -> ZoneInfo | None:
 
 def zone_file(name: str) -> Path | None:
     """The TZif file this Python reads for zone ``name`` (its TZPATH, then the tzdata package), to bundle."""
-    zone(name)  # refuses malformed names (absolute paths, '..') before any path is built
+    zone(name)  # refuses malformed names (absolute paths, '..') before any path is built from them
     for directory in TZPATH:
         candidate = Path(directory) / name
         if candidate.is_file():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.buckets import Bucket, bucket_start, label, labels_between
+from handler.buckets import Bucket, bucket_start, label, labels_between, zone_file
 from handler.config import HandlerConfig
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage
@@ -107,6 +107,17 @@ def test_the_spec_round_trips_through_the_lambda_environment():
 def test_bad_parts_are_named(group_by, extra, message):
     with pytest.raises(SpecError, match=message):
         parse_spec({**ORDERS, "group_by": group_by, **extra})
+
+
+def test_a_timezone_is_a_zone_name_never_a_path_to_a_file():
+    """The component copies the zone's file into the Lambda package: a path would ship whatever file it names
+    (any valid TZif file on the deploying machine) under a name the Lambda's own database does not know."""
+    path = zone_file("UTC")
+    assert path is not None and path.is_absolute() and path.is_file(), "this machine has a UTC zone file"
+    with pytest.raises(SpecError, match="timezone"):
+        parse_spec({**ORDERS, "timezone": str(path)})
+    with pytest.raises(ValueError, match="relative"):
+        zone_file(str(path))
 
 
 @given(st.lists(st.text(alphabet="ab#\\", min_size=1, max_size=5), min_size=1, max_size=4))

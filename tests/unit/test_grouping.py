@@ -88,6 +88,12 @@ def test_the_spec_round_trips_through_the_lambda_environment():
             id="format-too-coarse",
         ),
         pytest.param(["C", {"attribute": "D", "bucket": "day", "format": "day"}], {}, r"\.format must be", id="no-%"),
+        pytest.param(
+            ["C", {"attribute": "D", "bucket": "day", "format": "%Y-%m-%d %H:%M %Z"}],
+            {"timezone": "Europe/Berlin"},
+            r"group_by\[1\]\.format .*%Z.*%z",
+            id="zone-name-directive",
+        ),
         pytest.param(["C", {"attribute": "D", "bucket": "day", "date": "rfc822"}], {}, r"\.date must be", id="date"),
         pytest.param(["C", {"attribute": "D", "bucket": "day"}], {"timezone": "Europe/Berln"}, "timezone", id="tz"),
         pytest.param(["C", "D"], {"timezone": "UTC"}, "timezone applies to time buckets", id="tz-no-bucket"),

@@ -17,10 +17,13 @@ gets exactly one label, the same on every run, so totals stay exact per label.
 
 How a value becomes a wall-clock time (``wall_time``):
 
-- ``iso8601``: an ``S`` that Python's ``datetime.fromisoformat`` reads (ISO 8601: ``2026-11-28``,
-  ``2026-11-28T14:05:00Z``, ``2026-11-28T14:05:00.5+01:00``, ...). With an offset it is converted
-  to the zone; without one it already *is* wall-clock time in the zone and is labelled as written
-  (even a time inside a skipped hour).
+- ``iso8601``: an ``S`` of the form ``_ISO_DATE`` allows, read by ``datetime.fromisoformat``: a
+  date (``2026-11-28``, ``20261128``, ``2026-W48-6``), optionally ``T`` (or ``t`` or a space) and a
+  time of hours 00-23 with minutes, seconds and a fraction of a second (any digits, truncated to
+  microseconds), extended or basic, and an offset ``Z``, ``±hh``, ``±hhmm`` or ``±hh:mm``. With an
+  offset it is converted to the zone; without one it already *is* wall-clock time in the zone and
+  is labelled as written (even a time inside a skipped hour). The form is fixed here rather than
+  left to ``fromisoformat``, whose reading differs between Python versions.
 - ``strptime``: an ``S`` read with the part's ``format``; with ``%z`` converted, else as written.
 - ``epoch_seconds`` / ``epoch_millis``: an ``N``, decimals and negative values allowed (before
   1970), floored to the whole second; from -62135510400 to 253402214400 seconds (0001-01-02 to
@@ -73,6 +76,15 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SCALING = Context(prec=200)
 """Wide enough that turning milliseconds (at most 38 digits) into seconds never rounds."""
 
+
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8}|[0-9]{4}-W[0-9]{2}(?:-[1-7])?|[0-9]{4}W[0-9]{2}[1-7]?"
+_HOUR, _SIXTY, _FRACTION = r"(?:[01][0-9]|2[0-3])", r"[0-5][0-9]", r"(?:[.,][0-9]+)?"
+_TIME = rf"{_HOUR}(?::{_SIXTY}(?::{_SIXTY}{_FRACTION})?|{_SIXTY}(?:{_SIXTY}{_FRACTION})?)?"
+_OFFSET = rf"Z|[+-]{_HOUR}(?::?{_SIXTY})?"
+_ISO_DATE = re.compile(rf"(?:{_DATE})(?:[Tt ]{_TIME}(?:{_OFFSET})?)?")
+"""The ISO dates read (see the module doc), in ASCII digits. ``datetime.fromisoformat`` alone decides
+differently by Python version (3.11 reads +01:99 as +02:39 and T10.5 as 10:00:00.5; 3.14 reads T24:00
+as the next day), and the Lambda's Python need not be the operator's, which reconcile runs on."""
 
 BUNDLED_ZONES = Path(__file__).resolve().parent / "zoneinfo"
 """Where the component puts the named zone's file in the Lambda package (``zone_file``): AWS does not
@@ -131,7 +143,12 @@ def wall_time(
         kind = next(iter(value), "?") if isinstance(value, dict) else "?"
         raise InvalidImage(f"attribute {attribute!r} must be a date string (S) for its time bucket, got type {kind}")
     try:
-        parsed = datetime.strptime(text, date_format) if date_format else datetime.fromisoformat(text)
+        if date_format:
+            parsed = datetime.strptime(text, date_format)
+        elif _ISO_DATE.fullmatch(text):
+            parsed = datetime.fromisoformat(text)
+        else:
+            raise ValueError(text)
     except ValueError:
         wanted = f"a date in the format {date_format!r}" if date_format else "an ISO-8601 date"
         raise InvalidImage(f"attribute {attribute!r} is not {wanted}: {text[:40]!r}") from None

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from .attributes import AttributeValue, number_text, parse_number
+from .attributes import AttributeValue, key_number_text, parse_number
 from .buckets import DateForm, label, wall_time, zone
 from .errors import InvalidImage
 from .spec import AggregationSpec, GroupPart
@@ -184,7 +184,7 @@ def _number_reader(attribute: str) -> PartReader:
         if type(value) is not dict or len(value) != 1 or "N" not in value:
             raise InvalidImage(f"group_by part {attribute!r} must be a number (N), got type {_kind(value)}")
         number = parse_number(value["N"], attribute)
-        return "0" if number.is_zero() else number_text(number.normalize())  # -0 is 0, as DynamoDB compares
+        return "0" if number.is_zero() else key_number_text(number)  # -0 is 0, as DynamoDB compares
 
     return read_number
 

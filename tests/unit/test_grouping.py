@@ -149,6 +149,9 @@ def test_number_parts_are_normalised_as_dynamodb_compares_them():
     assert key_of(spec, Store={"N": "1.50"}, C={"S": "c"}) == key_of(spec, Store={"N": "1.5"}, C={"S": "c"}) == "1.5#c"
     assert key_of(spec, Store={"N": "-0.0"}, C={"S": "c"}) == "0#c"
     assert part_attributes(spec, {"S": "1.5#c"}) == {"Store": {"N": "1.5"}, "C": {"S": "c"}}
+    wide = "1234567890123456789012345678901234567.8"  # 38 digits: beyond the default context's 28
+    assert key_of(spec, Store={"N": wide + "0"}, C={"S": "c"}) == wide + "#c"
+    assert key_of(spec, Store={"N": wide[:-1] + "9"}, C={"S": "c"}) != wide + "#c"
 
 
 @pytest.mark.parametrize(

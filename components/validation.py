@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import argument_rules as rules
-from ._lambda_code import AggregationSpec, SpecError, parse_spec
+from ._lambda_code import AggregationSpec, DateForm, SpecError, parse_spec
 from .argument_rules import fail, is_known
 from .errors import StreamAggregatorArgsError
 
@@ -113,6 +113,7 @@ def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
     if spec.group_parts:
         if is_known(given) and given not in (None, "S"):
             fail("group_by_type", f"is {given!r}, but a composite group's key is a string (S): leave it out")
+        _parts_read_keys_as_typed(args, spec)
         return "S"
     source_keys = {spec.partition_key: "partition_key_type", spec.sort_key: "sort_key_type"}
     key_setting = source_keys.get(spec.group_by)
@@ -126,3 +127,25 @@ def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
             f"so its values are {derived!r}; give the same type to both arguments, or leave group_by_type out",
         )
     return derived
+
+
+def _parts_read_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
+    """A part on one of the source table's keys must read it as the key's type: a key's type is the
+    same in every item, so otherwise every record would be quarantined."""
+    keys = {spec.partition_key: ("partition key", "partition_key_type"), spec.sort_key: ("sort key", "sort_key_type")}
+    for index, part in enumerate(spec.group_parts):
+        role, setting = keys.get(part.attribute, (None, None))
+        key_type = args.get(setting) if setting else None
+        if role is None or not is_known(key_type):
+            continue
+        if part.bucket is None:
+            reads, how = part.type, ""
+        elif part.date in (DateForm.EPOCH_SECONDS, DateForm.EPOCH_MILLIS):
+            reads, how = "N", f" ({part.date.value})"
+        else:
+            reads, how = "S", f" (a date in the format {part.format!r})" if part.format else " (an ISO date)"
+        if reads != key_type:
+            raise StreamAggregatorArgsError(
+                f"StreamAggregator: group_by[{index}] reads {part.attribute!r} as {reads}{how}, but it is the "
+                f"{role}, of type {key_type!r}: every record would be quarantined"
+            )

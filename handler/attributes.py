@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import InvalidImage
@@ -75,6 +75,16 @@ def number_text(number: Decimal) -> str:
     return format(number, "f")
 
 
+_KEY_DIGITS = Context(prec=MAX_NUMBER_DIGITS)
+"""Normalising rounds to its context's precision: the default context's 28 digits would merge numbers
+that DynamoDB, keeping 38, holds apart. ``parse_number`` lets no number with more digits through."""
+
+
+def key_number_text(number: Decimal) -> str:
+    """The one text of a number as a key, as DynamoDB compares it: ``1.50``, ``1.5`` and ``15E-1`` are ``1.5``."""
+    return number_text(number.normalize(_KEY_DIGITS))
+
+
 TypedScalar = tuple[str, str | Decimal | bool]
 """A scalar with its DynamoDB type, so that BOOL true never equals N 1 (Python's True == 1)."""
 
@@ -110,7 +120,7 @@ def key_token(value: AttributeValue, attribute: str) -> str:
     if kind == "S" and isinstance(raw, str):
         return f"S:{raw}"
     if kind == "N":
-        return f"N:{number_text(parse_number(raw, attribute).normalize())}"
+        return f"N:{key_number_text(parse_number(raw, attribute))}"
     if kind == "B" and isinstance(raw, str):
         return f"B:{raw}"
     raise InvalidImage(f"attribute {attribute!r} must be a string, number or binary to group by, got type {kind}")
@@ -124,7 +134,7 @@ def key_value(value: AttributeValue, attribute: str) -> AttributeValue:
     """
     kind = next(iter(value))
     if kind == "N":
-        return {"N": number_text(parse_number(value["N"], attribute).normalize())}
+        return {"N": key_number_text(parse_number(value["N"], attribute))}
     client = client_value(value)
     raw = client[kind]
     size = len(raw.encode()) if isinstance(raw, str) else len(raw)

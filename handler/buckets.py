@@ -17,10 +17,13 @@ gets exactly one label, the same on every run, so totals stay exact per label.
 
 How a value becomes a wall-clock time (``wall_time``):
 
-- ``iso8601``: an ``S`` that Python's ``datetime.fromisoformat`` reads (ISO 8601: ``2026-11-28``,
-  ``2026-11-28T14:05:00Z``, ``2026-11-28T14:05:00.5+01:00``, ...). With an offset it is converted
-  to the zone; without one it already *is* wall-clock time in the zone and is labelled as written
-  (even a time inside a skipped hour).
+- ``iso8601``: an ``S`` of the form ``_ISO_DATE`` allows, read by ``datetime.fromisoformat``: a
+  date (``2026-11-28``, ``20261128``, ``2026-W48-6``), optionally ``T`` (or ``t`` or a space) and a
+  time of hours 00-23 with minutes, seconds and a fraction of a second (any digits, truncated to
+  microseconds), extended or basic, and an offset ``Z``, ``±hh``, ``±hhmm`` or ``±hh:mm``. With an
+  offset it is converted to the zone; without one it already *is* wall-clock time in the zone and
+  is labelled as written (even a time inside a skipped hour). The form is fixed here rather than
+  left to ``fromisoformat``, whose reading differs between Python versions.
 - ``strptime``: an ``S`` read with the part's ``format``; with ``%z`` converted, else as written.
 - ``epoch_seconds`` / ``epoch_millis``: an ``N``, decimals and negative values allowed (before
   1970), floored to the whole second; from -62135510400 to 253402214400 seconds (0001-01-02 to
@@ -32,13 +35,14 @@ zone) raises ``InvalidImage`` with the reason: the record is quarantined like an
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Context
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from .attributes import AttributeValue, parse_number
@@ -73,6 +77,15 @@ _SCALING = Context(prec=200)
 """Wide enough that turning milliseconds (at most 38 digits) into seconds never rounds."""
 
 
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8}|[0-9]{4}-W[0-9]{2}(?:-[1-7])?|[0-9]{4}W[0-9]{2}[1-7]?"
+_HOUR, _SIXTY, _FRACTION = r"(?:[01][0-9]|2[0-3])", r"[0-5][0-9]", r"(?:[.,][0-9]+)?"
+_TIME = rf"{_HOUR}(?::{_SIXTY}(?::{_SIXTY}{_FRACTION})?|{_SIXTY}(?:{_SIXTY}{_FRACTION})?)?"
+_OFFSET = rf"Z|[+-]{_HOUR}(?::?{_SIXTY})?"
+_ISO_DATE = re.compile(rf"(?:{_DATE})(?:[Tt ]{_TIME}(?:{_OFFSET})?)?")
+"""The ISO dates read (see the module doc), in ASCII digits. ``datetime.fromisoformat`` alone decides
+differently by Python version (3.11 reads +01:99 as +02:39 and T10.5 as 10:00:00.5; 3.14 reads T24:00
+as the next day), and the Lambda's Python need not be the operator's, which reconcile runs on."""
+
 BUNDLED_ZONES = Path(__file__).resolve().parent / "zoneinfo"
 """Where the component puts the named zone's file in the Lambda package (``zone_file``): AWS does not
 document that the Lambda runtime carries the IANA database, so the handler takes the zone the
@@ -85,8 +98,12 @@ def zone(name: str | None) -> ZoneInfo | None:
     Python's database. Raises ``ZoneInfoNotFoundError`` or ``ValueError`` (a malformed name)."""
     if name is None:
         return None
+    if os.path.isabs(name) or len(os.path.normpath(name)) != len(name) or ".." in PurePath(name).parts:
+        # ZoneInfo's own rule for a key, checked before the bundled file is looked up: joined to a
+        # directory, an absolute name is that path, and would read (and the component ship) any file.
+        raise ValueError(f"zone name {name[:60]!r} must be a relative path such as 'Europe/Berlin'")
     bundled = BUNDLED_ZONES / name
-    if ".." not in name and bundled.is_file():
+    if bundled.is_file():
         with bundled.open("rb") as file:
             return ZoneInfo.from_file(file, key=name)
     return ZoneInfo(name)
@@ -94,7 +111,7 @@ def zone(name: str | None) -> ZoneInfo | None:
 
 def zone_file(name: str) -> Path | None:
     """The TZif file this Python reads for zone ``name`` (its TZPATH, then the tzdata package), to bundle."""
-    zone(name)  # refuses malformed names (absolute paths, '..') before any path is built
+    zone(name)  # refuses malformed names (absolute paths, '..') before any path is built from them
     for directory in TZPATH:
         candidate = Path(directory) / name
         if candidate.is_file():
@@ -126,7 +143,12 @@ def wall_time(
         kind = next(iter(value), "?") if isinstance(value, dict) else "?"
         raise InvalidImage(f"attribute {attribute!r} must be a date string (S) for its time bucket, got type {kind}")
     try:
-        parsed = datetime.strptime(text, date_format) if date_format else datetime.fromisoformat(text)
+        if date_format:
+            parsed = datetime.strptime(text, date_format)
+        elif _ISO_DATE.fullmatch(text):
+            parsed = datetime.fromisoformat(text)
+        else:
+            raise ValueError(text)
     except ValueError:
         wanted = f"a date in the format {date_format!r}" if date_format else "an ISO-8601 date"
         raise InvalidImage(f"attribute {attribute!r} is not {wanted}: {text[:40]!r}") from None

@@ -16,6 +16,7 @@ or the attribute and bucket (``OrderDate_day``). Every mistake is a ``SpecError`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,6 +163,14 @@ def _date_form(raw: Mapping[str, Any], where: str) -> DateForm:
 
 def _check_format(date_format: str, bucket: Bucket, where: str) -> None:
     """A format must read its own output back into the same bucket, or it cannot tell buckets apart."""
+    if "Z" in re.findall("%(.)", date_format):
+        # strptime's %Z matches only 'UTC', 'GMT' and the running machine's local zone names, and then
+        # drops the zone: a value would be read as wall-clock time in the spec's zone, and whether it
+        # is valid at all would differ between the Lambda and the operator's machine.
+        raise SpecError(
+            f"{where}.format {date_format!r} has %Z, which strptime matches against the local machine's zone "
+            "names and then ignores: use %z for an offset (+01:00, Z)"
+        )
     for sample in _FORMAT_SAMPLES:
         try:
             text = sample.strftime(date_format)

@@ -14,8 +14,8 @@ split is unambiguous for any values. A part's text is:
 - a time bucket: its label (``2026-11-28``; see ``buckets``).
 
 So ``CustomerId`` C-17 with ``OrderDate`` 2026-11-28T09:30Z by day is ``C-17#2026-11-28``, and a
-customer named ``A#1`` is ``A\\#1#2026-11-28``. The whole key is at most 2048 bytes (DynamoDB's
-partition key limit); a longer one is invalid data. Each part is also written to the aggregate
+customer named ``A#1`` is ``A\\#1#2026-11-28``. The whole key is at most 1024 bytes
+(``MAX_COMPOSITE_KEY_BYTES``); a longer one is invalid data. Each part is also written to the aggregate
 item as its own attribute, with its source type (``part_attributes``), read back from the key.
 """
 
@@ -24,13 +24,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from .attributes import MAX_KEY_BYTES, AttributeValue, number_text, parse_number
+from .attributes import AttributeValue, key_number_text, parse_number
 from .buckets import DateForm, label, wall_time, zone
 from .errors import InvalidImage
 from .spec import AggregationSpec, GroupPart
 
 SEPARATOR = "#"
 ESCAPE = "\\"
+
+MAX_COMPOSITE_KEY_BYTES = 1024
+"""DynamoDB's limit for a sort key, not the 2048 of a partition key: with ``index_by_bucket`` the aggregate
+key sorts the bucket index, and DynamoDB rejects every write to an item whose index key is too long
+(also when the index is added later). One limit whatever the index, so the handler never counts what it
+cannot write, nor reconcile what the handler set aside."""
 
 LABEL_CACHE_SIZE = 4096
 """Date texts remembered per part, then forgotten all at once (a bound, not an eviction policy)."""
@@ -88,9 +94,10 @@ def composite_group(spec: AggregationSpec, image: Mapping[str, AttributeValue]) 
         key would be longer than DynamoDB allows; the message names the attribute.
     """
     key = encode_key([read(image) for read in _readers(spec)])
-    if len(key) * 4 > MAX_KEY_BYTES and len(key.encode()) > MAX_KEY_BYTES:
+    if len(key) * 4 > MAX_COMPOSITE_KEY_BYTES and len(key.encode()) > MAX_COMPOSITE_KEY_BYTES:
         raise InvalidImage(
-            f"group_by parts make a {len(key.encode())}-byte key: an aggregate key must be 1 to {MAX_KEY_BYTES} bytes"
+            f"group_by parts make a {len(key.encode())}-byte key: a composite key must be 1 to "
+            f"{MAX_COMPOSITE_KEY_BYTES} bytes (DynamoDB's limit for the bucket index's sort key)"
         )
     return Group("S:" + key, {"S": key})
 
@@ -177,7 +184,7 @@ def _number_reader(attribute: str) -> PartReader:
         if type(value) is not dict or len(value) != 1 or "N" not in value:
             raise InvalidImage(f"group_by part {attribute!r} must be a number (N), got type {_kind(value)}")
         number = parse_number(value["N"], attribute)
-        return "0" if number.is_zero() else number_text(number.normalize())  # -0 is 0, as DynamoDB compares
+        return "0" if number.is_zero() else key_number_text(number)  # -0 is 0, as DynamoDB compares
 
     return read_number
 

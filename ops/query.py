@@ -3,10 +3,11 @@
 The operator gives one value per group_by part, in the spec's order (``C-17 2026-11-28``), or,
 with ``--from`` and ``--to``, every part but the first time-bucket one, whose buckets the range
 covers (``C-17 --from 2026-11-01 --to 2026-11-30``). A bucket is given as its label
-(``2026-W48``, ``2026-11``) or as any ISO date or time, read as wall-clock time in the spec's
-zone and cut to its bucket, so ``--from 2026-11-01`` works for every bucket size. Keys are built
-with the handler's own functions (``handler.grouping``), so a key asked for is spelled exactly as
-the handler wrote it.
+(``2026-W48``, ``2026-11``) or as any ISO date or time the handler reads, taken as wall-clock
+time in the spec's zone (or converted to it, with an offset) and cut to its bucket, so ``--from
+2026-11-01`` works for every bucket size. Keys are built with the handler's own functions
+(``handler.grouping``, ``handler.buckets``), so a key asked for is spelled exactly as the handler
+wrote it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal, DecimalException
+from zoneinfo import ZoneInfo
 
 from rich.markup import escape
 from rich.table import Table
 
 from handler.attributes import AttributeValue, key_value
-from handler.buckets import Bucket, bucket_start, label, labels_between
+from handler.buckets import Bucket, DateForm, bucket_start, label, labels_between, wall_time, zone
 from handler.errors import InvalidImage
 from handler.fold import EXACT
 from handler.grouping import attribute_part_text, decode_key, encode_key
@@ -52,13 +53,14 @@ def query_keys(
     if len(values) != len(named):
         wanted = " ".join(part.name for part in named)
         raise CommandError(f"give one value for each of: {wanted} (got {len(values)})")
-    texts = {part.name: _part_text(part, value) for part, value in zip(named, values, strict=True)}
+    tz = zone(spec.timezone)
+    texts = {part.name: _part_text(part, value, tz) for part, value in zip(named, values, strict=True)}
     if ranged is None or ranged.bucket is None:
         return [{"S": encode_key([texts[part.name] for part in spec.group_parts])}]
     bucket = ranged.bucket
     assert first is not None and last is not None  # both or neither, checked above
     try:
-        labels = labels_between(bucket, input_label(bucket, first), input_label(bucket, last), MAX_BUCKETS)
+        labels = labels_between(bucket, input_label(bucket, first, tz), input_label(bucket, last, tz), MAX_BUCKETS)
     except ValueError as error:
         raise CommandError(f"--from/--to: {error}") from None
     if not labels:
@@ -69,20 +71,20 @@ def query_keys(
     ]
 
 
-def input_label(bucket: Bucket, text: str) -> str:
-    """The label of the bucket ``text`` names: a label already, or an ISO date/time cut to the bucket."""
+def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None) -> str:
+    """The label of the bucket ``text`` names: a label already, or an ISO date/time read as the handler
+    reads an item's (an offset converted to the zone ``tz``, None for UTC), cut to the bucket."""
     if bucket_start(bucket, text) is not None:
         return text
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        return label(bucket, wall_time({"S": text}, DateForm.ISO8601, None, tz, "date"))
+    except InvalidImage:
         raise CommandError(f"{text!r} is neither a {bucket.value} label nor an ISO date or time") from None
-    return label(bucket, moment.replace(tzinfo=None))
 
 
-def _part_text(part: GroupPart, value: str) -> str:
+def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
     if part.bucket is not None:
-        return input_label(part.bucket, value)
+        return input_label(part.bucket, value, tz)
     try:
         return attribute_part_text(part, {part.type: value})
     except InvalidImage as error:

@@ -185,6 +185,28 @@ DAILY = {
             {"group_by_type": "N"}, "group_by_type is 'N', but a composite group's key is a string", id="key-type"
         ),
         pytest.param({"group_by_parts": [{"attribute": "X"}, {"attribute": "Y"}]}, "give one of them", id="both"),
+        pytest.param(
+            {"partition_key": "OrderDate", "partition_key_type": "N"},
+            r"group_by\[1\] reads 'OrderDate' as S \(an ISO date\), but it is the partition key, of type 'N'",
+            id="date-part-on-a-number-key",
+        ),
+        pytest.param(
+            {
+                "sort_key": "Seq",
+                "sort_key_type": "N",
+                "group_by": ["Seq", {"attribute": "OrderDate", "bucket": "day"}],
+            },
+            r"group_by\[0\] reads 'Seq' as S, but it is the sort key, of type 'N'",
+            id="string-part-on-a-number-key",
+        ),
+        pytest.param(
+            {
+                "partition_key": "PlacedAt",
+                "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}],
+            },
+            r"group_by\[1\] reads 'PlacedAt' as N \(epoch_seconds\), but it is the partition key, of type 'S'",
+            id="epoch-part-on-a-string-key",
+        ),
         pytest.param({"index_by_bucket": "yes"}, "index_by_bucket must be true or false", id="index-bool"),
         pytest.param(
             {"group_by": ["CustomerId", "Status"], "index_by_bucket": True},
@@ -196,3 +218,14 @@ DAILY = {
 def test_bad_group_by_parts_are_named_at_construction(deploy, change, message):
     with pytest.raises(StreamAggregatorArgsError, match=message):
         deploy(lambda: StreamAggregator("bad", {**DAILY, **change}))
+
+
+def test_a_group_by_part_on_a_key_of_its_own_type_is_accepted(deploy):
+    args = {
+        **DAILY,
+        "partition_key": "PlacedAt",
+        "partition_key_type": "N",
+        "sort_key": "CustomerId",
+        "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_millis"}],
+    }
+    assert deploy(lambda: StreamAggregator("keyed", args))

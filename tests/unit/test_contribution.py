@@ -129,3 +129,19 @@ def test_numeric_group_keys_are_normalised():
     other = effect(stream_record(2, "INSERT", new={"Id": {"N": "1"}}, keys=("Id",)), spec)
     assert one.added.group_token == other.added.group_token == "N:1"
     assert one.added.group_value == {"N": "1"}
+
+
+def test_numeric_keys_of_38_digits_stay_distinct_and_exact():
+    """Normalising in Python's default context rounds at 28 digits: two items would share one identity
+    (one idempotency entry, so one item's records skipped as the other's) and one rounded group."""
+    spec = parse_spec({"partition_key": "Id", "measures": [{"name": "C", "op": "count"}]})
+    low, high = "12345678901234567890123456789012345678", "12345678901234567890123456789012345679"
+    one = effect(stream_record(1, "INSERT", new={"Id": {"N": low}}, keys=("Id",)), spec)
+    other = effect(stream_record(2, "INSERT", new={"Id": {"N": high}}, keys=("Id",)), spec)
+    assert one.item_token != other.item_token
+    assert (one.added.group_token, other.added.group_token) == (f"N:{low}", f"N:{high}")
+    assert one.added.group_value == {"N": low}
+    tiny = effect(
+        stream_record(3, "INSERT", new={"Id": {"N": "1.234567890123456789012345678901234567E-130"}}, keys=("Id",)), spec
+    )
+    assert tiny.added.group_value["N"].endswith("1234567890123456789012345678901234567")

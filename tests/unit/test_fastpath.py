@@ -1,5 +1,7 @@
 """The fused fast path and the general path must plan every batch identically."""
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,6 +9,7 @@ from hypothesis import strategies as st
 from handler.fastpath import fast_reader
 from handler.planner import plan_batch
 from handler.spec import parse_spec
+from ops.recompute import recompute
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
 SPECS = [
@@ -20,6 +23,24 @@ SPECS = [
             "timezone": "Europe/Berlin",
         }
     ),
+    parse_spec(
+        {
+            **INVOICE_SPEC,
+            "group_by": [
+                {"attribute": "Customer", "type": "N"},
+                {"attribute": "When", "bucket": "minute", "date": "epoch_millis"},
+            ],
+            "timezone": "Asia/Kathmandu",
+        }
+    ),
+    parse_spec(
+        {
+            **INVOICE_SPEC,
+            "group_by": [{"attribute": "When", "bucket": "week", "date": "epoch_seconds"}, "Customer"],
+            "timezone": "Australia/Lord_Howe",
+        }
+    ),
+    parse_spec({**INVOICE_SPEC, "group_by": ["Customer", {"attribute": "When", "bucket": "day", "format": "%m%d%Y"}]}),
 ]
 
 amount = st.one_of(
@@ -44,24 +65,58 @@ amount = st.one_of(
 value = st.one_of(
     st.sampled_from(["A", "B", "C"]).map(lambda v: {"S": v}), st.sampled_from([{"N": "1"}, {"N": "1.0"}, None])
 )
+customer = st.one_of(
+    value,
+    value,
+    st.sampled_from(["A#", "#A", "A\\", "\\#", "", "é", "A" * 2040]).map(lambda v: {"S": v}),
+    st.sampled_from([{"N": "15E-1"}, {"N": "1.50"}, {"N": "-0"}, {"N": "1E+125"}, {"BOOL": True}, {"NULL": True}]),
+)
 
-when = st.sampled_from(
+usual_when = st.sampled_from(
     [
         {"S": "2026-10-25T00:30:00Z"},  # 02:30 CEST, the first of Berlin's two 02:xx hours
         {"S": "2026-10-25T01:30:00Z"},  # 02:30 CET, the second: the same hour label
         {"S": "2026-03-29T02:30"},  # a wall time inside the skipped hour, labelled as written
         {"S": "2026-11-28"},
         {"S": "06062016"},
+        {"S": "12311999"},
         {"N": "1764300000"},
+        {"N": "1E+9"},
+        {"N": "1.7e12"},
+        {"N": "-0.5"},
         None,
     ]
 )
+odd_when = st.sampled_from(
+    [  # each read alike by both paths: valid, or quarantined with one reason
+        {"S": " 2026-11-28"},
+        {"S": "2026-11-28t10:00Z"},
+        {"S": "2026-11-28T10:00z"},
+        {"S": "2026-11-28T10:00+0000"},
+        {"S": "2026-11-28T10:00:00.1234567Z"},
+        {"S": "2026-11-28T23:59:60Z"},
+        {"S": "2026-11-28T24:00"},
+        {"S": "2026-11-28T10:00+01:99"},
+        {"S": "0001-01-01T00:00:00+01:00"},
+        {"S": "10000-01-01"},
+        {"S": "NaN"},
+        {"N": "-62135510400001"},
+        {"N": "253402214401"},
+        {"N": "NaN"},
+        {"BOOL": True},
+        {"NULL": True},
+        {"M": {"S": {"S": "2026-11-28"}}},
+        {"L": [{"S": "2026-11-28"}]},
+        {"B": "AAE="},
+    ]
+)
+when = st.one_of(usual_when, usual_when, odd_when)
 
 
 @st.composite
 def image(draw):
     result = {"InvoiceNumber": draw(value), "TransactionId": {"S": "t"}, "Amount": draw(amount)}
-    result["Customer"] = draw(value)
+    result["Customer"] = draw(customer)
     result["When"] = draw(when)
     if draw(st.booleans()):
         result["InvoiceDate"] = {"S": draw(st.sampled_from(["d1", "d2"]))}
@@ -101,6 +156,50 @@ def plans_equal(a, b):
 def test_fast_and_general_paths_agree(records, spec_index):
     spec = SPECS[spec_index]
     plans_equal(plan_batch(spec, records, now=1_800_000_000), plan_batch(spec, records, now=1_800_000_000, fast=False))
+
+
+@st.composite
+def item_history(draw):
+    """Records of one consistent history of two items whose group parts vary: moves between buckets
+    and customers, dates turning unreadable and back, removals of items with unreadable dates."""
+    current: dict[str, dict] = {}
+    records = []
+    for sequence in range(1, draw(st.integers(1, 12)) + 1):
+        invoice = draw(st.sampled_from(["I1", "I2"]))
+        old = current.pop(invoice, None)
+        if old is not None and draw(st.integers(0, 3)) == 0:
+            records.append(stream_record(sequence, "REMOVE", old=old))
+            continue
+        new = {
+            "InvoiceNumber": {"S": invoice},
+            "TransactionId": {"S": "t"},
+            "Amount": {"N": str(draw(st.integers(-5, 50)))},
+            "InvoiceDate": {"S": "d"},
+            "Customer": draw(customer),
+            "When": draw(when),
+        }
+        current[invoice] = {name: value for name, value in new.items() if value is not None}
+        records.append(stream_record(sequence, "MODIFY" if old else "INSERT", new=current[invoice], old=old))
+    return records, list(current.values())
+
+
+@settings(max_examples=300)
+@given(history=item_history(), spec=st.sampled_from([spec for spec in SPECS if spec.group_parts]))
+def test_both_paths_and_reconciles_recomputation_agree_on_group_parts(history, spec):
+    """Whatever the parts hold, the batch's net effect per key is what reconcile recomputes from the items left."""
+    records, final = history
+    plan = plan_batch(spec, records, now=1_800_000_000)
+    plans_equal(plan, plan_batch(spec, records, now=1_800_000_000, fast=False))
+    net: dict[str, dict[str, Decimal]] = {}
+    for token, key in plan.keys.items():
+        for delta in key.deltas:
+            for name, number in delta.numbers.items():
+                net.setdefault(token, {}).setdefault(name, Decimal(0))
+                net[token][name] += number
+    totals, _ = recompute(spec, final)
+    assert {token: sums for token, sums in net.items() if any(sums.values())} == {
+        token: entry.numbers for token, entry in totals.items()
+    }
 
 
 def test_fast_path_takes_the_common_shape_and_declines_the_rest():

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.buckets import Bucket, bucket_start, label, labels_between
+from handler.buckets import Bucket, bucket_start, label, labels_between, zone_file
 from handler.config import HandlerConfig
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage
@@ -88,6 +88,12 @@ def test_the_spec_round_trips_through_the_lambda_environment():
             id="format-too-coarse",
         ),
         pytest.param(["C", {"attribute": "D", "bucket": "day", "format": "day"}], {}, r"\.format must be", id="no-%"),
+        pytest.param(
+            ["C", {"attribute": "D", "bucket": "day", "format": "%Y-%m-%d %H:%M %Z"}],
+            {"timezone": "Europe/Berlin"},
+            r"group_by\[1\]\.format .*%Z.*%z",
+            id="zone-name-directive",
+        ),
         pytest.param(["C", {"attribute": "D", "bucket": "day", "date": "rfc822"}], {}, r"\.date must be", id="date"),
         pytest.param(["C", {"attribute": "D", "bucket": "day"}], {"timezone": "Europe/Berln"}, "timezone", id="tz"),
         pytest.param(["C", "D"], {"timezone": "UTC"}, "timezone applies to time buckets", id="tz-no-bucket"),
@@ -107,6 +113,17 @@ def test_the_spec_round_trips_through_the_lambda_environment():
 def test_bad_parts_are_named(group_by, extra, message):
     with pytest.raises(SpecError, match=message):
         parse_spec({**ORDERS, "group_by": group_by, **extra})
+
+
+def test_a_timezone_is_a_zone_name_never_a_path_to_a_file():
+    """The component copies the zone's file into the Lambda package: a path would ship whatever file it names
+    (any valid TZif file on the deploying machine) under a name the Lambda's own database does not know."""
+    path = zone_file("UTC")
+    assert path is not None and path.is_absolute() and path.is_file(), "this machine has a UTC zone file"
+    with pytest.raises(SpecError, match="timezone"):
+        parse_spec({**ORDERS, "timezone": str(path)})
+    with pytest.raises(ValueError, match="relative"):
+        zone_file(str(path))
 
 
 @given(st.lists(st.text(alphabet="ab#\\", min_size=1, max_size=5), min_size=1, max_size=4))
@@ -132,6 +149,9 @@ def test_number_parts_are_normalised_as_dynamodb_compares_them():
     assert key_of(spec, Store={"N": "1.50"}, C={"S": "c"}) == key_of(spec, Store={"N": "1.5"}, C={"S": "c"}) == "1.5#c"
     assert key_of(spec, Store={"N": "-0.0"}, C={"S": "c"}) == "0#c"
     assert part_attributes(spec, {"S": "1.5#c"}) == {"Store": {"N": "1.5"}, "C": {"S": "c"}}
+    wide = "1234567890123456789012345678901234567.8"  # 38 digits: beyond the default context's 28
+    assert key_of(spec, Store={"N": wide + "0"}, C={"S": "c"}) == wide + "#c"
+    assert key_of(spec, Store={"N": wide[:-1] + "9"}, C={"S": "c"}) != wide + "#c"
 
 
 @pytest.mark.parametrize(
@@ -221,12 +241,66 @@ def test_bad_dates_and_values_are_invalid_images_with_the_reason(part, value, me
         composite_group(spec, {"C": {"S": "c"}, "D": value})
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-28T10:00:00Z", "2026-11-28T10:00"),
+        ("2026-11-28t10:00:00Z", "2026-11-28T10:00"),
+        ("2026-11-28 10:00", "2026-11-28T10:00"),
+        ("20261128T1000", "2026-11-28T10:00"),
+        ("2026-11-28T10", "2026-11-28T10:00"),
+        ("2026-W48-6", "2026-11-28T00:00"),
+        ("2026-11-28T10:00:59.9999999Z", "2026-11-28T10:00"),
+        ("2026-11-28T10:00:00,5+0545", "2026-11-28T04:15"),
+        ("2026-11-28T10:00-05", "2026-11-28T15:00"),
+        # Python 3.11 reads an out-of-range offset minute as more hours (+01:99 is +02:39) where later
+        # versions refuse it, reads a fraction after the hour as seconds (ISO: 10.5 is 10:30), and
+        # 3.14 reads 24:00 as the next day: none is a date the handler and reconcile would read alike.
+        ("2026-11-28T10:00+01:99", None),
+        ("2026-11-28T10:00+00:60", None),
+        ("2026-11-28T10:00+00:00:30", None),
+        ("2026-11-28T10.5", None),
+        ("2026-11-28T24:00", None),
+        ("2026-11-28T23:59:60Z", None),
+        ("2026-11-28x10:00", None),
+        ("2026-11-28T10:00z", None),
+        (" 2026-11-28", None),
+        ("2026-11-28 ", None),
+        ("\uff12\uff10\uff12\uff16-11-28", None),  # fullwidth digits
+        ("10000-01-01", None),
+        ("0000-01-01", None),
+    ],
+)
+def test_iso_dates_are_read_by_one_grammar_whatever_python_runs(text, expected):
+    """The Lambda's Python and the operator's (reconcile) may differ; ``datetime.fromisoformat`` has
+    changed between versions, so what counts as an ISO date is fixed here, not by the running Python."""
+    spec = spec_with(group_by=[{"attribute": "D", "bucket": "minute"}])
+    if expected is None:
+        with pytest.raises(InvalidImage, match="is not an ISO-8601 date"):
+            composite_group(spec, {"D": {"S": text}})
+    else:
+        assert key_of(spec, D={"S": text}) == expected
+
+
 def test_a_missing_part_or_an_overlong_key_is_invalid():
     spec = spec_with()
     with pytest.raises(InvalidImage, match="'OrderDate' is missing"):
         composite_group(spec, {"CustomerId": {"S": "c"}})
-    with pytest.raises(InvalidImage, match="2048 bytes"):
+    with pytest.raises(InvalidImage, match="1024 bytes"):
         composite_group(spec, {"CustomerId": {"S": "é" * 1020}, "OrderDate": {"S": "2026-11-28"}})
+
+
+def test_a_composite_key_fits_the_bucket_index_s_sort_key():
+    """With index_by_bucket the aggregate key is the index's sort key, which DynamoDB limits to 1024 bytes; it
+    rejects every write to an item whose index key is longer, also when the index is added later. A key the
+    handler could not write would be one reconcile counts: the limit is 1024 for every composite key."""
+    spec = spec_with()
+    assert len(key_of(spec, CustomerId={"S": "é" * 506}, OrderDate={"S": "2026-11-28"}).encode()) == 1023
+    assert len(key_of(spec, CustomerId={"S": "a" * 1013}, OrderDate={"S": "2026-11-28"}).encode()) == 1024
+    with pytest.raises(InvalidImage, match="1025-byte key"):
+        composite_group(spec, {"CustomerId": {"S": "a" * 1014}, "OrderDate": {"S": "2026-11-28"}})
+    with pytest.raises(InvalidImage, match="1025-byte key"):
+        composite_group(spec, {"CustomerId": {"S": "a#" * 338}, "OrderDate": {"S": "2026-11-28"}})
 
 
 def test_the_seeds_dates_read_with_a_format():

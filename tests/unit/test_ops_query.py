@@ -27,6 +27,32 @@ def test_a_range_covers_the_first_bucket_part_from_labels_or_dates():
     assert [key["S"] for key in keys] == ["7#C#2026-W51", "7#C#2026-W52", "7#C#2026-W53", "7#C#2027-W01"]
 
 
+BERLIN_DAYS = {
+    "partition_key": "OrderId",
+    "group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "day"}],
+    "timezone": "Europe/Berlin",
+    "measures": [{"name": "OrderCount", "op": "count"}],
+}
+
+
+def test_a_date_with_an_offset_names_the_bucket_the_handler_labels_it_in():
+    berlin = parse_spec(BERLIN_DAYS)
+    for date in ("2026-11-28T23:30:00Z", "2026-11-28T18:30:00-05:00", "2026-11-28T23:30"):
+        handlers = composite_group(berlin, {"CustomerId": {"S": "C"}, "OrderDate": {"S": date}}).value
+        assert query_keys(berlin, ["C", date], None, None, "S") == [handlers], date
+        assert query_keys(berlin, ["C"], date, date, "S") == [handlers], date
+    assert query_keys(berlin, ["C", "2026-11-28T23:30:00Z"], None, None, "S") == [{"S": "C#2026-11-29"}]
+
+
+def test_a_range_over_the_doubled_autumn_hour_holds_both_real_hours():
+    hours = parse_spec({**BERLIN_DAYS, "group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "hour"}]})
+    # Clocks go back at 01:00Z on 2026-10-25: 00:30Z and 01:30Z are both 02:30 in Berlin, one hour bucket.
+    keys = query_keys(hours, ["C"], "2026-10-25T00:30:00Z", "2026-10-25T02:30:00Z", "S")
+    assert [key["S"] for key in keys] == ["C#2026-10-25T02", "C#2026-10-25T03"]
+    doubled = composite_group(hours, {"CustomerId": {"S": "C"}, "OrderDate": {"S": "2026-10-25T01:30:00Z"}}).value
+    assert doubled in keys
+
+
 @pytest.mark.parametrize(
     ("values", "first", "last", "message"),
     [

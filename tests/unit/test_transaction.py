@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from handler.fold import Delta
 from handler.group_parts import MAX_GROUP_PARTS
-from handler.grouping import composite_group, part_attributes
+from handler.grouping import MAX_COMPOSITE_KEY_BYTES, composite_group, part_attributes
 from handler.position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id, position_text
 from handler.spec import MAX_MEASURES, parse_spec
 from handler.transaction import (
@@ -134,14 +134,15 @@ def test_cancellation_reasons_are_read_action_by_action():
 
 
 def test_a_composite_group_sets_its_parts_if_absent_inside_the_limits():
-    """The largest composite spec (8 parts with long names, 50 measures) and a 2048-byte key."""
+    """The largest composite spec (8 parts with long names, 50 measures) and the longest key, 1024 bytes."""
     parts = [f"Part{i}_" + "p" * 20 for i in range(MAX_GROUP_PARTS - 1)] + [{"attribute": "At", "bucket": "minute"}]
     measures = [
         {"name": f"Measure_{i:02d}_" + "x" * 40, "op": "sum", "attribute": "Amount"} for i in range(MAX_MEASURES)
     ]
     spec = parse_spec({"partition_key": "OrderId", "group_by": parts, "measures": measures})
-    image = {f"Part{i}_" + "p" * 20: {"S": "v" * 280} for i in range(MAX_GROUP_PARTS - 1)}
+    image = {f"Part{i}_" + "p" * 20: {"S": "v" * 143} for i in range(MAX_GROUP_PARTS - 1)}
     group = composite_group(spec, {**image, "At": {"S": "2026-11-28T14:05:00Z"}})
+    assert len(group.value["S"].encode()) == MAX_COMPOSITE_KEY_BYTES
     attributes = part_attributes(spec, group.value)
     assert attributes["At_minute"] == {"S": "2026-11-28T14:05"} and len(attributes) == MAX_GROUP_PARTS
     target = AggregateTarget("Agg", "Ledger", spec.group_by, group.token, group.value, attributes)

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ._lambda_code import AggregationSpec, bucket_index_name, zone_file
+from .errors import StreamAggregatorError
 
 
 def aggregate_key_attributes(settings: Mapping[str, Any], spec: AggregationSpec) -> list[tuple[str, str]]:
@@ -56,5 +57,5 @@ def zone_assets(timezone: str | None) -> dict[str, pulumi.FileAsset]:
         return {}
     path = zone_file(timezone)
     if path is None:  # the spec's check found the zone, so this Python has it: a broken install
-        raise FileNotFoundError(f"no file for time zone {timezone!r} in this Python's zoneinfo search path")
+        raise StreamAggregatorError(f"no file for time zone {timezone!r} in this Python's zoneinfo search path")
     return {f"handler/zoneinfo/{timezone}": pulumi.FileAsset(str(path))}

@@ -31,6 +31,10 @@ class InvalidImage(HandlerError):
     """An item image lacks an attribute a measure needs, or has it with the wrong type."""
 
 
+class MalformedKey(HandlerError):
+    """An aggregate key that no composite group_by could have written (read from a table, or a bug)."""
+
+
 def describe_error(error: Exception) -> str:
     """A one-line description of an AWS error for logs and failure reasons."""
     response = getattr(error, "response", None)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from .attributes import AttributeValue, key_number_text, parse_number
 from .buckets import DateForm, label, wall_time, zone
-from .errors import InvalidImage
+from .errors import InvalidImage, MalformedKey
 from .spec import AggregationSpec, GroupPart
 
 SEPARATOR = "#"
@@ -65,7 +65,7 @@ def encode_key(texts: list[str]) -> str:
 
 
 def decode_key(key: str) -> list[str]:
-    """The part texts of a key ``encode_key`` made; ``ValueError`` for text it cannot have made."""
+    """The part texts of a key ``encode_key`` made; ``MalformedKey`` for text it cannot have made."""
     texts: list[str] = []
     current: list[str] = []
     characters = iter(key)
@@ -73,7 +73,7 @@ def decode_key(key: str) -> list[str]:
         if character == ESCAPE:
             following = next(characters, "")
             if following not in (ESCAPE, SEPARATOR):
-                raise ValueError(f"{key[:60]!r} has a {ESCAPE!r} that escapes neither {ESCAPE!r} nor {SEPARATOR!r}")
+                raise MalformedKey(f"{key[:60]!r} has a {ESCAPE!r} that escapes neither {ESCAPE!r} nor {SEPARATOR!r}")
             current.append(following)
         elif character == SEPARATOR:
             texts.append("".join(current))
@@ -107,7 +107,7 @@ def part_attributes(spec: AggregationSpec, key_value: AttributeValue) -> dict[st
     ``OrderDate_day``), each with its source type; a one-part group's only part is the key itself."""
     texts = decode_key(key_value["S"])
     if len(texts) != len(spec.group_parts):
-        raise ValueError(f"key {key_value['S'][:60]!r} has {len(texts)} parts; group_by has {len(spec.group_parts)}")
+        raise MalformedKey(f"key {key_value['S'][:60]!r} has {len(texts)} parts; group_by has {len(spec.group_parts)}")
     return {
         part.name: {"N" if part.bucket is None and part.type == "N" else "S": text}
         for part, text in zip(spec.group_parts, texts, strict=True)

@@ -22,12 +22,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from handler.attributes import AttributeValue, key_value
-from handler.buckets import Bucket, DateForm, bucket_start, label, labels_between, wall_time, zone
+from handler.buckets import Bucket, DateForm, label, wall_time, zone
 from handler.errors import InvalidImage
 from handler.fold import EXACT
 from handler.grouping import attribute_part_text, decode_key, encode_key
 from handler.spec import AggregationSpec, GroupPart, MeasureOp
 
+from .bucket_range import bucket_start, labels_between
 from .errors import CommandError
 
 MAX_BUCKETS = 10_000
@@ -59,10 +60,7 @@ def query_keys(
         return [{"S": encode_key([texts[part.name] for part in spec.group_parts])}]
     bucket = ranged.bucket
     assert first is not None and last is not None  # both or neither, checked above
-    try:
-        labels = labels_between(bucket, input_label(bucket, first, tz), input_label(bucket, last, tz), MAX_BUCKETS)
-    except ValueError as error:
-        raise CommandError(f"--from/--to: {error}") from None
+    labels = labels_between(bucket, input_label(bucket, first, tz), input_label(bucket, last, tz), MAX_BUCKETS)
     if not labels:
         raise CommandError(f"--from {first} is after --to {last}")
     return [

@@ -8,15 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.buckets import Bucket, bucket_start, label, labels_between, zone_file
+from handler.buckets import Bucket, label, zone_file
 from handler.config import HandlerConfig
 from handler.contribution import image_contribution
-from handler.errors import InvalidImage
+from handler.errors import InvalidImage, MalformedKey
 from handler.fastpath import fast_reader
 from handler.grouping import composite_group, decode_key, encode_key, part_attributes
 from handler.planner import plan_batch
 from handler.processor import store_for
 from handler.spec import SpecError, parse_spec
+from ops.bucket_range import bucket_start, labels_between
+from ops.errors import CommandError
 from tests.conftest import stream_record
 
 ORDERS = {
@@ -140,7 +142,7 @@ def test_separators_and_escapes_in_values_never_merge_two_groups():
         key_of(spec, A={"S": "x"}, B={"S": "\\y"}),
     }
     assert keys == {"x\\##y", "x#\\#y", "x\\\\#y", "x#\\\\y"}
-    with pytest.raises(ValueError, match="escapes neither"):
+    with pytest.raises(MalformedKey, match="escapes neither"):
         decode_key("x\\y")
 
 
@@ -334,9 +336,9 @@ def test_a_range_of_days_and_its_limit():
     ]
     assert labels_between(Bucket.MONTH, "2026-11", "2027-02", limit=10) == ["2026-11", "2026-12", "2027-01", "2027-02"]
     assert labels_between(Bucket.WEEK, "2026-W52", "2027-W01", limit=10) == ["2026-W52", "2026-W53", "2027-W01"]
-    with pytest.raises(ValueError, match="more than 3"):
+    with pytest.raises(CommandError, match="more than 3"):
         labels_between(Bucket.DAY, "2026-01-01", "2026-01-04", limit=3)
-    with pytest.raises(ValueError, match="not a day label"):
+    with pytest.raises(CommandError, match="not a day label"):
         labels_between(Bucket.DAY, "2026-02-30", "2026-03-01", limit=3)
 
 

@@ -6,7 +6,7 @@ from rich.console import Console
 
 import ops.__main__ as cli
 from components.errors import StreamAggregatorArgsError, StreamAggregatorError
-from handler.errors import ConfigError, EventShapeError, HandlerError, InvalidImage
+from handler.errors import ConfigError, EventShapeError, HandlerError, InvalidImage, MalformedKey
 from handler.fold import NumberOverflow
 from handler.spec import SpecError
 from ops.backfill import BackfillError
@@ -25,6 +25,7 @@ NO_EMULATOR = ["reconcile", "--endpoint-url", "http://127.0.0.1:9"]
         (EventShapeError, HandlerError),
         (ConfigError, HandlerError),
         (InvalidImage, HandlerError),
+        (MalformedKey, HandlerError),
         (SpecError, HandlerError),
         (NumberOverflow, HandlerError),
         (CommandError, OpsError),

@@ -138,7 +138,8 @@ def batch_range(body: str) -> BatchRange:
 
 
 def _sequence(value: Any, name: str) -> int:
-    if not isinstance(value, str) or not value.isdigit() or len(value) > SEQUENCE_DIGITS:
+    # ASCII only: str.isdigit() also accepts "²" (which int() refuses) and other scripts' digits.
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > SEQUENCE_DIGITS:
         raise MessageError(f"{BATCH_INFO}.{name} is not a sequence number: {str(value)[:50]!r}")
     return int(value)
 

@@ -61,6 +61,8 @@ def test_awss_own_example_payload_names_the_range(shared_events):
         pytest.param(body(streamArn="arn:aws:kinesis:eu-west-1:1:stream/x"), "not a DynamoDB stream ARN", id="kinesis"),
         pytest.param(body(shardId=""), "shardId is missing", id="no-shard"),
         pytest.param(body(startSequenceNumber="1e5"), "startSequenceNumber is not a sequence number", id="not-digits"),
+        pytest.param(body(startSequenceNumber="\u00b2"), "startSequenceNumber is not a sequence number", id="superscript"),
+        pytest.param(body(endSequenceNumber="\uff12\uff10"), "endSequenceNumber is not a sequence number", id="fullwidth"),
         pytest.param(body(startSequenceNumber="30"), "is after endSequenceNumber", id="reversed"),
     ],
 )

@@ -91,7 +91,8 @@ def run_replay(
         reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout)
         groups = _grouped(reader.receive_all())
     run = ReplayRun()
-    unsettled: list[QueueMessage] = []
+    finished: set[str] = set()
+    """Deleted, or no longer ours (visible again before their turn): not to be released."""
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("replaying", total=len(groups))
@@ -99,9 +100,9 @@ def run_replay(
             for group in groups:
                 if stopped:  # Lambda stops a shard at a failure too: later records must not overtake it
                     run.reports.append(_not_attempted(group.body))
-                    unsettled.extend(group.messages)
                     continue
                 mine = [m for m in group.messages if reader is None or reader.keep_hidden(m)]
+                finished.update(m.message_id for m in group.messages if m not in mine)
                 if group.messages and not mine:
                     run.lost += len(group.messages)
                     continue
@@ -112,13 +113,12 @@ def run_replay(
                 drop = report.outcome.settled or (drop_unreplayable and unreplayable)
                 if reader is not None and drop and not dry_run:
                     reader.delete(mine)
+                    finished.update(m.message_id for m in mine)
                     run.deleted += len(mine)
-                else:
-                    unsettled.extend(mine)
                 progress.advance(task)
-    finally:
+    finally:  # also on Ctrl-C or an error: whatever was not settled is visible to the next run at once
         if reader is not None:
-            reader.release(unsettled)
+            reader.release(m for group in groups for m in group.messages if m.message_id not in finished)
     _show(console, run, from_file=message_file is not None, dry_run=dry_run)
     return run
 

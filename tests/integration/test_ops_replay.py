@@ -328,3 +328,40 @@ def test_with_aws_the_queues_and_the_ledger_must_be_named(tmp_path):
     console = Console(record=True, width=300)
     assert main([*argv, "--failure-queue-url", queue], console) == 1
     assert "give --ledger-table" in console.export_text()
+
+
+def visible_and_hidden(endpoint, queue_url):
+    attributes = endpoint.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_rerun_is_exact(
+    endpoint, invoices, monkeypatch
+):
+    """Ctrl-C in the middle: what was settled is deleted, everything else is visible again at once,
+    so the next run sees it (not "the failure queue is empty" for the next 15 minutes)."""
+    import ops.replay_command
+
+    with failed_then_fixed(endpoint, invoices, random.Random(9), operations=40):
+        pass
+    depth = queue_depth(endpoint, invoices.failure_queue_url)
+    assert depth >= 3
+    original, calls = ops.replay_command._replay, []
+
+    def interrupted_on_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ops.replay_command, "_replay", interrupted_on_the_second)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 130, output
+    assert visible_and_hidden(endpoint, invoices.failure_queue_url) == (depth - 1, 0)
+    monkeypatch.setattr(ops.replay_command, "_replay", original)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0 and f"{depth - 1} batch(es)" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 0
+    assert_exact(endpoint, invoices)

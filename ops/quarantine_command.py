@@ -112,7 +112,9 @@ def run_quarantine(
 
 
 def merged(messages: list[QueueMessage]) -> list[Entry]:
-    """One entry per record (stream ARN + sequence number), oldest first; unreadable messages alone."""
+    """One entry per record (stream ARN + sequence number), oldest first; unreadable messages alone.
+
+    Copies with different reasons are decided by the one that promises least about what was applied."""
     entries: dict[Any, Entry] = {}
     for message in messages:
         try:
@@ -121,6 +123,10 @@ def merged(messages: list[QueueMessage]) -> list[Entry]:
             entries[message.message_id] = Entry(record=None, messages=[message], problem=str(error))
             continue
         entry = entries.setdefault(record.identity, Entry(record=record))
+        if entry.record and entry.record.invalid_image_only and not record.invalid_image_only:
+            # The handler quarantines a record for its bad image and again if its valid part was then
+            # refused (or stale): that part was not applied, so the copy saying so decides for every copy.
+            entry.record = record
         entry.messages.append(message)
     return sorted(entries.values(), key=lambda e: (e.record is None, e.record.position if e.record else ""))
 

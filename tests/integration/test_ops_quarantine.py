@@ -201,3 +201,32 @@ def test_the_quarantine_queue_as_the_handler_fills_it(endpoint, invoices):
     )
     code, output = quarantine(endpoint, invoices, "redrive")
     assert code == 2 and "reconcile the key, then drop it" in output
+
+
+def test_a_record_quarantined_for_a_bad_image_and_for_a_refused_removal_is_kept_for_reconcile(endpoint, invoices):
+    """A MODIFY to a bad image whose removal DynamoDB refused is quarantined twice, with two reasons.
+
+    The removal was not applied, so the fix's own record (whose old image, the bad one, counts as
+    nothing) leaves the old amount in the total: only reconcile can repair the key, and redrive
+    must keep the record (both copies) whichever copy SQS returns first.
+    """
+    from tests.faultproxy import TRANSACT_WRITE_ITEMS, FaultPlan, fault_proxy
+
+    refusing = FaultPlan(targets=frozenset({TRANSACT_WRITE_ITEMS}), refuse_with="ValidationException")
+    with fault_proxy(endpoint.url) as proxy:
+        processor = make_processor(endpoint, invoices, dynamodb_url=proxy.url)
+        poller = StreamPoller(endpoint.client("dynamodbstreams"), invoices.stream_arn, processor.handle)
+        put(endpoint, invoices, invoice_image("A", "1", "10"))
+        poller.drain()
+        put(endpoint, invoices, bad_amount("A", "1"))
+        proxy.set_plan(refusing)
+        poller.drain()
+        assert proxy.counts.refused >= 1
+        proxy.set_plan(FaultPlan())
+        put(endpoint, invoices, invoice_image("A", "1", "5"))  # fixed
+        poller.drain()
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == Decimal(15), "10 never removed"
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "reconcile the key" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2

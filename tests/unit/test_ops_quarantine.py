@@ -115,3 +115,24 @@ def test_images_compare_by_value():
     assert same_image(stored, streamed)
     assert not same_image(stored, {**streamed, "N": {"N": "6"}})
     assert not same_image(None, streamed)
+
+
+@pytest.mark.parametrize("refused_first", [False, True], ids=["bad-image-copy-first", "refused-copy-first"])
+def test_copies_with_different_reasons_are_decided_by_the_one_that_promises_least(refused_first):
+    """The handler quarantines a MODIFY to a bad image for its image, and again if DynamoDB then refuses
+    its removal: the removal was not applied, so the record is for reconcile whichever copy comes first."""
+    from ops.queue import QueueMessage
+    from ops.quarantine_command import merged
+
+    raw = stream_record(7, "MODIFY", new=bad("1"), old=invoice_image("A", "1", "10"))
+    copies = [
+        message_body(Quarantined(0, decode_record(raw, 0), f"{INVALID_NEW_IMAGE}: attribute 'Amount' must be a number")),
+        message_body(Quarantined(0, decode_record(raw, 0), "refused: DynamoDB will not apply this record")),
+    ]
+    if refused_first:
+        copies.reverse()
+    messages = [QueueMessage(str(i), f"handle-{i}", text, None) for i, text in enumerate(copies)]
+    (entry,) = merged(messages)
+    assert len(entry.messages) == 2 and entry.record.reason.startswith("refused:")
+    decision = redrive_decision(SPEC, entry.record, invoice_image("A", "1", "5"), age=60)
+    assert decision.action is Action.KEEP and "reconcile the key" in decision.note

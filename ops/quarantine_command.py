@@ -34,6 +34,7 @@ from .quarantine_plan import (
     needs_source_item,
     quarantined_record,
     redrive_decision,
+    written_again,
 )
 from .queue import QueueMessage, QueueReader
 from .schema import check_tables
@@ -146,8 +147,9 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
     result = Settled()
     to_apply: list[tuple[Entry, Decision]] = []
+    later = written_again(entry.record for entry in entries if entry.record)
     for entry in entries:
-        decision = _decide(target, entry, now, source_fixed)
+        decision = _decide(target, entry, now, source_fixed, later)
         if decision.action is Action.APPLY:
             to_apply.append((entry, decision))
         elif decision.action is Action.SETTLE:
@@ -163,12 +165,12 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     return result
 
 
-def _decide(target: Target, entry: Entry, now: float, source_fixed: bool) -> Decision:
+def _decide(target: Target, entry: Entry, now: float, source_fixed: bool, later: set[tuple[str, str]]) -> Decision:
     record = entry.record
     if record is None:
         return Decision(Action.KEEP, "not a message the handler wrote: look at it, then drop it")
     current = _source_item(target, record) if needs_source_item(record) else None
-    return redrive_decision(target.spec, record, current, entry.age(now), source_fixed)
+    return redrive_decision(target.spec, record, current, entry.age(now), source_fixed, record.identity in later)
 
 
 def _source_item(target: Target, record: QuarantinedRecord) -> dict[str, Any] | None:

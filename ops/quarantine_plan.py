@@ -13,7 +13,9 @@ What the handler did with a quarantined record decides what may be done with it 
   below it, and skips it otherwise (the position covers it: a MODIFY whose removal landed under
   the same key, or a later record). In ledger mode that position is only kept for 25 hours after
   the item's last record, so a record older than the stream's 24 hours is never applied again:
-  with its ledger entry gone it would count twice.
+  with its ledger entry gone it would count twice. "Unchanged" is judged by the image, so an item
+  written again that came back to it (put, deleted, put again) has two such records in the queue:
+  only the last may be applied; the earlier one is kept for reconcile.
 - Every other reason (ordering, stale stream, amounts, refused, bad key, a missing image): the
   record was not applied, or may have been; only ``reconcile`` can say what the key should hold.
 """
@@ -21,7 +23,7 @@ What the handler did with a quarantined record decides what may be done with it 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -128,15 +130,35 @@ def needs_source_item(record: QuarantinedRecord) -> bool:
     return record.invalid_image_only and bool(record.keys)
 
 
+def written_again(records: Iterable[QuarantinedRecord]) -> set[tuple[str, str]]:
+    """The identities of records whose item has a later record in the queue too.
+
+    Such an item was written again after the record, so it is not "unchanged since" even when it is
+    back to the record's image (put, deleted and put again the same): the record must not be applied.
+    """
+    records = list(records)
+    last: dict[str, str] = {}
+    for record in records:
+        item = _item_of(record)
+        last[item] = max(last.get(item, ""), record.position)
+    return {record.identity for record in records if record.position < last[_item_of(record)]}
+
+
+def _item_of(record: QuarantinedRecord) -> str:
+    return json.dumps(record.keys, sort_keys=True)
+
+
 def redrive_decision(
     spec: AggregationSpec,
     record: QuarantinedRecord,
     current: Mapping[str, Any] | None,
     age: float | None,
     source_fixed: bool = False,
+    later_record: bool = False,
 ) -> Decision:
     """What redrive does with a record (see the module docstring); ``current`` is its source item now
-    (wire format, None when it no longer exists), read only when ``needs_source_item``."""
+    (wire format, None when it no longer exists), read only when ``needs_source_item``;
+    ``later_record``: a later record of its item is quarantined too (``written_again``)."""
     if not needs_source_item(record):
         return Decision(Action.KEEP, _reconcile_note(record.reason))
     if record.truncated:
@@ -157,6 +179,12 @@ def redrive_decision(
         return Decision(Action.SETTLE, f"the source item {done} since: its own stream record carries that change")
     if not _valid_now(spec, record):
         return Decision(Action.KEEP, "the source item is unchanged and still invalid: fix it (its write is applied)")
+    if later_record:
+        return Decision(
+            Action.KEEP,
+            "valid under the current spec, but a later record of the item is quarantined too: the item was written "
+            "again and came back to this image, so applying both could count it twice; reconcile the key, then drop it",
+        )
     if not spec.single_source and (age is None or age > STREAM_RETENTION_SECONDS):
         shown = "of unknown age" if age is None else f"{age_text(age)} old"
         return Decision(

@@ -18,6 +18,7 @@ from ops.quarantine_plan import (
     quarantined_record,
     redrive_decision,
     same_image,
+    written_again,
 )
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
@@ -136,3 +137,14 @@ def test_copies_with_different_reasons_are_decided_by_the_one_that_promises_leas
     assert len(entry.messages) == 2 and entry.record.reason.startswith("refused:")
     decision = redrive_decision(SPEC, entry.record, invoice_image("A", "1", "5"), age=60)
     assert decision.action is Action.KEEP and "reconcile the key" in decision.note
+
+
+def test_only_an_items_last_quarantined_record_can_be_unchanged_since():
+    missing = invoice_image("A", "2", None)
+    first = quarantined(stream_record(7, "INSERT", new=missing))
+    again = quarantined(stream_record(9, "INSERT", new=missing))
+    other = quarantined(stream_record(8, "INSERT", new=invoice_image("A", "3", None)))
+    assert written_again([again, other, first]) == {first.identity}
+    kept = redrive_decision(COUNT_ONLY, first, missing, age=60, later_record=True)
+    assert kept.action is Action.KEEP and "count it twice" in kept.note
+    assert redrive_decision(COUNT_ONLY, again, missing, age=60).action is Action.APPLY

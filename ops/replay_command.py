@@ -39,7 +39,7 @@ from .replay_plan import (
     overtaken,
 )
 from .schema import check_tables
-from .stream_range import RangeExpired, read_range
+from .stream_range import RangeExpired, RangeUnfinished, read_range
 from .targets import Target
 from .textfile import read_text
 
@@ -107,7 +107,7 @@ def run_replay(
                     run.lost += len(group.messages)
                     continue
                 report = _replay(group.body, target, streams, engine, dry_run)
-                stopped = report.outcome is Outcome.FAILED
+                stopped = report.outcome in (Outcome.FAILED, Outcome.UNFINISHED)
                 run.reports.append(report)
                 unreplayable = report.outcome in (Outcome.EXPIRED, Outcome.OVERTAKEN)
                 drop = report.outcome.settled or (drop_unreplayable and unreplayable)
@@ -176,6 +176,9 @@ def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | No
     except RangeExpired as gone:
         report.expired = True
         report.problem = str(gone)
+    except RangeUnfinished as short:
+        report.unfinished = True
+        report.problem = str(short)
     return report
 
 
@@ -232,6 +235,11 @@ def _note(report: MessageReport) -> str | None:
         )
     if outcome is Outcome.NOT_ATTEMPTED:
         return "kept: an earlier batch failed, and a later one must not overtake it; replay again once it is fixed"
+    if outcome is Outcome.UNFINISHED:
+        return (
+            f"kept: {report.problem}. DynamoDB says reaching records can take several calls; the records are "
+            "still there (the range's first one was read). Replay again; later batches were not attempted"
+        )
     if outcome is Outcome.FAILED:
         keys = ", ".join(report.failed_keys[:5]) + (" ..." if len(report.failed_keys) > 5 else "")
         return f"not settled, kept: {report.problem}; records not applied: {keys}. Fix the cause and replay again"

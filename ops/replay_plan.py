@@ -60,6 +60,7 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     OVERTAKEN = "needs reconcile"
     FAILED = "failed"
+    UNFINISHED = "incomplete read"
     NOT_ATTEMPTED = "not attempted"
     UNREADABLE = "unreadable"
     WOULD_REPLAY = "would replay"
@@ -80,6 +81,8 @@ class MessageReport:
     problem: str | None = None
     """Why the range could not be replayed (expired, unreadable) or which records failed."""
     expired: bool = False
+    unfinished: bool = False
+    """The shard held the range but answered only empty pages before its end: read it again."""
     failed_keys: list[str] = field(default_factory=list)
     overtaken: set[str] = field(default_factory=set)
     """Aggregate keys where a later record of an item in the range was applied before the range."""
@@ -94,6 +97,8 @@ class MessageReport:
             return Outcome.NOT_ATTEMPTED
         if self.dispositions[Disposition.FAILED]:
             return Outcome.FAILED
+        if self.unfinished:
+            return Outcome.UNFINISHED
         if self.expired:
             return Outcome.EXPIRED
         if self.problem:

@@ -21,7 +21,7 @@ from ops.replay_plan import (
     overtaken,
     range_gap,
 )
-from ops.stream_range import EMPTY_PAGES, RangeExpired, read_range
+from ops.stream_range import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, RangeExpired, RangeUnfinished, read_range
 from tests.conftest import EVENTS
 
 ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125"
@@ -252,3 +252,43 @@ def test_an_age_option_has_a_unit():
     for text in ("7", "7 days", "-1d", "1.5h", "1w"):
         with pytest.raises(argparse.ArgumentTypeError):
             duration(text)
+
+
+class GappyShard(Shard):
+    """An open shard that answers ``empty`` empty pages before the record at index ``at``, as DynamoDB
+    may ("it might take multiple calls to get to a portion of the shard that contains stream records")."""
+
+    def __init__(self, sequences, at, empty, page=3):
+        super().__init__(sequences, page=page)
+        self.at, self.empty_left = at, empty
+
+    def get_records(self, ShardIterator, Limit):
+        index = int(ShardIterator)
+        if index == self.at and self.empty_left:
+            self.empty_left -= 1
+            return {"Records": [], "NextShardIterator": ShardIterator}
+        page = super().get_records(str(index), Limit)
+        if index < self.at < index + len(page["Records"]):  # stop the page at the gap
+            page["Records"] = page["Records"][: self.at - index]
+            page["NextShardIterator"] = str(self.at)
+        return page
+
+
+def test_empty_pages_inside_a_range_the_shard_began_are_read_through():
+    shard = GappyShard([10, 11, 12, 20, 30], at=3, empty=EMPTY_PAGES + 3)
+    assert sequences_read(shard, batch(10, 20)) == [10, 11, 12, 20]
+
+
+def test_an_open_shard_that_stops_short_inside_the_range_is_unfinished_not_expired():
+    """The range began, so its last record was written (it reached Lambda) and is not trimmed before
+    its first: only empty pages stand between. Calling it expired would send the operator to reconcile
+    and drop a message whose records are all still there."""
+    sleeps = []
+    with pytest.raises(RangeUnfinished, match="empty pages"):
+        sequences_read(Shard([10, 11, 12, 13]), batch(10, 20), sleeps)
+    assert len(sleeps) == EMPTY_PAGES_IN_RANGE - 1
+
+
+def test_an_unfinished_read_is_kept_and_stops_the_run_and_is_not_dropped_as_unreplayable():
+    report = MessageReport(batch=batch(), dispositions=Counter({Disposition.APPLIED: 3}), unfinished=True)
+    assert report.outcome is Outcome.UNFINISHED and not report.outcome.settled

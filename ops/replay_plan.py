@@ -23,6 +23,10 @@ from handler.outcome import Covered, Disposition
 from handler.position import SEQUENCE_DIGITS, STREAM_MARKER, position_text, stream_label
 
 BATCH_INFO = "DDBStreamBatchInfo"
+SHARD_ID_LENGTH = range(28, 66)
+"""DynamoDB Streams' ShardId is 28 to 65 characters (API reference, Shard): the SDK refuses others."""
+MIN_SEQUENCE_DIGITS = 21
+"""Sequence numbers have 21 to 40 digits (API reference, StreamRecord): the SDK refuses others."""
 
 
 class MessageError(ValueError):
@@ -134,6 +138,8 @@ def batch_range(body: str) -> BatchRange:
         raise MessageError(f"{BATCH_INFO}.streamArn is not a DynamoDB stream ARN: {str(stream_arn)[:80]!r}")
     if not isinstance(shard_id, str) or not shard_id:
         raise MessageError(f"{BATCH_INFO}.shardId is missing")
+    if len(shard_id) not in SHARD_ID_LENGTH:
+        raise MessageError(f"{BATCH_INFO}.shardId is not a shard ID (28 to 65 characters): {shard_id[:80]!r}")
     start = _sequence(info.get("startSequenceNumber"), "startSequenceNumber")
     end = _sequence(info.get("endSequenceNumber"), "endSequenceNumber")
     if start > end:
@@ -144,7 +150,8 @@ def batch_range(body: str) -> BatchRange:
 
 def _sequence(value: Any, name: str) -> int:
     # ASCII only: str.isdigit() also accepts "²" (which int() refuses) and other scripts' digits.
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > SEQUENCE_DIGITS:
+    digits = isinstance(value, str) and value.isascii() and value.isdigit()
+    if not digits or not MIN_SEQUENCE_DIGITS <= len(value) <= SEQUENCE_DIGITS:
         raise MessageError(f"{BATCH_INFO}.{name} is not a sequence number: {str(value)[:50]!r}")
     return int(value)
 

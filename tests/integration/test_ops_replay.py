@@ -302,7 +302,7 @@ def test_messages_it_cannot_use_are_kept(endpoint, invoices):
     sqs = endpoint.client("sqs")
     sqs.send_message(QueueUrl=invoices.failure_queue_url, MessageBody='{"hello": 1}')
     other = invoices.stream_arn.replace(f"table/{invoices.source_table}/", "table/Other/")
-    send_failure(endpoint, invoices, "shardId-1", 1, 2, stream_arn=other)
+    send_failure(endpoint, invoices, "shardId-00000001761989400125-2bac9cd2", 10**21, 10**21, stream_arn=other)
     code, output = replay(endpoint.url, invoices)
     assert code == 2, output
     assert "no DDBStreamBatchInfo" in output and "table 'Other'" in output
@@ -365,3 +365,18 @@ def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_reru
     assert code == 0 and f"{depth - 1} batch(es)" in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
     assert_exact(endpoint, invoices)
+
+
+def test_a_message_whose_shard_id_aws_would_refuse_is_kept_and_the_rest_replayed(endpoint, invoices):
+    """DynamoDB Streams' ShardId is 28 to 65 characters and a sequence number 21 to 40 digits: the SDK
+    refuses others before sending, which aborted the whole run at that message."""
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, "shardId-1", first, first)
+    send_failure(endpoint, invoices, shard_id, 10, 20)
+    send_failure(endpoint, invoices, shard_id, first, first)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "shardId is not a shard ID" in output and "is not a sequence number" in output, output
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 5
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 2

@@ -31,8 +31,12 @@ def batch(start=10, end=20):
     return BatchRange(ARN, "shardId-1", start, end)
 
 
+SHARD = "shardId-00000001414562045508-2bac9cd2"
+FIRST, LAST = "400000000000000000010", "400000000000000000020"
+
+
 def body(**info):
-    fields = {"shardId": "shardId-1", "startSequenceNumber": "10", "endSequenceNumber": "20", "streamArn": ARN}
+    fields = {"shardId": SHARD, "startSequenceNumber": FIRST, "endSequenceNumber": LAST, "streamArn": ARN}
     return json.dumps({"DDBStreamBatchInfo": {**fields, **info}})
 
 
@@ -40,7 +44,7 @@ def test_the_on_failure_payload_names_the_range():
     parsed = batch_range((EVENTS / "on_failure_destination.json").read_text())
     assert parsed == BatchRange(
         "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125",
-        "shardId-00000001",
+        "shardId-00000001761989400125-2bac9cd2",
         800000000000000000001,
         800000000000000000100,
         100,
@@ -63,7 +67,10 @@ def test_awss_own_example_payload_names_the_range(shared_events):
         pytest.param(body(startSequenceNumber="1e5"), "startSequenceNumber is not a sequence number", id="not-digits"),
         pytest.param(body(startSequenceNumber="\u00b2"), "startSequenceNumber is not a sequence number", id="superscript"),
         pytest.param(body(endSequenceNumber="\uff12\uff10"), "endSequenceNumber is not a sequence number", id="fullwidth"),
-        pytest.param(body(startSequenceNumber="30"), "is after endSequenceNumber", id="reversed"),
+        pytest.param(body(startSequenceNumber="400000000000000000030"), "is after endSequenceNumber", id="reversed"),
+        pytest.param(body(shardId="shardId-1"), "shardId is not a shard ID", id="short-shard-id"),
+        pytest.param(body(startSequenceNumber="10"), "startSequenceNumber is not a sequence number", id="20-digits"),
+        pytest.param(body(endSequenceNumber="1" * 41), "endSequenceNumber is not a sequence number", id="41-digits"),
     ],
 )
 def test_a_message_that_names_no_usable_range_says_why(text, message):

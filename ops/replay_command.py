@@ -81,6 +81,7 @@ def run_replay(
     failure_queue = None if message_file is not None else target.queue_url("failure_queue_url")
     target.handler_config()  # names whatever is missing before anything is read
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
+    table_arn = target.source_table_arn()
     engine = None if dry_run else engine_for(target)
     # LimitExceededException (a third reader of the shard) is a throttling error the standard mode retries.
     streams = target.client("dynamodbstreams", config=Config(retries={"mode": "standard", "max_attempts": 10}))
@@ -106,7 +107,7 @@ def run_replay(
                 if group.messages and not mine:
                     run.lost += len(group.messages)
                     continue
-                report = _replay(group.body, target, streams, engine, dry_run)
+                report = _replay(group.body, table_arn, streams, engine, dry_run)
                 stopped = report.outcome in (Outcome.FAILED, Outcome.UNFINISHED)
                 run.reports.append(report)
                 unreplayable = report.outcome in (Outcome.EXPIRED, Outcome.OVERTAKEN)
@@ -152,13 +153,13 @@ def _not_attempted(body: str) -> MessageReport:
         return MessageReport(batch=None, problem=str(error))
 
 
-def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
+def _replay(body: str, table_arn: str, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
     try:
         batch = batch_range(body)
     except MessageError as error:
         return MessageReport(batch=None, problem=str(error))
     report = MessageReport(batch=batch, dry_run=dry_run)
-    report.problem = foreign_stream(batch, target.source_table)
+    report.problem = foreign_stream(batch, table_arn)
     if report.problem:
         return report
     try:

@@ -156,21 +156,16 @@ def _sequence(value: Any, name: str) -> int:
     return int(value)
 
 
-def table_of_stream(stream_arn: str) -> str:
-    """``Orders`` from ``arn:aws:dynamodb:<region>:<account>:table/Orders/stream/<label>``."""
-    return stream_arn.partition(":table/")[2].partition(STREAM_MARKER)[0]
+def foreign_stream(batch: BatchRange, source_table_arn: str) -> str | None:
+    """Why the batch cannot be replayed into this aggregator: its stream is not the source table's.
 
-
-def table_name(table: str) -> str:
-    """A table's name, whether given as a name or as its ARN."""
-    return table.partition(":table/")[2] if ":table/" in table else table
-
-
-def foreign_stream(batch: BatchRange, source_table: str) -> str | None:
-    """Why the batch cannot be replayed into this aggregator: its stream belongs to another table."""
-    table = table_of_stream(batch.stream_arn)
-    if table != table_name(source_table):
-        return f"the batch is from table {table!r}'s stream, not the source table {table_name(source_table)!r}"
+    The whole table ARN is compared, not the name: names repeat across regions and accounts (a
+    global table, one stack per account), and a stream ARN the client's region does not serve
+    would read as "expired", sending the operator to reconcile the wrong table.
+    """
+    owner = batch.stream_arn.partition(STREAM_MARKER)[0]
+    if owner != source_table_arn:
+        return f"the batch is from the stream of {owner}, not of the source table {source_table_arn}"
     return None
 
 

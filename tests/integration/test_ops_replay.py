@@ -305,7 +305,7 @@ def test_messages_it_cannot_use_are_kept(endpoint, invoices):
     send_failure(endpoint, invoices, "shardId-00000001761989400125-2bac9cd2", 10**21, 10**21, stream_arn=other)
     code, output = replay(endpoint.url, invoices)
     assert code == 2, output
-    assert "no DDBStreamBatchInfo" in output and "table 'Other'" in output
+    assert "no DDBStreamBatchInfo" in output and ":table/Other, not of the source table" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 2
 
 
@@ -365,6 +365,27 @@ def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_reru
     assert code == 0 and f"{depth - 1} batch(es)" in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
     assert_exact(endpoint, invoices)
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        pytest.param(lambda arn: arn.replace(":us-east-1:", ":eu-west-1:"), id="same-name-other-region"),
+        pytest.param(lambda arn: arn.replace(":123456789012:", ":210987654321:"), id="same-name-other-account"),
+    ],
+)
+def test_a_batch_of_a_same_named_table_elsewhere_is_refused_not_replayed_here(endpoint, invoices, foreign):
+    """Names repeat across regions and accounts (a global table, a stack per account): the stream must
+    belong to this very table. moto ignores the region and account of a stream ARN and would serve
+    this table's records; AWS would not find the stream in this region, which replay took for
+    "expired", sending the operator to reconcile the wrong table and drop the message."""
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first, first, stream_arn=foreign(invoices.stream_arn))
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "not of the source table" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+    assert read_aggregates(endpoint, invoices.aggregate_table) == {}
 
 
 def test_a_message_whose_shard_id_aws_would_refuse_is_kept_and_the_rest_replayed(endpoint, invoices):

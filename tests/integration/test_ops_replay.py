@@ -401,3 +401,80 @@ def test_a_message_whose_shard_id_aws_would_refuse_is_kept_and_the_rest_replayed
     assert code == 2 and "shardId is not a shard ID" in output and "is not a sequence number" in output, output
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 5
     assert queue_depth(endpoint, invoices.failure_queue_url) == 2
+
+
+def replay_run(endpoint_url, aggregator):
+    """``run_replay`` itself, for the reports (the keys named for reconcile)."""
+    from ops.replay_command import run_replay
+    from ops.targets import resolve_target
+
+    argv = [
+        "replay",
+        "--endpoint-url",
+        endpoint_url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+        "--ledger-table",
+        aggregator.ledger_table,
+        "--failure-queue-url",
+        aggregator.failure_queue_url,
+        "--quarantine-queue-url",
+        aggregator.quarantine_queue_url,
+    ]
+    return run_replay(resolve_target(build_parser().parse_args(argv)), Console(record=True, width=240))
+
+
+def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_drift_only_where_it_says(
+    endpoint, invoices
+):
+    """The aggregate writes are refused (AccessDeniedException, a role that lost its permission) until
+    every batch reaches the failure queue; meanwhile and after the fix the same items are written
+    again, and the mapping (live throughout the replay) applies those later records first. Replay
+    must leave the aggregates equal to a recomputation from the source table on every key it does
+    not name for reconcile, and replaying again must change nothing."""
+    rng = random.Random(11)
+    random_workload(endpoint, invoices.source_table, rng, 150)
+    denied = FaultPlan(refuse_with="AccessDeniedException")
+    with fault_proxy(endpoint.url, denied) as proxy:
+        poller = failing_poller(endpoint, invoices, proxy.url)
+        assert poller.drain().batches_to_failure_destination > 0
+        random_workload(endpoint, invoices.source_table, rng, 60)  # still broken: more batches given up
+        poller.drain()
+        assert proxy.counts.refused > 0
+        proxy.set_plan(FaultPlan())  # the permission is back
+        stop = threading.Event()
+
+        def mapping():
+            while not stop.is_set():
+                poller.poll_once()
+
+        live = threading.Thread(target=mapping)
+        live.start()
+        try:
+            random_workload(endpoint, invoices.source_table, rng, 80)  # overwrites items of the failed ranges
+            first = replay_run(endpoint.url, invoices)
+        finally:
+            stop.set()
+            live.join()
+        poller.drain()
+    assert all(report.outcome.settled or report.overtaken for report in first.reports), first.reports
+    named = {key.removeprefix("S:") for report in first.reports for key in report.overtaken}
+    actual = read_aggregates(endpoint, invoices.aggregate_table)
+    expected = expected_totals(endpoint, invoices.source_table)
+    zero = {"Total": 0, "TransactionCount": 0}
+    drifted = {
+        invoice
+        for invoice in set(actual) | set(expected)
+        if {k: actual.get(invoice, zero)[k] for k in zero} != {k: expected.get(invoice, zero)[k] for k in zero}
+    }
+    assert drifted <= named, f"drift on keys replay did not name: {drifted - named}"
+    totals = read_aggregates(endpoint, invoices.aggregate_table)
+    again = replay_run(endpoint.url, invoices)
+    assert read_aggregates(endpoint, invoices.aggregate_table) == totals
+    assert all(report.outcome.value in ("skipped: already applied", "needs reconcile") for report in again.reports)
+    console = Console(record=True, width=240)
+    tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console) == 0
+    assert_exact(endpoint, invoices)

@@ -28,6 +28,7 @@ from handler.processor import BatchProcessor
 
 from .describe import key_text
 from .engine import apply_records, engine_for
+from .errors import CommandError
 from .queue import QueueMessage, QueueReader
 from .replay_plan import (
     MessageError,
@@ -90,6 +91,7 @@ def run_replay(
         groups = [_Group(read_text(message_file))] if message_file is not None else []
     else:
         reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout)
+        _refuse_in_flight(reader.in_flight())
         groups = _grouped(reader.receive_all())
     run = ReplayRun()
     finished: set[str] = set()
@@ -122,6 +124,18 @@ def run_replay(
             reader.release(m for group in groups for m in group.messages if m.message_id not in finished)
     _show(console, run, from_file=message_file is not None, dry_run=dry_run)
     return run
+
+
+def _refuse_in_flight(count: int) -> None:
+    """Another reader holds messages: a replay running, or one that stopped without releasing them
+    (killed, or its session dropped) less than its visibility timeout ago. Replaying the others now
+    could apply later batches before theirs, and finding none would read as an empty queue."""
+    if count:
+        raise CommandError(
+            f"the failure queue has {count} message(s) in flight: another replay is running, or one stopped less "
+            "than its --visibility-timeout ago (900 s by default) without releasing them. Replaying the rest now "
+            "could apply later batches before theirs: run again once they are back"
+        )
 
 
 def _grouped(messages: list[QueueMessage]) -> list[_Group]:

@@ -478,3 +478,23 @@ def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_dri
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
     assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console) == 0
     assert_exact(endpoint, invoices)
+
+
+def test_messages_hidden_by_a_run_that_died_are_not_reported_as_an_empty_queue(endpoint, invoices):
+    """A run killed without its cleanup (SIGKILL, a dropped SSH session: SIGHUP) leaves its messages
+    hidden for the visibility timeout. The next run sees none of them: "the failure queue is empty"
+    with exit 0 would close the incident while they are still to replay."""
+    with failed_then_fixed(endpoint, invoices, random.Random(12), operations=20):
+        pass
+    sqs = endpoint.client("sqs")
+    held = sqs.receive_message(QueueUrl=invoices.failure_queue_url, MaxNumberOfMessages=1, VisibilityTimeout=600)
+    assert held.get("Messages")  # what the dead run had received (here one; the rest is visible)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 1 and "1 message(s) in flight" in output, output
+    assert visible_and_hidden(endpoint, invoices.failure_queue_url)[1] == 1, "the visible ones untouched"
+    sqs.change_message_visibility(  # it comes back
+        QueueUrl=invoices.failure_queue_url, ReceiptHandle=held["Messages"][0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0, output
+    assert_exact(endpoint, invoices)

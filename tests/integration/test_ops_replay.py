@@ -498,3 +498,34 @@ def test_messages_hidden_by_a_run_that_died_are_not_reported_as_an_empty_queue(e
     code, output = replay(endpoint.url, invoices)
     assert code == 0, output
     assert_exact(endpoint, invoices)
+
+
+def stream_sequences(endpoint, aggregator):
+    streams = endpoint.client("dynamodbstreams")
+    shard_id, _ = shard_of(endpoint, aggregator)
+    iterator = streams.get_shard_iterator(
+        StreamArn=aggregator.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    return shard_id, [int(record["dynamodb"]["SequenceNumber"]) for record in records]
+
+
+def test_overlapping_and_repeated_ranges_apply_each_record_once(endpoint, invoices):
+    """Nothing was applied; the queue names [0..2] twice and [1..3] (overlapping): each record once."""
+    dynamodb = endpoint.client("dynamodb")
+    for item in (
+        invoice_image("A", "1", "5"),
+        invoice_image("B", "1", "7"),
+        invoice_image("A", "1", "9"),
+        invoice_image("C", "1", "3"),
+    ):
+        dynamodb.put_item(TableName=invoices.source_table, Item=item)
+    shard_id, sequences = stream_sequences(endpoint, invoices)
+    assert len(sequences) == 4
+    send_failure(endpoint, invoices, shard_id, sequences[1], sequences[3])
+    send_failure(endpoint, invoices, shard_id, sequences[0], sequences[2])
+    send_failure(endpoint, invoices, shard_id, sequences[0], sequences[2])
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0 and "2 batch(es)" in output and "deleted 3 message(s)" in output, output
+    assert_exact(endpoint, invoices)
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 9

@@ -62,6 +62,24 @@ def test_awss_own_example_payload_names_the_range(shared_events):
     [
         pytest.param("{", "not JSON", id="not-json"),
         pytest.param(json.dumps({"Records": []}), "no DDBStreamBatchInfo", id="stream-batch"),
+        pytest.param(
+            json.dumps({"KinesisBatchInfo": {"shardId": SHARD, "startSequenceNumber": FIRST, "streamArn": "x"}}),
+            "no DDBStreamBatchInfo",
+            id="kinesis-on-failure",
+        ),
+        pytest.param(
+            json.dumps({"Type": "Notification", "TopicArn": "arn:aws:sns:eu-west-1:1:t", "Message": body()}),
+            "no DDBStreamBatchInfo",
+            id="sns-envelope",
+        ),
+        pytest.param(
+            json.dumps({"version": "1.0", "requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {}}),
+            "no DDBStreamBatchInfo",
+            id="async-invocation-record",
+        ),
+        pytest.param(body()[:-7], "not JSON", id="truncated"),
+        pytest.param("[" * 100000, "not JSON", id="nested-too-deep"),
+        pytest.param(json.dumps({"DDBStreamBatchInfo": [1]}), "no DDBStreamBatchInfo", id="info-not-object"),
         pytest.param(body(streamArn="arn:aws:kinesis:eu-west-1:1:stream/x"), "not a DynamoDB stream ARN", id="kinesis"),
         pytest.param(body(shardId=""), "shardId is missing", id="no-shard"),
         pytest.param(body(startSequenceNumber="1e5"), "startSequenceNumber is not a sequence number", id="not-digits"),

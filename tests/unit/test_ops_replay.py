@@ -280,9 +280,18 @@ def test_ages_and_keys_read_shortly():
 
 def test_an_age_option_has_a_unit():
     assert duration("7d") == 7 * 86400 and duration("90s") == 90 and duration("12h") == 43200
-    for text in ("7", "7 days", "-1d", "1.5h", "1w"):
+    assert duration("999999d") == 999999 * 86400
+    for text in ("7", "7 days", "-1d", "1.5h", "1w", "", "7d ", "\uff17d"):
         with pytest.raises(argparse.ArgumentTypeError):
             duration(text)
+
+
+@pytest.mark.parametrize("text", ["0d", "0s", "000h"])
+def test_an_age_of_zero_is_refused_since_drop_would_take_every_record(text):
+    """`drop --older-than 0d` (a slip for 10d) would delete the whole quarantine queue, the only
+    record of which keys need reconcile; every record is older than 1s, if that is really meant."""
+    with pytest.raises(argparse.ArgumentTypeError, match="above zero"):
+        duration(text)
 
 
 class GappyShard(Shard):

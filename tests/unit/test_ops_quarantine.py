@@ -148,3 +148,13 @@ def test_only_an_items_last_quarantined_record_can_be_unchanged_since():
     kept = redrive_decision(COUNT_ONLY, first, missing, age=60, later_record=True)
     assert kept.action is Action.KEEP and "count it twice" in kept.note
     assert redrive_decision(COUNT_ONLY, again, missing, age=60).action is Action.APPLY
+
+
+def test_a_modify_whose_old_image_counts_now_is_kept_since_it_may_never_have_been_added():
+    old, new = invoice_image("A", "2", None, date="01012026"), invoice_image("A", "2", None, date="02012026")
+    modify = quarantined(stream_record(8, "MODIFY", new=new, old=old))
+    kept = redrive_decision(COUNT_ONLY, modify, new, age=60)
+    assert kept.action is Action.KEEP and "never added" in kept.note
+    only_new_date = {"attribute": "InvoiceDate", "values": ["02012026"]}
+    filtered = parse_spec({**INVOICE_SPEC, "measures": [{"name": "C", "op": "count"}], "filter": only_new_date})
+    assert redrive_decision(filtered, modify, new, age=60).action is Action.APPLY, "its old image counts as nothing"

@@ -37,6 +37,7 @@ from .quarantine_plan import (
     written_again,
 )
 from .queue import QueueMessage, QueueReader
+from .replay_plan import foreign_stream
 from .schema import check_tables
 from .stream_events import wire_image
 from .targets import Target
@@ -148,8 +149,9 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     result = Settled()
     to_apply: list[tuple[Entry, Decision]] = []
     later = written_again(entry.record for entry in entries if entry.record)
+    table_arn = target.source_table_arn()
     for entry in entries:
-        decision = _decide(target, entry, now, source_fixed, later)
+        decision = _decide(target, entry, now, source_fixed, later, table_arn)
         if decision.action is Action.APPLY:
             to_apply.append((entry, decision))
         elif decision.action is Action.SETTLE:
@@ -165,10 +167,15 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     return result
 
 
-def _decide(target: Target, entry: Entry, now: float, source_fixed: bool, later: set[tuple[str, str]]) -> Decision:
+def _decide(
+    target: Target, entry: Entry, now: float, source_fixed: bool, later: set[tuple[str, str]], table_arn: str
+) -> Decision:
     record = entry.record
     if record is None:
         return Decision(Action.KEEP, "not a message the handler wrote: look at it, then drop it")
+    foreign = foreign_stream(record.stream_arn, table_arn)
+    if foreign:  # its item is not in this source table: it would look deleted, and be settled
+        return Decision(Action.KEEP, f"a record {foreign}: are the tables and the queue of one stack?")
     current = _source_item(target, record) if needs_source_item(record) else None
     return redrive_decision(target.spec, record, current, entry.age(now), source_fixed, record.identity in later)
 

@@ -173,8 +173,9 @@ def _replay(body: str, table_arn: str, streams: Any, engine: BatchProcessor | No
     except MessageError as error:
         return MessageReport(batch=None, problem=str(error))
     report = MessageReport(batch=batch, dry_run=dry_run)
-    report.problem = foreign_stream(batch, table_arn)
-    if report.problem:
+    foreign = foreign_stream(batch.stream_arn, table_arn)
+    if foreign:
+        report.problem = f"the batch is {foreign}"
         return report
     try:
         for page in read_range(streams, batch):

@@ -147,6 +147,7 @@ def test_redrive_applies_a_record_valid_under_a_changed_spec_once(endpoint, invo
 
 def send_quarantined(aggregator, sqs, transaction, created_at, truncated=False):
     record = stream_record(1000 + transaction, "INSERT", new=bad_amount("OLD", str(transaction)), created_at=created_at)
+    record["eventSourceARN"] = aggregator.stream_arn
     if truncated:
         del record["dynamodb"]["NewImage"]
     item = Quarantined(0, decode_record(record, 0), "invalid new image: attribute 'Amount' must be a number (N)")
@@ -196,8 +197,9 @@ def test_a_message_the_handler_did_not_write_is_listed_and_kept(endpoint, invoic
 
 def test_the_quarantine_queue_as_the_handler_fills_it(endpoint, invoices):
     """QuarantineQueue writes the body list and redrive read: the same fields, whatever the handler adds."""
+    record = {**stream_record(7, "INSERT", new=bad_amount("Q", "1")), "eventSourceARN": invoices.stream_arn}
     QuarantineQueue(endpoint.client("sqs"), invoices.quarantine_queue_url).send(
-        [Quarantined(0, decode_record(stream_record(7, "INSERT", new=bad_amount("Q", "1")), 0), "bad key: x")]
+        [Quarantined(0, decode_record(record, 0), "bad key: x")]
     )
     code, output = quarantine(endpoint, invoices, "redrive")
     assert code == 2 and "reconcile the key, then drop it" in output
@@ -278,3 +280,17 @@ def test_a_modify_whose_old_image_was_invalid_too_is_not_applied_under_a_new_spe
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
     assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, "--spec", str(spec), *tables], console) == 0
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2)
+
+
+def test_a_record_from_another_tables_stream_is_kept_not_settled_against_this_table(endpoint, invoices):
+    """A quarantine queue given with another stack's tables (a --quarantine-queue-url beside the wrong
+    --stack-outputs): none of its items is in this source table, so each record looked "deleted
+    since" and was settled, and the queue was emptied without anything reconciled."""
+    sqs = endpoint.client("sqs")
+    record = stream_record(1001, "INSERT", new=bad_amount("OLD", "1"))
+    record["eventSourceARN"] = invoices.stream_arn.replace(f"table/{invoices.source_table}/", "table/Other/")
+    body = message_body(Quarantined(0, decode_record(record, 0), "invalid new image: attribute 'Amount' is bad"))
+    sqs.send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody=body)
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "not of the source table" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1

@@ -103,13 +103,13 @@ def test_copies_of_a_message_share_an_identity_and_sequence_numbers_compare_as_n
 
 def test_a_batch_from_another_tables_stream_is_refused():
     orders = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders"
-    assert foreign_stream(batch(), orders) is None
+    assert foreign_stream(ARN, orders) is None
     assert "not of the source table arn:aws:dynamodb:eu-west-1:111122223333:table/Invoices" in foreign_stream(
-        batch(), orders.replace("Orders", "Invoices")
+        ARN, orders.replace("Orders", "Invoices")
     )
     for elsewhere in (orders.replace("eu-west-1", "us-east-1"), orders.replace("111122223333", "444455556666")):
         assert "from the stream of arn:aws:dynamodb:eu-west-1:111122223333:table/Orders," in foreign_stream(
-            batch(), elsewhere
+            ARN, elsewhere
         ), "the same name in another region or account is another table"
 
 

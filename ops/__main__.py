@@ -123,7 +123,7 @@ def _add_quarantine(commands: Any) -> None:
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     args = build_parser().parse_args(argv)
-    console = console or Console()
+    console = console or Console(emoji=False)  # keys and reasons are data: "S:new:" must not print as an emoji
     try:
         return _run(args, console)
     except KeyboardInterrupt:

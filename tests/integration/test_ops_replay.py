@@ -529,3 +529,46 @@ def test_overlapping_and_repeated_ranges_apply_each_record_once(endpoint, invoic
     assert code == 0 and "2 batch(es)" in output and "deleted 3 message(s)" in output, output
     assert_exact(endpoint, invoices)
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 9
+
+
+SINGLE_SOURCE_SPEC = {"partition_key": "Account", "measures": [{"name": "Balance", "op": "sum", "attribute": "Amount"}]}
+
+
+def test_single_source_replay_is_exact_and_names_an_overtaken_key(endpoint, tmp_path, capsys):
+    """The inline position (no ledger): a failed batch replays exactly, and one whose item was
+    written again and applied first is named for reconcile, as it is: the CLI's console showed
+    "S:a:" as an emoji (rich's :a: code), as it would "S:new:" or "S:ok:"."""
+    aggregator = new_aggregator(endpoint, parse_spec(SINGLE_SOURCE_SPEC))
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(SINGLE_SOURCE_SPEC))
+    dynamodb = endpoint.client("dynamodb")
+
+    def account(name, amount):
+        dynamodb.put_item(TableName=aggregator.source_table, Item={"Account": {"S": name}, "Amount": {"N": amount}})
+
+    account("a", "10")
+    account("b", "7")
+    with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as proxy:
+        poller = failing_poller(endpoint, aggregator, proxy.url)
+        assert poller.drain().batches_to_failure_destination == 1
+        proxy.set_plan(FaultPlan())
+        account("a", "25")
+        poller.drain()  # a's MODIFY lands first: -10 + 25 on a balance that never had the 10
+    argv = ["--spec", str(spec), "--ledger-table", "unused"]
+    target = [
+        "--endpoint-url",
+        endpoint.url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+        "--failure-queue-url",
+        aggregator.failure_queue_url,
+        "--quarantine-queue-url",
+        aggregator.quarantine_queue_url,
+    ]
+    code = main(["replay", *argv, *target])  # the operator's own console
+    output = capsys.readouterr().out
+    assert code == 2 and "needs reconcile" in output and "keys S:a:" in output, output
+    balances = read_aggregates(endpoint, aggregator.aggregate_table, group_by="Account")
+    assert balances["b"]["Balance"] == 7, "b's record was replayed exactly"

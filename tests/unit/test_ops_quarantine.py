@@ -122,14 +122,12 @@ def test_images_compare_by_value():
 def test_copies_with_different_reasons_are_decided_by_the_one_that_promises_least(refused_first):
     """The handler quarantines a MODIFY to a bad image for its image, and again if DynamoDB then refuses
     its removal: the removal was not applied, so the record is for reconcile whichever copy comes first."""
-    from ops.queue import QueueMessage
     from ops.quarantine_command import merged
+    from ops.queue import QueueMessage
 
     raw = stream_record(7, "MODIFY", new=bad("1"), old=invoice_image("A", "1", "10"))
-    copies = [
-        message_body(Quarantined(0, decode_record(raw, 0), f"{INVALID_NEW_IMAGE}: attribute 'Amount' must be a number")),
-        message_body(Quarantined(0, decode_record(raw, 0), "refused: DynamoDB will not apply this record")),
-    ]
+    reasons = (f"{INVALID_NEW_IMAGE}: attribute 'Amount' must be a number", "refused: DynamoDB will not apply it")
+    copies = [message_body(Quarantined(0, decode_record(raw, 0), reason)) for reason in reasons]
     if refused_first:
         copies.reverse()
     messages = [QueueMessage(str(i), f"handle-{i}", text, None) for i, text in enumerate(copies)]

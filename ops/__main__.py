@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo" and not args.watch and (args.seconds is not None or args.speed != 1):
         parser.error("demo: --seconds and --speed need --watch")
-    console = console or Console()
+    console = console or Console(emoji=False)  # keys and reasons are data: "S:new:" must not print as an emoji
     try:
         return _run(args, console)
     except KeyboardInterrupt:

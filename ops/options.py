@@ -67,6 +67,8 @@ def duration(text: str) -> float:
     match = _DURATION.fullmatch(text)
     if not match:
         raise argparse.ArgumentTypeError(f"must be a whole number with a unit s, m, h or d (e.g. 7d), got {text!r}")
+    if int(match[1]) == 0:  # "older than 0d" is every record: a slip for 10d would empty the queue
+        raise argparse.ArgumentTypeError(f"must be above zero (every record is older than 1s), got {text!r}")
     return float(int(match[1]) * _DURATION_UNITS[match[2]])
 
 

@@ -34,8 +34,10 @@ from .quarantine_plan import (
     needs_source_item,
     quarantined_record,
     redrive_decision,
+    written_again,
 )
 from .queue import QueueMessage, QueueReader
+from .replay_plan import foreign_stream
 from .schema import check_tables
 from .stream_events import wire_image
 from .targets import Target
@@ -112,7 +114,9 @@ def run_quarantine(
 
 
 def merged(messages: list[QueueMessage]) -> list[Entry]:
-    """One entry per record (stream ARN + sequence number), oldest first; unreadable messages alone."""
+    """One entry per record (stream ARN + sequence number), oldest first; unreadable messages alone.
+
+    Copies with different reasons are decided by the one that promises least about what was applied."""
     entries: dict[Any, Entry] = {}
     for message in messages:
         try:
@@ -121,6 +125,10 @@ def merged(messages: list[QueueMessage]) -> list[Entry]:
             entries[message.message_id] = Entry(record=None, messages=[message], problem=str(error))
             continue
         entry = entries.setdefault(record.identity, Entry(record=record))
+        if entry.record and entry.record.invalid_image_only and not record.invalid_image_only:
+            # The handler quarantines a record for its bad image and again if its valid part was then
+            # refused (or stale): that part was not applied, so the copy saying so decides for every copy.
+            entry.record = record
         entry.messages.append(message)
     return sorted(entries.values(), key=lambda e: (e.record is None, e.record.position if e.record else ""))
 
@@ -140,8 +148,10 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
     result = Settled()
     to_apply: list[tuple[Entry, Decision]] = []
+    later = written_again(entry.record for entry in entries if entry.record)
+    table_arn = target.source_table_arn()
     for entry in entries:
-        decision = _decide(target, entry, now, source_fixed)
+        decision = _decide(target, entry, now, source_fixed, later, table_arn)
         if decision.action is Action.APPLY:
             to_apply.append((entry, decision))
         elif decision.action is Action.SETTLE:
@@ -157,12 +167,17 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     return result
 
 
-def _decide(target: Target, entry: Entry, now: float, source_fixed: bool) -> Decision:
+def _decide(
+    target: Target, entry: Entry, now: float, source_fixed: bool, later: set[tuple[str, str]], table_arn: str
+) -> Decision:
     record = entry.record
     if record is None:
         return Decision(Action.KEEP, "not a message the handler wrote: look at it, then drop it")
+    foreign = foreign_stream(record.stream_arn, table_arn)
+    if foreign:  # its item is not in this source table: it would look deleted, and be settled
+        return Decision(Action.KEEP, f"a record {foreign}: are the tables and the queue of one stack?")
     current = _source_item(target, record) if needs_source_item(record) else None
-    return redrive_decision(target.spec, record, current, entry.age(now), source_fixed)
+    return redrive_decision(target.spec, record, current, entry.age(now), source_fixed, record.identity in later)
 
 
 def _source_item(target: Target, record: QuarantinedRecord) -> dict[str, Any] | None:

@@ -9,11 +9,16 @@ What the handler did with a quarantined record decides what may be done with it 
   image (the bad one) counts as nothing and whose new image is added: the fix arrives by itself,
   and the quarantined record is settled by deleting it. Applying it as well would count twice.
   Only when the item is unchanged since and the record is valid under the current spec (the spec
-  changed) is there something to apply: the engine applies it if its item's position is still
-  below it, and skips it otherwise (the position covers it: a MODIFY whose removal landed under
-  the same key, or a later record). In ledger mode that position is only kept for 25 hours after
-  the item's last record, so a record older than the stream's 24 hours is never applied again:
-  with its ledger entry gone it would count twice.
+  changed) is there something to apply, and only what adds its new image: the engine applies it if
+  its item's position is still below it, and skips it otherwise (a later record). A MODIFY whose
+  old image counts under the current spec is kept: if that image was valid when the record was
+  quarantined its removal was applied then, if it was invalid it was never added, and the message
+  cannot tell which, so applying it could take away what was never there. In ledger mode the
+  position is only kept for 25 hours after the item's last record, so a record older than the
+  stream's 24 hours is never applied again: with its ledger entry gone it would count twice.
+  "Unchanged" is judged by the image, so an item written again that came back to it (put,
+  deleted, put again) has two such records in the queue: only the last may be applied; the
+  earlier one is kept for reconcile.
 - Every other reason (ordering, stale stream, amounts, refused, bad key, a missing image): the
   record was not applied, or may have been; only ``reconcile`` can say what the key should hold.
 """
@@ -21,13 +26,13 @@ What the handler did with a quarantined record decides what may be done with it 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from handler.contribution import INVALID_NEW_IMAGE, image_contribution, record_effect
+from handler.contribution import INVALID_NEW_IMAGE, RecordEffect, image_contribution, record_effect
 from handler.errors import EventShapeError, InvalidImage
 from handler.position import STREAM_RETENTION_SECONDS, position_text, stream_label
 from handler.records import creation_seconds, decode_record
@@ -128,15 +133,35 @@ def needs_source_item(record: QuarantinedRecord) -> bool:
     return record.invalid_image_only and bool(record.keys)
 
 
+def written_again(records: Iterable[QuarantinedRecord]) -> set[tuple[str, str]]:
+    """The identities of records whose item has a later record in the queue too.
+
+    Such an item was written again after the record, so it is not "unchanged since" even when it is
+    back to the record's image (put, deleted and put again the same): the record must not be applied.
+    """
+    records = list(records)
+    last: dict[str, str] = {}
+    for record in records:
+        item = _item_of(record)
+        last[item] = max(last.get(item, ""), record.position)
+    return {record.identity for record in records if record.position < last[_item_of(record)]}
+
+
+def _item_of(record: QuarantinedRecord) -> str:
+    return json.dumps(record.keys, sort_keys=True)
+
+
 def redrive_decision(
     spec: AggregationSpec,
     record: QuarantinedRecord,
     current: Mapping[str, Any] | None,
     age: float | None,
     source_fixed: bool = False,
+    later_record: bool = False,
 ) -> Decision:
     """What redrive does with a record (see the module docstring); ``current`` is its source item now
-    (wire format, None when it no longer exists), read only when ``needs_source_item``."""
+    (wire format, None when it no longer exists), read only when ``needs_source_item``;
+    ``later_record``: a later record of its item is quarantined too (``written_again``)."""
     if not needs_source_item(record):
         return Decision(Action.KEEP, _reconcile_note(record.reason))
     if record.truncated:
@@ -155,8 +180,22 @@ def redrive_decision(
             return Decision(Action.KEEP, f"the source item changed but is still invalid: {problem}")
         done = "was deleted" if current is None else "was fixed"
         return Decision(Action.SETTLE, f"the source item {done} since: its own stream record carries that change")
-    if not _valid_now(spec, record):
+    effect = _effect_now(spec, record)
+    if effect is None or effect.quarantine_reason is not None:
         return Decision(Action.KEEP, "the source item is unchanged and still invalid: fix it (its write is applied)")
+    if later_record:
+        return Decision(
+            Action.KEEP,
+            "valid under the current spec, but a later record of the item is quarantined too: the item was written "
+            "again and came back to this image, so applying both could count it twice; reconcile the key, then drop it",
+        )
+    if effect.removed is not None:
+        return Decision(
+            Action.KEEP,
+            "valid under the current spec, but its old image counts under it too: if that image was invalid when the "
+            "record was quarantined it was never added, and applying the record would take it away; reconcile the "
+            "key, then drop it",
+        )
     if not spec.single_source and (age is None or age > STREAM_RETENTION_SECONDS):
         shown = "of unknown age" if age is None else f"{age_text(age)} old"
         return Decision(
@@ -173,11 +212,12 @@ SUPERSEDED_NOTE = (
 )
 
 
-def _valid_now(spec: AggregationSpec, record: QuarantinedRecord) -> bool:
+def _effect_now(spec: AggregationSpec, record: QuarantinedRecord) -> RecordEffect | None:
+    """What the record does under the current spec; None when it is not a stream record at all."""
     try:
-        return record_effect(spec, decode_record(dict(record.record), 0)).quarantine_reason is None
+        return record_effect(spec, decode_record(dict(record.record), 0))
     except EventShapeError:
-        return False
+        return None
 
 
 def image_problem(spec: AggregationSpec, image: Mapping[str, Any] | None) -> str | None:

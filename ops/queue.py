@@ -36,6 +36,13 @@ class QueueReader:
         self._visibility = visibility_timeout
         self._wait = wait_seconds
 
+    def in_flight(self) -> int:
+        """Messages another reader holds now (approximate, as SQS counts them): read before receiving."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
+
     def approximate_depth(self) -> int:
         attributes = self._client.get_queue_attributes(
             QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]

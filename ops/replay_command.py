@@ -28,6 +28,7 @@ from handler.processor import BatchProcessor
 
 from .describe import key_text
 from .engine import apply_records, engine_for
+from .errors import CommandError
 from .queue import QueueMessage, QueueReader
 from .replay_plan import (
     MessageError,
@@ -39,7 +40,7 @@ from .replay_plan import (
     overtaken,
 )
 from .schema import check_tables
-from .stream_range import RangeExpired, read_range
+from .stream_range import RangeExpired, RangeUnfinished, read_range
 from .targets import Target
 from .textfile import read_text
 
@@ -81,6 +82,7 @@ def run_replay(
     failure_queue = None if message_file is not None else target.queue_url("failure_queue_url")
     target.handler_config()  # names whatever is missing before anything is read
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
+    table_arn = target.source_table_arn()
     engine = None if dry_run else engine_for(target)
     # LimitExceededException (a third reader of the shard) is a throttling error the standard mode retries.
     streams = target.client("dynamodbstreams", config=Config(retries={"mode": "standard", "max_attempts": 10}))
@@ -89,9 +91,11 @@ def run_replay(
         groups = [_Group(read_text(message_file))] if message_file is not None else []
     else:
         reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout)
+        _refuse_in_flight(reader.in_flight())
         groups = _grouped(reader.receive_all())
     run = ReplayRun()
-    unsettled: list[QueueMessage] = []
+    finished: set[str] = set()
+    """Deleted, or no longer ours (visible again before their turn): not to be released."""
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("replaying", total=len(groups))
@@ -99,28 +103,39 @@ def run_replay(
             for group in groups:
                 if stopped:  # Lambda stops a shard at a failure too: later records must not overtake it
                     run.reports.append(_not_attempted(group.body))
-                    unsettled.extend(group.messages)
                     continue
                 mine = [m for m in group.messages if reader is None or reader.keep_hidden(m)]
+                finished.update(m.message_id for m in group.messages if m not in mine)
                 if group.messages and not mine:
                     run.lost += len(group.messages)
                     continue
-                report = _replay(group.body, target, streams, engine, dry_run)
-                stopped = report.outcome is Outcome.FAILED
+                report = _replay(group.body, table_arn, streams, engine, dry_run)
+                stopped = report.outcome in (Outcome.FAILED, Outcome.UNFINISHED)
                 run.reports.append(report)
                 unreplayable = report.outcome in (Outcome.EXPIRED, Outcome.OVERTAKEN)
                 drop = report.outcome.settled or (drop_unreplayable and unreplayable)
                 if reader is not None and drop and not dry_run:
                     reader.delete(mine)
+                    finished.update(m.message_id for m in mine)
                     run.deleted += len(mine)
-                else:
-                    unsettled.extend(mine)
                 progress.advance(task)
-    finally:
+    finally:  # also on Ctrl-C or an error: whatever was not settled is visible to the next run at once
         if reader is not None:
-            reader.release(unsettled)
+            reader.release(m for group in groups for m in group.messages if m.message_id not in finished)
     _show(console, run, from_file=message_file is not None, dry_run=dry_run)
     return run
+
+
+def _refuse_in_flight(count: int) -> None:
+    """Another reader holds messages: a replay running, or one that stopped without releasing them
+    (killed, or its session dropped) less than its visibility timeout ago. Replaying the others now
+    could apply later batches before theirs, and finding none would read as an empty queue."""
+    if count:
+        raise CommandError(
+            f"the failure queue has {count} message(s) in flight: another replay is running, or one stopped less "
+            "than its --visibility-timeout ago (900 s by default) without releasing them. Replaying the rest now "
+            "could apply later batches before theirs: run again once they are back"
+        )
 
 
 def _grouped(messages: list[QueueMessage]) -> list[_Group]:
@@ -152,14 +167,15 @@ def _not_attempted(body: str) -> MessageReport:
         return MessageReport(batch=None, problem=str(error))
 
 
-def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
+def _replay(body: str, table_arn: str, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
     try:
         batch = batch_range(body)
     except MessageError as error:
         return MessageReport(batch=None, problem=str(error))
     report = MessageReport(batch=batch, dry_run=dry_run)
-    report.problem = foreign_stream(batch, target.source_table)
-    if report.problem:
+    foreign = foreign_stream(batch.stream_arn, table_arn)
+    if foreign:
+        report.problem = f"the batch is {foreign}"
         return report
     try:
         for page in read_range(streams, batch):
@@ -176,6 +192,9 @@ def _replay(body: str, target: Target, streams: Any, engine: BatchProcessor | No
     except RangeExpired as gone:
         report.expired = True
         report.problem = str(gone)
+    except RangeUnfinished as short:
+        report.unfinished = True
+        report.problem = str(short)
     return report
 
 
@@ -232,6 +251,11 @@ def _note(report: MessageReport) -> str | None:
         )
     if outcome is Outcome.NOT_ATTEMPTED:
         return "kept: an earlier batch failed, and a later one must not overtake it; replay again once it is fixed"
+    if outcome is Outcome.UNFINISHED:
+        return (
+            f"kept: {report.problem}. DynamoDB says reaching records can take several calls; the records are "
+            "still there (the range's first one was read). Replay again; later batches were not attempted"
+        )
     if outcome is Outcome.FAILED:
         keys = ", ".join(report.failed_keys[:5]) + (" ..." if len(report.failed_keys) > 5 else "")
         return f"not settled, kept: {report.problem}; records not applied: {keys}. Fix the cause and replay again"

@@ -23,6 +23,10 @@ from handler.outcome import Covered, Disposition
 from handler.position import SEQUENCE_DIGITS, STREAM_MARKER, position_text, stream_label
 
 BATCH_INFO = "DDBStreamBatchInfo"
+SHARD_ID_LENGTH = range(28, 66)
+"""DynamoDB Streams' ShardId is 28 to 65 characters (API reference, Shard): the SDK refuses others."""
+MIN_SEQUENCE_DIGITS = 21
+"""Sequence numbers have 21 to 40 digits (API reference, StreamRecord): the SDK refuses others."""
 
 
 class MessageError(ValueError):
@@ -60,6 +64,7 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     OVERTAKEN = "needs reconcile"
     FAILED = "failed"
+    UNFINISHED = "incomplete read"
     NOT_ATTEMPTED = "not attempted"
     UNREADABLE = "unreadable"
     WOULD_REPLAY = "would replay"
@@ -80,6 +85,8 @@ class MessageReport:
     problem: str | None = None
     """Why the range could not be replayed (expired, unreadable) or which records failed."""
     expired: bool = False
+    unfinished: bool = False
+    """The shard held the range but answered only empty pages before its end: read it again."""
     failed_keys: list[str] = field(default_factory=list)
     overtaken: set[str] = field(default_factory=set)
     """Aggregate keys where a later record of an item in the range was applied before the range."""
@@ -94,6 +101,8 @@ class MessageReport:
             return Outcome.NOT_ATTEMPTED
         if self.dispositions[Disposition.FAILED]:
             return Outcome.FAILED
+        if self.unfinished:
+            return Outcome.UNFINISHED
         if self.expired:
             return Outcome.EXPIRED
         if self.problem:
@@ -129,6 +138,8 @@ def batch_range(body: str) -> BatchRange:
         raise MessageError(f"{BATCH_INFO}.streamArn is not a DynamoDB stream ARN: {str(stream_arn)[:80]!r}")
     if not isinstance(shard_id, str) or not shard_id:
         raise MessageError(f"{BATCH_INFO}.shardId is missing")
+    if len(shard_id) not in SHARD_ID_LENGTH:
+        raise MessageError(f"{BATCH_INFO}.shardId is not a shard ID (28 to 65 characters): {shard_id[:80]!r}")
     start = _sequence(info.get("startSequenceNumber"), "startSequenceNumber")
     end = _sequence(info.get("endSequenceNumber"), "endSequenceNumber")
     if start > end:
@@ -138,26 +149,23 @@ def batch_range(body: str) -> BatchRange:
 
 
 def _sequence(value: Any, name: str) -> int:
-    if not isinstance(value, str) or not value.isdigit() or len(value) > SEQUENCE_DIGITS:
+    # ASCII only: str.isdigit() also accepts "²" (which int() refuses) and other scripts' digits.
+    digits = isinstance(value, str) and value.isascii() and value.isdigit()
+    if not digits or not MIN_SEQUENCE_DIGITS <= len(value) <= SEQUENCE_DIGITS:
         raise MessageError(f"{BATCH_INFO}.{name} is not a sequence number: {str(value)[:50]!r}")
     return int(value)
 
 
-def table_of_stream(stream_arn: str) -> str:
-    """``Orders`` from ``arn:aws:dynamodb:<region>:<account>:table/Orders/stream/<label>``."""
-    return stream_arn.partition(":table/")[2].partition(STREAM_MARKER)[0]
+def foreign_stream(stream_arn: str, source_table_arn: str) -> str | None:
+    """Why records of ``stream_arn`` cannot go into this aggregator: it is not the source table's stream.
 
-
-def table_name(table: str) -> str:
-    """A table's name, whether given as a name or as its ARN."""
-    return table.partition(":table/")[2] if ":table/" in table else table
-
-
-def foreign_stream(batch: BatchRange, source_table: str) -> str | None:
-    """Why the batch cannot be replayed into this aggregator: its stream belongs to another table."""
-    table = table_of_stream(batch.stream_arn)
-    if table != table_name(source_table):
-        return f"the batch is from table {table!r}'s stream, not the source table {table_name(source_table)!r}"
+    The whole table ARN is compared, not the name: names repeat across regions and accounts (a
+    global table, one stack per account), and a stream ARN the client's region does not serve
+    would read as "expired", sending the operator to reconcile the wrong table.
+    """
+    owner = stream_arn.partition(STREAM_MARKER)[0]
+    if owner != source_table_arn:
+        return f"from the stream of {owner}, not of the source table {source_table_arn}"
     return None
 
 

@@ -7,6 +7,12 @@ good for 15 minutes (``ExpiredIteratorException``): a fresh one is taken after t
 read. A closed shard ends with no ``NextShardIterator``; an open one answers empty pages once it
 has nothing more, so a few empty pages in a row end the read too.
 
+Empty pages do not always mean the end: DynamoDB documents that "it might take multiple calls to
+get to a portion of the shard that contains stream records" (GetRecords, API reference). Once the
+range's first record was read, its last one exists too (it reached Lambda, and a shard is trimmed
+from its oldest record on), so the read goes on through many more empty pages, and an open shard
+that still stops short is "unfinished" (read it again), never "expired".
+
 Replay is a second reader of the shard beside the event source mapping; DynamoDB asks for no more
 than two at once, so it reads one shard at a time and pauses on empty pages.
 """
@@ -30,12 +36,18 @@ EXPIRED_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundExcept
 PAGE_LIMIT = 1000
 """GetRecords' largest page."""
 EMPTY_PAGES = 5
-"""Empty pages in a row after which an open shard is taken to hold nothing more of the range."""
+"""Empty pages in a row after which an open shard is taken to hold none of the range."""
+EMPTY_PAGES_IN_RANGE = 100
+"""Empty pages in a row read through once the range began, before giving up on this run."""
 EMPTY_PAGE_PAUSE_SECONDS = 0.25
 
 
 class RangeExpired(RuntimeError):
     """The stream no longer holds (all of) the range; the message says what is missing and why."""
+
+
+class RangeUnfinished(RuntimeError):
+    """An open shard answered only empty pages before the range's last record, which it does hold."""
 
 
 @dataclass
@@ -58,6 +70,9 @@ def read_range(
     RangeExpired
         When DynamoDB says the records were trimmed or the shard is gone, or the shard ran out
         before the range's last record (after yielding what it did hold).
+    RangeUnfinished
+        When an open shard that held the range's first record answered only empty pages before
+        its last one (after yielding what it read).
     """
     reading = ShardReading()
     iterator: str | None = _iterator(client, batch, None)
@@ -76,7 +91,7 @@ def read_range(
         records = page.get("Records", [])
         if not records:
             empty += 1
-            if empty >= EMPTY_PAGES:
+            if empty >= (EMPTY_PAGES if reading.first_seen is None else EMPTY_PAGES_IN_RANGE):
                 break
             sleep(EMPTY_PAGE_PAUSE_SECONDS)
             continue
@@ -90,6 +105,11 @@ def read_range(
         if reading.last_seen >= batch.end:
             break
     gap = range_gap(batch, reading.first_seen, reading.last_seen)
+    if gap and iterator and reading.first_seen == batch.start:
+        raise RangeUnfinished(
+            f"the open shard answered {empty} empty pages in a row after {reading.last_seen}, before the range's "
+            f"last record {batch.end}"
+        )
     if gap:
         raise RangeExpired(gap)
 

@@ -101,6 +101,10 @@ class Target:
             ledger_table=self.ledger_table if not self.spec.single_source else None,
         )
 
+    def source_table_arn(self) -> str:
+        """The source table's ARN: region and account included, which its name alone does not say."""
+        return str(self.client("dynamodb").describe_table(TableName=self.source_table)["Table"]["TableArn"])
+
     def stream_arn(self) -> str:
         table = self.client("dynamodb").describe_table(TableName=self.source_table)["Table"]
         arn = table.get("LatestStreamArn")

@@ -117,8 +117,8 @@ def test_redrive_applies_a_record_valid_under_a_changed_spec_once(endpoint, invo
     """A/2 was an INSERT whose image wrote nothing: under the new spec it is applied, once.
 
     A/3 was a MODIFY whose valid part (taking the old image away) was applied when it was
-    quarantined: its position covers it, so the engine cannot add its new image. It is kept,
-    superseded, and reconcile fixes its key.
+    quarantined; its old image counts under the new spec too, and the message cannot say whether
+    it was valid (removed) or invalid (never added) then: it is kept, and reconcile fixes its key.
     """
     put(endpoint, invoices, invoice_image("A", "1", "10"))
     missing = invoice_image("A", "2", None)
@@ -134,7 +134,7 @@ def test_redrive_applies_a_record_valid_under_a_changed_spec_once(endpoint, invo
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
     assert code == 2, output
     assert "applied" in next(line for line in output.splitlines() if "TransactionId=2" in line)
-    assert "superseded" in next(line for line in output.splitlines() if "TransactionId=3" in line)
+    assert "old image counts" in next(line for line in output.splitlines() if "TransactionId=3" in line)
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2)
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
@@ -147,6 +147,7 @@ def test_redrive_applies_a_record_valid_under_a_changed_spec_once(endpoint, invo
 
 def send_quarantined(aggregator, sqs, transaction, created_at, truncated=False):
     record = stream_record(1000 + transaction, "INSERT", new=bad_amount("OLD", str(transaction)), created_at=created_at)
+    record["eventSourceARN"] = aggregator.stream_arn
     if truncated:
         del record["dynamodb"]["NewImage"]
     item = Quarantined(0, decode_record(record, 0), "invalid new image: attribute 'Amount' must be a number (N)")
@@ -196,8 +197,100 @@ def test_a_message_the_handler_did_not_write_is_listed_and_kept(endpoint, invoic
 
 def test_the_quarantine_queue_as_the_handler_fills_it(endpoint, invoices):
     """QuarantineQueue writes the body list and redrive read: the same fields, whatever the handler adds."""
+    record = {**stream_record(7, "INSERT", new=bad_amount("Q", "1")), "eventSourceARN": invoices.stream_arn}
     QuarantineQueue(endpoint.client("sqs"), invoices.quarantine_queue_url).send(
-        [Quarantined(0, decode_record(stream_record(7, "INSERT", new=bad_amount("Q", "1")), 0), "bad key: x")]
+        [Quarantined(0, decode_record(record, 0), "bad key: x")]
     )
     code, output = quarantine(endpoint, invoices, "redrive")
     assert code == 2 and "reconcile the key, then drop it" in output
+
+
+def test_a_record_quarantined_for_a_bad_image_and_for_a_refused_removal_is_kept_for_reconcile(endpoint, invoices):
+    """A MODIFY to a bad image whose removal DynamoDB refused is quarantined twice, with two reasons.
+
+    The removal was not applied, so the fix's own record (whose old image, the bad one, counts as
+    nothing) leaves the old amount in the total: only reconcile can repair the key, and redrive
+    must keep the record (both copies) whichever copy SQS returns first.
+    """
+    from tests.faultproxy import TRANSACT_WRITE_ITEMS, FaultPlan, fault_proxy
+
+    refusing = FaultPlan(targets=frozenset({TRANSACT_WRITE_ITEMS}), refuse_with="ValidationException")
+    with fault_proxy(endpoint.url) as proxy:
+        processor = make_processor(endpoint, invoices, dynamodb_url=proxy.url)
+        poller = StreamPoller(endpoint.client("dynamodbstreams"), invoices.stream_arn, processor.handle)
+        put(endpoint, invoices, invoice_image("A", "1", "10"))
+        poller.drain()
+        put(endpoint, invoices, bad_amount("A", "1"))
+        proxy.set_plan(refusing)
+        poller.drain()
+        assert proxy.counts.refused >= 1
+        proxy.set_plan(FaultPlan())
+        put(endpoint, invoices, invoice_image("A", "1", "5"))  # fixed
+        poller.drain()
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == Decimal(15), "10 never removed"
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "reconcile the key" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+
+
+def test_an_item_that_came_back_to_a_quarantined_image_is_not_added_once_per_record(endpoint, invoices, tmp_path):
+    """A/2 is put without an Amount, deleted, and put again the same: two quarantined INSERTs whose new
+    image is the item now, and a REMOVE that (its old image invalid) did nothing. Under a spec that
+    makes the image valid, only the last record can be "unchanged since": applying both counts A/2
+    twice, since the REMOVE between them is never taken away."""
+    poller = mapping(endpoint, invoices)
+    missing = invoice_image("A", "2", None)
+    put(endpoint, invoices, invoice_image("A", "1", "10"))
+    put(endpoint, invoices, missing)
+    poller.drain()
+    endpoint.client("dynamodb").delete_item(
+        TableName=invoices.source_table, Key={"InvoiceNumber": {"S": "A"}, "TransactionId": {"S": "2"}}
+    )
+    poller.drain()
+    put(endpoint, invoices, missing)
+    poller.drain()
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    spec = tmp_path / "count.json"
+    spec.write_text(json.dumps(COUNT_ONLY_SPEC))
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2), output
+    assert code == 2 and "a later record of the item" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+
+
+def test_a_modify_whose_old_image_was_invalid_too_is_not_applied_under_a_new_spec(endpoint, invoices, tmp_path):
+    """A/2 is put without an Amount, then changed (still without one): an INSERT and a MODIFY, both
+    quarantined, and neither wrote anything, since both images were invalid. Under a spec that makes
+    them valid, applying the MODIFY takes away an old image that was never added: the total misses
+    A/2 while redrive says every record was settled."""
+    poller = mapping(endpoint, invoices)
+    put(endpoint, invoices, invoice_image("A", "1", "10"))
+    put(endpoint, invoices, invoice_image("A", "2", None, date="01012026"))
+    poller.drain()
+    put(endpoint, invoices, invoice_image("A", "2", None, date="02012026"))
+    poller.drain()
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    spec = tmp_path / "count.json"
+    spec.write_text(json.dumps(COUNT_ONLY_SPEC))
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
+    count = read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"]
+    assert count == 2 or (code == 2 and "reconcile the key" in output), (count, output)
+    console = Console(record=True, width=200)
+    tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, "--spec", str(spec), *tables], console) == 0
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2)
+
+
+def test_a_record_from_another_tables_stream_is_kept_not_settled_against_this_table(endpoint, invoices):
+    """A quarantine queue given with another stack's tables (a --quarantine-queue-url beside the wrong
+    --stack-outputs): none of its items is in this source table, so each record looked "deleted
+    since" and was settled, and the queue was emptied without anything reconciled."""
+    sqs = endpoint.client("sqs")
+    record = stream_record(1001, "INSERT", new=bad_amount("OLD", "1"))
+    record["eventSourceARN"] = invoices.stream_arn.replace(f"table/{invoices.source_table}/", "table/Other/")
+    body = message_body(Quarantined(0, decode_record(record, 0), "invalid new image: attribute 'Amount' is bad"))
+    sqs.send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody=body)
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "not of the source table" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1

@@ -302,10 +302,10 @@ def test_messages_it_cannot_use_are_kept(endpoint, invoices):
     sqs = endpoint.client("sqs")
     sqs.send_message(QueueUrl=invoices.failure_queue_url, MessageBody='{"hello": 1}')
     other = invoices.stream_arn.replace(f"table/{invoices.source_table}/", "table/Other/")
-    send_failure(endpoint, invoices, "shardId-1", 1, 2, stream_arn=other)
+    send_failure(endpoint, invoices, "shardId-00000001761989400125-2bac9cd2", 10**21, 10**21, stream_arn=other)
     code, output = replay(endpoint.url, invoices)
     assert code == 2, output
-    assert "no DDBStreamBatchInfo" in output and "table 'Other'" in output
+    assert "no DDBStreamBatchInfo" in output and ":table/Other, not of the source table" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 2
 
 
@@ -328,3 +328,247 @@ def test_with_aws_the_queues_and_the_ledger_must_be_named(tmp_path):
     console = Console(record=True, width=300)
     assert main([*argv, "--failure-queue-url", queue], console) == 1
     assert "give --ledger-table" in console.export_text()
+
+
+def visible_and_hidden(endpoint, queue_url):
+    attributes = endpoint.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_rerun_is_exact(
+    endpoint, invoices, monkeypatch
+):
+    """Ctrl-C in the middle: what was settled is deleted, everything else is visible again at once,
+    so the next run sees it (not "the failure queue is empty" for the next 15 minutes)."""
+    import ops.replay_command
+
+    with failed_then_fixed(endpoint, invoices, random.Random(9), operations=40):
+        pass
+    depth = queue_depth(endpoint, invoices.failure_queue_url)
+    assert depth >= 3
+    original, calls = ops.replay_command._replay, []
+
+    def interrupted_on_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ops.replay_command, "_replay", interrupted_on_the_second)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 130, output
+    assert visible_and_hidden(endpoint, invoices.failure_queue_url) == (depth - 1, 0)
+    monkeypatch.setattr(ops.replay_command, "_replay", original)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0 and f"{depth - 1} batch(es)" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 0
+    assert_exact(endpoint, invoices)
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        pytest.param(lambda arn: arn.replace(":us-east-1:", ":eu-west-1:"), id="same-name-other-region"),
+        pytest.param(lambda arn: arn.replace(":123456789012:", ":210987654321:"), id="same-name-other-account"),
+    ],
+)
+def test_a_batch_of_a_same_named_table_elsewhere_is_refused_not_replayed_here(endpoint, invoices, foreign):
+    """Names repeat across regions and accounts (a global table, a stack per account): the stream must
+    belong to this very table. moto ignores the region and account of a stream ARN and would serve
+    this table's records; AWS would not find the stream in this region, which replay took for
+    "expired", sending the operator to reconcile the wrong table and drop the message."""
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first, first, stream_arn=foreign(invoices.stream_arn))
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "not of the source table" in output, output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+    assert read_aggregates(endpoint, invoices.aggregate_table) == {}
+
+
+def test_a_message_whose_shard_id_aws_would_refuse_is_kept_and_the_rest_replayed(endpoint, invoices):
+    """DynamoDB Streams' ShardId is 28 to 65 characters and a sequence number 21 to 40 digits: the SDK
+    refuses others before sending, which aborted the whole run at that message."""
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, "shardId-1", first, first)
+    send_failure(endpoint, invoices, shard_id, 10, 20)
+    send_failure(endpoint, invoices, shard_id, first, first)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "shardId is not a shard ID" in output and "is not a sequence number" in output, output
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 5
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 2
+
+
+def replay_run(endpoint_url, aggregator):
+    """``run_replay`` itself, for the reports (the keys named for reconcile)."""
+    from ops.replay_command import run_replay
+    from ops.targets import resolve_target
+
+    argv = [
+        "replay",
+        "--endpoint-url",
+        endpoint_url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+        "--ledger-table",
+        aggregator.ledger_table,
+        "--failure-queue-url",
+        aggregator.failure_queue_url,
+        "--quarantine-queue-url",
+        aggregator.quarantine_queue_url,
+    ]
+    return run_replay(resolve_target(build_parser().parse_args(argv)), Console(record=True, width=240))
+
+
+def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_drift_only_where_it_says(
+    endpoint, invoices
+):
+    """The aggregate writes are refused (AccessDeniedException, a role that lost its permission) until
+    every batch reaches the failure queue; meanwhile and after the fix the same items are written
+    again, and the mapping (live throughout the replay) applies those later records first. Replay
+    must leave the aggregates equal to a recomputation from the source table on every key it does
+    not name for reconcile, and replaying again must change nothing."""
+    rng = random.Random(11)
+    random_workload(endpoint, invoices.source_table, rng, 150)
+    denied = FaultPlan(refuse_with="AccessDeniedException")
+    with fault_proxy(endpoint.url, denied) as proxy:
+        poller = failing_poller(endpoint, invoices, proxy.url)
+        assert poller.drain().batches_to_failure_destination > 0
+        random_workload(endpoint, invoices.source_table, rng, 60)  # still broken: more batches given up
+        poller.drain()
+        assert proxy.counts.refused > 0
+        proxy.set_plan(FaultPlan())  # the permission is back
+        stop = threading.Event()
+
+        def mapping():
+            while not stop.is_set():
+                poller.poll_once()
+
+        live = threading.Thread(target=mapping)
+        live.start()
+        try:
+            random_workload(endpoint, invoices.source_table, rng, 80)  # overwrites items of the failed ranges
+            first = replay_run(endpoint.url, invoices)
+        finally:
+            stop.set()
+            live.join()
+        poller.drain()
+    assert all(report.outcome.settled or report.overtaken for report in first.reports), first.reports
+    named = {key.removeprefix("S:") for report in first.reports for key in report.overtaken}
+    actual = read_aggregates(endpoint, invoices.aggregate_table)
+    expected = expected_totals(endpoint, invoices.source_table)
+    zero = {"Total": 0, "TransactionCount": 0}
+    drifted = {
+        invoice
+        for invoice in set(actual) | set(expected)
+        if {k: actual.get(invoice, zero)[k] for k in zero} != {k: expected.get(invoice, zero)[k] for k in zero}
+    }
+    assert drifted <= named, f"drift on keys replay did not name: {drifted - named}"
+    totals = read_aggregates(endpoint, invoices.aggregate_table)
+    again = replay_run(endpoint.url, invoices)
+    assert read_aggregates(endpoint, invoices.aggregate_table) == totals
+    assert all(report.outcome.value in ("skipped: already applied", "needs reconcile") for report in again.reports)
+    console = Console(record=True, width=240)
+    tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console) == 0
+    assert_exact(endpoint, invoices)
+
+
+def test_messages_hidden_by_a_run_that_died_are_not_reported_as_an_empty_queue(endpoint, invoices):
+    """A run killed without its cleanup (SIGKILL, a dropped SSH session: SIGHUP) leaves its messages
+    hidden for the visibility timeout. The next run sees none of them: "the failure queue is empty"
+    with exit 0 would close the incident while they are still to replay."""
+    with failed_then_fixed(endpoint, invoices, random.Random(12), operations=20):
+        pass
+    sqs = endpoint.client("sqs")
+    held = sqs.receive_message(QueueUrl=invoices.failure_queue_url, MaxNumberOfMessages=1, VisibilityTimeout=600)
+    assert held.get("Messages")  # what the dead run had received (here one; the rest is visible)
+    code, output = replay(endpoint.url, invoices)
+    assert code == 1 and "1 message(s) in flight" in output, output
+    assert visible_and_hidden(endpoint, invoices.failure_queue_url)[1] == 1, "the visible ones untouched"
+    sqs.change_message_visibility(  # it comes back
+        QueueUrl=invoices.failure_queue_url, ReceiptHandle=held["Messages"][0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0, output
+    assert_exact(endpoint, invoices)
+
+
+def stream_sequences(endpoint, aggregator):
+    streams = endpoint.client("dynamodbstreams")
+    shard_id, _ = shard_of(endpoint, aggregator)
+    iterator = streams.get_shard_iterator(
+        StreamArn=aggregator.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    return shard_id, [int(record["dynamodb"]["SequenceNumber"]) for record in records]
+
+
+def test_overlapping_and_repeated_ranges_apply_each_record_once(endpoint, invoices):
+    """Nothing was applied; the queue names [0..2] twice and [1..3] (overlapping): each record once."""
+    dynamodb = endpoint.client("dynamodb")
+    for item in (
+        invoice_image("A", "1", "5"),
+        invoice_image("B", "1", "7"),
+        invoice_image("A", "1", "9"),
+        invoice_image("C", "1", "3"),
+    ):
+        dynamodb.put_item(TableName=invoices.source_table, Item=item)
+    shard_id, sequences = stream_sequences(endpoint, invoices)
+    assert len(sequences) == 4
+    send_failure(endpoint, invoices, shard_id, sequences[1], sequences[3])
+    send_failure(endpoint, invoices, shard_id, sequences[0], sequences[2])
+    send_failure(endpoint, invoices, shard_id, sequences[0], sequences[2])
+    code, output = replay(endpoint.url, invoices)
+    assert code == 0 and "2 batch(es)" in output and "deleted 3 message(s)" in output, output
+    assert_exact(endpoint, invoices)
+    assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 9
+
+
+SINGLE_SOURCE_SPEC = {"partition_key": "Account", "measures": [{"name": "Balance", "op": "sum", "attribute": "Amount"}]}
+
+
+def test_single_source_replay_is_exact_and_names_an_overtaken_key(endpoint, tmp_path, capsys):
+    """The inline position (no ledger): a failed batch replays exactly, and one whose item was
+    written again and applied first is named for reconcile, as it is: the CLI's console showed
+    "S:a:" as an emoji (rich's :a: code), as it would "S:new:" or "S:ok:"."""
+    aggregator = new_aggregator(endpoint, parse_spec(SINGLE_SOURCE_SPEC))
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(SINGLE_SOURCE_SPEC))
+    dynamodb = endpoint.client("dynamodb")
+
+    def account(name, amount):
+        dynamodb.put_item(TableName=aggregator.source_table, Item={"Account": {"S": name}, "Amount": {"N": amount}})
+
+    account("a", "10")
+    account("b", "7")
+    with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as proxy:
+        poller = failing_poller(endpoint, aggregator, proxy.url)
+        assert poller.drain().batches_to_failure_destination == 1
+        proxy.set_plan(FaultPlan())
+        account("a", "25")
+        poller.drain()  # a's MODIFY lands first: -10 + 25 on a balance that never had the 10
+    argv = ["--spec", str(spec), "--ledger-table", "unused"]
+    target = [
+        "--endpoint-url",
+        endpoint.url,
+        "--source-table",
+        aggregator.source_table,
+        "--aggregate-table",
+        aggregator.aggregate_table,
+        "--failure-queue-url",
+        aggregator.failure_queue_url,
+        "--quarantine-queue-url",
+        aggregator.quarantine_queue_url,
+    ]
+    code = main(["replay", *argv, *target])  # the operator's own console
+    output = capsys.readouterr().out
+    assert code == 2 and "needs reconcile" in output and "keys S:a:" in output, output
+    balances = read_aggregates(endpoint, aggregator.aggregate_table, group_by="Account")
+    assert balances["b"]["Balance"] == 7, "b's record was replayed exactly"

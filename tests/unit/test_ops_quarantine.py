@@ -18,6 +18,7 @@ from ops.quarantine_plan import (
     quarantined_record,
     redrive_decision,
     same_image,
+    written_again,
 )
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
@@ -115,3 +116,43 @@ def test_images_compare_by_value():
     assert same_image(stored, streamed)
     assert not same_image(stored, {**streamed, "N": {"N": "6"}})
     assert not same_image(None, streamed)
+
+
+@pytest.mark.parametrize("refused_first", [False, True], ids=["bad-image-copy-first", "refused-copy-first"])
+def test_copies_with_different_reasons_are_decided_by_the_one_that_promises_least(refused_first):
+    """The handler quarantines a MODIFY to a bad image for its image, and again if DynamoDB then refuses
+    its removal: the removal was not applied, so the record is for reconcile whichever copy comes first."""
+    from ops.quarantine_command import merged
+    from ops.queue import QueueMessage
+
+    raw = stream_record(7, "MODIFY", new=bad("1"), old=invoice_image("A", "1", "10"))
+    reasons = (f"{INVALID_NEW_IMAGE}: attribute 'Amount' must be a number", "refused: DynamoDB will not apply it")
+    copies = [message_body(Quarantined(0, decode_record(raw, 0), reason)) for reason in reasons]
+    if refused_first:
+        copies.reverse()
+    messages = [QueueMessage(str(i), f"handle-{i}", text, None) for i, text in enumerate(copies)]
+    (entry,) = merged(messages)
+    assert len(entry.messages) == 2 and entry.record.reason.startswith("refused:")
+    decision = redrive_decision(SPEC, entry.record, invoice_image("A", "1", "5"), age=60)
+    assert decision.action is Action.KEEP and "reconcile the key" in decision.note
+
+
+def test_only_an_items_last_quarantined_record_can_be_unchanged_since():
+    missing = invoice_image("A", "2", None)
+    first = quarantined(stream_record(7, "INSERT", new=missing))
+    again = quarantined(stream_record(9, "INSERT", new=missing))
+    other = quarantined(stream_record(8, "INSERT", new=invoice_image("A", "3", None)))
+    assert written_again([again, other, first]) == {first.identity}
+    kept = redrive_decision(COUNT_ONLY, first, missing, age=60, later_record=True)
+    assert kept.action is Action.KEEP and "count it twice" in kept.note
+    assert redrive_decision(COUNT_ONLY, again, missing, age=60).action is Action.APPLY
+
+
+def test_a_modify_whose_old_image_counts_now_is_kept_since_it_may_never_have_been_added():
+    old, new = invoice_image("A", "2", None, date="01012026"), invoice_image("A", "2", None, date="02012026")
+    modify = quarantined(stream_record(8, "MODIFY", new=new, old=old))
+    kept = redrive_decision(COUNT_ONLY, modify, new, age=60)
+    assert kept.action is Action.KEEP and "never added" in kept.note
+    only_new_date = {"attribute": "InvoiceDate", "values": ["02012026"]}
+    filtered = parse_spec({**INVOICE_SPEC, "measures": [{"name": "C", "op": "count"}], "filter": only_new_date})
+    assert redrive_decision(filtered, modify, new, age=60).action is Action.APPLY, "its old image counts as nothing"

@@ -21,7 +21,7 @@ from ops.replay_plan import (
     overtaken,
     range_gap,
 )
-from ops.stream_range import EMPTY_PAGES, RangeExpired, read_range
+from ops.stream_range import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, RangeExpired, RangeUnfinished, read_range
 from tests.conftest import EVENTS
 
 ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125"
@@ -31,8 +31,12 @@ def batch(start=10, end=20):
     return BatchRange(ARN, "shardId-1", start, end)
 
 
+SHARD = "shardId-00000001414562045508-2bac9cd2"
+FIRST, LAST = "400000000000000000010", "400000000000000000020"
+
+
 def body(**info):
-    fields = {"shardId": "shardId-1", "startSequenceNumber": "10", "endSequenceNumber": "20", "streamArn": ARN}
+    fields = {"shardId": SHARD, "startSequenceNumber": FIRST, "endSequenceNumber": LAST, "streamArn": ARN}
     return json.dumps({"DDBStreamBatchInfo": {**fields, **info}})
 
 
@@ -40,7 +44,7 @@ def test_the_on_failure_payload_names_the_range():
     parsed = batch_range((EVENTS / "on_failure_destination.json").read_text())
     assert parsed == BatchRange(
         "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125",
-        "shardId-00000001",
+        "shardId-00000001761989400125-2bac9cd2",
         800000000000000000001,
         800000000000000000100,
         100,
@@ -58,10 +62,33 @@ def test_awss_own_example_payload_names_the_range(shared_events):
     [
         pytest.param("{", "not JSON", id="not-json"),
         pytest.param(json.dumps({"Records": []}), "no DDBStreamBatchInfo", id="stream-batch"),
+        pytest.param(
+            json.dumps({"KinesisBatchInfo": {"shardId": SHARD, "startSequenceNumber": FIRST, "streamArn": "x"}}),
+            "no DDBStreamBatchInfo",
+            id="kinesis-on-failure",
+        ),
+        pytest.param(
+            json.dumps({"Type": "Notification", "TopicArn": "arn:aws:sns:eu-west-1:1:t", "Message": body()}),
+            "no DDBStreamBatchInfo",
+            id="sns-envelope",
+        ),
+        pytest.param(
+            json.dumps({"version": "1.0", "requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {}}),
+            "no DDBStreamBatchInfo",
+            id="async-invocation-record",
+        ),
+        pytest.param(body()[:-7], "not JSON", id="truncated"),
+        pytest.param("[" * 100000, "not JSON", id="nested-too-deep"),
+        pytest.param(json.dumps({"DDBStreamBatchInfo": [1]}), "no DDBStreamBatchInfo", id="info-not-object"),
         pytest.param(body(streamArn="arn:aws:kinesis:eu-west-1:1:stream/x"), "not a DynamoDB stream ARN", id="kinesis"),
         pytest.param(body(shardId=""), "shardId is missing", id="no-shard"),
         pytest.param(body(startSequenceNumber="1e5"), "startSequenceNumber is not a sequence number", id="not-digits"),
-        pytest.param(body(startSequenceNumber="30"), "is after endSequenceNumber", id="reversed"),
+        pytest.param(body(startSequenceNumber="\u00b2"), "startSequenceNumber is not a", id="superscript"),
+        pytest.param(body(endSequenceNumber="\uff12\uff10"), "endSequenceNumber is not a", id="fullwidth"),
+        pytest.param(body(startSequenceNumber="400000000000000000030"), "is after endSequenceNumber", id="reversed"),
+        pytest.param(body(shardId="shardId-1"), "shardId is not a shard ID", id="short-shard-id"),
+        pytest.param(body(startSequenceNumber="10"), "startSequenceNumber is not a sequence number", id="20-digits"),
+        pytest.param(body(endSequenceNumber="1" * 41), "endSequenceNumber is not a sequence number", id="41-digits"),
     ],
 )
 def test_a_message_that_names_no_usable_range_says_why(text, message):
@@ -75,9 +102,15 @@ def test_copies_of_a_message_share_an_identity_and_sequence_numbers_compare_as_n
 
 
 def test_a_batch_from_another_tables_stream_is_refused():
-    assert foreign_stream(batch(), "Orders") is None
-    assert foreign_stream(batch(), "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders") is None
-    assert "not the source table 'Invoices'" in foreign_stream(batch(), "Invoices")
+    orders = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders"
+    assert foreign_stream(ARN, orders) is None
+    assert "not of the source table arn:aws:dynamodb:eu-west-1:111122223333:table/Invoices" in foreign_stream(
+        ARN, orders.replace("Orders", "Invoices")
+    )
+    for elsewhere in (orders.replace("eu-west-1", "us-east-1"), orders.replace("111122223333", "444455556666")):
+        assert "from the stream of arn:aws:dynamodb:eu-west-1:111122223333:table/Orders," in foreign_stream(
+            ARN, elsewhere
+        ), "the same name in another region or account is another table"
 
 
 def record(sequence):
@@ -247,6 +280,55 @@ def test_ages_and_keys_read_shortly():
 
 def test_an_age_option_has_a_unit():
     assert duration("7d") == 7 * 86400 and duration("90s") == 90 and duration("12h") == 43200
-    for text in ("7", "7 days", "-1d", "1.5h", "1w"):
+    assert duration("999999d") == 999999 * 86400
+    for text in ("7", "7 days", "-1d", "1.5h", "1w", "", "7d ", "\uff17d"):
         with pytest.raises(argparse.ArgumentTypeError):
             duration(text)
+
+
+@pytest.mark.parametrize("text", ["0d", "0s", "000h"])
+def test_an_age_of_zero_is_refused_since_drop_would_take_every_record(text):
+    """`drop --older-than 0d` (a slip for 10d) would delete the whole quarantine queue, the only
+    record of which keys need reconcile; every record is older than 1s, if that is really meant."""
+    with pytest.raises(argparse.ArgumentTypeError, match="above zero"):
+        duration(text)
+
+
+class GappyShard(Shard):
+    """An open shard that answers ``empty`` empty pages before the record at index ``at``, as DynamoDB
+    may ("it might take multiple calls to get to a portion of the shard that contains stream records")."""
+
+    def __init__(self, sequences, at, empty, page=3):
+        super().__init__(sequences, page=page)
+        self.at, self.empty_left = at, empty
+
+    def get_records(self, ShardIterator, Limit):
+        index = int(ShardIterator)
+        if index == self.at and self.empty_left:
+            self.empty_left -= 1
+            return {"Records": [], "NextShardIterator": ShardIterator}
+        page = super().get_records(str(index), Limit)
+        if index < self.at < index + len(page["Records"]):  # stop the page at the gap
+            page["Records"] = page["Records"][: self.at - index]
+            page["NextShardIterator"] = str(self.at)
+        return page
+
+
+def test_empty_pages_inside_a_range_the_shard_began_are_read_through():
+    shard = GappyShard([10, 11, 12, 20, 30], at=3, empty=EMPTY_PAGES + 3)
+    assert sequences_read(shard, batch(10, 20)) == [10, 11, 12, 20]
+
+
+def test_an_open_shard_that_stops_short_inside_the_range_is_unfinished_not_expired():
+    """The range began, so its last record was written (it reached Lambda) and is not trimmed before
+    its first: only empty pages stand between. Calling it expired would send the operator to reconcile
+    and drop a message whose records are all still there."""
+    sleeps = []
+    with pytest.raises(RangeUnfinished, match="empty pages"):
+        sequences_read(Shard([10, 11, 12, 13]), batch(10, 20), sleeps)
+    assert len(sleeps) == EMPTY_PAGES_IN_RANGE - 1
+
+
+def test_an_unfinished_read_is_kept_and_stops_the_run_and_is_not_dropped_as_unreplayable():
+    report = MessageReport(batch=batch(), dispositions=Counter({Disposition.APPLIED: 3}), unfinished=True)
+    assert report.outcome is Outcome.UNFINISHED and not report.outcome.settled

@@ -15,5 +15,9 @@ class CommandError(OpsError):
     """A command that cannot go on; its message is the one line the operator sees."""
 
 
+class UnreadableMessage(OpsError):
+    """A queue message the command cannot read as what that queue holds; the text says why."""
+
+
 class InvalidRow(OpsError):
     """A row of an input file that cannot be loaded; the message names the field and the rule."""

@@ -24,6 +24,7 @@ from handler.outcome import Disposition
 
 from .describe import age_text, key_text
 from .engine import apply_records, engine_for
+from .errors import CommandError
 from .quarantine_plan import (
     SUPERSEDED_NOTE,
     Action,
@@ -100,7 +101,7 @@ def run_quarantine(
             return True
         if action == "drop":
             if older_than is None:
-                raise ValueError("drop needs --older-than")
+                raise CommandError("drop needs --older-than")
             result = _drop(entries, older_than, now, dry_run)
         else:
             result = _redrive(target, entries, now, source_fixed, dry_run)

@@ -39,9 +39,10 @@ from handler.records import creation_seconds, decode_record
 from handler.spec import AggregationSpec
 
 from .describe import age_text
+from .errors import UnreadableMessage
 
 
-class MessageError(ValueError):
+class MessageError(UnreadableMessage):
     """A quarantine-queue message the handler did not write; the text says why."""
 
 

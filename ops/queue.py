@@ -43,12 +43,6 @@ class QueueReader:
         )["Attributes"]
         return int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0))
 
-    def approximate_depth(self) -> int:
-        attributes = self._client.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        return int(attributes.get("ApproximateNumberOfMessages", 0))
-
     def receive_all(self) -> list[QueueMessage]:
         """Every message visible now, each hidden for the visibility timeout.
 
@@ -76,7 +70,7 @@ class QueueReader:
                 QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=self._visibility
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("MessageNotInflight", "ReceiptHandleIsInvalid"):
+            if _not_ours(error):
                 return False
             raise
         return True
@@ -93,8 +87,18 @@ class QueueReader:
                     QueueUrl=self.queue_url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
                 )
             except ClientError as error:
-                if error.response["Error"]["Code"] not in ("MessageNotInflight", "ReceiptHandleIsInvalid"):
+                if not _not_ours(error):
                     raise
+
+
+NOT_OURS = frozenset({"MessageNotInflight", "ReceiptHandleIsInvalid"})
+"""The message is no longer ours to change: its timeout ran out, or another reader received it."""
+
+
+def _not_ours(error: ClientError) -> bool:
+    """SQS over its JSON protocol may name these errors in the old query form
+    (``AWS.SimpleQueueService.MessageNotInflight``), so the last dotted part is compared."""
+    return str(error.response.get("Error", {}).get("Code", "")).rpartition(".")[2] in NOT_OURS
 
 
 def _message(raw: dict[str, Any]) -> QueueMessage:

@@ -59,8 +59,8 @@ class ReplayRun:
 
     @property
     def settled(self) -> bool:
-        """Every message settled; a dry run counts what it would replay."""
-        return all(r.outcome.settled or r.outcome is Outcome.WOULD_REPLAY for r in self.reports)
+        """Every message settled (none lost to another reader); a dry run counts what it would replay."""
+        return not self.lost and all(r.outcome.settled or r.outcome is Outcome.WOULD_REPLAY for r in self.reports)
 
 
 @dataclass
@@ -261,6 +261,4 @@ def _note(report: MessageReport) -> str | None:
         return f"not settled, kept: {report.problem}; records not applied: {keys}. Fix the cause and replay again"
     if outcome is Outcome.UNREADABLE:
         return f"kept: {report.problem}"
-    if outcome is Outcome.WOULD_REPLAY:
-        return None
     return None

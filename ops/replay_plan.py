@@ -22,6 +22,8 @@ from typing import Any
 from handler.outcome import Covered, Disposition
 from handler.position import SEQUENCE_DIGITS, STREAM_MARKER, position_text, stream_label
 
+from .errors import UnreadableMessage
+
 BATCH_INFO = "DDBStreamBatchInfo"
 SHARD_ID_LENGTH = range(28, 66)
 """DynamoDB Streams' ShardId is 28 to 65 characters (API reference, Shard): the SDK refuses others."""
@@ -29,7 +31,7 @@ MIN_SEQUENCE_DIGITS = 21
 """Sequence numbers have 21 to 40 digits (API reference, StreamRecord): the SDK refuses others."""
 
 
-class MessageError(ValueError):
+class MessageError(UnreadableMessage):
     """A failure-queue message that does not describe a DynamoDB stream batch; the text says why."""
 
 

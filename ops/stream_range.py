@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from .errors import OpsError
 from .replay_plan import BatchRange, in_range, range_gap, sequence_of
 from .stream_events import lambda_record
 
@@ -42,11 +43,11 @@ EMPTY_PAGES_IN_RANGE = 100
 EMPTY_PAGE_PAUSE_SECONDS = 0.25
 
 
-class RangeExpired(RuntimeError):
+class RangeExpired(OpsError):
     """The stream no longer holds (all of) the range; the message says what is missing and why."""
 
 
-class RangeUnfinished(RuntimeError):
+class RangeUnfinished(OpsError):
     """An open shard answered only empty pages before the range's last record, which it does hold."""
 
 

@@ -10,9 +10,12 @@ from handler.errors import ConfigError, EventShapeError, HandlerError, InvalidIm
 from handler.fold import NumberOverflow
 from handler.spec import SpecError
 from ops.backfill import BackfillError
-from ops.errors import CommandError, InvalidRow, OpsError
+from ops.errors import CommandError, InvalidRow, OpsError, UnreadableMessage
 from ops.numbers import NumberError
+from ops.quarantine_plan import MessageError as QuarantineMessageError
+from ops.replay_plan import MessageError as ReplayMessageError
 from ops.rows import UnreadableFile
+from ops.stream_range import RangeExpired, RangeUnfinished
 from ops.targets import TargetError
 from ops.textfile import InputFileError
 
@@ -35,6 +38,11 @@ NO_EMULATOR = ["reconcile", "--endpoint-url", "http://127.0.0.1:9"]
         (InputFileError, OpsError),
         (TargetError, OpsError),
         (BackfillError, OpsError),
+        (UnreadableMessage, OpsError),
+        (ReplayMessageError, UnreadableMessage),
+        (QuarantineMessageError, UnreadableMessage),
+        (RangeExpired, OpsError),
+        (RangeUnfinished, OpsError),
         (StreamAggregatorArgsError, StreamAggregatorError),
     ],
 )

@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError
 from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
 from ops.describe import age_text, key_text
 from ops.options import duration
+from ops.queue import QueueMessage, QueueReader
+from ops.replay_command import ReplayRun
 from ops.replay_plan import (
     BatchRange,
     MessageError,
@@ -332,3 +334,35 @@ def test_an_open_shard_that_stops_short_inside_the_range_is_unfinished_not_expir
 def test_an_unfinished_read_is_kept_and_stops_the_run_and_is_not_dropped_as_unreplayable():
     report = MessageReport(batch=batch(), dispositions=Counter({Disposition.APPLIED: 3}), unfinished=True)
     assert report.outcome is Outcome.UNFINISHED and not report.outcome.settled
+
+
+class RefusingVisibility:
+    """SQS answering a visibility change for a message that is no longer ours, with ``code``."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def change_message_visibility(self, **request):
+        raise ClientError({"Error": {"Code": self.code, "Message": "gone"}}, "ChangeMessageVisibility")
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["MessageNotInflight", "ReceiptHandleIsInvalid", "AWS.SimpleQueueService.MessageNotInflight"],
+)
+def test_a_message_no_longer_ours_is_recognised_in_either_error_form(code):
+    """Over SQS's JSON protocol botocore may report the old query-form code, dotted."""
+    reader = QueueReader(RefusingVisibility(code), "https://queue", visibility_timeout=30)
+    message = QueueMessage("m1", "handle", "{}", 0.0)
+    assert reader.keep_hidden(message) is False
+    reader.release([message])  # no error: nothing left to release
+
+
+def test_another_error_on_a_visibility_change_is_not_swallowed():
+    reader = QueueReader(RefusingVisibility("AccessDenied"), "https://queue", visibility_timeout=30)
+    with pytest.raises(ClientError):
+        reader.keep_hidden(QueueMessage("m1", "handle", "{}", 0.0))
+
+
+def test_a_run_that_lost_messages_to_another_reader_is_not_settled():
+    assert ReplayRun().settled and not ReplayRun(lost=1).settled

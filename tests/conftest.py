@@ -7,6 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,52 @@ def read_aggregates(endpoint: Endpoint, table: str, group_by: str = "InvoiceNumb
         plain = {k: deserializer.deserialize(v) for k, v in item.items() if not k.startswith("_wm")}
         result[str(plain.pop(group_by))] = plain
     return result
+
+
+def invoice_totals_from_source(endpoint: Endpoint, table: str) -> dict[str, dict[str, Decimal]]:
+    """The invoice aggregates recomputed from the source table's final state, invalid items skipped."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserialize = TypeDeserializer().deserialize
+    totals: dict[str, dict[str, Decimal]] = {}
+    for item in endpoint.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]:
+        if "N" not in item.get("Amount", {}):
+            continue
+        entry = totals.setdefault(item["InvoiceNumber"]["S"], {"Total": Decimal(0), "TransactionCount": Decimal(0)})
+        entry["Total"] += deserialize(item["Amount"])
+        entry["TransactionCount"] += 1
+    return totals
+
+
+def assert_invoices_exact(endpoint: Endpoint, aggregator: LocalAggregator) -> None:
+    """Every invoice's Total and TransactionCount equal the recomputation; emptied invoices are 0."""
+    actual = read_aggregates(endpoint, aggregator.aggregate_table)
+    expected = invoice_totals_from_source(endpoint, aggregator.source_table)
+    for invoice, measures in expected.items():
+        assert actual[invoice]["Total"] == measures["Total"], invoice
+        assert actual[invoice]["TransactionCount"] == measures["TransactionCount"], invoice
+    for invoice in set(actual) - set(expected):
+        assert actual[invoice]["Total"] == 0 and actual[invoice]["TransactionCount"] == 0, invoice
+
+
+def target_argv(
+    endpoint_url: str,
+    aggregator: LocalAggregator,
+    *,
+    ledger: bool = False,
+    failure_queue: bool = False,
+    quarantine_queue: bool = False,
+) -> list[str]:
+    """The flags that point an operator command at a local aggregator's tables (and queues)."""
+    argv = ["--endpoint-url", endpoint_url, "--source-table", aggregator.source_table]
+    argv += ["--aggregate-table", aggregator.aggregate_table]
+    if ledger and aggregator.ledger_table:
+        argv += ["--ledger-table", aggregator.ledger_table]
+    if failure_queue:
+        argv += ["--failure-queue-url", aggregator.failure_queue_url]
+    if quarantine_queue:
+        argv += ["--quarantine-queue-url", aggregator.quarantine_queue_url]
+    return argv
 
 
 def drain_queue(endpoint: Endpoint, queue_url: str) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import Drift, actual_totals
 from ops.repair import repair_request
 from ops.targets import resolve_target
-from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates
+from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates, target_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,15 +32,7 @@ pytestmark = pytest.mark.integration
 
 def cli(endpoint, aggregator, *argv):
     console = Console(record=True, width=160)
-    target = [
-        "--endpoint-url",
-        endpoint.url,
-        "--source-table",
-        aggregator.source_table,
-        "--aggregate-table",
-        aggregator.aggregate_table,
-    ]
-    code = main([*argv, *target], console)
+    code = main([*argv, *target_argv(endpoint.url, aggregator)], console)
     return code, console.export_text()
 
 

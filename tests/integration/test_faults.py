@@ -7,29 +7,14 @@ INSERTs); DeleteItem is fine; the stream is polled by ops.local.poller (no event
 
 import json
 import random
-from decimal import Decimal
 
 import pytest
-from boto3.dynamodb.types import TypeDeserializer
 
 from ops.local.poller import MappingSettings, StreamPoller
-from tests.conftest import drain_queue, invoice_image, make_processor, new_aggregator, read_aggregates
+from tests.conftest import assert_invoices_exact, drain_queue, invoice_image, make_processor, new_aggregator
 from tests.faultproxy import FaultPlan, fault_proxy
 
 pytestmark = pytest.mark.integration
-
-
-def expected_totals(endpoint, table):
-    """Recompute the aggregates from the source table's final state, skipping invalid items."""
-    deserialize = TypeDeserializer().deserialize
-    totals: dict[str, dict[str, Decimal]] = {}
-    for item in endpoint.client("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]:
-        if "N" not in item.get("Amount", {}):
-            continue
-        entry = totals.setdefault(item["InvoiceNumber"]["S"], {"Total": Decimal(0), "TransactionCount": Decimal(0)})
-        entry["Total"] += deserialize(item["Amount"])
-        entry["TransactionCount"] += 1
-    return totals
 
 
 def random_workload(endpoint, table, rng: random.Random, operations: int) -> int:
@@ -81,13 +66,7 @@ def test_totals_are_exact_under_faults(endpoint, invoice_spec, seed):
     assert counts.lost and counts.applied_then_error and counts.outages, counts
     assert stats.partial_failures and stats.duplicate_deliveries, stats
     assert stats.batches_to_failure_destination == 0
-    actual = read_aggregates(endpoint, aggregator.aggregate_table)
-    expected = expected_totals(endpoint, aggregator.source_table)
-    for invoice, measures in expected.items():
-        assert actual[invoice]["Total"] == measures["Total"], invoice
-        assert actual[invoice]["TransactionCount"] == measures["TransactionCount"], invoice
-    for invoice in set(actual) - set(expected):
-        assert actual[invoice]["Total"] == 0 and actual[invoice]["TransactionCount"] == 0
+    assert_invoices_exact(endpoint, aggregator)
     quarantined = drain_queue(endpoint, aggregator.quarantine_queue_url)
     distinct = {m["sequenceNumber"] for m in quarantined}
     assert len(distinct) == invalid_writes, "every malformed record is in the quarantine queue"

@@ -17,7 +17,15 @@ from handler.records import decode_record
 from handler.spec import parse_spec
 from ops.__main__ import main
 from ops.local.poller import MappingSettings, StreamPoller
-from tests.conftest import INVOICE_SPEC, invoice_image, make_processor, new_aggregator, read_aggregates, stream_record
+from tests.conftest import (
+    INVOICE_SPEC,
+    invoice_image,
+    make_processor,
+    new_aggregator,
+    read_aggregates,
+    stream_record,
+    target_argv,
+)
 from tests.integration.test_ops_replay import queue_depth
 
 pytestmark = pytest.mark.integration
@@ -40,18 +48,7 @@ def invoices(endpoint):
 
 def quarantine(endpoint, aggregator, *argv):
     console = Console(record=True, width=260)
-    target = [
-        "--endpoint-url",
-        endpoint.url,
-        "--source-table",
-        aggregator.source_table,
-        "--aggregate-table",
-        aggregator.aggregate_table,
-        "--ledger-table",
-        aggregator.ledger_table,
-        "--quarantine-queue-url",
-        aggregator.quarantine_queue_url,
-    ]
+    target = target_argv(endpoint.url, aggregator, ledger=True, quarantine_queue=True)
     code = main(["quarantine", *argv, *target], console)
     return code, console.export_text()
 

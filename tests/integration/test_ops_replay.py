@@ -17,9 +17,19 @@ from rich.console import Console
 from handler.spec import parse_spec
 from ops.__main__ import build_parser, main
 from ops.local.poller import MappingSettings, StreamPoller
-from tests.conftest import INVOICE_SPEC, drain_queue, invoice_image, make_processor, new_aggregator, read_aggregates
+from tests.conftest import (
+    INVOICE_SPEC,
+    assert_invoices_exact,
+    drain_queue,
+    invoice_image,
+    invoice_totals_from_source,
+    make_processor,
+    new_aggregator,
+    read_aggregates,
+    target_argv,
+)
 from tests.faultproxy import GET_SHARD_ITERATOR, FaultPlan, fault_proxy
-from tests.integration.test_faults import expected_totals, random_workload
+from tests.integration.test_faults import random_workload
 
 pytestmark = pytest.mark.integration
 
@@ -31,20 +41,7 @@ def invoices(endpoint):
 
 def replay(endpoint_url, aggregator, *argv):
     console = Console(record=True, width=240)
-    target = [
-        "--endpoint-url",
-        endpoint_url,
-        "--source-table",
-        aggregator.source_table,
-        "--aggregate-table",
-        aggregator.aggregate_table,
-        "--ledger-table",
-        aggregator.ledger_table,
-        "--failure-queue-url",
-        aggregator.failure_queue_url,
-        "--quarantine-queue-url",
-        aggregator.quarantine_queue_url,
-    ]
+    target = target_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)
     code = main(["replay", *argv, *target], console)
     return code, console.export_text()
 
@@ -85,14 +82,22 @@ def queue_depth(endpoint, queue_url):
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def assert_exact(endpoint, aggregator):
-    actual = read_aggregates(endpoint, aggregator.aggregate_table)
-    expected = expected_totals(endpoint, aggregator.source_table)
-    for invoice, measures in expected.items():
-        assert actual[invoice]["Total"] == measures["Total"], invoice
-        assert actual[invoice]["TransactionCount"] == measures["TransactionCount"], invoice
-    for invoice in set(actual) - set(expected):
-        assert actual[invoice]["Total"] == 0 and actual[invoice]["TransactionCount"] == 0, invoice
+@contextmanager
+def live_mapping(poller):
+    """The mapping polling in the background, as Lambda's does, while the body runs."""
+    stop = threading.Event()
+
+    def mapping():
+        while not stop.is_set():
+            poller.poll_once()
+
+    live = threading.Thread(target=mapping)
+    live.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        live.join()
 
 
 @contextmanager
@@ -124,13 +129,13 @@ def test_failed_batches_replay_to_exact_totals_and_again_changes_nothing(endpoin
     failed = [json.loads(body) for body in peek(endpoint, invoices.failure_queue_url)]
     assert failed and all("DDBStreamBatchInfo" in body for body in failed)
     with pytest.raises(AssertionError):
-        assert_exact(endpoint, invoices)  # the failed batches are missing
+        assert_invoices_exact(endpoint, invoices)  # the failed batches are missing
 
     code, output = replay(endpoint.url, invoices)
     assert code == 0, output
     assert f"{len(failed)} batch(es)" in output and f"deleted {len(failed)} message(s)" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
     totals = read_aggregates(endpoint, invoices.aggregate_table)
 
     code, output = replay(endpoint.url, invoices)
@@ -152,23 +157,12 @@ def test_failed_batches_replay_to_exact_totals_and_again_changes_nothing(endpoin
 
 def test_replay_while_the_mapping_is_live_stays_exact(endpoint, invoices):
     with failed_then_fixed(endpoint, invoices, random.Random(5)) as poller:
-        stop = threading.Event()
-
-        def mapping():
-            while not stop.is_set():
-                poller.poll_once()
-
-        live = threading.Thread(target=mapping)
-        live.start()
-        try:
+        with live_mapping(poller):
             new_transactions(endpoint, invoices, "live-", 60, random.Random(6))  # the same invoices meanwhile
             code, output = replay(endpoint.url, invoices)
-        finally:
-            stop.set()
-            live.join()
         poller.drain()
     assert code == 0, output
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
 
 
 def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_reconcile(endpoint, invoices):
@@ -195,7 +189,7 @@ def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_r
     code = main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console)
     output = console.export_text()
     assert code == 0, output
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
     code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
     assert code == 2 and "deleted 1 message(s)" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
@@ -279,7 +273,7 @@ def test_a_batch_that_fails_again_is_kept_and_names_its_records(endpoint, invoic
     assert queue_depth(endpoint, invoices.failure_queue_url) == depth
     code, output = replay(endpoint.url, invoices)
     assert code == 0, output
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
 
 
 def test_bad_records_in_a_replayed_batch_are_quarantined_and_the_message_settles(endpoint, invoices):
@@ -364,7 +358,7 @@ def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_reru
     code, output = replay(endpoint.url, invoices)
     assert code == 0 and f"{depth - 1} batch(es)" in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
 
 
 @pytest.mark.parametrize(
@@ -408,21 +402,7 @@ def replay_run(endpoint_url, aggregator):
     from ops.replay_command import run_replay
     from ops.targets import resolve_target
 
-    argv = [
-        "replay",
-        "--endpoint-url",
-        endpoint_url,
-        "--source-table",
-        aggregator.source_table,
-        "--aggregate-table",
-        aggregator.aggregate_table,
-        "--ledger-table",
-        aggregator.ledger_table,
-        "--failure-queue-url",
-        aggregator.failure_queue_url,
-        "--quarantine-queue-url",
-        aggregator.quarantine_queue_url,
-    ]
+    argv = ["replay", *target_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)]
     return run_replay(resolve_target(build_parser().parse_args(argv)), Console(record=True, width=240))
 
 
@@ -444,25 +424,14 @@ def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_dri
         poller.drain()
         assert proxy.counts.refused > 0
         proxy.set_plan(FaultPlan())  # the permission is back
-        stop = threading.Event()
-
-        def mapping():
-            while not stop.is_set():
-                poller.poll_once()
-
-        live = threading.Thread(target=mapping)
-        live.start()
-        try:
+        with live_mapping(poller):
             random_workload(endpoint, invoices.source_table, rng, 80)  # overwrites items of the failed ranges
             first = replay_run(endpoint.url, invoices)
-        finally:
-            stop.set()
-            live.join()
         poller.drain()
     assert all(report.outcome.settled or report.overtaken for report in first.reports), first.reports
     named = {key.removeprefix("S:") for report in first.reports for key in report.overtaken}
     actual = read_aggregates(endpoint, invoices.aggregate_table)
-    expected = expected_totals(endpoint, invoices.source_table)
+    expected = invoice_totals_from_source(endpoint, invoices.source_table)
     zero = {"Total": 0, "TransactionCount": 0}
     drifted = {
         invoice
@@ -477,7 +446,7 @@ def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_dri
     console = Console(record=True, width=240)
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
     assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console) == 0
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
 
 
 def test_messages_hidden_by_a_run_that_died_are_not_reported_as_an_empty_queue(endpoint, invoices):
@@ -497,7 +466,7 @@ def test_messages_hidden_by_a_run_that_died_are_not_reported_as_an_empty_queue(e
     )
     code, output = replay(endpoint.url, invoices)
     assert code == 0, output
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
 
 
 def stream_sequences(endpoint, aggregator):
@@ -527,7 +496,7 @@ def test_overlapping_and_repeated_ranges_apply_each_record_once(endpoint, invoic
     send_failure(endpoint, invoices, shard_id, sequences[0], sequences[2])
     code, output = replay(endpoint.url, invoices)
     assert code == 0 and "2 batch(es)" in output and "deleted 3 message(s)" in output, output
-    assert_exact(endpoint, invoices)
+    assert_invoices_exact(endpoint, invoices)
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 9
 
 
@@ -555,18 +524,7 @@ def test_single_source_replay_is_exact_and_names_an_overtaken_key(endpoint, tmp_
         account("a", "25")
         poller.drain()  # a's MODIFY lands first: -10 + 25 on a balance that never had the 10
     argv = ["--spec", str(spec), "--ledger-table", "unused"]
-    target = [
-        "--endpoint-url",
-        endpoint.url,
-        "--source-table",
-        aggregator.source_table,
-        "--aggregate-table",
-        aggregator.aggregate_table,
-        "--failure-queue-url",
-        aggregator.failure_queue_url,
-        "--quarantine-queue-url",
-        aggregator.quarantine_queue_url,
-    ]
+    target = target_argv(endpoint.url, aggregator, failure_queue=True, quarantine_queue=True)
     code = main(["replay", *argv, *target])  # the operator's own console
     output = capsys.readouterr().out
     assert code == 2 and "needs reconcile" in output and "keys S:a:" in output, output

@@ -25,14 +25,12 @@ from .attributes import (
 )
 from .errors import InvalidImage
 from .grouping import composite_group
+from .outcome import ReasonKind, reason
 from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
 
 ONE = Decimal(1)
-INVALID_NEW_IMAGE = "invalid new image"
-"""How a quarantine reason starts when the record's valid part was applied and only its new image is bad
-(``ops.quarantine_plan`` relies on it: such a record is settled by its item's next write)."""
 FAST_KEY_CHARS = MAX_KEY_BYTES // 4
 """A string this short is a valid key whatever its characters (UTF-8 takes at most 4 bytes each)."""
 
@@ -106,7 +104,7 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
     try:
         item = record_item_token(spec, record.keys)
     except InvalidImage as error:
-        return RecordEffect(item_token=None, quarantine_reason=f"bad key: {error}")
+        return RecordEffect(item_token=None, quarantine_reason=reason(ReasonKind.BAD_KEY, str(error)))
     shape_problem = _missing_image(record)
     if shape_problem or record.event_name is None:
         return RecordEffect(item_token=item, quarantine_reason=shape_problem)
@@ -116,8 +114,8 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
     removed, old_problem = _safe_contribution(spec, record.old_image if carries_old else None)
     added, new_problem = _safe_contribution(spec, record.new_image if carries_new else None)
     notes = ("old-image-invalid",) if old_problem else ()
-    reason = f"{INVALID_NEW_IMAGE}: {new_problem}" if new_problem else None
-    return RecordEffect(item, removed=removed, added=added, quarantine_reason=reason, notes=notes)
+    why = reason(ReasonKind.INVALID_NEW_IMAGE, new_problem) if new_problem else None
+    return RecordEffect(item, removed=removed, added=added, quarantine_reason=why, notes=notes)
 
 
 def _passes_filter(item_filter: ItemFilter, image: Mapping[str, AttributeValue]) -> bool:

@@ -11,8 +11,39 @@ if TYPE_CHECKING:  # annotations only: plain data imports nothing of the package
     from .fold import Delta
     from .records import StreamRecord
 
-UNSTORABLE_REASON = "amounts: the aggregate cannot hold this record's change exactly in 38 significant digits"
-REFUSED_REASON = "refused: DynamoDB will not apply this record to its aggregate, so no retry can"
+
+class ReasonKind(StrEnum):
+    """What a quarantine reason starts with, before its colon. The operator's tools decide by it
+    (ops/quarantine_plan.py: which records a redrive may settle or apply), so the handler writes
+    every reason through ``reason`` and a rename here moves both sides."""
+
+    INVALID_NEW_IMAGE = "invalid new image"
+    """The record's valid part was applied; only its new image is bad, and the item's next write fixes it."""
+    BAD_KEY = "bad key"
+    ORDERING = "ordering"
+    STALE_STREAM = "stale stream"
+    AMOUNTS = "amounts"
+    REFUSED = "refused"
+
+
+_KINDS = {kind.value: kind for kind in ReasonKind}
+
+
+def reason(kind: ReasonKind, text: str) -> str:
+    """A quarantine reason: its kind, a colon, what is wrong."""
+    return f"{kind}: {text}"
+
+
+def reason_kind(text: str) -> ReasonKind | None:
+    """The kind a reason was written with, or None (a reason of another shape: no bad image, say)."""
+    head, separator, _ = text.partition(":")
+    return _KINDS.get(head) if separator else None
+
+
+UNSTORABLE_REASON = reason(
+    ReasonKind.AMOUNTS, "the aggregate cannot hold this record's change exactly in 38 significant digits"
+)
+REFUSED_REASON = reason(ReasonKind.REFUSED, "DynamoDB will not apply this record to its aggregate, so no retry can")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from .attributes import AttributeValue
 from .contribution import record_effect
 from .fastpath import fast_reader
 from .fold import Delta, KeyPlan, is_noop, record_deltas, too_wide
-from .outcome import Quarantined
+from .outcome import Quarantined, ReasonKind, reason
 from .records import StreamRecord, decode_record
 from .spec import AggregationSpec
 from .telemetry import BatchCounters
@@ -75,8 +75,10 @@ def _plan_record(
     item = effect.item_token
     if item is not None and last_position.get(item, "") >= record.position:
         plan.counters.ordering_violations += 1
-        reason = f"ordering: sequence {record.sequence_number} is not after an earlier record of the same item"
-        plan.quarantine.append(Quarantined(position, record, reason))
+        why = reason(
+            ReasonKind.ORDERING, f"sequence {record.sequence_number} is not after an earlier record of the same item"
+        )
+        plan.quarantine.append(Quarantined(position, record, why))
         return
     if item is not None:
         last_position[item] = record.position
@@ -90,8 +92,10 @@ def _plan_record(
     except ArithmeticError:
         deltas = None
     if deltas is None or any(too_wide(delta) for _, delta in deltas):
-        reason = "amounts: the change between the old and new image needs more than 38 digits to be exact"
-        plan.quarantine.append(Quarantined(position, record, reason))
+        why = reason(
+            ReasonKind.AMOUNTS, "the change between the old and new image needs more than 38 digits to be exact"
+        )
+        plan.quarantine.append(Quarantined(position, record, why))
         return
     for contribution, delta in deltas:
         _add(plan, contribution.group_token, contribution.group_value, delta)

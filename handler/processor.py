@@ -20,7 +20,7 @@ from .fold import KeyPlan
 from .grouping import part_attributes
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
-from .outcome import Covered, Disposition, KeyOutcome, Quarantined, record_dispositions
+from .outcome import Covered, Disposition, KeyOutcome, Quarantined, ReasonKind, reason, record_dispositions
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
@@ -30,9 +30,10 @@ if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime ha
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-STALE_REASON = (
-    "stale stream: this record's stream is older than one already applied for its item (the table's stream was "
-    "disabled and enabled again while both were read); it may or may not have been applied: reconcile the key"
+STALE_REASON = reason(
+    ReasonKind.STALE_STREAM,
+    "this record's stream is older than one already applied for its item (the table's stream was "
+    "disabled and enabled again while both were read); it may or may not have been applied: reconcile the key",
 )
 
 

@@ -32,8 +32,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from handler.contribution import INVALID_NEW_IMAGE, RecordEffect, image_contribution, record_effect
+from handler.contribution import RecordEffect, image_contribution, record_effect
 from handler.errors import EventShapeError, InvalidImage
+from handler.outcome import ReasonKind, reason_kind
 from handler.position import STREAM_RETENTION_SECONDS, position_text, stream_label
 from handler.records import creation_seconds, decode_record
 from handler.spec import AggregationSpec
@@ -86,7 +87,7 @@ class QuarantinedRecord:
     @property
     def invalid_image_only(self) -> bool:
         """The reason says only the new image was bad, so the record's valid part was applied."""
-        return self.reason.startswith(f"{INVALID_NEW_IMAGE}:")
+        return reason_kind(self.reason) is ReasonKind.INVALID_NEW_IMAGE
 
 
 def quarantined_record(body: str) -> QuarantinedRecord:
@@ -264,14 +265,15 @@ def _number(text: Any) -> Any:
 
 
 _RECONCILE_NOTES = {
-    "ordering:": "not applied (its item's records came out of order)",
-    "stale stream:": "may or may not have been applied (a record of an older stream)",
-    "amounts:": "not applied (its change cannot be stored exactly)",
-    "refused:": "not applied (DynamoDB refused it)",
-    "bad key:": "not applied (its keys are unusable)",
+    ReasonKind.ORDERING: "not applied (its item's records came out of order)",
+    ReasonKind.STALE_STREAM: "may or may not have been applied (a record of an older stream)",
+    ReasonKind.AMOUNTS: "not applied (its change cannot be stored exactly)",
+    ReasonKind.REFUSED: "not applied (DynamoDB refused it)",
+    ReasonKind.BAD_KEY: "not applied (its keys are unusable)",
 }
 
 
 def _reconcile_note(reason: str) -> str:
-    what = next((note for prefix, note in _RECONCILE_NOTES.items() if reason.startswith(prefix)), "not applied")
+    kind = reason_kind(reason)
+    what = _RECONCILE_NOTES.get(kind, "not applied") if kind else "not applied"
     return f"{what}: reconcile the key, then drop it"

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from handler.contribution import INVALID_NEW_IMAGE
-from handler.outcome import Quarantined
+from handler.outcome import REFUSED_REASON, UNSTORABLE_REASON, Quarantined, ReasonKind, reason, reason_kind
 from handler.position import STREAM_RETENTION_SECONDS
+from handler.processor import STALE_REASON
 from handler.quarantine import message_body
 from handler.records import decode_record
 from handler.spec import parse_spec
@@ -23,6 +23,7 @@ from ops.quarantine_plan import (
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
 SPEC = parse_spec(INVOICE_SPEC)
+INVALID_NEW_IMAGE = ReasonKind.INVALID_NEW_IMAGE
 COUNT_ONLY = parse_spec({**INVOICE_SPEC, "measures": [{"name": "TransactionCount", "op": "count"}]})
 SINGLE_SOURCE = parse_spec({"partition_key": "InvoiceNumber", "measures": [{"name": "N", "op": "count"}]})
 
@@ -156,3 +157,10 @@ def test_a_modify_whose_old_image_counts_now_is_kept_since_it_may_never_have_bee
     only_new_date = {"attribute": "InvoiceDate", "values": ["02012026"]}
     filtered = parse_spec({**INVOICE_SPEC, "measures": [{"name": "C", "op": "count"}], "filter": only_new_date})
     assert redrive_decision(filtered, modify, new, age=60).action is Action.APPLY, "its old image counts as nothing"
+
+
+def test_every_reason_the_handler_writes_names_its_kind():
+    assert all(reason_kind(reason(kind, "what is wrong: details")) is kind for kind in ReasonKind)
+    assert reason_kind(STALE_REASON) is ReasonKind.STALE_STREAM
+    assert (reason_kind(UNSTORABLE_REASON), reason_kind(REFUSED_REASON)) == (ReasonKind.AMOUNTS, ReasonKind.REFUSED)
+    assert reason_kind("quarantine send failed: throttled") is None and reason_kind("no colon here") is None

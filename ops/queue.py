@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 RECEIVE_BATCH = 10
 """SQS's largest ReceiveMessage batch."""
@@ -30,7 +34,7 @@ class QueueMessage:
 
 
 class QueueReader:
-    def __init__(self, client: Any, queue_url: str, visibility_timeout: int, wait_seconds: int = 1):
+    def __init__(self, client: SQSClient, queue_url: str, visibility_timeout: int, wait_seconds: int = 1):
         self._client = client
         self.queue_url = queue_url
         self._visibility = visibility_timeout
@@ -101,7 +105,7 @@ def _not_ours(error: ClientError) -> bool:
     return str(error.response.get("Error", {}).get("Code", "")).rpartition(".")[2] in NOT_OURS
 
 
-def _message(raw: dict[str, Any]) -> QueueMessage:
+def _message(raw: MessageTypeDef) -> QueueMessage:
     sent = raw.get("Attributes", {}).get("SentTimestamp")
     return QueueMessage(
         message_id=raw["MessageId"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 from rich.console import Console
@@ -43,6 +43,9 @@ from .schema import check_tables
 from .stream_range import RangeExpired, RangeUnfinished, read_range
 from .targets import Target
 from .textfile import read_text
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 RECONCILE_ADVICE = (
     "reconcile: `python -m ops reconcile`, then `--repair` once the stream has caught up (README, "
@@ -167,7 +170,9 @@ def _not_attempted(body: str) -> MessageReport:
         return MessageReport(batch=None, problem=str(error))
 
 
-def _replay(body: str, table_arn: str, streams: Any, engine: BatchProcessor | None, dry_run: bool) -> MessageReport:
+def _replay(
+    body: str, table_arn: str, streams: DynamoDBStreamsClient, engine: BatchProcessor | None, dry_run: bool
+) -> MessageReport:
     try:
         batch = batch_range(body)
     except MessageError as error:

@@ -31,6 +31,8 @@ from .replay_plan import BatchRange, in_range, range_gap, sequence_of
 from .stream_events import lambda_record
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_dynamodbstreams.literals import ShardIteratorTypeType
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
 EXPIRED_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
@@ -60,7 +62,7 @@ class ShardReading:
 
 
 def read_range(
-    client: Any,
+    client: DynamoDBStreamsClient,
     batch: BatchRange,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[list[Mapping[str, Any]]]:
@@ -115,15 +117,14 @@ def read_range(
         raise RangeExpired(gap)
 
 
-def _iterator(client: Any, batch: BatchRange, after: int | None) -> str | None:
+def _iterator(client: DynamoDBStreamsClient, batch: BatchRange, after: int | None) -> str | None:
     """An iterator AT the range's first record, or AFTER the last one read when resuming."""
-    position = (
-        {"ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": str(batch.start)}
-        if after is None
-        else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": str(after)}
-    )
+    kind: ShardIteratorTypeType = "AT_SEQUENCE_NUMBER" if after is None else "AFTER_SEQUENCE_NUMBER"
+    sequence = str(batch.start if after is None else after)
     try:
-        response = client.get_shard_iterator(StreamArn=batch.stream_arn, ShardId=batch.shard_id, **position)
+        response = client.get_shard_iterator(
+            StreamArn=batch.stream_arn, ShardId=batch.shard_id, ShardIteratorType=kind, SequenceNumber=sequence
+        )
     except ClientError as error:
         _raise_if_expired(error, batch)
         raise

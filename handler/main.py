@@ -12,20 +12,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .clients import writer_config
 from .config import HandlerConfig, load_config
 from .processor import BatchProcessor, PartialBatchResponse
 
 
 def build_processor(config: HandlerConfig) -> BatchProcessor:
     """Clients from boto3's defaults, so AWS_REGION, AWS_ENDPOINT_URL etc. point them anywhere."""
-    client_config = Config(
-        max_pool_connections=config.write_concurrency + 2,
-        retries={"mode": "standard", "max_attempts": 5},
-        # Short timeouts, so a stuck connection is retried inside the invocation instead of
-        # running into the function's timeout (which would retry the whole batch).
-        connect_timeout=3,
-        read_timeout=10,
-    )
+    # Short timeouts, so a stuck connection is retried inside the invocation instead of running
+    # into the function's timeout (which would retry the whole batch).
+    client_config = writer_config(config.write_concurrency).merge(Config(connect_timeout=3, read_timeout=10))
     return BatchProcessor(
         config,
         dynamodb_client=boto3.client("dynamodb", config=client_config),

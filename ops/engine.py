@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from botocore.config import Config
-
+from handler.clients import writer_config
 from handler.outcome import Covered, Disposition
 from handler.processor import BatchProcessor
 
@@ -34,9 +33,7 @@ class Discard(io.TextIOBase):
 def engine_for(target: Target) -> BatchProcessor:
     """A processor writing as the deployed Lambda does; its log lines are dropped (the command reports)."""
     config = target.handler_config()
-    client_config = Config(
-        max_pool_connections=config.write_concurrency + 2, retries={"mode": "standard", "max_attempts": 5}
-    )
+    client_config = writer_config(config.write_concurrency)
     return BatchProcessor(
         config,
         dynamodb_client=target.client("dynamodb", config=client_config),

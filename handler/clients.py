@@ -1,0 +1,12 @@
+"""The SDK settings of every client that writes aggregates: the Lambda's, and the operator engine's
+(replay, redrive), so both retry and pool connections alike."""
+
+from __future__ import annotations
+
+from botocore.config import Config
+
+
+def writer_config(write_concurrency: int) -> Config:
+    """A connection for each concurrent key write (plus the quarantine send and one spare), and the
+    SDK's standard retries: five after the first try (botocore reads ``max_attempts`` as retries here)."""
+    return Config(max_pool_connections=write_concurrency + 2, retries={"mode": "standard", "max_attempts": 5})

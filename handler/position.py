@@ -15,6 +15,7 @@ below the old stream's last applied record and be skipped as duplicates.
 from __future__ import annotations
 
 import hashlib
+from typing import TypeGuard
 
 SEQUENCE_DIGITS = 40
 """DynamoDB documents sequence numbers as 21 to 40 digits."""
@@ -31,6 +32,13 @@ Not the mapping's MaximumRecordAgeInSeconds: a batch the mapping gave up on is s
 until the 24 hours are over, and replaying it from there must find the entries of the records in
 its range that were applied. Storage is the only cost of the longer window; TTL deletes are free.
 """
+
+
+def is_sequence_number(value: object) -> TypeGuard[str]:
+    """ASCII decimal digits, at most ``SEQUENCE_DIGITS`` of them: what ``position_text`` can pad into a
+    comparable position. ``str.isdigit`` alone also accepts "²" and other scripts' digits, which
+    neither ``int`` nor a string comparison reads as the number they look like."""
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= SEQUENCE_DIGITS
 
 
 def stream_label(event_source_arn: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .attributes import AttributeValue
 from .errors import EventShapeError
-from .position import SEQUENCE_DIGITS, position_text, stream_label
+from .position import is_sequence_number, position_text, stream_label
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 MILLISECONDS_THRESHOLD = 1e11
@@ -93,7 +93,7 @@ def decode_record(record: Any, index: int) -> StreamRecord:
     if not isinstance(body, dict):
         raise EventShapeError(f"Records[{index}] has no 'dynamodb' object")
     sequence_number = body.get("SequenceNumber")
-    if not isinstance(sequence_number, str) or not sequence_number.isdigit() or len(sequence_number) > SEQUENCE_DIGITS:
+    if not is_sequence_number(sequence_number):
         where = f"Records[{index}]"
         raise EventShapeError(
             f"{where} has no decimal SequenceNumber: not a DynamoDB Streams trigger record "

@@ -35,7 +35,7 @@ from typing import Any
 from handler.contribution import RecordEffect, image_contribution, record_effect
 from handler.errors import EventShapeError, InvalidImage
 from handler.outcome import ReasonKind, reason_kind
-from handler.position import STREAM_RETENTION_SECONDS, position_text, stream_label
+from handler.position import STREAM_RETENTION_SECONDS, is_sequence_number, position_text, stream_label
 from handler.records import creation_seconds, decode_record
 from handler.spec import AggregationSpec
 
@@ -105,7 +105,7 @@ def quarantined_record(body: str) -> QuarantinedRecord:
     if not isinstance(document, dict):
         raise MessageError("not a quarantine message (expected a JSON object)")
     arn, sequence, reason, record = (document.get(k) for k in ("eventSourceARN", "sequenceNumber", "reason", "record"))
-    if not isinstance(sequence, str) or not sequence.isdigit():
+    if not is_sequence_number(sequence):
         raise MessageError("not a quarantine message: no sequenceNumber")
     if not isinstance(arn, str) or not arn or not isinstance(reason, str) or not isinstance(record, dict):
         raise MessageError("not a quarantine message: eventSourceARN, reason or record missing")

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from handler.outcome import Covered, Disposition
-from handler.position import SEQUENCE_DIGITS, STREAM_MARKER, position_text, stream_label
+from handler.position import STREAM_MARKER, is_sequence_number, position_text, stream_label
 
 from .errors import UnreadableMessage
 
@@ -151,9 +151,7 @@ def batch_range(body: str) -> BatchRange:
 
 
 def _sequence(value: Any, name: str) -> int:
-    # ASCII only: str.isdigit() also accepts "²" (which int() refuses) and other scripts' digits.
-    digits = isinstance(value, str) and value.isascii() and value.isdigit()
-    if not digits or not MIN_SEQUENCE_DIGITS <= len(value) <= SEQUENCE_DIGITS:
+    if not is_sequence_number(value) or len(value) < MIN_SEQUENCE_DIGITS:
         raise MessageError(f"{BATCH_INFO}.{name} is not a sequence number: {str(value)[:50]!r}")
     return int(value)
 

@@ -89,3 +89,12 @@ def test_malformed_events_raise_event_shape_error(event):
 def test_own_fixtures_decode():
     for name in ("invoice_seed.json", "invoice_lifecycle.json", "invoice_ttl_remove.json", "invoice_bad_amount.json"):
         assert decode_event(load_event(name))
+
+
+@pytest.mark.parametrize("sequence", ["12²", "١٢٣", "1" * 41], ids=["superscript", "arabic-indic", "41-digits"])
+def test_a_sequence_number_must_be_ascii_digits_a_position_can_hold(sequence):
+    """str.isdigit() accepts "²" and other scripts' digits, which no position compares as numbers."""
+    record = load_event("single_record.json")
+    record["dynamodb"]["SequenceNumber"] = sequence
+    with pytest.raises(EventShapeError, match="has no decimal SequenceNumber"):
+        decode_event({"Records": [record]})

@@ -46,6 +46,10 @@ def test_a_message_the_handler_wrote_reads_back_and_copies_share_an_identity():
     for text in ("nope", "[]", json.dumps({"reason": "x"})):
         with pytest.raises(MessageError):
             quarantined_record(text)
+    body = json.loads(message_body(Quarantined(0, decode_record(stream_record(7, "INSERT", new=bad()), 0), "r: x")))
+    for digits in ("7²", "١٢٣"):  # str.isdigit() accepts both; neither compares as the number it looks like
+        with pytest.raises(MessageError, match="no sequenceNumber"):
+            quarantined_record(json.dumps({**body, "sequenceNumber": digits}))
 
 
 def test_the_age_is_the_changes_time_else_when_sqs_got_it():

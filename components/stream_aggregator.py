@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
 from .aggregate_table import aggregate_key_attributes, bucket_index, zone_assets
 from .alarms import alarm_specs
+from .argument_keys import check_keys
 from .filter_criteria import filter_patterns
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
@@ -214,6 +215,7 @@ class StreamAggregator(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: StreamAggregatorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
+        check_keys(args, StreamAggregatorArgs)  # before anything reads them: an ignored key is a wrong total
         settings: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in args.items() if v is not None}}
         self.spec = aggregation_spec(settings)
         check_settings(settings, self.spec)

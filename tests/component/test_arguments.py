@@ -71,7 +71,7 @@ def existing(**fields):
         pytest.param({"partition_key_type": 1}, "partition_key_type must be one of 'S', 'N', 'B'", id="key-number"),
         pytest.param({"group_by_type": ["S"]}, "group_by_type must be one of 'S', 'N', 'B'", id="group-type-list"),
         pytest.param({"existing_source": "Legacy"}, "existing_source must be", id="existing-text"),
-        pytest.param(existing(extra=1), "existing_source must be", id="existing-extra-field"),
+        pytest.param(existing(extra=1), "'existing_source.extra' is not declared", id="existing-extra-field"),
         pytest.param(
             existing(table_name="L"), "existing_source.table_name must be a DynamoDB table name", id="ex-name"
         ),

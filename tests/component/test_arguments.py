@@ -175,7 +175,9 @@ DAILY = {
             r"StreamAggregator: group_by\[1\]\.bucket must be one of 'minute', 'hour', 'day', 'week', 'month', 'year'",
             id="unknown-bucket",
         ),
-        pytest.param({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a zone", id="bad-timezone"),
+        pytest.param({"timezone": "Europe/Olympus"}, "timezone 'Europe/Olympus' is not a zone", id="bad-timezone"),
+        pytest.param({"timezone": "localtime"}, "timezone 'localtime' is not an IANA region name", id="localtime"),
+        pytest.param({"timezone": "right/UTC"}, "timezone 'right/UTC' is not an IANA region name", id="right"),
         pytest.param(
             {"group_by": ["CustomerId", {"attribute": "OrderDate", "format": "%m%d%Y"}]},
             r"group_by\[1\]\.format reads a date for a time bucket, and this part has no bucket",

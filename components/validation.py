@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import argument_rules as rules
-from ._lambda_code import AggregationSpec, DateForm, SpecError, parse_spec
+from ._lambda_code import AggregationSpec, DateForm, MeasureOp, SpecError, parse_spec
 from .argument_rules import fail, is_known
 from .errors import StreamAggregatorArgsError
 
@@ -82,6 +82,7 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     if args.get("index_by_bucket") and spec.first_bucket_part is None:
         fail("index_by_bucket", "indexes the first group_by part with a time bucket, and group_by has none")
     aggregate_key_type(args, spec)
+    _aggregation_reads_keys_as_typed(args, spec)
     _fits_the_environment(spec)
 
 
@@ -129,15 +130,48 @@ def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
     return derived
 
 
+def _typed_source_keys(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str, tuple[str, str]]:
+    """The source table's key attributes whose type is known here, each with its role and type. A key's
+    type is the same in every item, so anything that reads a key as another type can never work."""
+    keys = {spec.partition_key: ("partition key", "partition_key_type"), spec.sort_key: ("sort key", "sort_key_type")}
+    return {
+        attribute: (role, args[setting])
+        for attribute, (role, setting) in keys.items()
+        if attribute is not None and is_known(args.get(setting))
+    }
+
+
+def _aggregation_reads_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
+    """A filter on a key compares values of the key's type, and a sum of a key needs a number key:
+    otherwise no item passes the filter (nothing is counted), or every record is quarantined."""
+    keys = _typed_source_keys(args, spec)
+    item_filter = spec.item_filter
+    if item_filter is not None and item_filter.attribute in keys:
+        role, key_type = keys[item_filter.attribute]
+        for kind, value in sorted(item_filter.values, key=repr):
+            if kind != key_type:
+                shown = str(value) if kind == "N" else repr(value)
+                raise StreamAggregatorArgsError(
+                    f"StreamAggregator: filter.values holds {shown} ({kind}), but filter.attribute "
+                    f"{item_filter.attribute!r} is the {role}, of type {key_type!r}: no item could ever match it"
+                )
+    for index, measure in enumerate(spec.measures):
+        if measure.op is MeasureOp.SUM and measure.attribute in keys and keys[measure.attribute][1] != "N":
+            role, key_type = keys[measure.attribute]
+            raise StreamAggregatorArgsError(
+                f"StreamAggregator: measures[{index}] sums {measure.attribute!r}, but it is the {role}, of type "
+                f"{key_type!r}, not a number: every record would be quarantined"
+            )
+
+
 def _parts_read_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     """A part on one of the source table's keys must read it as the key's type: a key's type is the
     same in every item, so otherwise every record would be quarantined."""
-    keys = {spec.partition_key: ("partition key", "partition_key_type"), spec.sort_key: ("sort key", "sort_key_type")}
+    keys = _typed_source_keys(args, spec)
     for index, part in enumerate(spec.group_parts):
-        role, setting = keys.get(part.attribute, (None, None))
-        key_type = args.get(setting) if setting else None
-        if role is None or not is_known(key_type):
+        if part.attribute not in keys:
             continue
+        role, key_type = keys[part.attribute]
         if part.bucket is None:
             reads, how = part.type, ""
         elif part.date in (DateForm.EPOCH_SECONDS, DateForm.EPOCH_MILLIS):

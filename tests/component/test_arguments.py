@@ -231,3 +231,76 @@ def test_a_group_by_part_on_a_key_of_its_own_type_is_accepted(deploy):
         "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_millis"}],
     }
     assert deploy(lambda: StreamAggregator("keyed", args))
+
+
+ORDERS = {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "OrderCount", "op": "count"}]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"partition_key_type": "N", "filter": {"attribute": "OrderId", "values": ["17"]}},
+            r"filter.values holds '17' \(S\), but filter.attribute 'OrderId' is the partition key, of type 'N'",
+            id="string-filter-on-a-number-key",
+        ),
+        pytest.param(
+            {"sort_key": "Seq", "filter": {"attribute": "Seq", "values": ["A", 17]}},
+            r"filter.values holds 17 \(N\), but filter.attribute 'Seq' is the sort key, of type 'S'",
+            id="one-number-among-strings-on-a-string-key",
+        ),
+        pytest.param(
+            {"sort_key": "Seq", "sort_key_type": "N", "filter": {"attribute": "Seq", "values": [{"N": "1.50"}, True]}},
+            r"filter.values holds True \(BOOL\), but filter.attribute 'Seq' is the sort key, of type 'N'",
+            id="boolean-filter-on-a-number-key",
+        ),
+        pytest.param(
+            {"partition_key_type": "B", "filter": {"attribute": "OrderId", "values": ["AQI="]}},
+            r"filter.values holds 'AQI=' \(S\), but filter.attribute 'OrderId' is the partition key, of type 'B'",
+            id="any-filter-on-a-binary-key",
+        ),
+        pytest.param(
+            {"measures": [{"name": "Ids", "op": "sum", "attribute": "OrderId"}]},
+            r"measures\[0\] sums 'OrderId', but it is the partition key, of type 'S', not a number: every record",
+            id="sum-of-a-string-key",
+        ),
+        pytest.param(
+            {
+                "sort_key": "Blob",
+                "sort_key_type": "B",
+                "measures": [{"name": "N", "op": "count"}, {"name": "B", "op": "sum", "attribute": "Blob"}],
+            },
+            r"measures\[1\] sums 'Blob', but it is the sort key, of type 'B', not a number",
+            id="sum-of-a-binary-key",
+        ),
+    ],
+)
+def test_a_filter_or_sum_that_cannot_work_on_a_keys_type_fails_at_construction(deploy, change, message):
+    """A key's type is the same in every item: a filter of other types never matches (nothing counted),
+    a sum of a string key quarantines every record."""
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("never", {**ORDERS, **change}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"partition_key_type": "N", "filter": {"attribute": "OrderId", "values": [17, {"N": "18"}]}}),
+        pytest.param({"filter": {"attribute": "OrderId", "values": ["A-17"]}}, id="string-key-strings"),
+        pytest.param({"filter": {"attribute": "Status", "values": ["PAID", 1, True]}}, id="not-a-key-any-types"),
+        pytest.param(
+            {
+                "sort_key": "Amount",
+                "sort_key_type": "N",
+                "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}],
+            }
+        ),
+        pytest.param({"measures": [{"name": "Last", "op": "latest", "attribute": "OrderId"}]}, id="latest-of-any-key"),
+        pytest.param(
+            {"partition_key_type": pulumi.Output.from_input("N"), "filter": {"attribute": "OrderId", "values": ["A"]}},
+            id="type-not-known-yet",
+        ),
+    ],
+)
+def test_a_filter_or_sum_that_fits_the_keys_type_is_accepted(deploy, change):
+    assert deploy(lambda: StreamAggregator("fits", {**ORDERS, **change}))

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import argument_rules as rules
-from ._lambda_code import AggregationSpec, DateForm, MeasureOp, SpecError, parse_spec
+from ._lambda_code import AggregationSpec, DateForm, MeasureOp, SpecError, bucket_index_name, parse_spec
 from .argument_rules import fail, is_known
 from .errors import StreamAggregatorArgsError
 
@@ -81,6 +81,8 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
                 fail(conflicting, "configures the source table, which existing_source says is made elsewhere")
     if args.get("index_by_bucket") and spec.first_bucket_part is None:
         fail("index_by_bucket", "indexes the first group_by part with a time bucket, and group_by has none")
+    if args.get("index_by_bucket") is True:
+        _index_name_is_valid(spec)
     aggregate_key_type(args, spec)
     _aggregation_reads_keys_as_typed(args, spec)
     _fits_the_environment(spec)
@@ -128,6 +130,20 @@ def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
             f"so its values are {derived!r}; give the same type to both arguments, or leave group_by_type out",
         )
     return derived
+
+
+def _index_name_is_valid(spec: AggregationSpec) -> None:
+    """The index is named for its part (``OrderDate_day-by-bucket``), so the attribute must make a valid
+    index name: an attribute may hold any character, an index name only a few."""
+    part = spec.first_bucket_part
+    assert part is not None  # check_settings refused index_by_bucket without one
+    index, name = spec.group_parts.index(part), bucket_index_name(part)
+    problem = rules.TABLE_NAME.problem(name)
+    if problem:
+        raise StreamAggregatorArgsError(
+            f"StreamAggregator: group_by[{index}].attribute {part.attribute!r} names the index_by_bucket index "
+            f"{name!r}, and {problem}: rename the attribute, or leave index_by_bucket out"
+        )
 
 
 def _typed_source_keys(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str, tuple[str, str]]:

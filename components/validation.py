@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import argument_rules as rules
-from ._lambda_code import AggregationSpec, DateForm, MeasureOp, SpecError, bucket_index_name, parse_spec
+from ._lambda_code import AggregationSpec, DateForm, GroupPart, MeasureOp, SpecError, bucket_index_name, parse_spec
 from .argument_rules import fail, is_known
 from .errors import StreamAggregatorArgsError
 
@@ -151,33 +151,68 @@ def _typed_source_keys(args: Mapping[str, Any], spec: AggregationSpec) -> dict[s
     type is the same in every item, so anything that reads a key as another type can never work."""
     keys = {spec.partition_key: ("partition key", "partition_key_type"), spec.sort_key: ("sort key", "sort_key_type")}
     return {
-        attribute: (role, args[setting])
+        attribute: (f"the {role}", args[setting])
         for attribute, (role, setting) in keys.items()
         if attribute is not None and is_known(args.get(setting))
     }
 
 
+def _declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str, tuple[str, str]]:
+    """Every attribute whose type the arguments fix, with what fixes it: the source keys, group_by with
+    its type (the aggregate table's key), and what each group_by part reads its attribute as. An item
+    whose attribute has another type fails that reading (quarantined, or its write refused)."""
+    declared = _typed_source_keys(args, spec)
+    if spec.group_parts:
+        for index, part in enumerate(spec.group_parts):
+            reads, how = _part_reads(part)
+            what = f"read by group_by[{index}] as {reads}{how}"
+            earlier = declared.setdefault(part.attribute, (what, reads))
+            if earlier[1] != reads:
+                raise StreamAggregatorArgsError(
+                    f"StreamAggregator: group_by[{index}] reads {part.attribute!r} as {reads}{how}, but it is "
+                    f"{earlier[0]}: no item can satisfy both, so every record would be quarantined"
+                )
+    elif spec.group_by not in declared:
+        key_type = aggregate_key_type(args, spec)
+        if is_known(key_type):
+            given = "group_by_type" if args.get("group_by_type") is not None else "group_by_type's default"
+            declared[spec.group_by] = (f"group_by, keying the aggregate table as {given} says", key_type)
+    return declared
+
+
 def _aggregation_reads_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
-    """A filter on a key compares values of the key's type, and a sum of a key needs a number key:
+    """A filter on an attribute of a declared type compares values of that type, and a sum needs a number:
     otherwise no item passes the filter (nothing is counted), or every record is quarantined."""
-    keys = _typed_source_keys(args, spec)
+    declared = _declared_types(args, spec)
     item_filter = spec.item_filter
-    if item_filter is not None and item_filter.attribute in keys:
-        role, key_type = keys[item_filter.attribute]
+    if item_filter is not None and item_filter.attribute in declared:
+        what, declared_type = declared[item_filter.attribute]
         for kind, value in sorted(item_filter.values, key=repr):
-            if kind != key_type:
+            if kind != declared_type:
                 shown = str(value) if kind == "N" else repr(value)
                 raise StreamAggregatorArgsError(
                     f"StreamAggregator: filter.values holds {shown} ({kind}), but filter.attribute "
-                    f"{item_filter.attribute!r} is the {role}, of type {key_type!r}: no item could ever match it"
+                    f"{item_filter.attribute!r} is {what}, of type {declared_type!r}: no item could ever match "
+                    "it and count"
                 )
     for index, measure in enumerate(spec.measures):
-        if measure.op is MeasureOp.SUM and measure.attribute in keys and keys[measure.attribute][1] != "N":
-            role, key_type = keys[measure.attribute]
+        if measure.op is not MeasureOp.SUM or measure.attribute not in declared:
+            continue
+        what, declared_type = declared[measure.attribute]
+        if declared_type != "N":
             raise StreamAggregatorArgsError(
-                f"StreamAggregator: measures[{index}] sums {measure.attribute!r}, but it is the {role}, of type "
-                f"{key_type!r}, not a number: every record would be quarantined"
+                f"StreamAggregator: measures[{index}] sums {measure.attribute!r}, but it is {what}, of type "
+                f"{declared_type!r}, not a number: every record would be quarantined"
             )
+
+
+def _part_reads(part: GroupPart) -> tuple[str, str]:
+    """The type a part reads its attribute as, and how a message says so."""
+    if part.bucket is None:
+        return part.type, ""
+    if part.date in (DateForm.EPOCH_SECONDS, DateForm.EPOCH_MILLIS):
+        return "N", f" ({part.date.value})"
+    return "S", f" (a date in the format {part.format!r})" if part.format else " (an ISO date)"
 
 
 def _parts_read_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
@@ -188,14 +223,9 @@ def _parts_read_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) ->
         if part.attribute not in keys:
             continue
         role, key_type = keys[part.attribute]
-        if part.bucket is None:
-            reads, how = part.type, ""
-        elif part.date in (DateForm.EPOCH_SECONDS, DateForm.EPOCH_MILLIS):
-            reads, how = "N", f" ({part.date.value})"
-        else:
-            reads, how = "S", f" (a date in the format {part.format!r})" if part.format else " (an ISO date)"
+        reads, how = _part_reads(part)
         if reads != key_type:
             raise StreamAggregatorArgsError(
-                f"StreamAggregator: group_by[{index}] reads {part.attribute!r} as {reads}{how}, but it is the "
+                f"StreamAggregator: group_by[{index}] reads {part.attribute!r} as {reads}{how}, but it is "
                 f"{role}, of type {key_type!r}: every record would be quarantined"
             )

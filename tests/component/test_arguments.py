@@ -304,3 +304,64 @@ def test_a_filter_or_sum_that_cannot_work_on_a_keys_type_fails_at_construction(d
 )
 def test_a_filter_or_sum_that_fits_the_keys_type_is_accepted(deploy, change):
     assert deploy(lambda: StreamAggregator("fits", {**ORDERS, **change}))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"group_by": "StoreId", "filter": {"attribute": "StoreId", "values": [7]}},
+            r"filter.values holds 7 \(N\), but filter.attribute 'StoreId' is group_by, keying the aggregate table "
+            r"as group_by_type's default says, of type 'S'",
+            id="number-filter-on-a-string-group",
+        ),
+        pytest.param(
+            {
+                "group_by": ["CustomerId", {"attribute": "Store", "type": "N"}],
+                "filter": {"attribute": "Store", "values": ["A"]},
+            },
+            r"filter.attribute 'Store' is read by group_by\[1\] as N, of type 'N'",
+            id="string-filter-on-a-number-part",
+        ),
+        pytest.param(
+            {
+                "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}],
+                "filter": {"attribute": "PlacedAt", "values": ["2026-11-28"]},
+            },
+            r"'PlacedAt' is read by group_by\[1\] as N \(epoch_seconds\), of type 'N'",
+            id="string-filter-on-an-epoch-part",
+        ),
+        pytest.param(
+            {
+                "group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "day"}],
+                "measures": [{"name": "Dates", "op": "sum", "attribute": "CustomerId"}],
+            },
+            r"measures\[0\] sums 'CustomerId', but it is read by group_by\[0\] as S, of type 'S', not a number",
+            id="sum-of-a-string-part",
+        ),
+        pytest.param(
+            {"group_by": ["PlacedAt", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}]},
+            r"group_by\[1\] reads 'PlacedAt' as N \(epoch_seconds\), but it is read by group_by\[0\] as S",
+            id="two-parts-reading-one-attribute-two-ways",
+        ),
+    ],
+)
+def test_a_filter_sum_or_part_that_cannot_work_on_a_declared_type_fails_at_construction(deploy, change, message):
+    """group_by's type and the parts' readings fix an attribute's type as a key's does."""
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("never", {**ORDERS, **change}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"group_by": "StoreId", "group_by_type": "N", "filter": {"attribute": "StoreId", "values": [7]}}),
+        pytest.param(
+            {"group_by": ["C", {"attribute": "Store", "type": "N"}], "filter": {"attribute": "Store", "values": [7]}}
+        ),
+        pytest.param({"group_by": ["C", {"attribute": "OrderDate", "bucket": "day"}, "OrderDate"]}, id="same-reading"),
+        pytest.param({"group_by": "Region", "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}]}),
+    ],
+)
+def test_a_filter_sum_or_part_that_fits_a_declared_type_is_accepted(deploy, change):
+    assert deploy(lambda: StreamAggregator("fits", {**ORDERS, **change}))

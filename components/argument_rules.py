@@ -95,7 +95,7 @@ def is_known(value: Any) -> bool:
     return value is not None and not isinstance(value, pulumi.Output) and not inspect.isawaitable(value)
 
 
-def _is_whole_number(value: Any) -> bool:
+def is_whole_number(value: Any) -> bool:
     """Whole floats count: the multi-language provider passes every integer as a float (100.0).
     Booleans don't, although Python makes them ints."""
     if isinstance(value, bool):
@@ -107,7 +107,7 @@ def whole_number(low: int, high: int) -> Rule:
     """A rule for a Lambda or mapping setting that AWS takes as an integer within [low, high]."""
 
     def rule(name: str, value: Any) -> None:
-        if not _is_whole_number(value) or not low <= value <= high:
+        if not is_whole_number(value) or not low <= value <= high:
             fail(name, f"must be a whole number from {low} to {high}, got {value!r}")
 
     return rule
@@ -115,12 +115,12 @@ def whole_number(low: int, high: int) -> Rule:
 
 def record_age(name: str, value: Any) -> None:
     """-1 means records never expire; otherwise Lambda wants at least a minute and at most a week."""
-    if not _is_whole_number(value) or not (value == -1 or 60 <= value <= 604800):
+    if not is_whole_number(value) or not (value == -1 or 60 <= value <= 604800):
         fail(name, f"must be -1 or a whole number from 60 to 604800, got {value!r}")
 
 
 def log_retention(name: str, value: Any) -> None:
-    if not _is_whole_number(value) or value not in LOG_RETENTION_DAYS:
+    if not is_whole_number(value) or value not in LOG_RETENTION_DAYS:
         fail(name, f"must be one of CloudWatch's retention values {sorted(LOG_RETENTION_DAYS)}, got {value!r}")
 
 

@@ -9,6 +9,7 @@ them before this (pulumi/pulumi-yaml#69, #330); untyped SDK calls reach the prov
 
 The schema's names come from the same TypedDicts (Pulumi's analyzer reads them), so nothing is
 listed twice. The failure is an ``InputPropertyError``, which the engine reports against the property.
+An integer input that is not a whole number is refused here too, before Pulumi's mapping runs int() on it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi.errors import InputPropertyError
-from pulumi.provider.experimental.analyzer import PropertyDefinition
+from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import main
 
 from .argument_keys import unknown_key_message
+from .argument_rules import is_known, is_whole_number
 from .stream_aggregator import StreamAggregator
 
 PACKAGE_NAME = "stream-aggregator"
@@ -39,10 +41,15 @@ class StrictComponentProvider(ComponentProvider):
     ) -> Any:
         # Called for the component's inputs and again for each nested object (measures, filter, ...).
         if isinstance(inputs, dict):
-            for key in inputs:
+            for key, value in inputs.items():
+                path = f"{property_path}.{key}" if property_path else str(key)
                 if key not in properties:
-                    path = f"{property_path}.{key}" if property_path else str(key)
                     raise InputPropertyError(path, unknown_key_message(path, key, properties))
+                if properties[key].type is PropertyType.INTEGER and is_known(value) and not is_whole_number(value):
+                    # Pulumi's mapping would call int() on it: 7.5 would be 7, true 1 and "100" 100.
+                    raise InputPropertyError(
+                        path, f"StreamAggregator argument {path!r} must be a whole number, got {value!r}"
+                    )
         return super().map_input_properties(inputs, properties, mapping, component_name, property_path)
 
 

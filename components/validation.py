@@ -47,6 +47,7 @@ DECIDED_AT_CONSTRUCTION = {
     "dashboard": "it decides whether the dashboard exists",
     "timeout": "the iterator-age alarm's threshold is computed from it",
     "batching_window_seconds": "the iterator-age alarm's threshold is computed from it",
+    "index_by_bucket": "it decides whether the aggregate table has the index (an Output would always add it)",
 }
 """Settings the component reads while it is built, so they cannot wait for an Output, with why."""
 SOURCE_TABLE_SETTINGS = ("source_table_name", "kms_key_arn", "point_in_time_recovery", "deletion_protection")

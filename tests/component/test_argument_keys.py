@@ -176,3 +176,16 @@ def test_a_misspelt_input_is_refused_and_named_by_the_multi_language_host(case):
 def test_the_issues_misspellings_are_refused(deploy, args, message):
     with pytest.raises(UnknownArgumentError, match=message.replace("?", r"\?")):
         deploy(lambda: StreamAggregator("typo", {**BASE, **args}))
+
+
+@pytest.mark.parametrize("value", [7.5, True, "100", [100]])
+def test_an_integer_input_that_is_not_whole_is_refused_by_the_host(value):
+    """Pulumi's mapping calls int() on integer inputs (7.5 would be 7, true 1); the host refuses them first."""
+    with pytest.raises(pulumi.InputPropertyError) as refused:
+        PROVIDER.map_inputs({**SCHEMA_BASE, "batchSize": value}, COMPONENT)
+    assert refused.value.property_path == "batchSize" and "must be a whole number" in refused.value.reason
+
+
+def test_whole_integer_inputs_pass_the_host_as_the_engine_sends_them():
+    mapped = PROVIDER.map_inputs({**SCHEMA_BASE, "batchSize": 100.0, "maxRetryAttempts": -1.0}, COMPONENT)
+    assert mapped["batch_size"] == 100 and mapped["max_retry_attempts"] == -1

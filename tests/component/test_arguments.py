@@ -211,6 +211,11 @@ DAILY = {
         ),
         pytest.param({"index_by_bucket": "yes"}, "index_by_bucket must be true or false", id="index-bool"),
         pytest.param(
+            {"index_by_bucket": pulumi.Output.from_input(False)},
+            "index_by_bucket must be a plain value, not an Output",
+            id="index-output",
+        ),
+        pytest.param(
             {"group_by": ["CustomerId", "Status"], "index_by_bucket": True},
             "index_by_bucket indexes the first group_by part with a time bucket, and group_by has none",
             id="index-without-bucket",

@@ -38,6 +38,9 @@ def unknown_key_message(path: str, key: Any, declared: Collection[str]) -> str:
 def check_keys(value: Mapping[str, Any], typed: type, where: str = "") -> None:
     """Raise ``UnknownArgumentError`` for the first key of ``value``, or of a nested value, that its
     TypedDict does not declare. Values that are not plain mappings or lists (Outputs) are skipped."""
+    if not isinstance(value, Mapping):
+        what = f"argument {where!r}" if where else "arguments"
+        raise StreamAggregatorArgsError(f"StreamAggregator {what} must be a mapping ({typed.__name__}), got {value!r}")
     declared = declared_fields(typed)
     for key, item in value.items():
         path = f"{where}.{key}" if where else str(key)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from components import StreamAggregator
 from components._version import __version__
 from components.argument_keys import UnknownArgumentError
+from components.errors import StreamAggregatorArgsError
 from components.multi_language import provider
 from components.stream_aggregator import (
     ExistingSourceArgs,
@@ -189,3 +190,9 @@ def test_an_integer_input_that_is_not_whole_is_refused_by_the_host(value):
 def test_whole_integer_inputs_pass_the_host_as_the_engine_sends_them():
     mapped = PROVIDER.map_inputs({**SCHEMA_BASE, "batchSize": 100.0, "maxRetryAttempts": -1.0}, COMPONENT)
     assert mapped["batch_size"] == 100 and mapped["max_retry_attempts"] == -1
+
+
+@pytest.mark.parametrize("args", [None, ["partition_key", "OrderId"], "OrderId"])
+def test_arguments_that_are_not_a_mapping_are_refused_in_one_line(deploy, args):
+    with pytest.raises(StreamAggregatorArgsError, match=r"arguments must be a mapping \(StreamAggregatorArgs\)"):
+        deploy(lambda: StreamAggregator("typo", args))

@@ -160,8 +160,9 @@ def _typed_source_keys(args: Mapping[str, Any], spec: AggregationSpec) -> dict[s
 
 def _declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str, tuple[str, str]]:
     """Every attribute whose type the arguments fix, with what fixes it: the source keys, group_by with
-    its type (the aggregate table's key), and what each group_by part reads its attribute as. An item
-    whose attribute has another type fails that reading (quarantined, or its write refused)."""
+    its type (the aggregate table's key), what each group_by part reads its attribute as, and a sum's
+    number. An item whose attribute has another type fails that reading (quarantined, or its write
+    refused). The first to fix a type is named; the sums are checked against the others."""
     declared = _typed_source_keys(args, spec)
     if spec.group_parts:
         for index, part in enumerate(spec.group_parts):
@@ -178,6 +179,9 @@ def _declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str,
         if is_known(key_type):
             given = "group_by_type" if args.get("group_by_type") is not None else "group_by_type's default"
             declared[spec.group_by] = (f"group_by, keying the aggregate table as {given} says", key_type)
+    for index, measure in enumerate(spec.measures):
+        if measure.op is MeasureOp.SUM and measure.attribute is not None:
+            declared.setdefault(measure.attribute, (f"summed by measures[{index}]", "N"))
     return declared
 
 

@@ -345,6 +345,14 @@ def test_a_filter_or_sum_that_fits_the_keys_type_is_accepted(deploy, change):
             id="sum-of-a-string-part",
         ),
         pytest.param(
+            {
+                "measures": [{"name": "Revenue", "op": "sum", "attribute": "Amount"}],
+                "filter": {"attribute": "Amount", "values": [0, "none"]},
+            },
+            r"filter.values holds 'none' \(S\), but filter.attribute 'Amount' is summed by measures\[0\], of type 'N'",
+            id="string-filter-on-a-summed-attribute",
+        ),
+        pytest.param(
             {"group_by": ["PlacedAt", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}]},
             r"group_by\[1\] reads 'PlacedAt' as N \(epoch_seconds\), but it is read by group_by\[0\] as S",
             id="two-parts-reading-one-attribute-two-ways",
@@ -366,6 +374,13 @@ def test_a_filter_sum_or_part_that_cannot_work_on_a_declared_type_fails_at_const
         ),
         pytest.param({"group_by": ["C", {"attribute": "OrderDate", "bucket": "day"}, "OrderDate"]}, id="same-reading"),
         pytest.param({"group_by": "Region", "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}]}),
+        pytest.param(
+            {
+                "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}],
+                "filter": {"attribute": "Amount", "values": [{"N": "0.5"}, 10]},
+            },
+            id="number-filter-on-a-summed-attribute",
+        ),
     ],
 )
 def test_a_filter_sum_or_part_that_fits_a_declared_type_is_accepted(deploy, change):

@@ -206,6 +206,13 @@ def test_provider_entry_point_hosts_the_component():
     assert yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text()) == {"runtime": "python"}
 
 
+def test_the_provider_entry_point_imports_its_host_from_another_folder(tmp_path):
+    """As the engine runs it: the plugin's file by path, from a folder that is not the repository."""
+    program = f"import runpy; runpy.run_path({str(ROOT / 'provider' / '__main__.py')!r}, run_name='imported')"
+    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_the_hosted_schema_is_pulumis_own(schema):
     """The strict host changes how inputs are mapped, not the schema other languages are generated from."""
     assert json.loads(provider(__version__).schema) == schema

@@ -8,7 +8,9 @@ from zoneinfo import available_timezones
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
+import ops.__main__ as cli
 from handler.buckets import REGION_AREAS, Bucket, label, region_zone_problem, zone, zone_file
 from handler.config import HandlerConfig
 from handler.contribution import image_contribution
@@ -448,3 +450,18 @@ def test_the_handler_writes_a_composite_group_through_the_ledger_with_its_part_a
         "CustomerId": {"S": "C-17"},
         "OrderDate_day": {"S": "2026-11-28"},
     }
+
+
+def test_the_operator_tools_refuse_a_spec_naming_their_own_machines_zone(tmp_path):
+    """query would have labelled the range in the operator's zone, not the one the Lambda was given."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({**ORDERS, "timezone": "localtime"}))
+    console = Console(record=True, width=300)
+    argv = ["query", "C-17", "2026-11-28", "--aws", "--spec", str(spec)]
+    argv += ["--source-table", "Orders", "--aggregate-table", "Daily"]
+    assert cli.main(argv, console) == 1
+    assert console.export_text().strip() == (
+        f"error: --spec {spec}: timezone 'localtime' is not an IANA region name: 'UTC' or a region name such as "
+        "'Europe/Berlin' (areas: Africa, America, Antarctica, Arctic, Asia, Atlantic, Australia, Europe, Indian, "
+        "Pacific)"
+    )

@@ -23,12 +23,14 @@ from components.argument_keys import UnknownArgumentError
 from components.errors import StreamAggregatorArgsError
 from components.multi_language import provider
 from components.stream_aggregator import (
+    DEFAULTS,
     ExistingSourceArgs,
     FilterArgs,
     GroupPartArgs,
     MeasureArgs,
     StreamAggregatorArgs,
 )
+from components.validation import DECIDED_AT_CONSTRUCTION, SETTING_RULES, SOURCE_TABLE_SETTINGS
 
 BASE: dict[str, Any] = {
     "partition_key": "OrderId",
@@ -196,3 +198,11 @@ def test_whole_integer_inputs_pass_the_host_as_the_engine_sends_them():
 def test_arguments_that_are_not_a_mapping_are_refused_in_one_line(deploy, args):
     with pytest.raises(StreamAggregatorArgsError, match=r"arguments must be a mapping \(StreamAggregatorArgs\)"):
         deploy(lambda: StreamAggregator("typo", args))
+
+
+def test_every_argument_the_component_reads_is_declared():
+    """A default or a rule under a name the TypedDict does not declare would never apply: the key check
+    refuses that name, so the argument it meant would keep no default, or no check."""
+    declared = set(StreamAggregatorArgs.__annotations__)
+    for names in (DEFAULTS, SETTING_RULES, DECIDED_AT_CONSTRUCTION, SOURCE_TABLE_SETTINGS):
+        assert set(names) <= declared, sorted(set(names) - declared)

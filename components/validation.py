@@ -76,6 +76,7 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     for name, why in DECIDED_AT_CONSTRUCTION.items():
         if args.get(name) is not None and not is_known(args[name]):
             fail(name, f"must be a plain value, not an Output: {why}")
+    _tables_are_distinct(args)
     if args.get("existing_source") is not None:
         for conflicting in SOURCE_TABLE_SETTINGS:
             if args.get(conflicting) is not None:
@@ -87,6 +88,20 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     aggregate_key_type(args, spec)
     _aggregation_reads_keys_as_typed(args, spec)
     _fits_the_environment(spec)
+
+
+def _tables_are_distinct(args: Mapping[str, Any]) -> None:
+    """The aggregate table named as the source table would be a second CreateTable of one name, refused by
+    AWS after the source table exists: a deployment stopped halfway."""
+    existing = args.get("existing_source")
+    sources = {
+        "source_table_name": args.get("source_table_name"),
+        "existing_source.table_name": existing.get("table_name") if isinstance(existing, Mapping) else None,
+    }
+    aggregate = args.get("aggregate_table_name")
+    for setting, source in sources.items():
+        if is_known(aggregate) and is_known(source) and aggregate == source:
+            fail("aggregate_table_name", f"is {aggregate!r}, the same as {setting}: the aggregate needs its own table")
 
 
 MAX_SPEC_BYTES = 3 * 1024

@@ -96,6 +96,16 @@ def existing(**fields):
         pytest.param({"source_table_name": "a" * 256}, "source_table_name must be", id="source-long"),
         pytest.param({"source_table_name": 5}, "source_table_name must be", id="source-number"),
         pytest.param({"aggregate_table_name": "Invoice/Total"}, "aggregate_table_name must be", id="aggregate-slash"),
+        pytest.param(
+            {"source_table_name": "Invoices", "aggregate_table_name": "Invoices"},
+            "aggregate_table_name is 'Invoices', the same as source_table_name",
+            id="aggregate-is-the-source",
+        ),
+        pytest.param(
+            {**existing(), "aggregate_table_name": "Legacy"},
+            "aggregate_table_name is 'Legacy', the same as existing_source.table_name",
+            id="aggregate-is-the-existing-source",
+        ),
         pytest.param({"point_in_time_recovery": "false"}, "point_in_time_recovery must be true or false", id="pitr"),
         pytest.param({"point_in_time_recovery": 1}, "point_in_time_recovery must be true or false", id="pitr-1"),
         pytest.param({"deletion_protection": "yes"}, "deletion_protection must be true or false", id="protection"),

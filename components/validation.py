@@ -86,7 +86,7 @@ def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     if args.get("index_by_bucket") is True:
         _index_name_is_valid(spec)
     aggregate_key_type(args, spec)
-    _aggregation_reads_keys_as_typed(args, spec)
+    _aggregation_reads_declared_types(args, spec)
     _fits_the_environment(spec)
 
 
@@ -152,7 +152,8 @@ def _index_name_is_valid(spec: AggregationSpec) -> None:
     """The index is named for its part (``OrderDate_day-by-bucket``), so the attribute must make a valid
     index name: an attribute may hold any character, an index name only a few."""
     part = spec.first_bucket_part
-    assert part is not None  # check_settings refused index_by_bucket without one
+    if part is None:  # refused before this, as an index_by_bucket without a bucket part
+        return
     index, name = spec.group_parts.index(part), bucket_index_name(part)
     problem = rules.TABLE_NAME.problem(name)
     if problem:
@@ -200,7 +201,7 @@ def _declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str,
     return declared
 
 
-def _aggregation_reads_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
+def _aggregation_reads_declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> None:
     """A filter on an attribute of a declared type compares values of that type, and a sum needs a number:
     otherwise no item passes the filter (nothing is counted), or every record is quarantined."""
     declared = _declared_types(args, spec)

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.buckets import DateForm, zone_file
     from handler.config import HandlerConfig
-    from handler.group_parts import bucket_index_name
-    from handler.spec import AggregationSpec, FilterValue, SpecError, parse_spec
+    from handler.group_parts import GroupPart, bucket_index_name
+    from handler.spec import AggregationSpec, FilterValue, MeasureOp, SpecError, parse_spec
     from handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
     from stream_aggregator.handler.buckets import DateForm, zone_file
     from stream_aggregator.handler.config import HandlerConfig
-    from stream_aggregator.handler.group_parts import bucket_index_name
-    from stream_aggregator.handler.spec import AggregationSpec, FilterValue, SpecError, parse_spec
+    from stream_aggregator.handler.group_parts import GroupPart, bucket_index_name
+    from stream_aggregator.handler.spec import AggregationSpec, FilterValue, MeasureOp, SpecError, parse_spec
     from stream_aggregator.handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
@@ -32,7 +32,9 @@ __all__ = [
     "AggregationSpec",
     "DateForm",
     "FilterValue",
+    "GroupPart",
     "HandlerConfig",
+    "MeasureOp",
     "SpecError",
     "bucket_index_name",
     "parse_spec",

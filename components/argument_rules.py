@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import pulumi
@@ -27,9 +28,62 @@ LOG_RETENTION_DAYS = frozenset(
 MAX_TAGS = 50
 MAX_ALARM_ACTIONS = 5
 """CloudWatch's limit on a metric alarm's actions (and on its OK actions, which get the same list)."""
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 _KMS_KEY_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 _STREAM_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.\-]{3,255}/stream/.+")
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """What AWS accepts as one kind of resource's name (docs/design.md, "Physical names", cites each)."""
+
+    what: str
+    allowed: str
+    """A regular expression's character class."""
+    says: str
+    """The same, as a message says it."""
+    shortest: int
+    longest: int
+
+    def problem(self, name: str) -> str | None:
+        if not self.shortest <= len(name) <= self.longest or not re.fullmatch(f"{self.allowed}*", name):
+            return f"a {self.what} name is {self.shortest} to {self.longest} {self.says}"
+        return None
+
+
+TABLE_NAME = NameRule("DynamoDB table or index", r"[A-Za-z0-9_.\-]", "letters, digits, '_', '.' or '-'", 3, 255)
+LAMBDA_NAME = NameRule("Lambda function", r"[A-Za-z0-9_\-]", "letters, digits, '_' or '-'", 1, 64)
+QUEUE_NAME = NameRule("SQS queue", r"[A-Za-z0-9_\-]", "letters, digits, '_' or '-'", 1, 80)
+ROLE_NAME = NameRule("IAM role", r"[A-Za-z0-9_+=,.@\-]", "ASCII letters, digits or any of _+=,.@-", 1, 64)
+ROLE_POLICY_NAME = NameRule(
+    "IAM role policy", r"[A-Za-z0-9_+=,.@\-]", "ASCII letters, digits or any of _+=,.@-", 1, 128
+)
+"""IAM writes these as [\\w+=,.@-]: its \\w is ASCII, where Python's would take any letter."""
+LOG_GROUP_NAME = NameRule("CloudWatch log group", r"[.\-_/#A-Za-z0-9]", "letters, digits or any of ._-/#", 1, 512)
+ALARM_NAME = NameRule("CloudWatch alarm", r"[^\x00-\x1f\x7f]", "characters, no control characters", 1, 255)
+AUTONAME_SUFFIX = len("-1a2b3c4")
+"""What Pulumi adds to a logical name to make a physical one by default: '-' and 7 random hex digits."""
+COMPONENT_NAME = re.compile(r"[A-Za-z0-9_-]+")
+"""The characters every name derived from the component's is allowed (the narrowest: Lambda's, SQS's)."""
+
+
+def component_name(name: Any, children: Mapping[str, NameRule]) -> None:
+    """Every child is named ``<component name>-<role>`` and autonamed from that, so the component's name
+    must leave each one valid for its kind, with Pulumi's suffix: refused here, before any resource
+    exists, rather than by AWS halfway through a deployment."""
+    if not isinstance(name, str) or not COMPONENT_NAME.fullmatch(name):
+        raise StreamAggregatorArgsError(
+            f"StreamAggregator name {name!r} must be letters, digits, '_' and '-' only: it names the function, "
+            "queues, role and tables, and the narrowest of those (Lambda, SQS) allows nothing else"
+        )
+    for role, rule in children.items():
+        physical = f"{name}-{role}" + "x" * AUTONAME_SUFFIX
+        problem = rule.problem(physical)
+        if problem:
+            room = rule.longest - len(physical) + len(name)
+            raise StreamAggregatorArgsError(
+                f"StreamAggregator name {name!r} is too long: its {rule.what} would be named {name}-{role} plus "
+                f"Pulumi's {AUTONAME_SUFFIX}-character suffix, and {problem}; use at most {room} characters"
+            )
 
 
 def fail(name: str, message: str) -> NoReturn:
@@ -41,7 +95,7 @@ def is_known(value: Any) -> bool:
     return value is not None and not isinstance(value, pulumi.Output) and not inspect.isawaitable(value)
 
 
-def _is_whole_number(value: Any) -> bool:
+def is_whole_number(value: Any) -> bool:
     """Whole floats count: the multi-language provider passes every integer as a float (100.0).
     Booleans don't, although Python makes them ints."""
     if isinstance(value, bool):
@@ -53,7 +107,7 @@ def whole_number(low: int, high: int) -> Rule:
     """A rule for a Lambda or mapping setting that AWS takes as an integer within [low, high]."""
 
     def rule(name: str, value: Any) -> None:
-        if not _is_whole_number(value) or not low <= value <= high:
+        if not is_whole_number(value) or not low <= value <= high:
             fail(name, f"must be a whole number from {low} to {high}, got {value!r}")
 
     return rule
@@ -61,12 +115,12 @@ def whole_number(low: int, high: int) -> Rule:
 
 def record_age(name: str, value: Any) -> None:
     """-1 means records never expire; otherwise Lambda wants at least a minute and at most a week."""
-    if not _is_whole_number(value) or not (value == -1 or 60 <= value <= 604800):
+    if not is_whole_number(value) or not (value == -1 or 60 <= value <= 604800):
         fail(name, f"must be -1 or a whole number from 60 to 604800, got {value!r}")
 
 
 def log_retention(name: str, value: Any) -> None:
-    if not _is_whole_number(value) or value not in LOG_RETENTION_DAYS:
+    if not is_whole_number(value) or value not in LOG_RETENTION_DAYS:
         fail(name, f"must be one of CloudWatch's retention values {sorted(LOG_RETENTION_DAYS)}, got {value!r}")
 
 
@@ -87,7 +141,7 @@ def boolean(name: str, value: Any) -> None:
 
 
 def table_name(name: str, value: Any) -> None:
-    if not isinstance(value, str) or not _TABLE_NAME.fullmatch(value):
+    if not isinstance(value, str) or TABLE_NAME.problem(value):
         fail(name, f"must be a DynamoDB table name: 3 to 255 letters, digits, '_', '.' or '-', got {value!r}")
 
 

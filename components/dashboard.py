@@ -9,6 +9,7 @@ it, and the component's resources all live in one region, read from the function
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ WIDTH, HEIGHT = 12, 6
 """Two graphs side by side on CloudWatch's 24-column grid."""
 MAX_NAME = 255
 _NOT_ALLOWED_IN_NAMES = re.compile(r"[^A-Za-z0-9_-]")
+_DIGEST = 8
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,16 @@ class DashboardTargets:
 
 def dashboard_name(project: str, stack: str, component: str) -> str:
     """Unique per account: dashboards are not regional, and one account often holds several stacks.
-    CloudWatch allows letters, digits, '-' and '_' only, up to 255 characters."""
-    return _NOT_ALLOWED_IN_NAMES.sub("-", f"{project}-{stack}-{component}")[:MAX_NAME]
+    CloudWatch allows letters, digits, '-' and '_' only, up to 255 characters. A name that had to be
+    changed to fit (stack 'dev.eu' beside 'dev-eu', or cut short) ends with a hash of the whole one:
+    PutDashboard replaces a dashboard of the same name, so two stacks would silently share one, and
+    removing either stack would delete it."""
+    whole = f"{project}-{stack}-{component}"
+    name = _NOT_ALLOWED_IN_NAMES.sub("-", whole)
+    if name == whole and len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(whole.encode()).hexdigest()[:_DIGEST]
+    return f"{name[: MAX_NAME - _DIGEST - 1]}-{digest}"
 
 
 def region_of(arn: str) -> str:

@@ -14,6 +14,18 @@ import pulumi_aws as aws
 from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
 from .aggregate_table import aggregate_key_attributes, bucket_index, zone_assets
 from .alarms import alarm_specs
+from .argument_keys import check_keys
+from .argument_rules import (
+    ALARM_NAME,
+    LAMBDA_NAME,
+    LOG_GROUP_NAME,
+    QUEUE_NAME,
+    ROLE_NAME,
+    ROLE_POLICY_NAME,
+    TABLE_NAME,
+    NameRule,
+    component_name,
+)
 from .filter_criteria import filter_patterns
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
@@ -24,6 +36,19 @@ HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 """Found relative to this file, so a program in any folder deploys the right code."""
 TYPE_TOKEN = "stream-aggregator:index:StreamAggregator"
 FOURTEEN_DAYS = 14 * 24 * 3600
+CHILDREN: dict[str, NameRule] = {
+    "source": TABLE_NAME,
+    "aggregate": TABLE_NAME,
+    "ledger": TABLE_NAME,
+    "quarantine": QUEUE_NAME,
+    "failures": QUEUE_NAME,
+    "logs": LOG_GROUP_NAME,
+    "role": ROLE_NAME,
+    "policy": ROLE_POLICY_NAME,
+    "fn": LAMBDA_NAME,
+}
+"""The children Pulumi autonames from ``<component name>-<role>``, with what AWS allows each one's name
+(the alarms are added from their table; the dashboard's name is derived valid, the mapping has none)."""
 
 
 class ExistingSourceArgs(TypedDict):
@@ -213,6 +238,9 @@ class StreamAggregator(pulumi.ComponentResource):
     """The component's CloudWatch dashboard; None when the dashboard argument is false."""
 
     def __init__(self, name: str, args: StreamAggregatorArgs, opts: pulumi.ResourceOptions | None = None):
+        # Before anything is registered or read: an ignored key is a wrong total, a bad name a failed deploy.
+        check_keys(args, StreamAggregatorArgs)
+        component_name(name, NAMED_CHILDREN)
         super().__init__(TYPE_TOKEN, name, None, opts)
         settings: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in args.items() if v is not None}}
         self.spec = aggregation_spec(settings)
@@ -232,7 +260,7 @@ class StreamAggregator(pulumi.ComponentResource):
         self.quarantine_queue = self._create_queue("quarantine", child)
         self.failure_queue = self._create_queue("failures", child)
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs", retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
+            self._child("logs"), retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
         )
         role, policy = self._create_role(stream_arn, log_group, child)
         self.function = self._create_function(role, log_group, child)
@@ -242,6 +270,12 @@ class StreamAggregator(pulumi.ComponentResource):
         # reads them as the schema says.
         self.register_outputs({name: getattr(self, name) for name in OUTPUTS})
 
+    def _child(self, role: str) -> str:
+        """A child's logical name, from which Pulumi autonames it: only roles whose names were checked."""
+        if role not in CHILDREN:
+            raise KeyError(f"{role!r} is not in CHILDREN, so its physical name was never checked")
+        return f"{self._name}-{role}"
+
     def _create_source_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table | None:
         settings, spec = self._settings, self.spec
         if settings.get("existing_source"):
@@ -250,7 +284,7 @@ class StreamAggregator(pulumi.ComponentResource):
         if spec.sort_key:
             keys[spec.sort_key] = settings["sort_key_type"]
         return aws.dynamodb.Table(
-            f"{self._name}-source",
+            self._child("source"),
             name=settings.get("source_table_name"),
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key,
@@ -270,7 +304,7 @@ class StreamAggregator(pulumi.ComponentResource):
     def _create_aggregate_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
         spec, settings = self.spec, self._settings
         return aws.dynamodb.Table(
-            f"{self._name}-aggregate",
+            self._child("aggregate"),
             name=settings.get("aggregate_table_name"),
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.group_by,
@@ -289,7 +323,7 @@ class StreamAggregator(pulumi.ComponentResource):
         """Small items (a 32-character key, a position, an expiry) that DynamoDB's TTL deletes for free
         once no redelivery or replay can reach them (see handler/position.py)."""
         return aws.dynamodb.Table(
-            f"{self._name}-ledger",
+            self._child("ledger"),
             billing_mode="PAY_PER_REQUEST",
             hash_key=LEDGER_KEY,
             attributes=[aws.dynamodb.TableAttributeArgs(name=LEDGER_KEY, type="S")],
@@ -308,7 +342,7 @@ class StreamAggregator(pulumi.ComponentResource):
 
     def _create_queue(self, role: str, opts: pulumi.ResourceOptions) -> aws.sqs.Queue:
         return aws.sqs.Queue(
-            f"{self._name}-{role}",
+            self._child(role),
             sqs_managed_sse_enabled=True,
             message_retention_seconds=FOURTEEN_DAYS,
             tags=self._tags,
@@ -319,7 +353,7 @@ class StreamAggregator(pulumi.ComponentResource):
         self, stream_arn: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         role = aws.iam.Role(
-            f"{self._name}-role", assume_role_policy=json.dumps(ASSUME_ROLE_POLICY), tags=self._tags, opts=opts
+            self._child("role"), assume_role_policy=json.dumps(ASSUME_ROLE_POLICY), tags=self._tags, opts=opts
         )
         document = pulumi.Output.all(
             stream_arn,
@@ -334,7 +368,7 @@ class StreamAggregator(pulumi.ComponentResource):
                 handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings["tracing"])
             )
         )
-        policy = aws.iam.RolePolicy(f"{self._name}-policy", role=role.id, policy=document, opts=opts)
+        policy = aws.iam.RolePolicy(self._child("policy"), role=role.id, policy=document, opts=opts)
         return role, policy
 
     def _create_function(
@@ -354,7 +388,7 @@ class StreamAggregator(pulumi.ComponentResource):
             ).environment()
         )
         return aws.lambda_.Function(
-            f"{self._name}-fn",
+            self._child("fn"),
             runtime="python3.13",
             architectures=["arm64"],
             handler="handler.main.lambda_handler",
@@ -429,6 +463,8 @@ class StreamAggregator(pulumi.ComponentResource):
         return create_dashboard(monitored, settings, alarms, opts) if settings["dashboard"] else None
 
 
+NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(DEFAULTS["timeout"], 0, ledger=True)}}
+"""Every child autonamed from the component's name, the alarms included (their roles do not depend on the settings)."""
 OUTPUTS = tuple(StreamAggregator.__annotations__)
 """The declared outputs; ``register_outputs`` uses exactly these names."""
 

@@ -35,14 +35,13 @@ zone) raises ``InvalidImage`` with the reason: the record is quarantined like an
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Context
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from pathlib import Path, PurePath
+from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 from .attributes import AttributeValue, parse_number
@@ -86,22 +85,68 @@ _ISO_DATE = re.compile(rf"(?:{_DATE})(?:[Tt ]{_TIME}(?:{_OFFSET})?)?")
 differently by Python version (3.11 reads +01:99 as +02:39 and T10.5 as 10:00:00.5; 3.14 reads T24:00
 as the next day), and the Lambda's Python need not be the operator's, which reconcile runs on."""
 
+REGION_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+"""IANA's geographic areas: a zone the aggregation may name is ``UTC`` or ``<area>/<location>``."""
+_REGION_ZONE = re.compile(rf"(?:{'|'.join(REGION_AREAS)})(?:/[A-Z][A-Za-z_-]*)+")
+"""Each location part as IANA spells them (tz's Theory: ASCII letters, '-' and '_'; never a digit),
+capitalised, so ``europe/berlin`` is not read as Europe/Berlin where a file system ignores case."""
+
 BUNDLED_ZONES = Path(__file__).resolve().parent / "zoneinfo"
 """Where the component puts the named zone's file in the Lambda package (``zone_file``): AWS does not
 document that the Lambda runtime carries the IANA database, so the handler takes the zone the
 deployer validated, and reads it the same as the operator's tools there."""
 
 
+def region_zone_problem(name: str) -> str | None:
+    """Why ``name`` is not a zone an aggregation may name, by its spelling alone, or None.
+
+    Only ``UTC`` and IANA region names (``Europe/Berlin``, ``America/Argentina/Salta``) are taken,
+    so that one name means one set of rules on the deploying machine, in the Lambda (which reads
+    the file the component bundled from the deployer's database) and on the operator's machine:
+
+    - ``localtime``, ``posixrules`` and ``Factory`` are files of a machine's database, not zones:
+      ``localtime`` is the deploying machine's own zone, and the operator tools would read theirs;
+    - ``posix/...`` and ``right/...`` are copies some systems install; ``right/`` counts leap
+      seconds in its transition times, which Python does not, so each change of offset lands
+      about half a minute late;
+    - ``Etc/...``: ``Etc/GMT+5`` is five hours *behind* UTC (POSIX signs), so a label read as
+      written is ten hours off; the rest (``Etc/UTC``, ``Etc/Zulu``) are spellings of ``UTC``;
+    - legacy names outside the areas (``US/Eastern``, ``GB``, ``EST5EDT``, ``CET``) are old
+      aliases, some kept only for compatibility and some with rules unlike the region's;
+    - any other path (``/etc/localtime``, ``../x``) names a file, not a zone.
+
+    Whether the zone exists is then the database's answer (``zone``); this is the same everywhere.
+    """
+    if name == "UTC" or _REGION_ZONE.fullmatch(name):
+        return None
+    if name.startswith("Etc/") or name in ("GMT", "UCT", "Universal", "Zulu", "Greenwich"):
+        hint = "write 'UTC' for UTC; Etc/GMT+N zones are N hours behind UTC, so name the region instead"
+    else:
+        hint = f"'UTC' or a region name such as 'Europe/Berlin' (areas: {', '.join(REGION_AREAS)})"
+    return f"{name[:60]!r} is not an IANA region name: {hint}"
+
+
 @cache
 def zone(name: str | None) -> ZoneInfo | None:
     """The zone named (None for UTC, which needs no database): the bundled file first, else this
-    Python's database. Raises ``ZoneInfoNotFoundError`` or ``ValueError`` (a malformed name)."""
+    Python's database. Raises ``ZoneInfoNotFoundError``, or ``ValueError`` for a name that is not
+    a region name (``region_zone_problem``): no caller resolves ``localtime`` or a path."""
     if name is None:
         return None
-    if os.path.isabs(name) or len(os.path.normpath(name)) != len(name) or ".." in PurePath(name).parts:
-        # ZoneInfo's own rule for a key, checked before the bundled file is looked up: joined to a
-        # directory, an absolute name is that path, and would read (and the component ship) any file.
-        raise ValueError(f"zone name {name[:60]!r} must be a relative path such as 'Europe/Berlin'")
+    problem = region_zone_problem(name)
+    if problem:  # before the bundled file is looked up: an absolute name joined to a directory is that path
+        raise ValueError(problem)
     bundled = BUNDLED_ZONES / name
     if bundled.is_file():
         with bundled.open("rb") as file:
@@ -125,6 +170,9 @@ def zone_file(name: str) -> Path | None:
 
 def zone_problem(name: str) -> str | None:
     """Why ``name`` is not a usable zone, or None."""
+    problem = region_zone_problem(name)
+    if problem:
+        return problem
     try:
         zone(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -71,7 +71,7 @@ def existing(**fields):
         pytest.param({"partition_key_type": 1}, "partition_key_type must be one of 'S', 'N', 'B'", id="key-number"),
         pytest.param({"group_by_type": ["S"]}, "group_by_type must be one of 'S', 'N', 'B'", id="group-type-list"),
         pytest.param({"existing_source": "Legacy"}, "existing_source must be", id="existing-text"),
-        pytest.param(existing(extra=1), "existing_source must be", id="existing-extra-field"),
+        pytest.param(existing(extra=1), "'existing_source.extra' is not declared", id="existing-extra-field"),
         pytest.param(
             existing(table_name="L"), "existing_source.table_name must be a DynamoDB table name", id="ex-name"
         ),
@@ -96,6 +96,16 @@ def existing(**fields):
         pytest.param({"source_table_name": "a" * 256}, "source_table_name must be", id="source-long"),
         pytest.param({"source_table_name": 5}, "source_table_name must be", id="source-number"),
         pytest.param({"aggregate_table_name": "Invoice/Total"}, "aggregate_table_name must be", id="aggregate-slash"),
+        pytest.param(
+            {"source_table_name": "Invoices", "aggregate_table_name": "Invoices"},
+            "aggregate_table_name is 'Invoices', the same as source_table_name",
+            id="aggregate-is-the-source",
+        ),
+        pytest.param(
+            {**existing(), "aggregate_table_name": "Legacy"},
+            "aggregate_table_name is 'Legacy', the same as existing_source.table_name",
+            id="aggregate-is-the-existing-source",
+        ),
         pytest.param({"point_in_time_recovery": "false"}, "point_in_time_recovery must be true or false", id="pitr"),
         pytest.param({"point_in_time_recovery": 1}, "point_in_time_recovery must be true or false", id="pitr-1"),
         pytest.param({"deletion_protection": "yes"}, "deletion_protection must be true or false", id="protection"),
@@ -175,7 +185,9 @@ DAILY = {
             r"StreamAggregator: group_by\[1\]\.bucket must be one of 'minute', 'hour', 'day', 'week', 'month', 'year'",
             id="unknown-bucket",
         ),
-        pytest.param({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a zone", id="bad-timezone"),
+        pytest.param({"timezone": "Europe/Olympus"}, "timezone 'Europe/Olympus' is not a zone", id="bad-timezone"),
+        pytest.param({"timezone": "localtime"}, "timezone 'localtime' is not an IANA region name", id="localtime"),
+        pytest.param({"timezone": "right/UTC"}, "timezone 'right/UTC' is not an IANA region name", id="right"),
         pytest.param(
             {"group_by": ["CustomerId", {"attribute": "OrderDate", "format": "%m%d%Y"}]},
             r"group_by\[1\]\.format reads a date for a time bucket, and this part has no bucket",
@@ -209,6 +221,11 @@ DAILY = {
         ),
         pytest.param({"index_by_bucket": "yes"}, "index_by_bucket must be true or false", id="index-bool"),
         pytest.param(
+            {"index_by_bucket": pulumi.Output.from_input(False)},
+            "index_by_bucket must be a plain value, not an Output",
+            id="index-output",
+        ),
+        pytest.param(
             {"group_by": ["CustomerId", "Status"], "index_by_bucket": True},
             "index_by_bucket indexes the first group_by part with a time bucket, and group_by has none",
             id="index-without-bucket",
@@ -229,3 +246,152 @@ def test_a_group_by_part_on_a_key_of_its_own_type_is_accepted(deploy):
         "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_millis"}],
     }
     assert deploy(lambda: StreamAggregator("keyed", args))
+
+
+ORDERS = {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "OrderCount", "op": "count"}]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"partition_key_type": "N", "filter": {"attribute": "OrderId", "values": ["17"]}},
+            r"filter.values holds '17' \(S\), but filter.attribute 'OrderId' is the partition key, of type 'N'",
+            id="string-filter-on-a-number-key",
+        ),
+        pytest.param(
+            {"sort_key": "Seq", "filter": {"attribute": "Seq", "values": ["A", 17]}},
+            r"filter.values holds 17 \(N\), but filter.attribute 'Seq' is the sort key, of type 'S'",
+            id="one-number-among-strings-on-a-string-key",
+        ),
+        pytest.param(
+            {"sort_key": "Seq", "sort_key_type": "N", "filter": {"attribute": "Seq", "values": [{"N": "1.50"}, True]}},
+            r"filter.values holds True \(BOOL\), but filter.attribute 'Seq' is the sort key, of type 'N'",
+            id="boolean-filter-on-a-number-key",
+        ),
+        pytest.param(
+            {"partition_key_type": "B", "filter": {"attribute": "OrderId", "values": ["AQI="]}},
+            r"filter.values holds 'AQI=' \(S\), but filter.attribute 'OrderId' is the partition key, of type 'B'",
+            id="any-filter-on-a-binary-key",
+        ),
+        pytest.param(
+            {"measures": [{"name": "Ids", "op": "sum", "attribute": "OrderId"}]},
+            r"measures\[0\] sums 'OrderId', but it is the partition key, of type 'S', not a number: every record",
+            id="sum-of-a-string-key",
+        ),
+        pytest.param(
+            {
+                "sort_key": "Blob",
+                "sort_key_type": "B",
+                "measures": [{"name": "N", "op": "count"}, {"name": "B", "op": "sum", "attribute": "Blob"}],
+            },
+            r"measures\[1\] sums 'Blob', but it is the sort key, of type 'B', not a number",
+            id="sum-of-a-binary-key",
+        ),
+    ],
+)
+def test_a_filter_or_sum_that_cannot_work_on_a_keys_type_fails_at_construction(deploy, change, message):
+    """A key's type is the same in every item: a filter of other types never matches (nothing counted),
+    a sum of a string key quarantines every record."""
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("never", {**ORDERS, **change}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"partition_key_type": "N", "filter": {"attribute": "OrderId", "values": [17, {"N": "18"}]}}),
+        pytest.param({"filter": {"attribute": "OrderId", "values": ["A-17"]}}, id="string-key-strings"),
+        pytest.param({"filter": {"attribute": "Status", "values": ["PAID", 1, True]}}, id="not-a-key-any-types"),
+        pytest.param(
+            {
+                "sort_key": "Amount",
+                "sort_key_type": "N",
+                "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}],
+            }
+        ),
+        pytest.param({"measures": [{"name": "Last", "op": "latest", "attribute": "OrderId"}]}, id="latest-of-any-key"),
+        pytest.param(
+            {"partition_key_type": pulumi.Output.from_input("N"), "filter": {"attribute": "OrderId", "values": ["A"]}},
+            id="type-not-known-yet",
+        ),
+    ],
+)
+def test_a_filter_or_sum_that_fits_the_keys_type_is_accepted(deploy, change):
+    assert deploy(lambda: StreamAggregator("fits", {**ORDERS, **change}))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"group_by": "StoreId", "filter": {"attribute": "StoreId", "values": [7]}},
+            r"filter.values holds 7 \(N\), but filter.attribute 'StoreId' is group_by, keying the aggregate table "
+            r"as group_by_type's default says, of type 'S'",
+            id="number-filter-on-a-string-group",
+        ),
+        pytest.param(
+            {
+                "group_by": ["CustomerId", {"attribute": "Store", "type": "N"}],
+                "filter": {"attribute": "Store", "values": ["A"]},
+            },
+            r"filter.attribute 'Store' is read by group_by\[1\] as N, of type 'N'",
+            id="string-filter-on-a-number-part",
+        ),
+        pytest.param(
+            {
+                "group_by": ["CustomerId", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}],
+                "filter": {"attribute": "PlacedAt", "values": ["2026-11-28"]},
+            },
+            r"'PlacedAt' is read by group_by\[1\] as N \(epoch_seconds\), of type 'N'",
+            id="string-filter-on-an-epoch-part",
+        ),
+        pytest.param(
+            {
+                "group_by": ["CustomerId", {"attribute": "OrderDate", "bucket": "day"}],
+                "measures": [{"name": "Dates", "op": "sum", "attribute": "CustomerId"}],
+            },
+            r"measures\[0\] sums 'CustomerId', but it is read by group_by\[0\] as S, of type 'S', not a number",
+            id="sum-of-a-string-part",
+        ),
+        pytest.param(
+            {
+                "measures": [{"name": "Revenue", "op": "sum", "attribute": "Amount"}],
+                "filter": {"attribute": "Amount", "values": [0, "none"]},
+            },
+            r"filter.values holds 'none' \(S\), but filter.attribute 'Amount' is summed by measures\[0\], of type 'N'",
+            id="string-filter-on-a-summed-attribute",
+        ),
+        pytest.param(
+            {"group_by": ["PlacedAt", {"attribute": "PlacedAt", "bucket": "day", "date": "epoch_seconds"}]},
+            r"group_by\[1\] reads 'PlacedAt' as N \(epoch_seconds\), but it is read by group_by\[0\] as S",
+            id="two-parts-reading-one-attribute-two-ways",
+        ),
+    ],
+)
+def test_a_filter_sum_or_part_that_cannot_work_on_a_declared_type_fails_at_construction(deploy, change, message):
+    """group_by's type and the parts' readings fix an attribute's type as a key's does."""
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("never", {**ORDERS, **change}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"group_by": "StoreId", "group_by_type": "N", "filter": {"attribute": "StoreId", "values": [7]}}),
+        pytest.param(
+            {"group_by": ["C", {"attribute": "Store", "type": "N"}], "filter": {"attribute": "Store", "values": [7]}}
+        ),
+        pytest.param({"group_by": ["C", {"attribute": "OrderDate", "bucket": "day"}, "OrderDate"]}, id="same-reading"),
+        pytest.param({"group_by": "Region", "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}]}),
+        pytest.param(
+            {
+                "measures": [{"name": "T", "op": "sum", "attribute": "Amount"}],
+                "filter": {"attribute": "Amount", "values": [{"N": "0.5"}, 10]},
+            },
+            id="number-filter-on-a-summed-attribute",
+        ),
+    ],
+)
+def test_a_filter_sum_or_part_that_fits_a_declared_type_is_accepted(deploy, change):
+    assert deploy(lambda: StreamAggregator("fits", {**ORDERS, **change}))

@@ -14,6 +14,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from components import StreamAggregator
 from components._version import __version__
+from components.multi_language import provider
 from components.stream_aggregator import TYPE_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,5 +202,25 @@ def test_yaml_example_uses_the_schema(schema):
 
 def test_provider_entry_point_hosts_the_component():
     source = (ROOT / "provider" / "__main__.py").read_text()
-    assert "component_provider_host(name=PACKAGE_NAME, components=[StreamAggregator]" in source
+    assert "from components.multi_language import host" in source and "host(__version__, sys.argv[1:])" in source
     assert yaml.safe_load((ROOT / "provider" / "PulumiPlugin.yaml").read_text()) == {"runtime": "python"}
+
+
+def test_the_provider_entry_point_imports_its_host_from_another_folder(tmp_path):
+    """As the engine runs it: the plugin's file by path, from a folder that is not the repository."""
+    program = f"import runpy; runpy.run_path({str(ROOT / 'provider' / '__main__.py')!r}, run_name='imported')"
+    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_hosted_schema_is_pulumis_own(schema):
+    """The strict host changes how inputs are mapped, not the schema other languages are generated from."""
+    assert json.loads(provider(__version__).schema) == schema
+
+
+def test_the_yaml_example_passes_the_hosts_key_check():
+    program = yaml.safe_load((ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text())
+    (orders,) = program["resources"].values()
+    host = provider(__version__)
+    mapped = host.map_inputs(orders["properties"], host._component_defs["StreamAggregator"])
+    assert mapped["filter"] == {"attribute": "Status", "values": ["PAID"]} and mapped["group_by"] == "CustomerId"

@@ -4,6 +4,8 @@ The alarm windows are checked the way CloudWatch evaluates them (M breaching dat
 last N periods) against the metric series a single retry produces and the one a persisting fault
 produces: the first must never fire an alarm, the second must fire every alarm."""
 
+import re
+
 import pytest
 
 from components.alarms import AT_ONCE, SUSTAINED, AlarmSpec, Watched, alarm_specs, iterator_age_threshold_ms
@@ -185,8 +187,17 @@ def test_every_graph_names_the_region_and_the_failure_log_its_log_group():
 
 def test_dashboard_names_keep_to_what_cloudwatch_allows():
     assert dashboard_name("stream-aggregator", "prod", "invoices") == "stream-aggregator-prod-invoices"
-    assert dashboard_name("p", "team/dev", "orders v2") == "p-team-dev-orders-v2"
+    assert re.fullmatch(r"p-team-dev-orders-v2-[0-9a-f]{8}", dashboard_name("p", "team/dev", "orders v2"))
     assert len(dashboard_name("p", "s", "x" * 400)) == 255
+
+
+def test_dashboard_names_that_had_to_change_stay_apart():
+    """PutDashboard replaces a dashboard of the same name: two stacks must never derive one name."""
+    changed = [("p", "dev.eu", "orders"), ("p", "dev-eu", "orders"), ("p", "dev eu", "orders"), ("p.q", "s", "o")]
+    long = [("p", "s", "x" * 300 + tail) for tail in ("a", "b")]
+    names = [dashboard_name(*parts) for parts in changed + long + [("p-q", "s", "o")]]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,255}", name) for name in names)
 
 
 def test_region_of():

@@ -3,12 +3,15 @@
 import json
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import available_timezones
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
-from handler.buckets import Bucket, label, zone_file
+import ops.__main__ as cli
+from handler.buckets import REGION_AREAS, Bucket, label, region_zone_problem, zone, zone_file
 from handler.config import HandlerConfig
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage, MalformedKey
@@ -124,8 +127,53 @@ def test_a_timezone_is_a_zone_name_never_a_path_to_a_file():
     assert path is not None and path.is_absolute() and path.is_file(), "this machine has a UTC zone file"
     with pytest.raises(SpecError, match="timezone"):
         parse_spec({**ORDERS, "timezone": str(path)})
-    with pytest.raises(ValueError, match="relative"):
+    with pytest.raises(ValueError, match="is not an IANA region name"):
         zone_file(str(path))
+
+
+NOT_REGION_NAMES = [
+    "localtime",  # the deploying machine's own zone; the operator tools would read theirs
+    "posixrules",
+    "Factory",
+    "right/Europe/Berlin",  # leap seconds in the transition times
+    "posix/Europe/Berlin",
+    "Etc/GMT+5",  # five hours behind UTC
+    "Etc/UTC",
+    "GMT",
+    "US/Eastern",
+    "EST5EDT",
+    "CET",
+    "europe/berlin",
+    "Europe/berlin",
+    "Europe/Berlin/",
+    "Europe//Berlin",
+    "Europe/../Europe/Berlin",
+    "/usr/share/zoneinfo/Europe/Berlin",
+    "Europe/Berlin ",
+    "Mars/Olympus",
+]
+
+
+@pytest.mark.parametrize("name", NOT_REGION_NAMES)
+def test_only_utc_and_iana_region_names_are_zones(name):
+    """One predicate (handler.buckets.region_zone_problem) for the component, the handler (the spec it
+    reads at cold start) and the operator tools (query's zone): each name here would resolve to a zone
+    on some machine, and to another or none on the next."""
+    with pytest.raises(SpecError, match=r"timezone .* is not an IANA region name"):
+        parse_spec({**ORDERS, "timezone": name})
+    with pytest.raises(ValueError, match="is not an IANA region name"):
+        zone(name)
+
+
+@pytest.mark.parametrize("name", ["UTC", "Europe/Berlin", "America/Argentina/Salta", "America/Port-au-Prince"])
+def test_region_names_are_zones(name):
+    assert parse_spec({**ORDERS, "timezone": name}).timezone == name
+
+
+def test_no_region_name_of_this_machines_database_is_refused():
+    regions = {name for name in available_timezones() if name.split("/")[0] in REGION_AREAS}
+    assert len(regions) > 300, "this machine has an IANA database"
+    assert [name for name in sorted(regions) if region_zone_problem(name)] == []
 
 
 @given(st.lists(st.text(alphabet="ab#\\", min_size=1, max_size=5), min_size=1, max_size=4))
@@ -402,3 +450,18 @@ def test_the_handler_writes_a_composite_group_through_the_ledger_with_its_part_a
         "CustomerId": {"S": "C-17"},
         "OrderDate_day": {"S": "2026-11-28"},
     }
+
+
+def test_the_operator_tools_refuse_a_spec_naming_their_own_machines_zone(tmp_path):
+    """query would have labelled the range in the operator's zone, not the one the Lambda was given."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({**ORDERS, "timezone": "localtime"}))
+    console = Console(record=True, width=300)
+    argv = ["query", "C-17", "2026-11-28", "--aws", "--spec", str(spec)]
+    argv += ["--source-table", "Orders", "--aggregate-table", "Daily"]
+    assert cli.main(argv, console) == 1
+    assert console.export_text().strip() == (
+        f"error: --spec {spec}: timezone 'localtime' is not an IANA region name: 'UTC' or a region name such as "
+        "'Europe/Berlin' (areas: Africa, America, Antarctica, Arctic, Asia, Atlantic, Australia, Europe, Indian, "
+        "Pacific)"
+    )

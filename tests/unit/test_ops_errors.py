@@ -5,6 +5,7 @@ import pytest
 from rich.console import Console
 
 import ops.__main__ as cli
+from components.argument_keys import UnknownArgumentError
 from components.errors import StreamAggregatorArgsError, StreamAggregatorError
 from handler.errors import ConfigError, EventShapeError, HandlerError, InvalidImage, MalformedKey
 from handler.fold import NumberOverflow
@@ -44,6 +45,7 @@ NO_EMULATOR = ["reconcile", "--endpoint-url", "http://127.0.0.1:9"]
         (RangeExpired, OpsError),
         (RangeUnfinished, OpsError),
         (StreamAggregatorArgsError, StreamAggregatorError),
+        (UnknownArgumentError, StreamAggregatorArgsError),
     ],
 )
 def test_every_error_has_its_packages_base_and_is_no_builtin_value_or_runtime_error(error, base):

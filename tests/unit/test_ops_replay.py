@@ -23,7 +23,8 @@ from ops.replay_plan import (
     overtaken,
     range_gap,
 )
-from ops.stream_range import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, RangeExpired, RangeUnfinished, read_range
+from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
+from ops.stream_range import RangeExpired, RangeUnfinished, read_range
 from tests.conftest import EVENTS
 
 ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125"

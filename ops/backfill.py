@@ -8,7 +8,10 @@ in the stream (for 24 h), and the first record of an item carries its state at e
 OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
 
 1. scan the table;
-2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record;
+2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record: every
+   shard, every page, through empty pages (ops.shard_reader); a read that cannot be complete
+   refuses the run before anything is written, since a missed first record would take the scanned
+   image for the state at enablement and the marker below would lock it in;
 3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
    else the scanned image (it has not changed since enablement: a change would be in the stream,
    which was read after the scan).
@@ -21,7 +24,8 @@ measures are set only where the stream has not set them yet. It refuses streams 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +37,8 @@ from handler.spec import INTERNAL_PREFIX, AggregationSpec
 from .errors import OpsError
 from .numbers import storable_text
 from .recompute import GroupTotals
-from .stream_events import lambda_record
+from .shard_reader import RangeExpired, RangeUnfinished, ShardReading, ShardSpan, read_shard, stream_shards
+from .stream_events import lambda_record, sequence_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
 
 BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
 MAX_STREAM_AGE = timedelta(hours=23)
+NOTHING_WRITTEN = "backfill wrote nothing"
 
 ItemKey = tuple[str, ...]
 
@@ -55,36 +61,61 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
 
 
 def first_records(
-    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
+    stream_client: DynamoDBStreamsClient,
+    stream_arn: str,
+    spec: AggregationSpec,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[ItemKey, dict[str, Any]]:
-    """Each item's earliest record in the stream, from TRIM_HORIZON to the current end."""
-    description = stream_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
-    created = description.get("CreationRequestDateTime")
-    if isinstance(created, datetime) and datetime.now(UTC) - created > MAX_STREAM_AGE:
+    """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end.
+
+    Raises
+    ------
+    BackfillError
+        When the stream is too old, or a shard could not be read to its end (trimmed, gone, or a
+        closed shard that answered only empty pages before its end): a missed first record would
+        make backfill take the scanned image for the state at enablement, and its marker would keep
+        a rerun from correcting it.
+    """
+    try:
+        listing = stream_shards(stream_client, stream_arn)
+    except RangeUnfinished as short:
+        raise BackfillError(f"{NOTHING_WRITTEN}: {short}. Run backfill again.") from None
+    created = listing.created
+    if created is not None and datetime.now(UTC) - created > MAX_STREAM_AGE:
         raise BackfillError(
             f"the stream was enabled at {created.isoformat()}, more than {MAX_STREAM_AGE} ago: it may have trimmed "
             "records, so the table's state at enablement is lost. Reconcile instead (quiesce writers first)."
         )
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
-    for shard in description.get("Shards", []):
-        for record in _shard_records(stream_client, stream_arn, shard["ShardId"]):
+    for shard in listing.shards:
+        for record in _shard_records(stream_client, shard, sleep):
             key = item_key(spec, record["dynamodb"]["Keys"])
-            sequence = int(record["dynamodb"]["SequenceNumber"])
+            sequence = sequence_of(record)
             if key not in first or sequence < first[key][0]:
                 first[key] = (sequence, record)
     return {key: record for key, (_, record) in first.items()}
 
 
-def _shard_records(client: DynamoDBStreamsClient, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
-    iterator = client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
-        "ShardIterator"
-    ]
-    while iterator:
-        page = client.get_records(ShardIterator=iterator)
-        if not page.get("Records"):
-            return
-        yield from (lambda_record(record, stream_arn, "") for record in page["Records"])
-        iterator = page.get("NextShardIterator")
+def _shard_records(
+    client: DynamoDBStreamsClient, shard: ShardSpan, sleep: Callable[[float], None]
+) -> Iterator[dict[str, Any]]:
+    """Every record of one shard; a read that cannot be complete raises BackfillError."""
+    reading = ShardReading()
+    try:
+        for records in read_shard(client, shard, reading, sleep):
+            yield from (lambda_record(record, shard.stream_arn, "") for record in records)
+    except RangeExpired as gone:
+        raise BackfillError(
+            f"{NOTHING_WRITTEN}: shard {shard.shard_id} cannot be read from its start ({gone}): the records since "
+            "enablement are not all there, so the table's state at enablement is lost. Reconcile instead (quiesce "
+            "writers first)."
+        ) from None
+    if reading.stalled and shard.closed:  # an open shard answers empty pages at its current end
+        raise BackfillError(
+            f"{NOTHING_WRITTEN}: closed shard {shard.shard_id} answered {reading.empty} empty pages in a row before "
+            "its end (DynamoDB says reaching records can take several calls): the read is incomplete. Run backfill "
+            "again."
+        )
 
 
 def initial_images(

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.progress import Progress
 
-from .backfill import backfill_request, first_records, initial_images
+from .backfill import NOTHING_WRITTEN, backfill_request, first_records, initial_images
 from .errors import CommandError
 from .recompute import recompute, unstorable_totals
 from .scan import parallel_scan
@@ -40,7 +40,7 @@ def run_backfill(target: Target, console: Console) -> int:
     unstorable = unstorable_totals(bases)
     if unstorable:
         more = f" (and {len(unstorable) - 1} more)" if len(unstorable) > 1 else ""
-        raise CommandError(f"backfill wrote nothing: {unstorable[0]}{more}")
+        raise CommandError(f"{NOTHING_WRITTEN}: {unstorable[0]}{more}")
     stamp = datetime.now(UTC).isoformat()
     requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
     written = 0

@@ -1,0 +1,285 @@
+"""`backfill`'s stream read, with a scripted DynamoDB Streams client: every shard, every page, or nothing written.
+
+The scripted stream behaves as DynamoDB documents (API reference, DynamoDB Streams): DescribeStream
+lists at most 100 shards and names the last one in ``LastEvaluatedShardId`` when there are more;
+GetRecords may answer empty pages before records; a closed shard ends with no ``NextShardIterator``,
+an open one answers empty pages at its current end; trimmed records raise
+``TrimmedDataAccessException`` and a shard that is gone ``ResourceNotFoundException``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from rich.console import Console
+
+import ops.__main__ as cli
+from handler.spec import parse_spec
+from ops.backfill import BackfillError, first_records
+from ops.backfill_command import run_backfill
+from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
+from ops.targets import Target
+from tests.conftest import INVOICE_SPEC, invoice_image
+
+STREAM = "arn:aws:dynamodb:eu-west-1:111122223333:table/Src/stream/2026-12-04T10:00:00.000"
+SOURCE, AGGREGATE = "Src", "Agg"
+DESCRIBE_PAGE = 100
+"""DescribeStream's largest page (API reference, DescribeStream: Limit)."""
+
+
+@pytest.fixture(autouse=True)
+def no_pause(monkeypatch):
+    """The reader pauses on empty pages to leave the mapping its share of the shard; a script needs none."""
+    monkeypatch.setattr("ops.shard_reader.EMPTY_PAGE_PAUSE_SECONDS", 0)
+
+
+@dataclass
+class ScriptedShard:
+    """One shard: ``empty_before`` empty pages, then its records two to a page; then the end (closed) or
+    empty pages forever (open). ``error`` (operation, code) is raised on that operation instead."""
+
+    shard_id: str
+    records: list[dict[str, Any]]
+    empty_before: int = 0
+    closed: bool = True
+    error: tuple[str, str] | None = None
+    parent: str | None = None
+
+    def pages(self) -> list[list[dict[str, Any]]]:
+        return [[]] * self.empty_before + [self.records[i : i + 2] for i in range(0, len(self.records), 2)]
+
+    def description(self) -> dict[str, Any]:
+        sequences = {"StartingSequenceNumber": "100"}
+        if self.closed:
+            sequences["EndingSequenceNumber"] = "999999"
+        shard = {"ShardId": self.shard_id, "SequenceNumberRange": sequences}
+        if self.parent:
+            shard["ParentShardId"] = self.parent
+        return shard
+
+
+@dataclass
+class ScriptedStream:
+    """A DynamoDB Streams client serving ``shards`` as DynamoDB does."""
+
+    shards: list[ScriptedShard]
+    created: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=1))
+    calls: list[str] = field(default_factory=list)
+
+    def describe_stream(self, StreamArn: str, ExclusiveStartShardId: str | None = None) -> dict[str, Any]:
+        ids = [shard.shard_id for shard in self.shards]
+        start = ids.index(ExclusiveStartShardId) + 1 if ExclusiveStartShardId else 0
+        page = self.shards[start : start + DESCRIBE_PAGE]
+        description: dict[str, Any] = {
+            "StreamArn": StreamArn,
+            "CreationRequestDateTime": self.created,
+            "Shards": [shard.description() for shard in page],
+        }
+        if start + DESCRIBE_PAGE < len(self.shards):
+            description["LastEvaluatedShardId"] = page[-1].shard_id
+        return {"StreamDescription": description}
+
+    def get_shard_iterator(self, StreamArn: str, ShardId: str, ShardIteratorType: str, **more: Any) -> dict[str, Any]:
+        assert ShardIteratorType == "TRIM_HORIZON" and not more  # backfill reads every shard from its start
+        self._maybe_fail(ShardId, "get_shard_iterator")
+        return {"ShardIterator": f"{ShardId}#0"}
+
+    def get_records(self, ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:
+        shard_id, _, index = ShardIterator.partition("#")
+        self.calls.append(shard_id)
+        shard = self._maybe_fail(shard_id, "get_records")
+        pages = shard.pages()
+        position = int(index)
+        response: dict[str, Any] = {"Records": pages[position] if position < len(pages) else []}
+        if not shard.closed or position + 1 < len(pages):
+            response["NextShardIterator"] = f"{shard_id}#{min(position + 1, len(pages))}"
+        return response
+
+    def _maybe_fail(self, shard_id: str, operation: str) -> ScriptedShard:
+        shard = next(shard for shard in self.shards if shard.shard_id == shard_id)
+        if shard.error and shard.error[0] == operation:
+            raise ClientError({"Error": {"Code": shard.error[1], "Message": "scripted"}}, operation)
+        return shard
+
+
+@dataclass
+class ScriptedDynamoDB:
+    """The source and aggregate tables as backfill sees them: their key schemas, a scan, the writes it makes."""
+
+    items: list[dict[str, Any]]
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:
+        keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == SOURCE else [])
+        return {
+            "Table": {
+                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+                "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
+                "LatestStreamArn": STREAM,
+            }
+        }
+
+    def scan(self, **request: Any) -> dict[str, Any]:
+        return {"Items": self.items if request["Segment"] == 0 else []}
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        self.writes.append(request)
+        return {}
+
+
+@dataclass(frozen=True)
+class ScriptedTarget(Target):
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: Any, config: Any = None) -> Any:
+        return self.clients[service]
+
+
+def target(stream: ScriptedStream, dynamodb: ScriptedDynamoDB) -> ScriptedTarget:
+    clients = {"dynamodb": dynamodb, "dynamodbstreams": stream}
+    return ScriptedTarget(None, SOURCE, AGGREGATE, parse_spec(INVOICE_SPEC), clients=clients)
+
+
+def record(sequence: int, name: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    """A record as boto3 returns it from GetRecords (its creation time a datetime)."""
+    image = new or old or {}
+    body: dict[str, Any] = {
+        "ApproximateCreationDateTime": datetime.now(UTC),
+        "Keys": {key: image[key] for key in ("InvoiceNumber", "TransactionId")},
+        "SequenceNumber": str(sequence),
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if old is not None:
+        body["OldImage"] = old
+    if new is not None:
+        body["NewImage"] = new
+    return {"eventName": name, "dynamodb": body}
+
+
+def shard_id(number: int) -> str:
+    return f"shardId-00000001764842400000-{number:08x}"
+
+
+def changed_items(shards: int) -> tuple[list[ScriptedShard], list[dict[str, Any]]]:
+    """``shards`` shards, shard n holding item n (invoice n % 10): changed from Amount 1 at enablement to 100,
+    then to 200. The scan sees 200; backfill must add 1 per item. Closed shards answer more empty pages
+    before their records than an open one may (EMPTY_PAGES) and fewer than EMPTY_PAGES_IN_RANGE."""
+    scripted, scanned = [], []
+    for number in range(shards):
+        invoice, transaction = f"INV{number % 10}", f"T{number}"
+        was, then, now = (invoice_image(invoice, transaction, amount) for amount in ("1", "100", "200"))
+        records = [record(1000 + 2 * number, "MODIFY", was, then), record(1001 + 2 * number, "MODIFY", then, now)]
+        closed = number % 3 != 0
+        empty = (EMPTY_PAGES + 10) if closed else EMPTY_PAGES - 1
+        scripted.append(ScriptedShard(shard_id(number), records, empty_before=empty, closed=closed))
+        scanned.append(now)
+    return scripted, scanned
+
+
+def added(request: dict[str, Any]) -> dict[str, Decimal]:
+    """What an UpdateItem ADDs: {attribute: number}."""
+    adds = request["UpdateExpression"].partition("ADD ")[2]
+    pairs = re.findall(r"(#\w+) (:\w+)", adds)
+    names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
+    return {names[name]: Decimal(values[value]["N"]) for name, value in pairs}
+
+
+def written_totals(dynamodb: ScriptedDynamoDB) -> dict[str, dict[str, Decimal]]:
+    return {write["Key"]["InvoiceNumber"]["S"]: added(write) for write in dynamodb.writes}
+
+
+def test_backfill_reads_every_shard_of_every_page_through_empty_pages():
+    """150 shards (two DescribeStream pages), empty pages before every shard's records: the state at
+    enablement of all 150 items comes from their first records. The old reader saw the first 100 shards
+    only and stopped each at its first empty page, so it took the scanned Amount 200 for every item."""
+    shards, scanned = changed_items(150)
+    stream, dynamodb = ScriptedStream(shards), ScriptedDynamoDB(scanned)
+    first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC))
+    assert len(first) == 150
+    assert {shard.shard_id for shard in shards} <= set(stream.calls)
+    run_backfill(target(stream, dynamodb), Console(file=None, quiet=True))
+    assert written_totals(dynamodb) == {
+        f"INV{n}": {"Total": Decimal(15), "TransactionCount": Decimal(15)} for n in range(10)
+    }
+
+
+def test_an_items_first_record_is_its_earliest_across_a_parent_and_a_child_shard():
+    """The child shard is listed first; the parent (closed) holds the item's first record after empty pages."""
+    was, then, now = (invoice_image("A", "1", amount) for amount in ("5", "6", "7"))
+    parent = ScriptedShard(shard_id(1), [record(10, "MODIFY", was, then)], empty_before=EMPTY_PAGES + 1)
+    child = ScriptedShard(shard_id(2), [record(20, "MODIFY", then, now)], closed=False, parent=shard_id(1))
+    inserted = ScriptedShard(shard_id(3), [record(30, "INSERT", None, invoice_image("A", "2", "50"))], closed=False)
+    removed = ScriptedShard(shard_id(4), [record(40, "REMOVE", invoice_image("A", "3", "9"), None)])
+    stream = ScriptedStream([child, parent, inserted, removed])
+    dynamodb = ScriptedDynamoDB([now, invoice_image("A", "2", "50")])
+    run_backfill(target(stream, dynamodb), Console(file=None, quiet=True))
+    assert written_totals(dynamodb) == {"A": {"Total": Decimal(5 + 9), "TransactionCount": Decimal(2)}}
+
+
+def failing_stream(failure: ScriptedShard) -> ScriptedStream:
+    shards, _ = changed_items(120)
+    shards[110] = failure  # on DescribeStream's second page, after 110 shards read
+    return ScriptedStream(shards)
+
+
+def stalled() -> ScriptedShard:
+    """A closed shard answering more empty pages than the reader reads through before its end."""
+    was, now = invoice_image("INV0", "X", "1"), invoice_image("INV0", "X", "2")
+    return ScriptedShard(shard_id(999), [record(5, "MODIFY", was, now)], empty_before=EMPTY_PAGES_IN_RANGE + 1)
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        pytest.param(stalled(), "answered 100 empty pages in a row before its end", id="stalled-closed-shard"),
+        pytest.param(
+            ScriptedShard(shard_id(998), [], error=("get_records", "TrimmedDataAccessException")),
+            "TrimmedDataAccessException",
+            id="trimmed",
+        ),
+        pytest.param(
+            ScriptedShard(shard_id(997), [], error=("get_shard_iterator", "ResourceNotFoundException")),
+            "ResourceNotFoundException",
+            id="shard-gone",
+        ),
+    ],
+)
+def test_a_stream_read_that_cannot_be_complete_writes_nothing(failure, message):
+    """Backfill used to stop a shard at its first empty page and write the scanned images under its marker,
+    which then kept a rerun from correcting them. Now the whole read comes first: it raises, nothing is
+    written, no marker is set, and the CLI says so in one line."""
+    dynamodb = ScriptedDynamoDB(changed_items(120)[1])
+    with pytest.raises(BackfillError, match=message):
+        run_backfill(target(failing_stream(failure), dynamodb), Console(file=None, quiet=True))
+    assert dynamodb.writes == []
+
+
+def test_the_cli_refuses_an_incomplete_read_in_one_line(monkeypatch):
+    dynamodb = ScriptedDynamoDB(changed_items(120)[1])
+    scripted = target(failing_stream(stalled()), dynamodb)
+    monkeypatch.setattr(cli, "resolve_target", lambda args: scripted)
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["backfill"], console=console) == 1
+    output = console.export_text()
+    assert output.count("\n") == 1 and output.startswith("error: ") and "wrote nothing" in output
+    assert dynamodb.writes == []
+
+
+def test_describe_stream_pages_that_loop_are_refused():
+    shards, _ = changed_items(3)
+
+    class Looping(ScriptedStream):
+        def describe_stream(self, StreamArn: str, ExclusiveStartShardId: str | None = None) -> dict[str, Any]:
+            page = super().describe_stream(StreamArn, ExclusiveStartShardId)
+            page["StreamDescription"]["LastEvaluatedShardId"] = shards[0].shard_id
+            return page
+
+    with pytest.raises(BackfillError, match="LastEvaluatedShardId"):
+        first_records(Looping(shards), STREAM, parse_spec(INVOICE_SPEC))

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 from handler.attributes import key_token
 from handler.fold import Expression, update_request
 from handler.grouping import key_attributes
-from handler.spec import INTERNAL_PREFIX, AggregationSpec
+from handler.spec import AggregationSpec
 
 from .errors import OpsError
 from .numbers import storable_text
-from .recompute import GroupTotals
+from .recompute import BACKFILL_MARKER, GroupTotals
 from .shard_reader import RangeExpired, RangeUnfinished, ShardReading, ShardSpan, read_shard, stream_shards
 from .stream_events import lambda_record, sequence_of
 
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
 MAX_STREAM_AGE = timedelta(hours=23)
 NOTHING_WRITTEN = "backfill wrote nothing"
 

@@ -1,8 +1,9 @@
 """`backfill`: add the items that predate the stream to the aggregates, exactly once (ops.backfill).
 
-Kept apart from argument parsing (__main__.py) so the tests call it directly. Every request is
-built before the first write, so a total DynamoDB cannot store exactly stops the run with nothing
-written rather than halfway.
+Kept apart from argument parsing (__main__.py) so the tests call it directly. The whole stream is
+read and every request built before the first write, so an incomplete read or a total DynamoDB
+cannot store exactly stops the run with nothing written rather than halfway. A run stopped between
+writes (an error, Ctrl-C) says how far it got: each key written is marked, so a rerun adds the rest.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import Progress
+
+from handler.errors import describe_error
 
 from .backfill import NOTHING_WRITTEN, backfill_request, first_records, initial_images
 from .errors import CommandError
@@ -43,17 +46,33 @@ def run_backfill(target: Target, console: Console) -> int:
         raise CommandError(f"{NOTHING_WRITTEN}: {unstorable[0]}{more}")
     stamp = datetime.now(UTC).isoformat()
     requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
-    written = 0
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("backfilling", total=len(requests))
-        for request in requests:
-            written += _write_backfill(dynamodb, request)
-            progress.advance(task)
+    written = done = 0
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("backfilling", total=len(requests))
+            for request in requests:
+                written += _write_backfill(dynamodb, request)
+                done += 1
+                progress.advance(task)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {_stopped(done, len(requests))}")
+        raise
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"{describe_error(error)}: {_stopped(done, len(requests))}") from None
     console.print(
         f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
         f"began; {len(bases) - written} already done; {invalid} invalid item(s) left out"
     )
     return written
+
+
+def _stopped(done: int, total: int) -> str:
+    """Where a run that stopped between writes left the aggregates, and why a rerun is exact."""
+    return (
+        f"backfill stopped after {done} of {total} aggregate(s); each one written is marked, so running backfill "
+        "again adds the rest, each exactly once (within 23 hours of the stream's enablement; later, reconcile "
+        "--repair)"
+    )
 
 
 def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:

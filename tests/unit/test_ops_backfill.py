@@ -115,6 +115,8 @@ class ScriptedDynamoDB:
 
     items: list[dict[str, Any]]
     writes: list[dict[str, Any]] = field(default_factory=list)
+    fail_at: tuple[int, BaseException] | None = None
+    """(n, error): the n-th write raises ``error`` instead."""
 
     def describe_table(self, TableName: str) -> dict[str, Any]:
         keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == SOURCE else [])
@@ -130,6 +132,8 @@ class ScriptedDynamoDB:
         return {"Items": self.items if request["Segment"] == 0 else []}
 
     def update_item(self, **request: Any) -> dict[str, Any]:
+        if self.fail_at and len(self.writes) == self.fail_at[0]:
+            raise self.fail_at[1]
         self.writes.append(request)
         return {}
 
@@ -283,3 +287,25 @@ def test_describe_stream_pages_that_loop_are_refused():
 
     with pytest.raises(BackfillError, match="LastEvaluatedShardId"):
         first_records(Looping(shards), STREAM, parse_spec(INVOICE_SPEC))
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        pytest.param(KeyboardInterrupt(), 130, id="ctrl-c"),
+        pytest.param(
+            ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem"), 1, id="aws"
+        ),
+    ],
+)
+def test_a_run_stopped_between_writes_says_how_far_it_got_and_that_a_rerun_is_exact(monkeypatch, error, code):
+    """Adversarial pass: a backfill stopped midway (Ctrl-C, or an AWS error) exited silently (130) or with
+    AWS's error alone, leaving the operator to guess whether the aggregates were half backfilled."""
+    shards, scanned = changed_items(10)
+    dynamodb = ScriptedDynamoDB(scanned, fail_at=(3, error))
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["backfill"], console=console) == code
+    output = console.export_text()
+    assert "backfill stopped after 3 of 10 aggregate(s); each one written is marked" in output
+    assert "\n" not in output.strip() and len(dynamodb.writes) == 3  # one line (the progress bar leaves a blank)

@@ -1,11 +1,16 @@
 """Recomputing, comparing and repairing exactly, whatever type a measure is stored with: pure."""
 
 import decimal
+import io
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from rich.console import Console
 
+import ops.__main__ as cli
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import parse_spec
 from ops.drift_table import drift_table, measure_totals
@@ -14,6 +19,7 @@ from ops.recompute import recompute, unstorable_totals
 from ops.reconcile import Drift, Report, actual_totals, compare
 from ops.repair import repair_request
 from ops.schema import aggregate_problem, source_problem
+from ops.targets import Target
 
 SPEC = parse_spec(INVOICE_AGGREGATION)
 
@@ -101,3 +107,60 @@ def test_spec_and_table_mismatches_name_the_field_and_the_table():
     assert aggregate_problem(SPEC, "agg", {"HASH": ("InvoiceNumber", "S"), "RANGE": ("x", "S")}) == (
         "table agg has the sort key 'x': an aggregate table is keyed by group_by alone"
     )
+
+
+@dataclass
+class ScriptedTables:
+    """The source and aggregate tables as reconcile reads them; the ``fail_at``-th write raises ``error``."""
+
+    source: list
+    fail_at: int
+    error: BaseException
+    writes: list = field(default_factory=list)
+
+    def describe_table(self, TableName):
+        keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == "Src" else [])
+        return {
+            "Table": {
+                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+                "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
+            }
+        }
+
+    def scan(self, **request):
+        return {"Items": self.source if request["TableName"] == "Src" and request["Segment"] == 0 else []}
+
+    def update_item(self, **request):
+        if len(self.writes) == self.fail_at:
+            raise self.error
+        self.writes.append(request)
+        return {}
+
+
+@dataclass(frozen=True)
+class ScriptedTarget(Target):
+    tables: Any = None
+
+    def client(self, service, config=None):
+        return self.tables
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        pytest.param(KeyboardInterrupt(), 130, id="ctrl-c"),
+        pytest.param(
+            ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem"), 1, id="aws"
+        ),
+    ],
+)
+def test_a_repair_stopped_midway_says_how_far_it_got(monkeypatch, error, code):
+    """Adversarial pass: `reconcile --repair` stopped midway exited 130 in silence, or with AWS's error alone."""
+    tables = ScriptedTables([image(f"K{n}", "1", "5") for n in range(6)], fail_at=2, error=error)
+    target = ScriptedTarget(None, "Src", "Agg", SPEC, tables=tables)
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["reconcile", "--repair"], console=console) == code
+    output = console.export_text()
+    assert "--repair stopped after repairing 2 of 6 drifted key(s) (and skipping 0)" in output
+    assert "run reconcile again" in output and len(tables.writes) == 2

@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 from handler.attributes import key_token
 from handler.fold import Expression, update_request
 from handler.grouping import key_attributes
+from handler.records import IMAGES_CARRIED, EventName
 from handler.spec import AggregationSpec
 
+from .describe import key_text
 from .errors import OpsError
 from .numbers import storable_text
 from .recompute import BACKFILL_MARKER, GroupTotals
@@ -120,11 +122,27 @@ def _shard_records(
 def initial_images(
     spec: AggregationSpec, scanned: Iterable[dict[str, Any]], first: dict[ItemKey, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The items as they were when the stream was enabled (see the module docstring)."""
+    """The items as they were when the stream was enabled (see the module docstring).
+
+    Raises
+    ------
+    BackfillError
+        When an item's first record is a MODIFY or REMOVE without its OldImage (a stream that is not
+        NEW_AND_OLD_IMAGES): the item's state at enablement is then unknown, and leaving it out would
+        silently drop it from the totals.
+    """
     images = [item for item in scanned if item_key(spec, item) not in first]
-    images.extend(
-        r["dynamodb"]["OldImage"] for r in first.values() if r["eventName"] != "INSERT" and "OldImage" in r["dynamodb"]
-    )
+    for record in first.values():
+        body, event = record["dynamodb"], record.get("eventName")
+        carried = IMAGES_CARRIED[EventName(event)] if event in set(EventName) else None
+        if carried is None or (carried[0] and "OldImage" not in body):
+            what = f"a {event} without OldImage" if carried else f"of unknown eventName {event!r}"
+            raise BackfillError(
+                f"{NOTHING_WRITTEN}: the first stream record of {key_text(body.get('Keys', {}))} is {what}: backfill "
+                "reads an item's state at enablement from it, so the stream must be NEW_AND_OLD_IMAGES"
+            )
+        if carried[0]:
+            images.append(body["OldImage"])
     return images
 
 

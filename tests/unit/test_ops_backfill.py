@@ -309,3 +309,17 @@ def test_a_run_stopped_between_writes_says_how_far_it_got_and_that_a_rerun_is_ex
     output = console.export_text()
     assert "backfill stopped after 3 of 10 aggregate(s); each one written is marked" in output
     assert "\n" not in output.strip() and len(dynamodb.writes) == 3  # one line (the progress bar leaves a blank)
+
+
+@pytest.mark.parametrize("event", ["MODIFY", "REMOVE"])
+def test_a_first_record_without_its_old_image_is_refused_not_dropped(event):
+    """Adversarial pass: on a stream that is not NEW_AND_OLD_IMAGES an item's first MODIFY or REMOVE has no
+    OldImage; backfill took the item as changed (so not from the scan) and added nothing for it: A held 0
+    for an item worth 5 at enablement, and its marker locked that in."""
+    was, now = invoice_image("A", "1", "5"), invoice_image("A", "1", "7")
+    changed = record(10, event, was, now if event == "MODIFY" else None)
+    del changed["dynamodb"]["OldImage"]
+    dynamodb = ScriptedDynamoDB([now] if event == "MODIFY" else [])
+    with pytest.raises(BackfillError, match=f"InvoiceNumber=A TransactionId=1 is a {event} without OldImage"):
+        run_backfill(target(ScriptedStream([ScriptedShard(shard_id(1), [changed])]), dynamodb), Console(quiet=True))
+    assert dynamodb.writes == []

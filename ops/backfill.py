@@ -72,7 +72,7 @@ def first_records(
     Raises
     ------
     BackfillError
-        When the stream is too old, or a shard could not be read to its end (trimmed, gone, or a
+        When the stream is too old or not ENABLED, or a shard could not be read to its end (trimmed, gone, or a
         closed shard that answered only empty pages before its end): a missed first record would
         make backfill take the scanned image for the state at enablement, and its marker would keep
         a rerun from correcting it.
@@ -81,6 +81,12 @@ def first_records(
         listing = stream_shards(stream_client, stream_arn)
     except RangeUnfinished as short:
         raise BackfillError(f"{NOTHING_WRITTEN}: {short}. Run backfill again.") from None
+    if listing.status not in (None, "ENABLED"):
+        raise BackfillError(
+            f"{NOTHING_WRITTEN}: the stream is {listing.status}, not ENABLED: a change it did not record would read as "
+            "the item's state at enablement. Run backfill once the stream is ENABLED (a disabled one stays incomplete: "
+            "enable a new stream, then backfill within 23 hours)."
+        )
     created = listing.created
     if created is not None and datetime.now(UTC) - created > MAX_STREAM_AGE:
         raise BackfillError(

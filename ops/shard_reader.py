@@ -95,12 +95,15 @@ class StreamShards:
 
     created: datetime | None
     """When the stream was enabled (CreationRequestDateTime), when DynamoDB says."""
+    status: str | None
+    """StreamStatus: ENABLING, ENABLED, DISABLING or DISABLED, when DynamoDB says."""
     shards: list[ShardSpan]
 
 
 def stream_shards(client: DynamoDBStreamsClient, stream_arn: str) -> StreamShards:
     """The stream's shards, listed page by page until ``LastEvaluatedShardId`` is absent."""
     created: datetime | None = None
+    status: str | None = None
     shards: dict[str, ShardSpan] = {}
     after: str | None = None
     pages: set[str] = set()
@@ -112,12 +115,13 @@ def stream_shards(client: DynamoDBStreamsClient, stream_arn: str) -> StreamShard
         )["StreamDescription"]
         stamp = description.get("CreationRequestDateTime")
         created = created or (stamp if isinstance(stamp, datetime) else None)
+        status = status or description.get("StreamStatus")
         for shard in description.get("Shards", []):
             closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
             shards.setdefault(shard["ShardId"], ShardSpan(stream_arn, shard["ShardId"], closed=closed))
         following = description.get("LastEvaluatedShardId")
         if not following:
-            return StreamShards(created, list(shards.values()))
+            return StreamShards(created, status, list(shards.values()))
         if following in pages:
             raise RangeUnfinished(f"DescribeStream gave LastEvaluatedShardId {following} again: its shard list loops")
         pages.add(following)

@@ -71,6 +71,7 @@ class ScriptedStream:
 
     shards: list[ScriptedShard]
     created: datetime = field(default_factory=lambda: datetime.now(UTC) - timedelta(hours=1))
+    status: str = "ENABLED"
     calls: list[str] = field(default_factory=list)
 
     def describe_stream(self, StreamArn: str, ExclusiveStartShardId: str | None = None) -> dict[str, Any]:
@@ -80,6 +81,7 @@ class ScriptedStream:
         description: dict[str, Any] = {
             "StreamArn": StreamArn,
             "CreationRequestDateTime": self.created,
+            "StreamStatus": self.status,
             "Shards": [shard.description() for shard in page],
         }
         if start + DESCRIBE_PAGE < len(self.shards):
@@ -322,4 +324,16 @@ def test_a_first_record_without_its_old_image_is_refused_not_dropped(event):
     dynamodb = ScriptedDynamoDB([now] if event == "MODIFY" else [])
     with pytest.raises(BackfillError, match=f"InvoiceNumber=A TransactionId=1 is a {event} without OldImage"):
         run_backfill(target(ScriptedStream([ScriptedShard(shard_id(1), [changed])]), dynamodb), Console(quiet=True))
+    assert dynamodb.writes == []
+
+
+@pytest.mark.parametrize("status", ["DISABLED", "DISABLING", "ENABLING"])
+def test_a_stream_that_is_not_enabled_is_refused(status):
+    """Adversarial pass: on a stream disabled after enablement an item changed since has no record, so its
+    scanned (changed) image was taken for its state at enablement: A got 7 for an item worth 5 then."""
+    now = invoice_image("A", "1", "7")  # 5 at enablement, changed to 7 once the stream was off: no record
+    stream = ScriptedStream([ScriptedShard(shard_id(1), [])], status=status)
+    dynamodb = ScriptedDynamoDB([now])
+    with pytest.raises(BackfillError, match=f"the stream is {status}, not ENABLED"):
+        run_backfill(target(stream, dynamodb), Console(quiet=True))
     assert dynamodb.writes == []

@@ -59,6 +59,11 @@ def check_tables(
     client: DynamoDBClient, spec: AggregationSpec, source: str, aggregate: str | None, string_keys: bool = False
 ) -> None:
     """Raises ``CommandError`` when the spec does not fit the source table (or the aggregate table)."""
+    if aggregate == source:
+        raise CommandError(
+            f"the source table and the aggregate table are both {source}: aggregates written there would overwrite "
+            "the source items (check --source-table, --aggregate-table or the stack outputs)"
+        )
     problem = source_problem(spec, source, key_schema(client, source), string_keys)
     if problem is None and aggregate is not None:
         problem = aggregate_problem(spec, aggregate, key_schema(client, aggregate))

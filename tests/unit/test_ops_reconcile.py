@@ -164,3 +164,48 @@ def test_a_repair_stopped_midway_says_how_far_it_got(monkeypatch, error, code):
     output = console.export_text()
     assert "--repair stopped after repairing 2 of 6 drifted key(s) (and skipping 0)" in output
     assert "run reconcile again" in output and len(tables.writes) == 2
+
+
+ORDERS_STREAM = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-12-04T10:00:00.000"
+
+
+class OneKeyTable:
+    """Any table keyed by InvoiceNumber alone, so a source table and an aggregate table look the same; its
+    stream holds no record (DynamoDB and DynamoDB Streams in one scripted client)."""
+
+    def __init__(self):
+        self.writes = []
+
+    def describe_table(self, TableName):
+        key = {"AttributeName": "InvoiceNumber", "AttributeType": "S"}
+        return {
+            "Table": {
+                "KeySchema": [{"AttributeName": "InvoiceNumber", "KeyType": "HASH"}],
+                "AttributeDefinitions": [key],
+                "LatestStreamArn": ORDERS_STREAM,
+            }
+        }
+
+    def scan(self, **request):
+        return {"Items": [image("A", "1", "5")] if request["Segment"] == 0 else []}
+
+    def describe_stream(self, StreamArn):
+        return {"StreamDescription": {"StreamStatus": "ENABLED", "Shards": []}}
+
+    def update_item(self, **request):
+        self.writes.append(request)
+
+
+@pytest.mark.parametrize("command", ["reconcile", "backfill"])
+def test_the_same_table_as_source_and_aggregate_is_refused(monkeypatch, command):
+    """Adversarial pass: with a spec keyed by its group_by alone, `--aggregate-table` naming the source table
+    passed every check, and `reconcile --repair` wrote totals over the source items."""
+    spec = parse_spec({key: value for key, value in INVOICE_AGGREGATION.items() if key != "sort_key"})
+    table = OneKeyTable()
+    target = ScriptedTarget(None, "Orders", "Orders", spec, tables=table)
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    console = Console(record=True, width=400, file=io.StringIO())
+    argv = [command, "--repair"] if command == "reconcile" else [command]
+    assert cli.main(argv, console=console) == 1
+    assert "error: the source table and the aggregate table are both Orders" in console.export_text()
+    assert table.writes == []

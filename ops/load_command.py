@@ -16,7 +16,7 @@ from rich.progress import Progress
 from .load_plan import plan_load
 from .loader import LoadSummary, write_items
 from .rows import RowError, UnreadableFile
-from .schema import check_tables
+from .schema import check_tables, refuse_same_table
 from .targets import Target
 from .textfile import InputFileError, read_text
 
@@ -25,6 +25,7 @@ def run_load(target: Target, path: Path, strict: bool, console: Console) -> Load
     """Validate every row first; then load the good ones (none at all under --strict if any is bad)."""
     text = read_text(path)
     dynamodb = target.client("dynamodb")
+    refuse_same_table(target.source_table, target.aggregate_table)
     check_tables(dynamodb, target.spec, target.source_table, None, string_keys=True)
     try:
         plan = plan_load(target.spec, text, "csv" if path.suffix.lower() == ".csv" else "jsonl", strict)

@@ -54,3 +54,28 @@ def test_a_load_interrupted_midway_says_how_many_rows_are_in_and_that_loading_ag
     assert cli.main(["load", str(data)], console=console) == 130
     output = console.export_text()
     assert "interrupted: 25 of 30 row(s) are in Src" in output and "loading the file again" in output
+
+
+def test_a_load_into_the_aggregate_table_is_refused(monkeypatch, tmp_path):
+    """Adversarial pass: `--source-table` naming the aggregate table (keyed by group_by alone, as a spec with no
+    sort key has its source) loaded transactions over the aggregates."""
+    data = tmp_path / "tx.jsonl"
+    data.write_text('{"InvoiceNumber": "A", "Amount": 5, "InvoiceDate": "06062016"}\n')
+    spec = parse_spec({key: value for key, value in INVOICE_AGGREGATION.items() if key != "sort_key"})
+    source = OneKey()
+    monkeypatch.setattr(cli, "resolve_target", lambda args: ScriptedTarget(None, "Agg", "Agg", spec, source=source))
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["load", str(data)], console=console) == 1
+    assert "error: the source table and the aggregate table are both Agg" in console.export_text()
+    assert source.batches == []
+
+
+class OneKey(ScriptedSource):
+    def describe_table(self, TableName):
+        key = {"AttributeName": "InvoiceNumber", "KeyType": "HASH"}
+        return {
+            "Table": {
+                "KeySchema": [key],
+                "AttributeDefinitions": [{"AttributeName": "InvoiceNumber", "AttributeType": "S"}],
+            }
+        }

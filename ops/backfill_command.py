@@ -23,6 +23,7 @@ from .errors import CommandError
 from .recompute import recompute, unstorable_totals
 from .scan import parallel_scan
 from .schema import check_tables
+from .shard_reader import STREAMS_CLIENT_CONFIG
 from .stream_events import wire_image
 from .targets import Target
 
@@ -34,7 +35,7 @@ BACKFILL_ATTEMPTS = 5
 
 
 def run_backfill(target: Target, console: Console) -> int:
-    dynamodb, streams = target.client("dynamodb"), target.client("dynamodbstreams")
+    dynamodb, streams = target.client("dynamodb"), target.client("dynamodbstreams", config=STREAMS_CLIENT_CONFIG)
     check_tables(dynamodb, target.spec, target.source_table, target.aggregate_table)
     stream_arn = target.stream_arn()
     scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]

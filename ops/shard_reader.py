@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .errors import OpsError
@@ -51,6 +52,9 @@ EMPTY_PAGES = 5
 EMPTY_PAGES_IN_RANGE = 100
 """Empty pages in a row read through when a record is known to lie ahead, before the read is stalled."""
 EMPTY_PAGE_PAUSE_SECONDS = 0.25
+STREAMS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
+"""For the client a reader is given: LimitExceededException (a third reader of the shard) is a throttling
+error that the standard retry mode retries."""
 
 
 class RangeExpired(OpsError):

@@ -87,8 +87,6 @@ class ShardReading:
     last_seen: int | None = None
     empty: int = 0
     """Empty pages in a row at the point the read stopped."""
-    ended: bool = False
-    """GetRecords left out the next iterator: the closed shard was read to its end."""
     stalled: bool = False
     """The read gave up on empty pages while the shard still had a next iterator."""
 
@@ -159,8 +157,8 @@ def read_shard(
         records = page.get("Records", [])
         if not records:
             reading.empty += 1
-            if not iterator:
-                break
+            if not iterator:  # a closed shard, read to its end
+                return
             if reading.empty >= _empty_limit(span, reading):
                 reading.stalled = True
                 return
@@ -173,7 +171,6 @@ def read_shard(
         yield records
         if span.end is not None and reading.last_seen >= span.end:
             return
-    reading.ended = True
 
 
 def _empty_limit(span: ShardSpan, reading: ShardReading) -> int:

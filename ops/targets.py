@@ -174,7 +174,13 @@ def resolve_target(args: argparse.Namespace) -> Target:
 
 def _spec(path: Path | None, exported: str | None, aws: bool) -> AggregationSpec:
     if path is not None:
-        return _parsed(read_text(path), f"--spec {path}")
+        given = _parsed(read_text(path), f"--spec {path}")
+        if exported is not None and given != _parsed(exported, f"stack output {AGGREGATION_OUTPUT}"):
+            raise TargetError(
+                f"--spec {path} is not the aggregation the stack exports (stack output {AGGREGATION_OUTPUT!r}): the "
+                "command would read and write the stack's tables by another aggregation. Give one of the two"
+            )
+        return given
     if exported is not None:
         return _parsed(exported, f"stack output {AGGREGATION_OUTPUT}")
     if aws:

@@ -2,6 +2,7 @@
 
 import decimal
 import io
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from ops.recompute import recompute, unstorable_totals
 from ops.reconcile import Drift, Report, actual_totals, compare
 from ops.repair import repair_request
 from ops.schema import aggregate_problem, source_problem
-from ops.targets import Target
+from ops.targets import Target, TargetError, resolve_target
 
 SPEC = parse_spec(INVOICE_AGGREGATION)
 
@@ -209,3 +210,24 @@ def test_the_same_table_as_source_and_aggregate_is_refused(monkeypatch, command)
     assert cli.main(argv, console=console) == 1
     assert "error: the source table and the aggregate table are both Orders" in console.export_text()
     assert table.writes == []
+
+
+@pytest.mark.parametrize("command", ["reconcile", "backfill", "load"])
+def test_a_spec_that_is_not_the_stacks_aggregation_is_refused(tmp_path, command):
+    """Adversarial pass: `--spec` silently overrode the aggregation in `--stack-outputs`; a stale spec file
+    (another measure summed) made reconcile --repair rewrite right totals and backfill add the wrong sums."""
+    outputs = tmp_path / "outputs.json"
+    exported = json.dumps(INVOICE_AGGREGATION)
+    names = {"source_table_name": "Src", "aggregate_table_name": "Agg"}
+    outputs.write_text(json.dumps({**names, "aggregation": exported}))
+    stale = tmp_path / "spec.json"
+    stale.write_text(
+        json.dumps({**INVOICE_AGGREGATION, "measures": [{"name": "Total", "op": "sum", "attribute": "Tax"}]})
+    )
+    same = tmp_path / "same.json"
+    same.write_text(exported)
+    extra = ["data.csv"] if command == "load" else []
+    argv = [command, *extra, "--aws", "--stack-outputs", str(outputs), "--spec"]
+    with pytest.raises(TargetError, match=f"--spec {stale} is not the aggregation the stack exports"):
+        resolve_target(cli.build_parser().parse_args([*argv, str(stale)]))
+    assert resolve_target(cli.build_parser().parse_args([*argv, str(same)])).spec == SPEC

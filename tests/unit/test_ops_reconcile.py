@@ -231,3 +231,19 @@ def test_a_spec_that_is_not_the_stacks_aggregation_is_refused(tmp_path, command)
     with pytest.raises(TargetError, match=f"--spec {stale} is not the aggregation the stack exports"):
         resolve_target(cli.build_parser().parse_args([*argv, str(stale)]))
     assert resolve_target(cli.build_parser().parse_args([*argv, str(same)])).spec == SPEC
+
+
+@pytest.mark.parametrize(
+    ("flag", "output"), [("--source-table", "source_table_name"), ("--aggregate-table", "aggregate_table_name")]
+)
+def test_a_table_flag_that_is_not_the_stacks_table_is_refused(tmp_path, flag, output):
+    """Adversarial pass: a table flag silently overrode --stack-outputs, pairing one stack's source with
+    another's aggregates; reconcile --repair then rewrote right totals from the wrong source."""
+    outputs = tmp_path / "outputs.json"
+    names = {"source_table_name": "Src", "aggregate_table_name": "Agg"}
+    outputs.write_text(json.dumps({**names, "aggregation": json.dumps(INVOICE_AGGREGATION)}))
+    argv = ["reconcile", "--aws", "--stack-outputs", str(outputs), flag]
+    with pytest.raises(TargetError, match=f"{flag} Other is not the stack's {output} {names[output]}"):
+        resolve_target(cli.build_parser().parse_args([*argv, "Other"]))
+    target = resolve_target(cli.build_parser().parse_args([*argv, names[output]]))
+    assert (target.source_table, target.aggregate_table) == ("Src", "Agg")

@@ -38,8 +38,12 @@ def run_backfill(target: Target, console: Console) -> int:
     dynamodb, streams = target.client("dynamodb"), target.client("dynamodbstreams", config=STREAMS_CLIENT_CONFIG)
     check_tables(dynamodb, target.spec, target.source_table, target.aggregate_table)
     stream_arn = target.stream_arn()
-    scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
-    first = first_records(streams, stream_arn, target.spec)
+    try:
+        scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
+        first = first_records(streams, stream_arn, target.spec)
+    except KeyboardInterrupt:
+        console.print(f"interrupted while reading the table and its stream: {NOTHING_WRITTEN}")
+        raise
     bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
     unstorable = unstorable_totals(bases)
     if unstorable:

@@ -337,3 +337,18 @@ def test_a_stream_that_is_not_enabled_is_refused(status):
     with pytest.raises(BackfillError, match=f"the stream is {status}, not ENABLED"):
         run_backfill(target(stream, dynamodb), Console(quiet=True))
     assert dynamodb.writes == []
+
+
+def test_a_run_interrupted_while_reading_says_nothing_was_written(monkeypatch):
+    shards, scanned = changed_items(3)
+    stream, dynamodb = ScriptedStream(shards), ScriptedDynamoDB(scanned)
+
+    def interrupted(ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:
+        raise KeyboardInterrupt
+
+    stream.get_records = interrupted
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target(stream, dynamodb))
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["backfill"], console=console) == 130
+    assert "interrupted while reading the table and its stream: backfill wrote nothing" in console.export_text()
+    assert dynamodb.writes == []

@@ -150,6 +150,7 @@ def read_shard(
         except ClientError as error:
             if error.response["Error"]["Code"] == "ExpiredIteratorException":
                 iterator = _iterator(client, span, reading.last_seen)
+                reading.empty = 0  # the new iterator walks those empty pages again
                 continue
             _raise_if_expired(error)
             raise

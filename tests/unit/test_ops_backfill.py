@@ -352,3 +352,23 @@ def test_a_run_interrupted_while_reading_says_nothing_was_written(monkeypatch):
     assert cli.main(["backfill"], console=console) == 130
     assert "interrupted while reading the table and its stream: backfill wrote nothing" in console.export_text()
     assert dynamodb.writes == []
+
+
+def test_an_iterator_that_expires_before_the_first_record_is_taken_again_from_the_trim_horizon():
+    """Iterators last 15 minutes (ExpiredIteratorException); a read with nothing yet read starts over at its start,
+    and counts the empty pages it walks again from zero: counted twice, they ended this open shard's read before
+    its records, and its item's state at enablement became the scanned one."""
+    shards, _ = changed_items(1)
+    stream = ScriptedStream(shards)
+    original, calls = stream.get_records, []
+
+    def get_records(ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:
+        calls.append(ShardIterator)
+        if len(calls) == 3:
+            raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "old"}}, "GetRecords")
+        return original(ShardIterator, Limit)
+
+    stream.get_records = get_records
+    first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC))
+    assert [record["dynamodb"]["OldImage"]["Amount"] for record in first.values()] == [{"N": "1"}]
+    assert calls[3] == f"{shards[0].shard_id}#0"

@@ -52,6 +52,8 @@ EMPTY_PAGES = 5
 EMPTY_PAGES_IN_RANGE = 100
 """Empty pages in a row read through when a record is known to lie ahead, before the read is stalled."""
 EMPTY_PAGE_PAUSE_SECONDS = 0.25
+ITERATOR_RENEWALS = 3
+"""Iterators taken again in a row, each expiring before it returned a page, before the error is raised."""
 STREAMS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 """For the client a reader is given: LimitExceededException (a third reader of the shard) is a throttling
 error that the standard retry mode retries."""
@@ -144,16 +146,19 @@ def read_shard(
         When DynamoDB says the records were trimmed or the shard is gone (after yielding what was read).
     """
     iterator: str | None = _iterator(client, span, None)
+    renewed = 0
     while iterator:
         try:
             page = client.get_records(ShardIterator=iterator, Limit=PAGE_LIMIT)
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ExpiredIteratorException":
+            if error.response["Error"]["Code"] == "ExpiredIteratorException" and renewed < ITERATOR_RENEWALS:
                 iterator = _iterator(client, span, reading.last_seen)
                 reading.empty = 0  # the new iterator walks those empty pages again
+                renewed += 1
                 continue
             _raise_if_expired(error)
             raise
+        renewed = 0
         iterator = page.get("NextShardIterator")
         records = page.get("Records", [])
         if not records:

@@ -29,7 +29,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from handler.attributes import key_token
+from handler.errors import describe_error
 from handler.fold import Expression, update_request
 from handler.grouping import key_attributes
 from handler.records import IMAGES_CARRIED, EventName
@@ -95,11 +98,14 @@ def first_records(
         )
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
     for shard in listing.shards:
-        for record in _shard_records(stream_client, shard, sleep):
-            key = item_key(spec, record["dynamodb"]["Keys"])
-            sequence = sequence_of(record)
-            if key not in first or sequence < first[key][0]:
-                first[key] = (sequence, record)
+        try:
+            for record in _shard_records(stream_client, shard, sleep):
+                key = item_key(spec, record["dynamodb"]["Keys"])
+                sequence = sequence_of(record)
+                if key not in first or sequence < first[key][0]:
+                    first[key] = (sequence, record)
+        except (ClientError, BotoCoreError) as error:
+            raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
     return {key: record for key, (_, record) in first.items()}
 
 

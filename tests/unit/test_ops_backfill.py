@@ -255,6 +255,11 @@ def stalled() -> ScriptedShard:
             "ResourceNotFoundException",
             id="shard-gone",
         ),
+        pytest.param(
+            ScriptedShard(shard_id(996), [], error=("get_records", "InternalServerError")),
+            f"backfill wrote nothing: reading shard {shard_id(996)}: InternalServerError",
+            id="aws-error",
+        ),
     ],
 )
 def test_a_stream_read_that_cannot_be_complete_writes_nothing(failure, message):

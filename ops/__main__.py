@@ -43,8 +43,8 @@ RECONCILE_EXITS = (
 )
 BACKFILL_EXITS = (
     "exit codes: 0 backfilled, or nothing left to do; 1 an error told in one line (nothing written when the stream "
-    "cannot be read to its end or a total cannot be stored; else it says how far it got: run again); 2 a usage "
-    "error; 130 interrupted (it says how far it got: run again)"
+    "cannot be read to its end or a total cannot be stored; else it says how far it got, run again, or which keys "
+    "DynamoDB refused, the others done); 2 a usage error; 130 interrupted (it says how far it got: run again)"
 )
 
 

@@ -52,11 +52,17 @@ def run_backfill(target: Target, console: Console) -> int:
     stamp = datetime.now(UTC).isoformat()
     requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
     written = done = 0
+    refused: list[str] = []
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("backfilling", total=len(requests))
-            for request in requests:
-                written += _write_backfill(dynamodb, request)
+            for token, request in zip(bases, requests, strict=True):
+                try:
+                    written += _write_backfill(dynamodb, request)
+                except ClientError as error:
+                    if error.response["Error"]["Code"] != "ValidationException":
+                        raise
+                    refused.append(f"{token}: {describe_error(error)}")
                 done += 1
                 progress.advance(task)
     except KeyboardInterrupt:
@@ -66,8 +72,14 @@ def run_backfill(target: Target, console: Console) -> int:
         raise CommandError(f"{describe_error(error)}: {_stopped(done, len(requests))}") from None
     console.print(
         f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
-        f"began; {len(bases) - written} already done; {invalid} invalid item(s) left out"
+        f"began; {len(bases) - written - len(refused)} already done; {invalid} invalid item(s) left out"
     )
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise CommandError(
+            f"DynamoDB refused {len(refused)} aggregate(s), left without their items from before the stream: "
+            f"{refused[0]}{more}. `reconcile` shows them"
+        )
     return written
 
 

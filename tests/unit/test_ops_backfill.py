@@ -118,7 +118,8 @@ class ScriptedDynamoDB:
     items: list[dict[str, Any]]
     writes: list[dict[str, Any]] = field(default_factory=list)
     fail_at: tuple[int, BaseException] | None = None
-    """(n, error): the n-th write raises ``error`` instead."""
+    """(n, error): the write after the first n raises ``error`` instead."""
+    calls: int = 0
 
     def describe_table(self, TableName: str) -> dict[str, Any]:
         keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == SOURCE else [])
@@ -134,7 +135,8 @@ class ScriptedDynamoDB:
         return {"Items": self.items if request["Segment"] == 0 else []}
 
     def update_item(self, **request: Any) -> dict[str, Any]:
-        if self.fail_at and len(self.writes) == self.fail_at[0]:
+        self.calls += 1
+        if self.fail_at and self.calls == self.fail_at[0] + 1:
             raise self.fail_at[1]
         self.writes.append(request)
         return {}
@@ -377,3 +379,19 @@ def test_an_iterator_that_expires_before_the_first_record_is_taken_again_from_th
     first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC))
     assert [record["dynamodb"]["OldImage"]["Amount"] for record in first.values()] == [{"N": "1"}]
     assert calls[3] == f"{shards[0].shard_id}#0"
+
+
+def test_a_key_dynamodb_refuses_is_named_and_the_others_are_backfilled(monkeypatch):
+    """Adversarial pass: one aggregate DynamoDB refused (its total past 38 digits once the items before the
+    stream are added) stopped the run there, and every rerun stopped at the same key: the keys after it were
+    never backfilled, and the message said that running again would add them."""
+    shards, scanned = changed_items(10)
+    refusal = ClientError({"Error": {"Code": "ValidationException", "Message": "Number overflow"}}, "UpdateItem")
+    dynamodb = ScriptedDynamoDB(scanned, fail_at=(3, refusal))
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["backfill"], console=console) == 1
+    output = console.export_text()
+    assert "backfilled 9 aggregate(s)" in output
+    assert "error: DynamoDB refused 1 aggregate(s), left without their items from before the stream: S:INV3" in output
+    assert len(dynamodb.writes) == 9

@@ -24,8 +24,7 @@ measures are set only where the stream has not set them yet. It refuses streams 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -65,20 +64,17 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
 
 
 def first_records(
-    stream_client: DynamoDBStreamsClient,
-    stream_arn: str,
-    spec: AggregationSpec,
-    sleep: Callable[[float], None] = time.sleep,
+    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
 ) -> dict[ItemKey, dict[str, Any]]:
     """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end.
 
     Raises
     ------
     BackfillError
-        When the stream is too old or not ENABLED, or a shard could not be read to its end (trimmed, gone, or a
-        closed shard that answered only empty pages before its end): a missed first record would
-        make backfill take the scanned image for the state at enablement, and its marker would keep
-        a rerun from correcting it.
+        When the stream is too old or not ENABLED, or a shard could not be read to its end (trimmed,
+        gone, an AWS error, or a closed shard that answered only empty pages before its end): a
+        missed first record would make backfill take the scanned image for the state at enablement,
+        and its marker would keep a rerun from correcting it.
     """
     try:
         listing = stream_shards(stream_client, stream_arn)
@@ -93,13 +89,14 @@ def first_records(
     created = listing.created
     if created is not None and datetime.now(UTC) - created > MAX_STREAM_AGE:
         raise BackfillError(
-            f"the stream was enabled at {created.isoformat()}, more than {MAX_STREAM_AGE} ago: it may have trimmed "
-            "records, so the table's state at enablement is lost. Reconcile instead (quiesce writers first)."
+            f"{NOTHING_WRITTEN}: the stream was enabled at {created.isoformat()}, more than {MAX_STREAM_AGE} ago: it "
+            "may have trimmed records, so the table's state at enablement is lost. Reconcile instead (quiesce writers "
+            "first)."
         )
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
     for shard in listing.shards:
         try:
-            for record in _shard_records(stream_client, shard, sleep):
+            for record in _shard_records(stream_client, shard):
                 key = item_key(spec, record["dynamodb"]["Keys"])
                 sequence = sequence_of(record)
                 if key not in first or sequence < first[key][0]:
@@ -109,13 +106,11 @@ def first_records(
     return {key: record for key, (_, record) in first.items()}
 
 
-def _shard_records(
-    client: DynamoDBStreamsClient, shard: ShardSpan, sleep: Callable[[float], None]
-) -> Iterator[dict[str, Any]]:
+def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan) -> Iterator[dict[str, Any]]:
     """Every record of one shard; a read that cannot be complete raises BackfillError."""
     reading = ShardReading()
     try:
-        for records in read_shard(client, shard, reading, sleep):
+        for records in read_shard(client, shard, reading):
             yield from (lambda_record(record, shard.stream_arn, "") for record in records)
     except RangeExpired as gone:
         raise BackfillError(

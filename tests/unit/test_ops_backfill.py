@@ -395,3 +395,12 @@ def test_a_key_dynamodb_refuses_is_named_and_the_others_are_backfilled(monkeypat
     assert "backfilled 9 aggregate(s)" in output
     assert "error: DynamoDB refused 1 aggregate(s), left without their items from before the stream: S:INV3" in output
     assert len(dynamodb.writes) == 9
+
+
+def test_a_stream_older_than_23_hours_is_refused_with_nothing_written():
+    shards, scanned = changed_items(2)
+    stream = ScriptedStream(shards, created=datetime.now(UTC) - timedelta(hours=24))
+    dynamodb = ScriptedDynamoDB(scanned)
+    with pytest.raises(BackfillError, match=r"backfill wrote nothing: the stream was enabled at .* more than 23:00:00"):
+        run_backfill(target(stream, dynamodb), Console(quiet=True))
+    assert dynamodb.writes == []

@@ -31,6 +31,22 @@ MAX_SEGMENTS = 64
 MAX_SPEED = 3600
 """`demo --watch --speed`: at most an hour of order time per second."""
 
+LOAD_EXITS = (
+    "exit codes: 0 every row loaded; 1 a row was rejected (the others loaded, none under --strict), or an error "
+    "told in one line; 2 a usage error; 130 interrupted (it says how many rows are in: loading the file again is safe)"
+)
+RECONCILE_EXITS = (
+    "exit codes: 0 no drift (with --repair: every drifted key repaired); 1 an error told in one line (--repair "
+    "writes nothing when a total cannot be stored exactly); 2 drift, or a total that cannot be stored, was found "
+    "(with --repair: a key the stream changed meanwhile was skipped, run again), or a usage error; 130 interrupted "
+    "(it says how many keys were repaired: run again)"
+)
+BACKFILL_EXITS = (
+    "exit codes: 0 backfilled, or nothing left to do; 1 an error told in one line (nothing written when the stream "
+    "cannot be read to its end or a total cannot be stored; else it says how far it got, run again, or which keys "
+    "DynamoDB refused, the others done); 2 a usage error; 130 interrupted (it says how far it got: run again)"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description="StreamAggregator's local and operator tools")
@@ -50,11 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator = commands.add_parser("emulator", help="run a local emulator with the invoice stack until Ctrl-C")
     emulator.add_argument("--port", type=whole_number(1, 65535), default=4599)
-    load = commands.add_parser("load", help="bulk-load transactions from CSV or JSON Lines into the source table")
+    load = commands.add_parser(
+        "load", help="bulk-load transactions from CSV or JSON Lines into the source table", epilog=LOAD_EXITS
+    )
     load.add_argument("file", type=Path)
     load.add_argument("--strict", action="store_true", help="load nothing if any row is bad")
     add_target_arguments(load)
-    reconcile = commands.add_parser("reconcile", help="recompute aggregates from the source and show the drift")
+    reconcile = commands.add_parser(
+        "reconcile", help="recompute aggregates from the source and show the drift", epilog=RECONCILE_EXITS
+    )
     reconcile.add_argument("--repair", action="store_true", help="rewrite drifted aggregates (conditional writes)")
     reconcile.add_argument(
         "--segments",
@@ -63,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"parallel scan segments, 1 to {MAX_SEGMENTS} (default %(default)s)",
     )
     add_target_arguments(reconcile)
-    backfill = commands.add_parser("backfill", help="add the items that predate the stream, exactly once")
+    backfill = commands.add_parser(
+        "backfill", help="add the items that predate the stream, exactly once", epilog=BACKFILL_EXITS
+    )
     add_target_arguments(backfill)
     _add_replay(commands)
     _add_quarantine(commands)

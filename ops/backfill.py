@@ -8,7 +8,10 @@ in the stream (for 24 h), and the first record of an item carries its state at e
 OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
 
 1. scan the table;
-2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record;
+2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record: every
+   shard, every page, through empty pages (ops.shard_reader); a read that cannot be complete
+   refuses the run before anything is written, since a missed first record would take the scanned
+   image for the state at enablement and the marker below would lock it in;
 3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
    else the scanned image (it has not changed since enablement: a change would be in the stream,
    which was read after the scan).
@@ -21,26 +24,32 @@ measures are set only where the stream has not set them yet. It refuses streams 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from handler.attributes import key_token
+from handler.errors import describe_error
 from handler.fold import Expression, update_request
 from handler.grouping import key_attributes
-from handler.spec import INTERNAL_PREFIX, AggregationSpec
+from handler.records import IMAGES_CARRIED, EventName
+from handler.spec import AggregationSpec
 
+from .describe import key_text
 from .errors import OpsError
 from .numbers import storable_text
-from .recompute import GroupTotals
-from .stream_events import lambda_record
+from .recompute import BACKFILL_MARKER, GroupTotals
+from .shard_reader import RangeExpired, RangeUnfinished, ShardReading, ShardSpan, read_shard, stream_shards
+from .stream_events import lambda_record, sequence_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
 MAX_STREAM_AGE = timedelta(hours=23)
+NOTHING_WRITTEN = "backfill wrote nothing"
 
 ItemKey = tuple[str, ...]
 
@@ -57,44 +66,90 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
 def first_records(
     stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
 ) -> dict[ItemKey, dict[str, Any]]:
-    """Each item's earliest record in the stream, from TRIM_HORIZON to the current end."""
-    description = stream_client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
-    created = description.get("CreationRequestDateTime")
-    if isinstance(created, datetime) and datetime.now(UTC) - created > MAX_STREAM_AGE:
+    """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end.
+
+    Raises
+    ------
+    BackfillError
+        When the stream is too old or not ENABLED, or a shard could not be read to its end (trimmed,
+        gone, an AWS error, or a closed shard that answered only empty pages before its end): a
+        missed first record would make backfill take the scanned image for the state at enablement,
+        and its marker would keep a rerun from correcting it.
+    """
+    try:
+        listing = stream_shards(stream_client, stream_arn)
+    except RangeUnfinished as short:
+        raise BackfillError(f"{NOTHING_WRITTEN}: {short}. Run backfill again.") from None
+    if listing.status not in (None, "ENABLED"):
         raise BackfillError(
-            f"the stream was enabled at {created.isoformat()}, more than {MAX_STREAM_AGE} ago: it may have trimmed "
-            "records, so the table's state at enablement is lost. Reconcile instead (quiesce writers first)."
+            f"{NOTHING_WRITTEN}: the stream is {listing.status}, not ENABLED: a change it did not record would read as "
+            "the item's state at enablement. Run backfill once the stream is ENABLED (a disabled one stays incomplete: "
+            "enable a new stream, then backfill within 23 hours)."
+        )
+    created = listing.created
+    if created is not None and datetime.now(UTC) - created > MAX_STREAM_AGE:
+        raise BackfillError(
+            f"{NOTHING_WRITTEN}: the stream was enabled at {created.isoformat()}, more than {MAX_STREAM_AGE} ago: it "
+            "may have trimmed records, so the table's state at enablement is lost. Reconcile instead (quiesce writers "
+            "first)."
         )
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
-    for shard in description.get("Shards", []):
-        for record in _shard_records(stream_client, stream_arn, shard["ShardId"]):
-            key = item_key(spec, record["dynamodb"]["Keys"])
-            sequence = int(record["dynamodb"]["SequenceNumber"])
-            if key not in first or sequence < first[key][0]:
-                first[key] = (sequence, record)
+    for shard in listing.shards:
+        try:
+            for record in _shard_records(stream_client, shard):
+                key = item_key(spec, record["dynamodb"]["Keys"])
+                sequence = sequence_of(record)
+                if key not in first or sequence < first[key][0]:
+                    first[key] = (sequence, record)
+        except (ClientError, BotoCoreError) as error:
+            raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
     return {key: record for key, (_, record) in first.items()}
 
 
-def _shard_records(client: DynamoDBStreamsClient, stream_arn: str, shard_id: str) -> Iterable[dict[str, Any]]:
-    iterator = client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
-        "ShardIterator"
-    ]
-    while iterator:
-        page = client.get_records(ShardIterator=iterator)
-        if not page.get("Records"):
-            return
-        yield from (lambda_record(record, stream_arn, "") for record in page["Records"])
-        iterator = page.get("NextShardIterator")
+def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan) -> Iterator[dict[str, Any]]:
+    """Every record of one shard; a read that cannot be complete raises BackfillError."""
+    reading = ShardReading()
+    try:
+        for records in read_shard(client, shard, reading):
+            yield from (lambda_record(record, shard.stream_arn, "") for record in records)
+    except RangeExpired as gone:
+        raise BackfillError(
+            f"{NOTHING_WRITTEN}: shard {shard.shard_id} cannot be read from its start ({gone}): the records since "
+            "enablement are not all there, so the table's state at enablement is lost. Reconcile instead (quiesce "
+            "writers first)."
+        ) from None
+    if reading.stalled and shard.closed:  # an open shard answers empty pages at its current end
+        raise BackfillError(
+            f"{NOTHING_WRITTEN}: closed shard {shard.shard_id} answered {reading.empty} empty pages in a row before "
+            "its end (DynamoDB says reaching records can take several calls): the read is incomplete. Run backfill "
+            "again."
+        )
 
 
 def initial_images(
     spec: AggregationSpec, scanned: Iterable[dict[str, Any]], first: dict[ItemKey, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The items as they were when the stream was enabled (see the module docstring)."""
+    """The items as they were when the stream was enabled (see the module docstring).
+
+    Raises
+    ------
+    BackfillError
+        When an item's first record is a MODIFY or REMOVE without its OldImage (a stream that is not
+        NEW_AND_OLD_IMAGES): the item's state at enablement is then unknown, and leaving it out would
+        silently drop it from the totals.
+    """
     images = [item for item in scanned if item_key(spec, item) not in first]
-    images.extend(
-        r["dynamodb"]["OldImage"] for r in first.values() if r["eventName"] != "INSERT" and "OldImage" in r["dynamodb"]
-    )
+    for record in first.values():
+        body, event = record["dynamodb"], record.get("eventName")
+        carried = IMAGES_CARRIED[EventName(event)] if event in set(EventName) else None
+        if carried is None or (carried[0] and "OldImage" not in body):
+            what = f"a {event} without OldImage" if carried else f"of unknown eventName {event!r}"
+            raise BackfillError(
+                f"{NOTHING_WRITTEN}: the first stream record of {key_text(body.get('Keys', {}))} is {what}: backfill "
+                "reads an item's state at enablement from it, so the stream must be NEW_AND_OLD_IMAGES"
+            )
+        if carried[0]:
+            images.append(body["OldImage"])
     return images
 
 

@@ -16,7 +16,7 @@ from rich.progress import Progress
 from .load_plan import plan_load
 from .loader import LoadSummary, write_items
 from .rows import RowError, UnreadableFile
-from .schema import check_tables
+from .schema import check_tables, refuse_same_table
 from .targets import Target
 from .textfile import InputFileError, read_text
 
@@ -25,6 +25,7 @@ def run_load(target: Target, path: Path, strict: bool, console: Console) -> Load
     """Validate every row first; then load the good ones (none at all under --strict if any is bad)."""
     text = read_text(path)
     dynamodb = target.client("dynamodb")
+    refuse_same_table(target.source_table, target.aggregate_table)
     check_tables(dynamodb, target.spec, target.source_table, None, string_keys=True)
     try:
         plan = plan_load(target.spec, text, "csv" if path.suffix.lower() == ".csv" else "jsonl", strict)
@@ -38,9 +39,23 @@ def run_load(target: Target, path: Path, strict: bool, console: Console) -> Load
     if plan.errors and strict:
         console.print(f"--strict: {len(plan.errors)} bad row(s), nothing loaded")
         return summary
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"loading {target.source_table}", total=len(plan.rows))
-        summary.loaded = write_items(dynamodb, target.source_table, plan.rows, lambda n: progress.advance(task, n))
+    written = 0
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"loading {target.source_table}", total=len(plan.rows))
+
+            def advance(count: int) -> None:
+                nonlocal written
+                written += count
+                progress.advance(task, count)
+
+            summary.loaded = write_items(dynamodb, target.source_table, plan.rows, advance)
+    except KeyboardInterrupt:
+        console.print(
+            f"interrupted: {written} of {len(plan.rows)} row(s) are in {target.source_table}, and perhaps the batch "
+            "being written; loading the file again writes the same items again, which counts nothing twice"
+        )
+        raise
     skipped = f", {summary.skipped_duplicates} duplicate row(s) skipped" if summary.skipped_duplicates else ""
     console.print(f"loaded {summary.loaded} row(s), rejected {len(plan.errors)}{skipped}")
     return summary

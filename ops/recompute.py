@@ -21,9 +21,12 @@ from handler.attributes import AttributeValue, storage_problem
 from handler.contribution import image_contribution
 from handler.errors import InvalidImage
 from handler.fold import EXACT
-from handler.spec import AggregationSpec
+from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 ZERO = Decimal(0)
+BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"
+"""On an aggregate item: its items that predate the stream are in it. backfill ADDs them only where it is
+absent; reconcile --repair sets it, since a repaired total counts every item, those included."""
 
 
 @dataclass

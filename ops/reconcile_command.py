@@ -8,11 +8,14 @@ partial repair would hide that behind keys that look fixed.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
+
+from handler.errors import describe_error
 
 from .drift_table import drift_table
 from .errors import CommandError
@@ -23,6 +26,10 @@ from .scan import parallel_scan
 from .schema import check_tables
 from .stream_events import wire_image
 from .targets import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 CHANGED_MEANWHILE = ("ConditionalCheckFailedException", "TransactionConflictException")
 """A repair meets a stream update: applied since the read, or a transaction on the item in flight."""
@@ -62,14 +69,33 @@ def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], consol
         for token, drifts in by_key.items()
     }
     dynamodb = target.client("dynamodb")
-    for token, request in requests.items():
-        try:
-            dynamodb.update_item(**request)
-            report.repaired += 1
-        except ClientError as error:
-            if error.response["Error"]["Code"] not in CHANGED_MEANWHILE:
-                raise
-            report.skipped_changed.append(token)
+    try:
+        for token, request in requests.items():
+            _repair_key(dynamodb, token, request, report)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {_stopped(report, len(requests))}")
+        raise
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"{describe_error(error)}: {_stopped(report, len(requests))}") from None
     console.print(f"repaired {report.repaired} key(s)")
     if report.skipped_changed:
         console.print(f"skipped {len(report.skipped_changed)} key(s) the stream updated meanwhile: run reconcile again")
+
+
+def _repair_key(dynamodb: DynamoDBClient, token: str, request: UpdateTypeDef, report: Report) -> None:
+    try:
+        dynamodb.update_item(**request)
+        report.repaired += 1
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in CHANGED_MEANWHILE:
+            raise
+        report.skipped_changed.append(token)
+
+
+def _stopped(report: Report, total: int) -> str:
+    """Where a repair stopped midway left the table, and why running reconcile again is safe."""
+    return (
+        f"--repair stopped after repairing {report.repaired} of {total} drifted key(s) (and skipping "
+        f"{len(report.skipped_changed)}); each repair is conditional on the key being as read, so run reconcile "
+        "again to see and repair what is left"
+    )

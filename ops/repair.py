@@ -7,6 +7,9 @@ transaction in flight on the item, which DynamoDB refuses the repair for (Transa
 It is safe when the stream has caught up for the keys repaired (IteratorAge near 0) and nobody
 writes those keys during the run; otherwise the drift may just be records in flight.
 
+A repaired key is marked as backfilled (``BACKFILL_MARKER``, if absent): its new total counts every
+item, those that predate the stream included, and a backfill after it would add those again.
+
 The condition compares each measure with the value read *with its type*: a ``Total`` stored as
 the string "35" is matched as {"S": "35"}, or the condition could never hold and the key would be
 skipped as "changed meanwhile" on every run.
@@ -21,10 +24,14 @@ from handler.grouping import key_attributes
 from handler.spec import AggregationSpec
 
 from .numbers import storable_text
+from .recompute import BACKFILL_MARKER
 from .reconcile import Drift, KeyTotals, measured
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
+REPAIRED = "reconcile --repair"
+"""The backfill marker's value on a key a repair set (backfill writes its time)."""
 
 
 def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> UpdateTypeDef:
@@ -34,6 +41,7 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
     conditions = []
     for index, drift in enumerate(drifts):
         expression.set(f"m{index}", drift.measure, {"N": storable_text(drift.expected, drift.measure)})
+    expression.set_if_absent("b", BACKFILL_MARKER, {"S": REPAIRED})
     if actual is None:
         names["#g"] = spec.group_by
         conditions.append("attribute_not_exists(#g)")

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -40,6 +39,7 @@ from .replay_plan import (
     overtaken,
 )
 from .schema import check_tables
+from .shard_reader import STREAMS_CLIENT_CONFIG
 from .stream_range import RangeExpired, RangeUnfinished, read_range
 from .targets import Target
 from .textfile import read_text
@@ -87,8 +87,7 @@ def run_replay(
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
     table_arn = target.source_table_arn()
     engine = None if dry_run else engine_for(target)
-    # LimitExceededException (a third reader of the shard) is a throttling error the standard mode retries.
-    streams = target.client("dynamodbstreams", config=Config(retries={"mode": "standard", "max_attempts": 10}))
+    streams = target.client("dynamodbstreams", config=STREAMS_CLIENT_CONFIG)
     reader = None
     if failure_queue is None:
         groups = [_Group(read_text(message_file))] if message_file is not None else []

@@ -23,6 +23,7 @@ from handler.outcome import Covered, Disposition
 from handler.position import STREAM_MARKER, is_sequence_number, position_text, stream_label
 
 from .errors import UnreadableMessage
+from .stream_events import sequence_of
 
 BATCH_INFO = "DDBStreamBatchInfo"
 SHARD_ID_LENGTH = range(28, 66)
@@ -167,10 +168,6 @@ def foreign_stream(stream_arn: str, source_table_arn: str) -> str | None:
     if owner != source_table_arn:
         return f"from the stream of {owner}, not of the source table {source_table_arn}"
     return None
-
-
-def sequence_of(record: Mapping[str, Any]) -> int:
-    return int(record["dynamodb"]["SequenceNumber"])
 
 
 def in_range(batch: BatchRange, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

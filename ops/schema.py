@@ -55,10 +55,20 @@ def aggregate_problem(spec: AggregationSpec, table: str, schema: KeySchema) -> s
     return None
 
 
+def refuse_same_table(source: str, aggregate: str | None) -> None:
+    """Raises ``CommandError`` when one table is named as both: a write meant for one would land on the other."""
+    if aggregate == source:
+        raise CommandError(
+            f"the source table and the aggregate table are both {source}: a write meant for one would overwrite "
+            "the other's items (check --source-table, --aggregate-table or the stack outputs)"
+        )
+
+
 def check_tables(
     client: DynamoDBClient, spec: AggregationSpec, source: str, aggregate: str | None, string_keys: bool = False
 ) -> None:
     """Raises ``CommandError`` when the spec does not fit the source table (or the aggregate table)."""
+    refuse_same_table(source, aggregate)
     problem = source_problem(spec, source, key_schema(client, source), string_keys)
     if problem is None and aggregate is not None:
         problem = aggregate_problem(spec, aggregate, key_schema(client, aggregate))

@@ -7,6 +7,7 @@ carries base64 text and epoch seconds, plus the stream ARN and region on every r
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,12 @@ def lambda_record(record: RecordTypeDef, stream_arn: str, region: str) -> dict[s
     if "userIdentity" in record:
         converted["userIdentity"] = record["userIdentity"]
     return converted
+
+
+def sequence_of(record: Mapping[str, Any]) -> int:
+    """A record's sequence number as an integer: they are decimal strings, and only their numeric order means
+    anything."""
+    return int(record["dynamodb"]["SequenceNumber"])
 
 
 def wire_image(image: dict[str, Any]) -> dict[str, Any]:

@@ -1,64 +1,29 @@
-"""Reading one batch's records back out of a DynamoDB stream, page by page.
+"""Reading one batch's records back out of a DynamoDB stream, with the one shard reader (ops.shard_reader).
 
-DynamoDB documents how a range that is gone shows: GetShardIterator or GetRecords raise
-``TrimmedDataAccessException`` for records past the 24-hour retention, and a shard (or stream)
-that no longer exists gives ``ResourceNotFoundException``. Both mean "expired". An iterator is
-good for 15 minutes (``ExpiredIteratorException``): a fresh one is taken after the last record
-read. A closed shard ends with no ``NextShardIterator``; an open one answers empty pages once it
-has nothing more, so a few empty pages in a row end the read too.
-
-Empty pages do not always mean the end: DynamoDB documents that "it might take multiple calls to
-get to a portion of the shard that contains stream records" (GetRecords, API reference). Once the
-range's first record was read, its last one exists too (it reached Lambda, and a shard is trimmed
-from its oldest record on), so the read goes on through many more empty pages, and an open shard
-that still stops short is "unfinished" (read it again), never "expired".
-
-Replay is a second reader of the shard beside the event source mapping; DynamoDB asks for no more
-than two at once, so it reads one shard at a time and pauses on empty pages.
+The read starts AT the range's first record and stops at the first record at or past its last.
+Trimmed records or a shard that is gone make the range "expired"; a closed shard that ends short of
+the range, or an open one that answers a few empty pages in a row before the range began, too.
+Empty pages do not always mean the end: once the range's first record was read, its last one
+exists too (it reached Lambda, and a shard is trimmed from its oldest record on), so the reader
+reads through many more empty pages, and an open shard that still stops short is "unfinished"
+(read it again), never "expired".
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import ClientError
-
-from .errors import OpsError
-from .replay_plan import BatchRange, in_range, range_gap, sequence_of
+from .replay_plan import BatchRange, in_range, range_gap
+from .shard_reader import RangeExpired, RangeUnfinished, ShardReading, ShardSpan, read_shard
 from .stream_events import lambda_record
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
-    from mypy_boto3_dynamodbstreams.literals import ShardIteratorTypeType
     from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
 
-EXPIRED_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
-PAGE_LIMIT = 1000
-"""GetRecords' largest page."""
-EMPTY_PAGES = 5
-"""Empty pages in a row after which an open shard is taken to hold none of the range."""
-EMPTY_PAGES_IN_RANGE = 100
-"""Empty pages in a row read through once the range began, before giving up on this run."""
-EMPTY_PAGE_PAUSE_SECONDS = 0.25
-
-
-class RangeExpired(OpsError):
-    """The stream no longer holds (all of) the range; the message says what is missing and why."""
-
-
-class RangeUnfinished(OpsError):
-    """An open shard answered only empty pages before the range's last record, which it does hold."""
-
-
-@dataclass
-class ShardReading:
-    """Where a read has got to: the first and last sequence numbers the shard returned."""
-
-    first_seen: int | None = None
-    last_seen: int | None = None
+__all__ = ["RangeExpired", "RangeUnfinished", "read_range"]
 
 
 def read_range(
@@ -78,62 +43,16 @@ def read_range(
         its last one (after yielding what it read).
     """
     reading = ShardReading()
-    iterator: str | None = _iterator(client, batch, None)
-    empty = 0
-    while iterator:
-        try:
-            page = client.get_records(ShardIterator=iterator, Limit=PAGE_LIMIT)
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code == "ExpiredIteratorException":
-                iterator = _iterator(client, batch, reading.last_seen)
-                continue
-            _raise_if_expired(error, batch)
-            raise
-        iterator = page.get("NextShardIterator")
-        records = page.get("Records", [])
-        if not records:
-            empty += 1
-            if empty >= (EMPTY_PAGES if reading.first_seen is None else EMPTY_PAGES_IN_RANGE):
-                break
-            sleep(EMPTY_PAGE_PAUSE_SECONDS)
-            continue
-        empty = 0
-        if reading.first_seen is None:
-            reading.first_seen = sequence_of(records[0])
-        reading.last_seen = sequence_of(records[-1])
+    span = ShardSpan(batch.stream_arn, batch.shard_id, start=batch.start, end=batch.end)
+    for records in read_shard(client, span, reading, sleep):
         wanted = in_range(batch, records)
         if wanted:
             yield [lambda_record(cast("RecordTypeDef", record), batch.stream_arn, batch.region) for record in wanted]
-        if reading.last_seen >= batch.end:
-            break
     gap = range_gap(batch, reading.first_seen, reading.last_seen)
-    if gap and iterator and reading.first_seen == batch.start:
+    if gap and reading.stalled and reading.first_seen == batch.start:
         raise RangeUnfinished(
-            f"the open shard answered {empty} empty pages in a row after {reading.last_seen}, before the range's "
-            f"last record {batch.end}"
+            f"the open shard answered {reading.empty} empty pages in a row after {reading.last_seen}, before the "
+            f"range's last record {batch.end}"
         )
     if gap:
         raise RangeExpired(gap)
-
-
-def _iterator(client: DynamoDBStreamsClient, batch: BatchRange, after: int | None) -> str | None:
-    """An iterator AT the range's first record, or AFTER the last one read when resuming."""
-    kind: ShardIteratorTypeType = "AT_SEQUENCE_NUMBER" if after is None else "AFTER_SEQUENCE_NUMBER"
-    sequence = str(batch.start if after is None else after)
-    try:
-        response = client.get_shard_iterator(
-            StreamArn=batch.stream_arn, ShardId=batch.shard_id, ShardIteratorType=kind, SequenceNumber=sequence
-        )
-    except ClientError as error:
-        _raise_if_expired(error, batch)
-        raise
-    iterator = response.get("ShardIterator")
-    return iterator if isinstance(iterator, str) else None
-
-
-def _raise_if_expired(error: ClientError, batch: BatchRange) -> None:
-    code = error.response["Error"]["Code"]
-    if code in EXPIRED_CODES:
-        message = error.response["Error"].get("Message", "")
-        raise RangeExpired(f"{code}: {message}".strip().rstrip(":")) from None

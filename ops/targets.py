@@ -150,18 +150,18 @@ def resolve_target(args: argparse.Namespace) -> Target:
     endpoint = None if args.aws else Endpoint(args.endpoint_url)
     if endpoint and not endpoint.reachable():
         raise TargetError(f"no emulator at {endpoint.url}: start one with `python -m ops emulator`, or pass --aws")
-    source = args.source_table or outputs.get("source_table_name")
-    aggregate = args.aggregate_table or outputs.get("aggregate_table_name")
+    source = _given(args, outputs, "source_table", "source_table_name")
+    aggregate = _given(args, outputs, "aggregate_table", "aggregate_table_name")
     if args.aws and not (source and aggregate):
         raise TargetError(
             "with --aws, name the tables: --stack-outputs (pulumi stack output --json), "
             "or --source-table and --aggregate-table"
         )
     spec = _spec(args.spec, outputs.get(AGGREGATION_OUTPUT), args.aws)
-    ledger = getattr(args, "ledger_table", None) or outputs.get("ledger_table_name")
+    ledger = _given(args, outputs, "ledger_table", "ledger_table_name")
     if ledger is None and not args.aws and not spec.single_source:
         ledger = local_name(LOCAL_AGGREGATOR, LEDGER_SUFFIX)
-    queues = {name: getattr(args, name, None) or outputs.get(name) for name in QUEUE_OUTPUTS}
+    queues = {name: _given(args, outputs, name, name) for name in QUEUE_OUTPUTS}
     return Target(
         endpoint=endpoint,
         source_table=source or LOCAL_SOURCE_TABLE,
@@ -172,9 +172,26 @@ def resolve_target(args: argparse.Namespace) -> Target:
     )
 
 
+def _given(args: argparse.Namespace, outputs: dict[str, str], attribute: str, output: str) -> str | None:
+    """A table or queue from its flag or the stack outputs; given both ways, the two must agree: a flag
+    silently winning would pair one stack's table with another's (reconcile --repair would rewrite
+    right totals from the wrong source)."""
+    flag, exported = getattr(args, attribute, None), outputs.get(output)
+    if flag and exported and flag != exported:
+        option = "--" + attribute.replace("_", "-")
+        raise TargetError(f"{option} {flag} is not the stack's {output} {exported}: give one of the two")
+    return flag or exported
+
+
 def _spec(path: Path | None, exported: str | None, aws: bool) -> AggregationSpec:
     if path is not None:
-        return _parsed(read_text(path), f"--spec {path}")
+        given = _parsed(read_text(path), f"--spec {path}")
+        if exported is not None and given != _parsed(exported, f"stack output {AGGREGATION_OUTPUT}"):
+            raise TargetError(
+                f"--spec {path} is not the aggregation the stack exports (stack output {AGGREGATION_OUTPUT!r}): the "
+                "command would read and write the stack's tables by another aggregation. Give one of the two"
+            )
+        return given
     if exported is not None:
         return _parsed(exported, f"stack output {AGGREGATION_OUTPUT}")
     if aws:

@@ -227,3 +227,17 @@ def test_drained_totals_still_reconcile(endpoint, invoices, tmp_path):
     drain(endpoint, invoices)
     code, output = cli(endpoint, invoices, "reconcile")
     assert code == 0 and "0 drift(s) over 1 key(s)" in output
+
+
+def test_backfill_after_reconcile_repair_adds_nothing_to_the_repaired_keys(endpoint):
+    """Adversarial pass (issue 16): `reconcile --repair` on a table that predates its stream sets each key to
+    the total of every item, those at enablement included; a later backfill (the runbook's step for such a
+    table, or the rerun of one interrupted before reconcile) then ADDed the items at enablement again: OLD
+    held 60 for items worth 30, with no error. A repair marks the key as backfilled."""
+    live = legacy_source(endpoint, "bfr", [("OLD", "1", "10"), ("OLD", "2", "20")])
+    code, output = cli(endpoint, live, "reconcile", "--repair")
+    assert code == 0 and "repaired 1 key(s)" in output
+    code, output = cli(endpoint, live, "backfill")
+    assert code == 0 and "backfilled 0 aggregate(s)" in output and "1 already done" in output
+    assert aggregate(endpoint, live, "OLD")["Total"] == {"N": "30"}
+    assert cli(endpoint, live, "reconcile")[0] == 0

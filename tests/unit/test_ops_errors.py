@@ -72,3 +72,17 @@ def test_a_bug_is_never_reduced_to_one_line(monkeypatch, bug):
     monkeypatch.setattr(cli, "_run", broken)
     with pytest.raises(type(bug)):
         cli.main(NO_EMULATOR, Console(record=True))
+
+
+@pytest.mark.parametrize(
+    ("command", "codes"),
+    [("load", ["0", "1", "2", "130"]), ("reconcile", ["0", "1", "2", "130"]), ("backfill", ["0", "1", "2", "130"])],
+)
+def test_a_commands_help_lists_its_exit_codes(capsys, command, codes):
+    """Adversarial pass (issue 16): scripts and on-call read exit codes from --help, which named none."""
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    listed = text.partition("exit codes: ")[2]
+    assert listed, text
+    assert [code for code in codes if f" {code} " not in f" {listed}"] == []

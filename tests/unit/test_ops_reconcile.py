@@ -1,11 +1,17 @@
 """Recomputing, comparing and repairing exactly, whatever type a measure is stored with: pure."""
 
 import decimal
+import io
+import json
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from rich.console import Console
 
+import ops.__main__ as cli
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import parse_spec
 from ops.drift_table import drift_table, measure_totals
@@ -14,6 +20,7 @@ from ops.recompute import recompute, unstorable_totals
 from ops.reconcile import Drift, Report, actual_totals, compare
 from ops.repair import repair_request
 from ops.schema import aggregate_problem, source_problem
+from ops.targets import Target, TargetError, resolve_target
 
 SPEC = parse_spec(INVOICE_AGGREGATION)
 
@@ -101,3 +108,142 @@ def test_spec_and_table_mismatches_name_the_field_and_the_table():
     assert aggregate_problem(SPEC, "agg", {"HASH": ("InvoiceNumber", "S"), "RANGE": ("x", "S")}) == (
         "table agg has the sort key 'x': an aggregate table is keyed by group_by alone"
     )
+
+
+@dataclass
+class ScriptedTables:
+    """The source and aggregate tables as reconcile reads them; the ``fail_at``-th write raises ``error``."""
+
+    source: list
+    fail_at: int
+    error: BaseException
+    writes: list = field(default_factory=list)
+
+    def describe_table(self, TableName):
+        keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == "Src" else [])
+        return {
+            "Table": {
+                "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+                "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
+            }
+        }
+
+    def scan(self, **request):
+        return {"Items": self.source if request["TableName"] == "Src" and request["Segment"] == 0 else []}
+
+    def update_item(self, **request):
+        if len(self.writes) == self.fail_at:
+            raise self.error
+        self.writes.append(request)
+        return {}
+
+
+@dataclass(frozen=True)
+class ScriptedTarget(Target):
+    tables: Any = None
+
+    def client(self, service, config=None):
+        return self.tables
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        pytest.param(KeyboardInterrupt(), 130, id="ctrl-c"),
+        pytest.param(
+            ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem"), 1, id="aws"
+        ),
+    ],
+)
+def test_a_repair_stopped_midway_says_how_far_it_got(monkeypatch, error, code):
+    """Adversarial pass: `reconcile --repair` stopped midway exited 130 in silence, or with AWS's error alone."""
+    tables = ScriptedTables([image(f"K{n}", "1", "5") for n in range(6)], fail_at=2, error=error)
+    target = ScriptedTarget(None, "Src", "Agg", SPEC, tables=tables)
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["reconcile", "--repair"], console=console) == code
+    output = console.export_text()
+    assert "--repair stopped after repairing 2 of 6 drifted key(s) (and skipping 0)" in output
+    assert "run reconcile again" in output and len(tables.writes) == 2
+
+
+ORDERS_STREAM = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-12-04T10:00:00.000"
+
+
+class OneKeyTable:
+    """Any table keyed by InvoiceNumber alone, so a source table and an aggregate table look the same; its
+    stream holds no record (DynamoDB and DynamoDB Streams in one scripted client)."""
+
+    def __init__(self):
+        self.writes = []
+
+    def describe_table(self, TableName):
+        key = {"AttributeName": "InvoiceNumber", "AttributeType": "S"}
+        return {
+            "Table": {
+                "KeySchema": [{"AttributeName": "InvoiceNumber", "KeyType": "HASH"}],
+                "AttributeDefinitions": [key],
+                "LatestStreamArn": ORDERS_STREAM,
+            }
+        }
+
+    def scan(self, **request):
+        return {"Items": [image("A", "1", "5")] if request["Segment"] == 0 else []}
+
+    def describe_stream(self, StreamArn):
+        return {"StreamDescription": {"StreamStatus": "ENABLED", "Shards": []}}
+
+    def update_item(self, **request):
+        self.writes.append(request)
+
+
+@pytest.mark.parametrize("command", ["reconcile", "backfill"])
+def test_the_same_table_as_source_and_aggregate_is_refused(monkeypatch, command):
+    """Adversarial pass: with a spec keyed by its group_by alone, `--aggregate-table` naming the source table
+    passed every check, and `reconcile --repair` wrote totals over the source items."""
+    spec = parse_spec({key: value for key, value in INVOICE_AGGREGATION.items() if key != "sort_key"})
+    table = OneKeyTable()
+    target = ScriptedTarget(None, "Orders", "Orders", spec, tables=table)
+    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    console = Console(record=True, width=400, file=io.StringIO())
+    argv = [command, "--repair"] if command == "reconcile" else [command]
+    assert cli.main(argv, console=console) == 1
+    assert "error: the source table and the aggregate table are both Orders" in console.export_text()
+    assert table.writes == []
+
+
+@pytest.mark.parametrize("command", ["reconcile", "backfill", "load"])
+def test_a_spec_that_is_not_the_stacks_aggregation_is_refused(tmp_path, command):
+    """Adversarial pass: `--spec` silently overrode the aggregation in `--stack-outputs`; a stale spec file
+    (another measure summed) made reconcile --repair rewrite right totals and backfill add the wrong sums."""
+    outputs = tmp_path / "outputs.json"
+    exported = json.dumps(INVOICE_AGGREGATION)
+    names = {"source_table_name": "Src", "aggregate_table_name": "Agg"}
+    outputs.write_text(json.dumps({**names, "aggregation": exported}))
+    stale = tmp_path / "spec.json"
+    stale.write_text(
+        json.dumps({**INVOICE_AGGREGATION, "measures": [{"name": "Total", "op": "sum", "attribute": "Tax"}]})
+    )
+    same = tmp_path / "same.json"
+    same.write_text(exported)
+    extra = ["data.csv"] if command == "load" else []
+    argv = [command, *extra, "--aws", "--stack-outputs", str(outputs), "--spec"]
+    with pytest.raises(TargetError, match=f"--spec {stale} is not the aggregation the stack exports"):
+        resolve_target(cli.build_parser().parse_args([*argv, str(stale)]))
+    assert resolve_target(cli.build_parser().parse_args([*argv, str(same)])).spec == SPEC
+
+
+@pytest.mark.parametrize(
+    ("flag", "output"), [("--source-table", "source_table_name"), ("--aggregate-table", "aggregate_table_name")]
+)
+def test_a_table_flag_that_is_not_the_stacks_table_is_refused(tmp_path, flag, output):
+    """Adversarial pass: a table flag silently overrode --stack-outputs, pairing one stack's source with
+    another's aggregates; reconcile --repair then rewrote right totals from the wrong source."""
+    outputs = tmp_path / "outputs.json"
+    names = {"source_table_name": "Src", "aggregate_table_name": "Agg"}
+    outputs.write_text(json.dumps({**names, "aggregation": json.dumps(INVOICE_AGGREGATION)}))
+    argv = ["reconcile", "--aws", "--stack-outputs", str(outputs), flag]
+    with pytest.raises(TargetError, match=f"{flag} Other is not the stack's {output} {names[output]}"):
+        resolve_target(cli.build_parser().parse_args([*argv, "Other"]))
+    target = resolve_target(cli.build_parser().parse_args([*argv, names[output]]))
+    assert (target.source_table, target.aggregate_table) == ("Src", "Agg")

@@ -23,7 +23,8 @@ from ops.replay_plan import (
     overtaken,
     range_gap,
 )
-from ops.stream_range import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, RangeExpired, RangeUnfinished, read_range
+from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, ITERATOR_RENEWALS
+from ops.stream_range import RangeExpired, RangeUnfinished, read_range
 from tests.conftest import EVENTS
 
 ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125"
@@ -366,3 +367,18 @@ def test_another_error_on_a_visibility_change_is_not_swallowed():
 
 def test_a_run_that_lost_messages_to_another_reader_is_not_settled():
     assert ReplayRun().settled and not ReplayRun(lost=1).settled
+
+
+def test_an_iterator_that_keeps_expiring_is_an_error_not_a_loop():
+    """Every new iterator expiring before it returns a page (a clock far off, a broken endpoint) looped forever."""
+    shard, calls = Shard([10, 20]), []
+
+    def get_records(ShardIterator, Limit):
+        calls.append(ShardIterator)
+        assert len(calls) < 50, "the reader loops on ExpiredIteratorException"
+        raise ClientError({"Error": {"Code": "ExpiredIteratorException", "Message": "old"}}, "GetRecords")
+
+    shard.get_records = get_records
+    with pytest.raises(ClientError, match="ExpiredIteratorException"):
+        sequences_read(shard, batch())
+    assert len(calls) == ITERATOR_RENEWALS + 1

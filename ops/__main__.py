@@ -20,7 +20,7 @@ from handler.errors import HandlerError
 
 from .errors import OpsError
 from .options import duration, seconds, whole_number
-from .queue import MAX_VISIBILITY_SECONDS
+from .queue import MAX_VISIBILITY_SECONDS, QUARANTINE_VISIBILITY_SECONDS, REPLAY_VISIBILITY_SECONDS
 from .targets import add_pipeline_arguments, add_target_arguments, resolve_target
 
 EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
@@ -103,7 +103,7 @@ def _add_replay(commands: Any) -> None:
         action="store_true",
         help="also delete the messages replay cannot settle (expired, or needing reconcile): after reconcile --repair",
     )
-    _add_visibility(replay, 900)
+    _add_visibility(replay, REPLAY_VISIBILITY_SECONDS)
     add_target_arguments(replay)
     add_pipeline_arguments(replay)
 
@@ -127,7 +127,7 @@ def _add_quarantine(commands: Any) -> None:
     drop.add_argument("--older-than", type=duration, required=True, help="an age such as 7d, 12h or 30m")
     drop.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     for action in (listing, redrive, drop):
-        _add_visibility(action, 300)
+        _add_visibility(action, QUARANTINE_VISIBILITY_SECONDS)
         add_target_arguments(action)
         add_pipeline_arguments(action)
 

@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         return _run(args, console)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the output's reader went away (`... | head`): nothing more can be shown
+        return 1
     except EXPECTED_ERRORS as error:
         if args.debug:
             raise

@@ -28,7 +28,7 @@ class MemoryQueue:
         if self.interrupt == (operation, self.calls[operation]):
             raise KeyboardInterrupt
 
-    def receive_message(self, MaxNumberOfMessages, **_):  # noqa: N803 (SQS's parameter names)
+    def receive_message(self, MaxNumberOfMessages, **_):
         self._call("ReceiveMessage")
         taken = list(self.visible)[:MaxNumberOfMessages]
         messages = []
@@ -39,7 +39,7 @@ class MemoryQueue:
             messages.append({"MessageId": message_id, "ReceiptHandle": handle, "Body": self.hidden[message_id]})
         return {"Messages": messages} if messages else {}
 
-    def change_message_visibility_batch(self, Entries, **_):  # noqa: N803
+    def change_message_visibility_batch(self, Entries, **_):
         self._call("ChangeMessageVisibilityBatch")
         failed = []
         for entry in Entries:
@@ -50,7 +50,7 @@ class MemoryQueue:
                 self.visible[message_id] = self.hidden.pop(message_id)
         return {"Failed": failed}
 
-    def delete_message_batch(self, Entries, **_):  # noqa: N803
+    def delete_message_batch(self, Entries, **_):
         self._call("DeleteMessageBatch")
         for entry in Entries:
             self.hidden.pop(self.handles.get(entry["ReceiptHandle"], ""), None)

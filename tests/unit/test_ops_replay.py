@@ -346,7 +346,7 @@ class RefusingVisibility:
     def change_message_visibility(self, **request):
         raise ClientError({"Error": {"Code": self.code, "Message": "gone"}}, "ChangeMessageVisibility")
 
-    def change_message_visibility_batch(self, Entries, **request):  # noqa: N803 (SQS's parameter name)
+    def change_message_visibility_batch(self, Entries, **request):
         return {"Failed": [{"Id": entry["Id"], "Code": self.code, "SenderFault": True} for entry in Entries]}
 
 

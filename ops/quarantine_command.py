@@ -10,7 +10,7 @@ Kept apart from argument parsing (__main__.py) so the tests call it directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from handler.attributes import key_value
-from handler.contribution import record_item_token
-from handler.errors import InvalidImage
 from handler.outcome import Disposition
 
 from .describe import age_text, printable
@@ -33,6 +31,7 @@ from .quarantine_plan import (
     MessageError,
     QuarantinedRecord,
     age_seconds,
+    key_problem,
     needs_source_item,
     quarantined_record,
     redrive_decision,
@@ -40,7 +39,7 @@ from .quarantine_plan import (
 )
 from .queue import QUARANTINE_VISIBILITY_SECONDS, QueueMessage, QueueReader
 from .replay_plan import foreign_stream
-from .schema import check_tables
+from .schema import check_tables, key_schema
 from .stream_events import wire_image
 from .targets import Target
 
@@ -169,8 +168,9 @@ def _redrive(
     to_apply: list[tuple[Entry, Decision]] = []
     later = written_again(entry.record for entry in entries if entry.record)
     table_arn = target.source_table_arn()
+    key_types = dict(key_schema(target.client("dynamodb"), target.source_table).values())
     for entry in entries:
-        decision = _decide(target, entry, now, source_fixed, later, table_arn)
+        decision = _decide(target, entry, now, source_fixed, later, table_arn, key_types)
         if decision.action is Action.APPLY:
             to_apply.append((entry, decision))
         elif decision.action is Action.SETTLE:
@@ -205,7 +205,13 @@ def _unseen(reader: QueueReader, to_apply: list[tuple[Entry, Decision]]) -> int:
 
 
 def _decide(
-    target: Target, entry: Entry, now: float, source_fixed: bool, later: set[tuple[str, str]], table_arn: str
+    target: Target,
+    entry: Entry,
+    now: float,
+    source_fixed: bool,
+    later: set[tuple[str, str]],
+    table_arn: str,
+    key_types: Mapping[str, str],
 ) -> Decision:
     record = entry.record
     if record is None:
@@ -213,11 +219,9 @@ def _decide(
     foreign = foreign_stream(record.stream_arn, table_arn)
     if foreign:  # its item is not in this source table: it would look deleted, and be settled
         return Decision(Action.KEEP, f"a record {foreign}: are the tables and the queue of one stack?")
-    if needs_source_item(record):
-        try:
-            record_item_token(target.spec, record.keys)
-        except InvalidImage as error:  # reading by them would fail, or find another item
-            return Decision(Action.KEEP, f"its Keys do not name an item of the source table: {error}")
+    problem = key_problem(target.spec, key_types, record) if needs_source_item(record) else None
+    if problem:  # reading the item by them would fail (and end the run), or find another item
+        return Decision(Action.KEEP, f"its Keys do not name an item of the source table: {problem}")
     current = _source_item(target, record) if needs_source_item(record) else None
     return redrive_decision(target.spec, record, current, entry.age(now), source_fixed, record.identity in later)
 

@@ -34,7 +34,7 @@ from enum import StrEnum
 from typing import Any
 
 from handler.attributes import key_number_text, key_token, key_value
-from handler.contribution import RecordEffect, image_contribution, record_effect
+from handler.contribution import RecordEffect, image_contribution, record_effect, record_item_token
 from handler.errors import EventShapeError, InvalidImage
 from handler.outcome import ReasonKind, reason_kind
 from handler.position import (
@@ -206,6 +206,20 @@ class Decision:
 def needs_source_item(record: QuarantinedRecord) -> bool:
     """Whether the decision reads the current source item (only records whose valid part was applied)."""
     return record.invalid_image_only and bool(record.keys)
+
+
+def key_problem(spec: AggregationSpec, key_types: Mapping[str, str], record: QuarantinedRecord) -> str | None:
+    """Why the record's keys cannot be used to read its item from the source table (whose key attributes
+    have ``key_types``, by name), or None: the names must be the spec's keys and the types the table's."""
+    try:
+        record_item_token(spec, record.keys)
+    except InvalidImage as error:
+        return str(error)
+    for name, value in record.keys.items():
+        kind = next(iter(value), None) if isinstance(value, dict) else None
+        if kind != key_types.get(name):
+            return f"key {name!r} is of type {kind}, the table's is {key_types.get(name)}"
+    return None
 
 
 def written_again(records: Iterable[QuarantinedRecord]) -> set[tuple[str, str]]:

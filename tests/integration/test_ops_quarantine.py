@@ -514,3 +514,23 @@ def test_drop_shows_an_unreadable_message_as_it_came_before_deleting_it(endpoint
     code, output = quarantine(endpoint, invoices, "drop", "--older-than", "1s")
     assert code == 0 and "(unreadable) as it came: hello\\x1b[2J" in output and "\x1b" not in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        pytest.param({"InvoiceNumber": {"S": "OLD"}}, "no sort key 'TransactionId'", id="no-sort-key"),
+        pytest.param({"InvoiceNumber": {"N": "1"}, "TransactionId": {"S": "1"}}, "of type N", id="number-key"),
+    ],
+)
+def test_a_record_whose_keys_name_no_item_of_the_source_table_is_kept_and_the_rest_redriven(
+    endpoint, invoices, keys, problem
+):
+    """Reading the item by such keys is refused by DynamoDB (ValidationException), which ended the run."""
+    sqs = endpoint.client("sqs")
+    url = invoices.quarantine_queue_url
+    sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 1, time.time() - 60, INVALID_IMAGE, keys))
+    sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 2, time.time() - 60, INVALID_IMAGE))
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and problem in output and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
+    assert visible_and_hidden(endpoint, url) == (1, 0)

@@ -60,7 +60,8 @@ def query_keys(
         return [{"S": encode_key([texts[part.name] for part in spec.group_parts])}]
     bucket = ranged.bucket
     assert first is not None and last is not None  # both or neither, checked above
-    labels = labels_between(bucket, input_label(bucket, first, tz), input_label(bucket, last, tz), MAX_BUCKETS)
+    start, end = input_label(bucket, first, tz, "--from"), input_label(bucket, last, tz, "--to")
+    labels = labels_between(bucket, start, end, MAX_BUCKETS)
     if not labels:
         raise CommandError(f"--from {first} is after --to {last}")
     return [
@@ -69,9 +70,10 @@ def query_keys(
     ]
 
 
-def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None) -> str:
+def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None, what: str = "a bucket") -> str:
     """The label of the bucket ``text`` names: a label already, or an ISO date/time read as the handler
     reads an item's (an offset converted to the zone ``tz``, None for UTC), cut to the bucket."""
+    ascii_digits(text, what)
     if bucket_start(bucket, text) is not None:
         return text
     try:
@@ -80,9 +82,21 @@ def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None) -> str:
         raise CommandError(f"{text!r} is neither a {bucket.value} label nor an ISO date or time") from None
 
 
+def ascii_digits(text: str, what: str) -> None:
+    """Refuse a number, date or label written with other digits than 0-9 (fullwidth or Arabic-Indic digits,
+    superscripts): the handler's keys hold ASCII digits, so such a value names no key,
+    and "0 of 1 found" would read as no data rather than a typo."""
+    other = sorted({char for char in text if char.isnumeric() and not char.isascii()})
+    if other:
+        shown = " ".join(f"{char!r} (U+{ord(char):04X})" for char in other[:3])
+        raise CommandError(f"{what} {text[:40]!r} has digits other than 0-9: {shown}; write it with 0-9")
+
+
 def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
     if part.bucket is not None:
-        return input_label(part.bucket, value, tz)
+        return input_label(part.bucket, value, tz, f"the value of group_by part {part.name!r}")
+    if part.type == "N":
+        ascii_digits(value, f"the value of group_by part {part.name!r}")
     try:
         return attribute_part_text(part, {part.type: value})
     except InvalidImage as error:
@@ -90,6 +104,8 @@ def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
 
 
 def _single_key(name: str, value: str, key_type: str) -> AttributeValue:
+    if key_type == "N":
+        ascii_digits(value, f"the value of group_by {name!r}")
     try:
         if key_type == "B":
             return {"B": base64.b64decode(value, validate=True)}

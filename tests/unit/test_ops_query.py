@@ -1,6 +1,10 @@
 """`query`'s keys are spelled exactly as the handler spells them, from labels or ISO dates."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handler.grouping import composite_group
 from handler.spec import parse_spec
@@ -91,3 +95,59 @@ def test_load_needs_each_part_attribute_and_reads_epoch_parts_as_numbers():
     assert to_item(spec, row)["PlacedAt"] == {"N": "1764338759"}
     with pytest.raises(InvalidRow, match="missing PlacedAt"):
         to_item(spec, {"OrderId": "o1", "CustomerId": "C"})
+
+
+FULLWIDTH_WEEK = "\uff12\uff10\uff12\uff16-W48"
+ARABIC_INDIC_DAY = "\u0662\u0660\u0662\u0666-11-28"
+
+
+@pytest.mark.parametrize(
+    ("values", "first", "last", "named"),
+    [
+        pytest.param(["7", "C", FULLWIDTH_WEEK], None, None, "group_by part 'OrderDate_week'", id="fullwidth-label"),
+        pytest.param(["7", "C", ARABIC_INDIC_DAY], None, None, "group_by part 'OrderDate_week'", id="arabic-date"),
+        pytest.param(["7", "C"], FULLWIDTH_WEEK, "2026-W50", "--from", id="from"),
+        pytest.param(["7", "C"], "2026-W40", FULLWIDTH_WEEK, "--to", id="to"),
+        pytest.param(["\uff17", "C", "2026-W48"], None, None, "group_by part 'Store'", id="fullwidth-number"),
+        pytest.param(["7\u00b2", "C", "2026-W48"], None, None, "group_by part 'Store'", id="superscript-number"),
+    ],
+)
+def test_digits_other_than_ascii_are_refused_naming_the_argument(values, first, last, named):
+    """Before, a fullwidth or Arabic-Indic bucket label made a key no item has: "0 of 1 found", exit 1."""
+    with pytest.raises(CommandError, match=f"{named} .* has digits other than 0-9"):
+        query_keys(SPEC, values, first, last, "S")
+
+
+def test_a_single_number_key_in_other_digits_is_refused_and_text_is_taken_as_it_is():
+    spec = parse_spec({"partition_key": "Id", "group_by": "Id", "measures": [{"name": "C", "op": "count"}]})
+    with pytest.raises(CommandError, match=r"group_by 'Id' .* has digits other than 0-9"):
+        query_keys(spec, ["\u0661\u0662"], None, None, "N")
+    assert query_keys(SPEC, ["7", "\uff23-\uff11\uff17", "2026-W48"], None, None, "S") == [
+        {"S": "7#\uff23-\uff11\uff17#2026-W48"}
+    ], "a string value is text: any characters are a key the handler could have written"
+
+
+DIGITS = "0123456789\uff10\uff12\u0660\u0662\u00b2\u096a\u0e52\u2163"
+"""ASCII digits and other scripts' (fullwidth, Arabic-Indic, Devanagari, Thai), a superscript, a Roman numeral."""
+
+
+def digits(count):
+    return st.text(st.sampled_from(DIGITS), min_size=count, max_size=count)
+
+
+LABEL_LIKE = st.one_of(
+    st.builds("{}-W{}".format, digits(4), digits(2)),
+    st.builds("{}-{}-{}".format, digits(4), digits(2), digits(2)),
+    st.builds("{}-{}-{}T{}:{}Z".format, digits(4), digits(2), digits(2), digits(2), digits(2)),
+    st.text(st.sampled_from(DIGITS + "-WT:Z+"), max_size=20),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LABEL_LIKE)
+def test_a_bucket_argument_is_refused_or_names_a_label_the_handler_writes(text):
+    try:
+        (key,) = query_keys(SPEC, ["7", "C", text], None, None, "S")
+    except CommandError:
+        return
+    assert key["S"].isascii() and re.fullmatch(r"7#C#[0-9]{4}-W[0-9]{2}", key["S"]), key

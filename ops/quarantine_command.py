@@ -270,7 +270,7 @@ def _applied_outcome(disposition: Disposition | None, decision: Decision, error:
 def _list_table(entries: list[Entry], now: float) -> Table:
     table = Table(title="quarantined records")
     for column in ("key", "event", "reason", "age", "copies"):
-        table.add_column(column, justify="right" if column in ("age", "copies") else "left")
+        table.add_column(column, justify="right" if column in ("age", "copies") else "left", overflow="fold")
     for entry in entries:
         age = entry.age(now)
         table.add_row(
@@ -288,7 +288,8 @@ def _show(console: Console, action: str, result: Settled, now: float, dry_run: b
     title = f"quarantine {action}" + (" (dry run: nothing written or deleted)" if dry_run else "")
     table = Table(title=title)
     for column in ("key", "reason", "age", "outcome", "note"):
-        table.add_column(column, justify="right" if column == "age" else "left")
+        # folded, never cut to "…" (80 columns when piped): drop's list is the record of what to reconcile
+        table.add_column(column, justify="right" if column == "age" else "left", overflow="fold")
     for entry, outcome, note in result.rows:
         age = entry.age(now)
         table.add_row(

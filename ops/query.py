@@ -122,9 +122,9 @@ def query_table(
     measures = [measure.name for measure in spec.measures]
     table = Table(title=f"{len(items)} of {len(keys)} aggregate(s) found")
     for column in columns:
-        table.add_column(escape(column))
+        table.add_column(escape(column), overflow="fold")  # folded, never cut to "…": a narrow or piped output
     for measure in measures:
-        table.add_column(escape(measure), justify="right")
+        table.add_column(escape(measure), justify="right", overflow="fold")  # showed "12345678901…" as a total
     totals: dict[str, Decimal | None] = {m.name: Decimal(0) for m in spec.measures if m.op is not MeasureOp.LATEST}
     for key in keys:
         item = items.get(_text(key))

@@ -278,3 +278,25 @@ def test_a_record_quarantined_for_its_keys_is_read_and_shown_with_its_keys_as_th
 @pytest.mark.parametrize("created", [float("inf"), float("-inf"), float("nan"), -1e300, 1e300, -5.0])
 def test_a_creation_time_that_cannot_be_the_changes_gives_way_to_when_sqs_got_the_message(created):
     assert age_seconds(created, 500.0, 1000.0) == 500.0
+
+
+def test_drops_list_is_never_cut_short_in_piped_output():
+    """At 80 columns (piped) a long key was cut to "InvoiceNumber=XXXX…": the record of what to reconcile."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ops.quarantine_command import Settled, _show, merged
+    from ops.queue import QueueMessage
+    from tests.unit.test_ops_query import column_text
+
+    long_key = "K" * 150
+    image = invoice_image(long_key, "1", None)
+    (entry,) = merged([QueueMessage("m", "h", message_body(quarantined_raw(image)), 1.0)])
+    output = StringIO()
+    _show(Console(file=output, width=80), "drop", Settled(rows=[(entry, "dropped", "older")]), 100.0, False)
+    assert column_text(output.getvalue(), 0) == f"InvoiceNumber={long_key} TransactionId=1", output.getvalue()
+
+
+def quarantined_raw(image):
+    return Quarantined(0, decode_record(stream_record(7, "INSERT", new=image), 0), "bad key: x")

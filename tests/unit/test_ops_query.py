@@ -151,3 +151,43 @@ def test_a_bucket_argument_is_refused_or_names_a_label_the_handler_writes(text):
     except CommandError:
         return
     assert key["S"].isascii() and re.fullmatch(r"7#C#[0-9]{4}-W[0-9]{2}", key["S"]), key
+
+
+def column_text(rendered, column):
+    """A one-row table's cell in ``column``, its folded lines joined."""
+    body = [line for line in rendered.splitlines() if line.startswith("│")]
+    return "".join(line.split("│")[column + 1].strip() for line in body)
+
+
+def test_a_total_is_never_cut_short_in_piped_output():
+    """rich cut a cell that did not fit to "…": piped, at 80 columns, a sum showed as "12345678901234567…"."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ops.query import query_table
+
+    spec = parse_spec(
+        {
+            "partition_key": "Id",
+            "group_by": "CustomerIdentifier",
+            "measures": [
+                {"name": "RevenueInCents", "op": "sum", "attribute": "A"},
+                {"name": "TaxesInCents", "op": "sum", "attribute": "B"},
+                {"name": "Orders", "op": "count"},
+            ],
+        }
+    )
+    customer = "C-" + "9" * 60
+    item = {
+        "CustomerIdentifier": {"S": customer},
+        "RevenueInCents": {"N": "12345678901234567890123.45"},
+        "TaxesInCents": {"N": "98765432109876543210.5"},
+        "Orders": {"N": "123456"},
+    }
+    output = StringIO()
+    Console(file=output, width=80).print(query_table(spec, [{"S": customer}], {customer: item}))
+    rendered = output.getvalue()
+    assert "…" not in rendered
+    cells = [column_text(rendered, column) for column in range(4)]
+    assert cells == [customer, "12345678901234567890123.45", "98765432109876543210.5", "123456"], rendered

@@ -5,6 +5,8 @@ ops.local.poller (no event source mapping in moto).
 """
 
 import json
+import os
+import signal
 import time
 from decimal import Decimal
 
@@ -534,3 +536,44 @@ def test_a_record_whose_keys_name_no_item_of_the_source_table_is_kept_and_the_re
     code, output = quarantine(endpoint, invoices, "redrive")
     assert code == 2 and problem in output and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
     assert visible_and_hidden(endpoint, url) == (1, 0)
+
+
+HELPED = [["quarantine", "list"], ["quarantine", "redrive"], ["quarantine", "drop"], ["query"]]
+
+
+class KilledOutright(Exception):
+    """What SIGTERM does here when the command does not handle it (the default ends the process)."""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["kill", "terminal-closed"])
+def test_a_killed_command_cleans_up_like_ctrl_c(endpoint, invoices, monkeypatch, signum):
+    """`kill` (SIGTERM) or a dropped SSH session (SIGHUP) ended the process where it stood: every message
+    received stayed hidden for the visibility timeout."""
+    import ops.quarantine_command
+
+    fill_quarantine(endpoint, invoices, 3)
+    original = ops.quarantine_command.merged
+
+    def killed(messages):
+        os.kill(os.getpid(), signum)
+        return original(messages)
+
+    def outright(signum, frame):
+        raise KilledOutright
+
+    monkeypatch.setattr(ops.quarantine_command, "merged", killed)
+    before = signal.signal(signum, outright)
+    try:
+        code, output = quarantine(endpoint, invoices, "list")
+    finally:
+        assert signal.signal(signum, before) is outright, "the command put the handler back"
+    assert code == 128 + signum, output
+    assert visible_and_hidden(endpoint, invoices.quarantine_queue_url) == (3, 0)
+
+
+@pytest.mark.parametrize("command", HELPED)
+def test_help_lists_the_exit_codes(capsys, command):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    help_text = capsys.readouterr().out
+    assert "exit codes:" in help_text and "  0: " in help_text and "  1: " in help_text, help_text

@@ -29,7 +29,9 @@ from handler.grouping import attribute_part_text, decode_key, encode_key
 from handler.spec import AggregationSpec, GroupPart, MeasureOp
 
 from .bucket_range import bucket_start, labels_between
+from .describe import printable
 from .errors import CommandError
+from .numbers import NumberError, parse_number_text
 
 MAX_BUCKETS = 10_000
 """A range reads one key per bucket (BatchGetItem, 100 a request): a month of minutes is 44,640."""
@@ -83,8 +85,8 @@ def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None, what: str = "a b
 
 
 def ascii_digits(text: str, what: str) -> None:
-    """Refuse a number, date or label written with other digits than 0-9 (fullwidth or Arabic-Indic digits,
-    superscripts): the handler's keys hold ASCII digits, so such a value names no key,
+    """Refuse a date or label written with other digits than 0-9 (fullwidth or Arabic-Indic digits,
+    superscripts): the handler's labels hold ASCII digits, so such a value names no key,
     and "0 of 1 found" would read as no data rather than a typo."""
     other = sorted({char for char in text if char.isnumeric() and not char.isascii()})
     if other:
@@ -95,22 +97,22 @@ def ascii_digits(text: str, what: str) -> None:
 def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
     if part.bucket is not None:
         return input_label(part.bucket, value, tz, f"the value of group_by part {part.name!r}")
-    if part.type == "N":
-        ascii_digits(value, f"the value of group_by part {part.name!r}")
     try:
+        if part.type == "N":  # DynamoDB's syntax: Decimal alone also reads "7_0" as 70, and other scripts' digits
+            parse_number_text(value, f"the value of group_by part {part.name!r}")
         return attribute_part_text(part, {part.type: value})
-    except InvalidImage as error:
+    except (InvalidImage, NumberError) as error:
         raise CommandError(str(error)) from None
 
 
 def _single_key(name: str, value: str, key_type: str) -> AttributeValue:
-    if key_type == "N":
-        ascii_digits(value, f"the value of group_by {name!r}")
     try:
+        if key_type == "N":
+            parse_number_text(value, "the value")
         if key_type == "B":
             return {"B": base64.b64decode(value, validate=True)}
         return key_value({key_type: value}, name)
-    except (InvalidImage, binascii.Error, ValueError) as error:
+    except (InvalidImage, NumberError, binascii.Error, ValueError) as error:
         raise CommandError(f"{value[:40]!r} is not a {key_type} value of {name!r}: {error}") from None
 
 
@@ -131,13 +133,19 @@ def query_table(
         if item is None:
             continue
         parts = decode_key(key["S"]) if spec.group_parts else [_text(key)]
-        table.add_row(*map(escape, parts), *(escape(_text(item.get(name))) for name in measures))
+        table.add_row(*map(_cell, parts), *(_cell(_text(item.get(name))) for name in measures))
         for name, total in totals.items():
             totals[name] = _add(total, item.get(name))
     if len(items) > 1:
         cells = [_total_cell(totals, name) for name in measures]
         table.add_row("[bold]total", *[""] * (len(columns) - 1), *cells)
     return table
+
+
+def _cell(text: str) -> str:
+    """Data as one line of plain text: a group value or a ``latest`` value holding a newline or a terminal
+    escape is shown with it escaped, not acted on."""
+    return escape(printable(text))
 
 
 def _total_cell(totals: Mapping[str, Decimal | None], measure: str) -> str:

@@ -110,7 +110,9 @@ class QueueReader:
         """Every message visible now, each hidden for the visibility timeout (and held, for ``release``).
 
         Long polling (one second) asks every SQS server, so an empty answer means the queue has
-        nothing more to show, not that the sampled servers had nothing.
+        nothing more to show, not that the sampled servers had nothing. An answer holding only messages
+        already received ends it too: with a timeout shorter than receiving takes (``--visibility-timeout
+        1``) they come back, and receiving went on for ever.
         """
         received_here: dict[str, QueueMessage] = {}
         while True:
@@ -121,12 +123,13 @@ class QueueReader:
                 WaitTimeSeconds=self._wait,
                 AttributeNames=["SentTimestamp"],
             ).get("Messages", [])
-            if not received:
-                return list(received_here.values())
-            for raw in received:
+            news = [raw for raw in received if raw["MessageId"] not in received_here]
+            for raw in received:  # one received again keeps its newest receipt handle
                 message = _message(raw)
                 self._held[message.message_id] = message
                 received_here[message.message_id] = message
+            if not news:  # nothing left, or only messages back from a timeout shorter than receiving takes
+                return list(received_here.values())
 
     def keep_hidden(self, message: QueueMessage) -> bool:
         """Restart the message's visibility timeout before working on it; False if it is no longer ours."""

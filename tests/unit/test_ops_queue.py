@@ -120,3 +120,23 @@ def test_a_message_sent_after_receiving_is_unseen():
         assert holder.unseen() == 0
         queue.visible["late"] = "quarantined since"
         assert holder.unseen() == 1
+
+
+class ExpiringQueue(MemoryQueue):
+    """A timeout shorter than receiving takes: each message is visible again by the next receive."""
+
+    def receive_message(self, MaxNumberOfMessages, **_):
+        if self.calls["ReceiveMessage"] > 20:
+            raise AssertionError("receive_all never stopped")
+        page = super().receive_message(MaxNumberOfMessages=MaxNumberOfMessages)
+        self.visible.update(self.hidden)
+        self.hidden.clear()
+        return page
+
+
+def test_a_timeout_that_runs_out_while_receiving_does_not_make_receiving_go_on_for_ever():
+    """`--visibility-timeout 1`: the first messages came back while later ones were received, for ever."""
+    queue = ExpiringQueue(25)
+    holder = reader(queue)
+    with holder.holding():
+        assert len(holder.receive_all()) == 25

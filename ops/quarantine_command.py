@@ -31,6 +31,7 @@ from .quarantine_plan import (
     MessageError,
     QuarantinedRecord,
     age_seconds,
+    copies,
     key_problem,
     needs_source_item,
     quarantined_record,
@@ -141,6 +142,10 @@ def merged(messages: list[QueueMessage]) -> list[Entry]:
             entries[message.message_id] = Entry(record=None, messages=[message], problem=str(error))
             continue
         entry = entries.setdefault(record.identity, Entry(record=record))
+        if entry.record and not copies(entry.record, record):  # settling both would delete keys never shown
+            problem = "its Keys or event differ from a copy of the same record"
+            entries[message.message_id] = Entry(record=None, messages=[message], problem=problem)
+            continue
         if entry.record and entry.record.invalid_image_only and not record.invalid_image_only:
             # The handler quarantines a record for its bad image and again if its valid part was then
             # refused (or stale): that part was not applied, so the copy saying so decides for every copy.

@@ -208,6 +208,13 @@ def needs_source_item(record: QuarantinedRecord) -> bool:
     return record.invalid_image_only and bool(record.keys)
 
 
+def copies(first: QuarantinedRecord, second: QuarantinedRecord) -> bool:
+    """Whether two messages of one identity hold copies of one record: the same keys and event (their reasons,
+    and whether their images were kept, may differ)."""
+    same_keys = first.body.get("Keys") == second.body.get("Keys")
+    return first.identity == second.identity and same_keys and first.event_name == second.event_name
+
+
 def key_problem(spec: AggregationSpec, key_types: Mapping[str, str], record: QuarantinedRecord) -> str | None:
     """Why the record's keys cannot be used to read its item from the source table (whose key attributes
     have ``key_types``, by name), or None: the names must be the spec's keys and the types the table's."""

@@ -300,3 +300,16 @@ def test_drops_list_is_never_cut_short_in_piped_output():
 
 def quarantined_raw(image):
     return Quarantined(0, decode_record(stream_record(7, "INSERT", new=image), 0), "bad key: x")
+
+
+def test_a_message_of_the_same_record_with_other_keys_is_not_merged_as_a_copy():
+    """Merged, its keys were never shown, and settling or dropping the record deleted it too."""
+    from ops.quarantine_command import merged
+    from ops.queue import QueueMessage
+
+    first = message_body(quarantined_raw(invoice_image("A", "1", None)))
+    other = message_body(quarantined_raw(invoice_image("B", "1", None)))
+    again = message_body(quarantined_raw(invoice_image("A", "1", None)))
+    entries = merged([QueueMessage(str(i), f"h{i}", body, 0.0) for i, body in enumerate((first, other, again))])
+    assert [(entry.key, len(entry.messages)) for entry in entries] == [("InvoiceNumber=A TransactionId=1", 2), ("-", 1)]
+    assert "differ from a copy" in entries[1].reason and entries[1].messages[0].body == other

@@ -84,13 +84,28 @@ def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None, what: str = "a b
         raise CommandError(f"{text!r} is neither a {bucket.value} label nor an ISO date or time") from None
 
 
+def other_digits(text: str) -> str | None:
+    """The digits other than 0-9 in ``text`` (at most three, with their code points), or None."""
+    other = sorted({char for char in text if char.isnumeric() and not char.isascii()})
+    return " ".join(f"{char!r} (U+{ord(char):04X})" for char in other[:3]) or None
+
+
+def not_found_notes(values: Sequence[str]) -> list[str]:
+    """For a query that found nothing: string values with other digits than 0-9 are taken as written
+    (a key may hold them), but C-17 typed in fullwidth digits is a likely typo: say so."""
+    return [
+        f"{value[:40]!r} has digits other than 0-9: {shown}; a key with 0-9 is another key"
+        for value in values
+        if (shown := other_digits(value))
+    ]
+
+
 def ascii_digits(text: str, what: str) -> None:
     """Refuse a date or label written with other digits than 0-9 (fullwidth or Arabic-Indic digits,
     superscripts): the handler's labels hold ASCII digits, so such a value names no key,
     and "0 of 1 found" would read as no data rather than a typo."""
-    other = sorted({char for char in text if char.isnumeric() and not char.isascii()})
-    if other:
-        shown = " ".join(f"{char!r} (U+{ord(char):04X})" for char in other[:3])
+    shown = other_digits(text)
+    if shown:
         raise CommandError(f"{what} {text[:40]!r} has digits other than 0-9: {shown}; write it with 0-9")
 
 

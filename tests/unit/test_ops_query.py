@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from handler.grouping import composite_group
 from handler.spec import parse_spec
 from ops.errors import CommandError, InvalidRow
-from ops.query import MAX_BUCKETS, query_keys
+from ops.query import MAX_BUCKETS, not_found_notes, query_keys
 
 SPEC = parse_spec(
     {
@@ -225,3 +225,9 @@ def test_values_are_shown_with_control_characters_escaped_not_sent_to_the_termin
     Console(file=output, width=120).print(query_table(spec, [{"S": "C\n1"}], {"C\n1": item}))
     assert "\x1b" not in output.getvalue() and "\x07" not in output.getvalue()
     assert "C\\n1" in output.getvalue() and "\\x1b[2J" in output.getvalue(), output.getvalue()
+
+
+def test_a_string_value_with_other_digits_that_found_nothing_is_pointed_out():
+    assert not_found_notes(["C-\uff11\uff17", "C-17"]) == [
+        "'C-\uff11\uff17' has digits other than 0-9: '\uff11' (U+FF11) '\uff17' (U+FF17); a key with 0-9 is another key"
+    ]

@@ -91,13 +91,16 @@ def other_digits(text: str) -> str | None:
 
 
 def not_found_notes(values: Sequence[str]) -> list[str]:
-    """For a query that found nothing: string values with other digits than 0-9 are taken as written
-    (a key may hold them), but C-17 typed in fullwidth digits is a likely typo: say so."""
-    return [
-        f"{value[:40]!r} has digits other than 0-9: {shown}; a key with 0-9 is another key"
-        for value in values
-        if (shown := other_digits(value))
-    ]
+    """For a query that found nothing: string values are taken as written (a key may hold any text), but
+    C-17 typed in fullwidth digits, or pasted with a space at an end, is a likely typo: say so."""
+    notes = []
+    for value in values:
+        shown = other_digits(value)
+        if shown:
+            notes.append(f"{value[:40]!r} has digits other than 0-9: {shown}; a key with 0-9 is another key")
+        if value != value.strip():
+            notes.append(f"{value[:40]!r} has white space at an end: it is part of the key asked for")
+    return notes
 
 
 def ascii_digits(text: str, what: str) -> None:

@@ -227,7 +227,11 @@ def test_values_are_shown_with_control_characters_escaped_not_sent_to_the_termin
     assert "C\\n1" in output.getvalue() and "\\x1b[2J" in output.getvalue(), output.getvalue()
 
 
-def test_a_string_value_with_other_digits_that_found_nothing_is_pointed_out():
+def test_a_string_value_with_other_digits_or_spaces_at_an_end_that_found_nothing_is_pointed_out():
     assert not_found_notes(["C-\uff11\uff17", "C-17"]) == [
         "'C-\uff11\uff17' has digits other than 0-9: '\uff11' (U+FF11) '\uff17' (U+FF17); a key with 0-9 is another key"
+    ]
+    assert not_found_notes([" C-17", "C-17\t"]) == [
+        "' C-17' has white space at an end: it is part of the key asked for",
+        "'C-17\\t' has white space at an end: it is part of the key asked for",
     ]

@@ -209,11 +209,14 @@ def replaced(document, path, value):
 
 @st.composite
 def messages(draw):
-    """A message the handler wrote with one place anywhere in it replaced by any JSON value, or any JSON value."""
+    """A message the handler wrote with one place anywhere in it replaced by any JSON value; any JSON; any text."""
     reason = draw(st.sampled_from([valid_body()["reason"], "bad key: Keys has no partition key", "no colon"]))
     document = valid_body(reason)
-    if draw(st.booleans()):
+    shape = draw(st.sampled_from(["any JSON", "any text", "a message changed in one place"]))
+    if shape == "any JSON":
         return json.dumps(draw(JSON))
+    if shape == "any text":
+        return draw(st.text(max_size=40))
     path = draw(st.sampled_from(list(paths(document))))
     return json.dumps(replaced(document, path, draw(JSON)))
 

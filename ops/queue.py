@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import CommandError
 
@@ -176,11 +176,12 @@ class QueueReader:
         """Make the messages (by default every one still held) visible again now, rather than at the timeout.
 
         Ctrl-C during the release does not stop it: the batch it hit is sent again and the rest follow,
-        then the interrupt is raised. Messages no longer ours are skipped; any other refusal is raised
-        once every batch was tried.
+        then the interrupt is raised. Messages no longer ours are skipped; an error or any other refusal
+        is raised once every batch was tried.
         """
         pending = self.held if messages is None else list(messages)
         interrupted: KeyboardInterrupt | None = None
+        failed: ClientError | BotoCoreError | None = None
         refused: dict[str, str] = {}
         for chunk in _chunks(pending):
             for _ in range(INTERRUPTED_TRIES):
@@ -189,10 +190,15 @@ class QueueReader:
                     break
                 except KeyboardInterrupt as interrupt:
                     interrupted = interrupt
+                except (ClientError, BotoCoreError) as error:  # one batch refused: the others are still released
+                    failed = failed or error
+                    break
             for message in chunk:
                 self._held.pop(message.message_id, None)
         if interrupted is not None:
             raise interrupted
+        if failed is not None:
+            raise failed
         _raise_other(refused, "ChangeMessageVisibilityBatch")
 
     @contextmanager

@@ -7,6 +7,7 @@ queue's own calls, at the moment an operator's Ctrl-C would land in them.
 from collections import Counter
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ops.queue import InFlight, QueueReader
 
@@ -140,3 +141,21 @@ def test_a_timeout_that_runs_out_while_receiving_does_not_make_receiving_go_on_f
     holder = reader(queue)
     with holder.holding():
         assert len(holder.receive_all()) == 25
+
+
+class FailingBatch(MemoryQueue):
+    """SQS failing one ChangeMessageVisibilityBatch call outright (throttled past the retries)."""
+
+    def change_message_visibility_batch(self, Entries, **_):
+        if self.calls["ChangeMessageVisibilityBatch"] == 0:
+            self.calls["ChangeMessageVisibilityBatch"] += 1
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "Batch")
+        return super().change_message_visibility_batch(Entries=Entries)
+
+
+def test_a_release_batch_that_fails_does_not_stop_the_other_batches():
+    queue = FailingBatch(25)
+    holder = reader(queue)
+    with pytest.raises(ClientError, match="ThrottlingException"), holder.holding():
+        holder.receive_all()
+    assert len(queue.visible) == 15 and len(queue.hidden) == 10, "the first batch's ten return at their timeout"

@@ -8,7 +8,11 @@ progress bars and the live view.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,7 @@ from handler.errors import HandlerError
 
 from .errors import OpsError
 from .options import duration, seconds, whole_number
-from .queue import MAX_VISIBILITY_SECONDS
+from .queue import MAX_VISIBILITY_SECONDS, QUARANTINE_VISIBILITY_SECONDS, REPLAY_VISIBILITY_SECONDS
 from .targets import add_pipeline_arguments, add_target_arguments, resolve_target
 
 EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
@@ -89,7 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_arguments(backfill)
     _add_replay(commands)
     _add_quarantine(commands)
-    query = commands.add_parser("query", help="print one aggregate, or one key's time buckets over a range")
+    query = commands.add_parser(
+        "query",
+        help="print one aggregate, or one key's time buckets over a range",
+        epilog=exit_codes(
+            "0: at least one aggregate found",
+            "1: none found, or an error or refusal (the message says which)",
+            "2: bad arguments",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     query.add_argument("values", nargs="*", metavar="VALUE", help="one value per group_by part, in order")
     query.add_argument("--from", dest="first", metavar="BUCKET", help="first bucket (a label or an ISO date/time)")
     query.add_argument("--to", dest="last", metavar="BUCKET", help="last bucket, inclusive")
@@ -125,7 +138,7 @@ def _add_replay(commands: Any) -> None:
         action="store_true",
         help="also delete the messages replay cannot settle (expired, or needing reconcile): after reconcile --repair",
     )
-    _add_visibility(replay, 900)
+    _add_visibility(replay, REPLAY_VISIBILITY_SECONDS)
     add_target_arguments(replay)
     add_pipeline_arguments(replay)
 
@@ -133,11 +146,23 @@ def _add_replay(commands: Any) -> None:
 def _add_quarantine(commands: Any) -> None:
     quarantine = commands.add_parser("quarantine", help="list, redrive or drop quarantined records")
     actions = quarantine.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="the quarantined records, one row per record (copies merged)")
+    refused = "1: an error, or a refusal (messages in flight: another reader holds some); nothing unsettled is deleted"
+    interrupted = "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; what was not deleted is visible again"
+    raw = argparse.RawDescriptionHelpFormatter
+    listing = actions.add_parser(
+        "list",
+        help="the quarantined records, one row per record (copies merged)",
+        epilog=exit_codes("0: listed (the whole queue)", refused, "2: bad arguments", interrupted),
+        formatter_class=raw,
+    )
     redrive = actions.add_parser(
         "redrive",
         help="settle records whose source item was fixed, and apply records valid under the current spec "
         "(docs/runbook.md, 'Redrive')",
+        epilog=exit_codes(
+            "0: every record settled", refused, "2: a record kept (the table says why), or bad arguments", interrupted
+        ),
+        formatter_class=raw,
     )
     redrive.add_argument(
         "--source-fixed",
@@ -145,13 +170,54 @@ def _add_quarantine(commands: Any) -> None:
         help="you fixed the source items: settle truncated records (which kept no image) whose item is now valid",
     )
     redrive.add_argument("--dry-run", action="store_true", help="say what would be settled, applied and kept")
-    drop = actions.add_parser("drop", help="delete the records older than --older-than, and list them")
+    drop = actions.add_parser(
+        "drop",
+        help="delete the records older than --older-than, and list them",
+        epilog=exit_codes("0: dropped (each listed before it was deleted)", refused, "2: bad arguments", interrupted),
+        formatter_class=raw,
+    )
     drop.add_argument("--older-than", type=duration, required=True, help="an age such as 7d, 12h or 30m")
     drop.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     for action in (listing, redrive, drop):
-        _add_visibility(action, 300)
+        _add_visibility(action, QUARANTINE_VISIBILITY_SECONDS)
         add_target_arguments(action)
         add_pipeline_arguments(action)
+
+
+class Terminated(KeyboardInterrupt):
+    """``kill`` (SIGTERM) or a closed terminal (SIGHUP): stop as on Ctrl-C, so every command's cleanup runs
+    (a queue command makes what it holds visible again) instead of the process ending where it stands."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextmanager
+def _stopped_like_ctrl_c() -> Iterator[None]:
+    """While a command runs, SIGTERM and SIGHUP raise ``Terminated``; the handlers before are put back after.
+    Only the main thread may set handlers (a command run from another thread keeps the defaults)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Terminated(signum)
+
+    before = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def exit_codes(*codes: str) -> str:
+    """A command's exit codes, for the end of its --help."""
+    return "exit codes:\n" + "\n".join(f"  {code}" for code in codes)
 
 
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
@@ -161,9 +227,14 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
         parser.error("demo: --seconds and --speed need --watch")
     console = console or Console(emoji=False)  # keys and reasons are data: "S:new:" must not print as an emoji
     try:
-        return _run(args, console)
+        with _stopped_like_ctrl_c():
+            return _run(args, console)
+    except Terminated as stop:
+        return 128 + stop.signum
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the output's reader went away (`... | head`): nothing more can be shown
+        return 1
     except EXPECTED_ERRORS as error:
         if args.debug:
             raise

@@ -16,13 +16,15 @@ from handler.buckets import Bucket, label
 from .errors import CommandError
 
 _LABEL_PATTERNS = {
-    Bucket.MINUTE: re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})"),
-    Bucket.HOUR: re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})"),
-    Bucket.DAY: re.compile(r"(\d{4})-(\d{2})-(\d{2})"),
-    Bucket.WEEK: re.compile(r"(\d{4})-W(\d{2})"),
-    Bucket.MONTH: re.compile(r"(\d{4})-(\d{2})"),
-    Bucket.YEAR: re.compile(r"(\d{4})"),
+    Bucket.MINUTE: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})"),
+    Bucket.HOUR: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2})"),
+    Bucket.DAY: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})"),
+    Bucket.WEEK: re.compile(r"([0-9]{4})-W([0-9]{2})"),
+    Bucket.MONTH: re.compile(r"([0-9]{4})-([0-9]{2})"),
+    Bucket.YEAR: re.compile(r"([0-9]{4})"),
 }
+"""The labels the handler writes, in ASCII digits: ``\\d`` also matches other scripts' digits, which ``int``
+reads, so a fullwidth 2026-11 passed as a label no item has."""
 
 
 def bucket_start(bucket: Bucket, text: str) -> datetime | None:

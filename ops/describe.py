@@ -1,7 +1,8 @@
-"""Short texts an operator reads in a table: a record's key and an age. Pure."""
+"""Short texts an operator reads in a table: a record's key, an age, data made printable. Pure."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,3 +29,14 @@ def age_text(seconds: float) -> str:
     if minutes:
         return f"{minutes}m"
     return f"{secs}s"
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters written as escapes (``\\n``, ``\\x1b``, ``\\u202e``):
+    keys, reasons and message bodies are data, and a newline would break a table row, a terminal escape
+    or a bidirectional override would change what the operator sees."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char == " " or unicodedata.category(char)[0] not in "CZ" else repr(char)[1:-1] for char in text
+    )

@@ -10,7 +10,7 @@ Kept apart from argument parsing (__main__.py) so the tests call it directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +18,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from handler.attributes import client_value
-from handler.errors import InvalidImage
+from handler.attributes import key_value
 from handler.outcome import Disposition
 
-from .describe import age_text, key_text
+from .describe import age_text, printable
 from .engine import apply_records, engine_for
 from .errors import CommandError
 from .quarantine_plan import (
@@ -32,14 +31,16 @@ from .quarantine_plan import (
     MessageError,
     QuarantinedRecord,
     age_seconds,
+    copies,
+    key_problem,
     needs_source_item,
     quarantined_record,
     redrive_decision,
     written_again,
 )
-from .queue import QueueMessage, QueueReader
+from .queue import QUARANTINE_VISIBILITY_SECONDS, QueueMessage, QueueReader
 from .replay_plan import foreign_stream
-from .schema import check_tables
+from .schema import check_tables, key_schema
 from .stream_events import wire_image
 from .targets import Target
 
@@ -60,7 +61,7 @@ class Entry:
 
     @property
     def key(self) -> str:
-        return key_text(self.record.keys) if self.record else "-"
+        return self.record.key_text if self.record else "-"
 
     @property
     def reason(self) -> str:
@@ -77,6 +78,16 @@ class Settled:
     delete: list[QueueMessage] = field(default_factory=list)
     kept: int = 0
 
+    def rows_dropped(self) -> list[Entry]:
+        deleting = {message.message_id for message in self.delete}
+        return [entry for entry, _, _ in self.rows if any(m.message_id in deleting for m in entry.messages)]
+
+
+IN_FLIGHT_RISK = (
+    "Listing, redriving or dropping the rest now would show or settle part of the queue: redrive could apply a "
+    "record whose newer copy is held, and count its item twice"
+)
+
 
 def run_quarantine(
     target: Target,
@@ -85,33 +96,38 @@ def run_quarantine(
     older_than: float | None = None,
     source_fixed: bool = False,
     dry_run: bool = False,
-    visibility_timeout: int = 300,
+    visibility_timeout: int = QUARANTINE_VISIBILITY_SECONDS,
     clock: Callable[[], float] = time.time,
 ) -> bool:
-    """Returns whether every record was settled (``list`` and ``drop`` always are)."""
-    reader = QueueReader(target.client("sqs"), target.queue_url("quarantine_queue_url"), visibility_timeout)
-    messages = reader.receive_all()
-    entries = merged(messages)
-    now = clock()
-    deleted: set[str] = set()
-    try:
+    """Returns whether every record was settled (``list`` and ``drop`` always are).
+
+    Refuses while another reader holds messages, before receiving and again after (``ops.queue``).
+    Everything a run shows is rendered before any message is deleted, and every message not deleted is
+    visible again when it ends, however it ends.
+    """
+    if action == "drop" and older_than is None:
+        raise CommandError("drop needs --older-than")
+    queue_url = target.queue_url("quarantine_queue_url")
+    reader = QueueReader(target.client("sqs"), queue_url, visibility_timeout, name="the quarantine queue")
+    reader.refuse_in_flight("quarantine command", QUARANTINE_VISIBILITY_SECONDS, IN_FLIGHT_RISK)
+    with reader.holding():
+        messages = reader.receive_all()
+        reader.refuse_in_flight("quarantine command", QUARANTINE_VISIBILITY_SECONDS, IN_FLIGHT_RISK)
+        entries = merged(messages)
+        now = clock()
         if action == "list":
             console.print(_list_table(entries, now))
             console.print(f"{len(entries)} quarantined record(s) in {len(messages)} message(s)")
             return True
         if action == "drop":
-            if older_than is None:
-                raise CommandError("drop needs --older-than")
+            assert older_than is not None  # checked above
             result = _drop(entries, older_than, now, dry_run)
         else:
-            result = _redrive(target, entries, now, source_fixed, dry_run)
-        if not dry_run:
-            reader.delete(result.delete)
-            deleted = {m.message_id for m in result.delete}
-        _show(console, action, result, now, dry_run)
+            result = _redrive(target, reader, entries, now, source_fixed, dry_run)
+        _show(console, action, result, now, dry_run)  # shown before anything is deleted: drop's list is the record
+        deleted = 0 if dry_run else reader.delete(result.delete)
+        _summary(console, action, result, deleted, dry_run)
         return result.kept == 0
-    finally:
-        reader.release(m for m in messages if m.message_id not in deleted)
 
 
 def merged(messages: list[QueueMessage]) -> list[Entry]:
@@ -126,6 +142,10 @@ def merged(messages: list[QueueMessage]) -> list[Entry]:
             entries[message.message_id] = Entry(record=None, messages=[message], problem=str(error))
             continue
         entry = entries.setdefault(record.identity, Entry(record=record))
+        if entry.record and not copies(entry.record, record):  # settling both would delete keys never shown
+            problem = "its Keys or event differ from a copy of the same record"
+            entries[message.message_id] = Entry(record=None, messages=[message], problem=problem)
+            continue
         if entry.record and entry.record.invalid_image_only and not record.invalid_image_only:
             # The handler quarantines a record for its bad image and again if its valid part was then
             # refused (or stale): that part was not applied, so the copy saying so decides for every copy.
@@ -145,14 +165,17 @@ def _drop(entries: list[Entry], older_than: float, now: float, dry_run: bool) ->
     return result
 
 
-def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: bool, dry_run: bool) -> Settled:
+def _redrive(
+    target: Target, reader: QueueReader, entries: list[Entry], now: float, source_fixed: bool, dry_run: bool
+) -> Settled:
     check_tables(target.client("dynamodb"), target.spec, target.source_table, target.aggregate_table)
     result = Settled()
     to_apply: list[tuple[Entry, Decision]] = []
     later = written_again(entry.record for entry in entries if entry.record)
     table_arn = target.source_table_arn()
+    key_types = dict(key_schema(target.client("dynamodb"), target.source_table).values())
     for entry in entries:
-        decision = _decide(target, entry, now, source_fixed, later, table_arn)
+        decision = _decide(target, entry, now, source_fixed, later, table_arn, key_types)
         if decision.action is Action.APPLY:
             to_apply.append((entry, decision))
         elif decision.action is Action.SETTLE:
@@ -164,12 +187,36 @@ def _redrive(target: Target, entries: list[Entry], now: float, source_fixed: boo
     if dry_run:
         result.rows.extend((entry, "would apply", decision.note) for entry, decision in to_apply)
         return result
+    unseen = _unseen(reader, to_apply)
+    if unseen:
+        note = (
+            f"not applied: the queue holds {unseen} message(s) this run does not (quarantined since it began, "
+            "or no longer held by it), and a newer record of the item may be among them; redrive again"
+        )
+        result.rows.extend((entry, "kept: queue changed", note) for entry, _ in to_apply)
+        result.kept += len(to_apply)
+        return result
     _apply(target, to_apply, result)
     return result
 
 
+def _unseen(reader: QueueReader, to_apply: list[tuple[Entry, Decision]]) -> int:
+    """Messages in the queue that this run does not hold, checked just before applying: a record is applied
+    only when every later record of its item that the queue holds was seen (``written_again``)."""
+    if not to_apply:
+        return 0
+    lost = reader.keep_all_hidden(message for entry, _ in to_apply for message in entry.messages)
+    return max(len(lost), reader.unseen())
+
+
 def _decide(
-    target: Target, entry: Entry, now: float, source_fixed: bool, later: set[tuple[str, str]], table_arn: str
+    target: Target,
+    entry: Entry,
+    now: float,
+    source_fixed: bool,
+    later: set[tuple[str, str]],
+    table_arn: str,
+    key_types: Mapping[str, str],
 ) -> Decision:
     record = entry.record
     if record is None:
@@ -177,16 +224,18 @@ def _decide(
     foreign = foreign_stream(record.stream_arn, table_arn)
     if foreign:  # its item is not in this source table: it would look deleted, and be settled
         return Decision(Action.KEEP, f"a record {foreign}: are the tables and the queue of one stack?")
+    problem = key_problem(target.spec, key_types, record) if needs_source_item(record) else None
+    if problem:  # reading the item by them would fail (and end the run), or find another item
+        return Decision(Action.KEEP, f"its Keys do not name an item of the source table: {problem}")
     current = _source_item(target, record) if needs_source_item(record) else None
     return redrive_decision(target.spec, record, current, entry.age(now), source_fixed, record.identity in later)
 
 
 def _source_item(target: Target, record: QuarantinedRecord) -> dict[str, Any] | None:
-    """The source item now, in the stream's wire format; None when it no longer exists."""
-    try:
-        key = {name: client_value(value) for name, value in record.keys.items()}
-    except InvalidImage:
-        return None
+    """The source item now, in the stream's wire format; None when it no longer exists.
+
+    The keys were checked as key values when the message was read (``quarantined_record``)."""
+    key = {name: key_value(value, name) for name, value in record.keys.items()}
     item = target.client("dynamodb").get_item(TableName=target.source_table, Key=key, ConsistentRead=True).get("Item")
     return wire_image(item) if item else None
 
@@ -226,13 +275,13 @@ def _applied_outcome(disposition: Disposition | None, decision: Decision, error:
 def _list_table(entries: list[Entry], now: float) -> Table:
     table = Table(title="quarantined records")
     for column in ("key", "event", "reason", "age", "copies"):
-        table.add_column(column, justify="right" if column in ("age", "copies") else "left")
+        table.add_column(column, justify="right" if column in ("age", "copies") else "left", overflow="fold")
     for entry in entries:
         age = entry.age(now)
         table.add_row(
-            escape(entry.key),
-            entry.record.event_name if entry.record else "-",
-            escape(entry.reason),
+            _cell(entry.key),
+            _cell(entry.record.event_name) if entry.record else "-",
+            _cell(entry.reason),
             age_text(age) if age is not None else "?",
             str(len(entry.messages)),
         )
@@ -240,17 +289,39 @@ def _list_table(entries: list[Entry], now: float) -> Table:
 
 
 def _show(console: Console, action: str, result: Settled, now: float, dry_run: bool) -> None:
+    """The rows, rendered whole before printing; an unreadable message to be dropped is shown as it came."""
     title = f"quarantine {action}" + (" (dry run: nothing written or deleted)" if dry_run else "")
     table = Table(title=title)
     for column in ("key", "reason", "age", "outcome", "note"):
-        table.add_column(column, justify="right" if column == "age" else "left")
+        # folded, never cut to "…" (80 columns when piped): drop's list is the record of what to reconcile
+        table.add_column(column, justify="right" if column == "age" else "left", overflow="fold")
     for entry, outcome, note in result.rows:
         age = entry.age(now)
         table.add_row(
-            escape(entry.key), escape(entry.reason), age_text(age) if age is not None else "?", outcome, escape(note)
+            _cell(entry.key), _cell(entry.reason), age_text(age) if age is not None else "?", outcome, _cell(note)
         )
+    bodies = [
+        f"message {_cell(message.message_id)} (unreadable) as it came: {_cell(message.body)}"
+        for entry in result.rows_dropped()
+        if entry.record is None
+        for message in entry.messages
+    ]
     console.print(table)
-    verb = "would delete" if dry_run else "deleted"
+    for line in bodies:
+        console.print(line, soft_wrap=True, highlight=False)
+
+
+def _summary(console: Console, action: str, result: Settled, deleted: int, dry_run: bool) -> None:
     settled = len(result.rows) - result.kept
     what = f"{settled} record(s) dropped" if action == "drop" else f"{settled} record(s) settled, {result.kept} kept"
-    console.print(f"{what}; {verb} {len(result.delete)} message(s) from the quarantine queue")
+    if dry_run:
+        console.print(f"{what}; would delete {len(result.delete)} message(s) from the quarantine queue")
+        return
+    console.print(f"{what}; deleted {deleted} message(s) from the quarantine queue")
+    if deleted < len(result.delete):
+        console.print(f"{len(result.delete) - deleted} message(s) were no longer this run's to delete: run again")
+
+
+def _cell(text: str) -> str:
+    """Data as one line of plain text: control characters (a newline, a terminal escape) shown as escapes."""
+    return escape(printable(text))

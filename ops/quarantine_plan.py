@@ -26,20 +26,28 @@ What the handler did with a quarantined record decides what may be done with it 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from handler.contribution import RecordEffect, image_contribution, record_effect
+from handler.attributes import key_number_text, key_token, key_value
+from handler.contribution import RecordEffect, image_contribution, record_effect, record_item_token
 from handler.errors import EventShapeError, InvalidImage
 from handler.outcome import ReasonKind, reason_kind
-from handler.position import STREAM_RETENTION_SECONDS, is_sequence_number, position_text, stream_label
+from handler.position import (
+    EXPIRY_MARGIN_SECONDS,
+    STREAM_RETENTION_SECONDS,
+    is_sequence_number,
+    position_text,
+    stream_label,
+)
 from handler.records import creation_seconds, decode_record
 from handler.spec import AggregationSpec
 
-from .describe import age_text
+from .describe import age_text, key_text
 from .errors import UnreadableMessage
 
 
@@ -69,7 +77,15 @@ class QuarantinedRecord:
 
     @property
     def keys(self) -> Mapping[str, Any]:
-        return dict(self.body.get("Keys") or {})
+        """The record's ``Keys``; empty when they are not an object (a record quarantined for its keys)."""
+        keys = self.body.get("Keys")
+        return dict(keys) if isinstance(keys, dict) else {}
+
+    @property
+    def key_text(self) -> str:
+        """The keys as the operator reads them; ``Keys`` that are not an object are shown as they came."""
+        keys = self.body.get("Keys")
+        return key_text(keys) if isinstance(keys, dict) else f"Keys {json.dumps(keys)[:200]}"
 
     @property
     def body(self) -> Mapping[str, Any]:
@@ -104,17 +120,74 @@ def quarantined_record(body: str) -> QuarantinedRecord:
         raise MessageError("not JSON") from None
     if not isinstance(document, dict):
         raise MessageError("not a quarantine message (expected a JSON object)")
+    if _depth(document) > MAX_DEPTH:
+        raise MessageError(f"not a quarantine message: nested deeper than {MAX_DEPTH} levels")
     arn, sequence, reason, record = (document.get(k) for k in ("eventSourceARN", "sequenceNumber", "reason", "record"))
     if not is_sequence_number(sequence):
         raise MessageError("not a quarantine message: no sequenceNumber")
     if not isinstance(arn, str) or not arn or not isinstance(reason, str) or not isinstance(record, dict):
         raise MessageError("not a quarantine message: eventSourceARN, reason or record missing")
-    return QuarantinedRecord(arn, sequence, reason, record, document.get("truncated") is True)
+    truncated = document.get("truncated", False)
+    if not isinstance(truncated, bool):
+        raise MessageError("not a quarantine message: truncated is not true or false")
+    try:
+        decoded = decode_record(record, 0)
+    except EventShapeError:
+        raise MessageError("not a quarantine message: its record is not a DynamoDB stream record") from None
+    if decoded.event_source_arn != arn or decoded.sequence_number != sequence:
+        raise MessageError("not a quarantine message: its record's eventSourceARN or SequenceNumber differs")
+    quarantined = QuarantinedRecord(arn, sequence, reason, record, truncated)
+    if quarantined.invalid_image_only:
+        _check_applied_part(quarantined, decoded.new_image)
+    return quarantined
+
+
+def _check_applied_part(record: QuarantinedRecord, new_image: Any) -> None:
+    """A record quarantined for its new image had its valid part applied, so the handler had read its keys
+    (redrive reads its item by them) and, unless truncated, its new image (redrive compares it)."""
+    keys = record.body.get("Keys")
+    if not isinstance(keys, dict) or not keys:
+        raise MessageError("not a quarantine message: a record quarantined for its new image has no Keys")
+    try:
+        for name, value in keys.items():
+            key_token(value, name)
+            key_value(value, name)
+    except InvalidImage as error:
+        raise MessageError(
+            f"not a quarantine message: a record quarantined for its new image has bad Keys: {error}"
+        ) from None
+    if not record.truncated and new_image is None:
+        raise MessageError("not a quarantine message: a record quarantined for its new image has no NewImage")
+
+
+MAX_DEPTH = 100
+"""JSON nesting a quarantine message can have: DynamoDB nests attribute values 32 levels deep (two JSON
+levels each, the type and the map or list) inside the message, its record and an image. Deeper is not a
+message the handler wrote, and the code that reads one recurses."""
+
+
+def _depth(document: Any) -> int:
+    """How deeply ``document`` nests, counted without recursion (json.loads allows deeper than Python recurses)."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def age_seconds(created_at: float | None, sent_at: float | None, now: float) -> float | None:
-    """How old a record is: since its change happened (ApproximateCreationDateTime), else since SQS got it."""
-    moment = created_at if created_at is not None else sent_at
+    """How old a record is: since its change happened (ApproximateCreationDateTime), else since SQS got it.
+
+    A creation time that cannot be the change's (not finite, before 1970, or later than SQS got the
+    message, beyond the margin for skew) is not used: the handler quarantines records for such times.
+    """
+    latest = (sent_at if sent_at is not None else now) + EXPIRY_MARGIN_SECONDS
+    usable = created_at is not None and math.isfinite(created_at) and 0 <= created_at <= latest
+    moment = created_at if usable else sent_at
     return None if moment is None else max(0.0, now - moment)
 
 
@@ -135,6 +208,27 @@ def needs_source_item(record: QuarantinedRecord) -> bool:
     return record.invalid_image_only and bool(record.keys)
 
 
+def copies(first: QuarantinedRecord, second: QuarantinedRecord) -> bool:
+    """Whether two messages of one identity hold copies of one record: the same keys and event (their reasons,
+    and whether their images were kept, may differ)."""
+    same_keys = first.body.get("Keys") == second.body.get("Keys")
+    return first.identity == second.identity and same_keys and first.event_name == second.event_name
+
+
+def key_problem(spec: AggregationSpec, key_types: Mapping[str, str], record: QuarantinedRecord) -> str | None:
+    """Why the record's keys cannot be used to read its item from the source table (whose key attributes
+    have ``key_types``, by name), or None: the names must be the spec's keys and the types the table's."""
+    try:
+        record_item_token(spec, record.keys)
+    except InvalidImage as error:
+        return str(error)
+    for name, value in record.keys.items():
+        kind = next(iter(value), None) if isinstance(value, dict) else None
+        if kind != key_types.get(name):
+            return f"key {name!r} is of type {kind}, the table's is {key_types.get(name)}"
+    return None
+
+
 def written_again(records: Iterable[QuarantinedRecord]) -> set[tuple[str, str]]:
     """The identities of records whose item has a later record in the queue too.
 
@@ -150,7 +244,11 @@ def written_again(records: Iterable[QuarantinedRecord]) -> set[tuple[str, str]]:
 
 
 def _item_of(record: QuarantinedRecord) -> str:
-    return json.dumps(record.keys, sort_keys=True)
+    """The item's identity by its keys' tokens (``1.0`` and ``1`` are one number key), else their text."""
+    try:
+        return json.dumps(sorted((name, key_token(value, name)) for name, value in record.keys.items()))
+    except InvalidImage:
+        return json.dumps(record.keys, sort_keys=True)
 
 
 def redrive_decision(
@@ -241,6 +339,8 @@ def same_image(left: Mapping[str, Any] | None, right: Any) -> bool:
 
 
 def _canonical(value: Any) -> Any:
+    """A value in a form that compares by value; anything a message could hold (it is not trusted) compares
+    without raising, unequal to what DynamoDB holds when it is not something DynamoDB could hold."""
     if not isinstance(value, dict) or len(value) != 1:
         return value
     kind, raw = next(iter(value.items()))
@@ -249,7 +349,7 @@ def _canonical(value: Any) -> Any:
     if kind == "NS" and isinstance(raw, list):
         return ("NS", sorted(_number(item) for item in raw))
     if kind in ("SS", "BS") and isinstance(raw, list):
-        return (kind, sorted(raw))
+        return (kind, sorted(raw, key=_order))
     if kind == "M" and isinstance(raw, dict):
         return ("M", {name: _canonical(item) for name, item in raw.items()})
     if kind == "L" and isinstance(raw, list):
@@ -257,11 +357,20 @@ def _canonical(value: Any) -> Any:
     return (kind, raw)
 
 
-def _number(text: Any) -> Any:
+def _number(text: Any) -> str:
+    """A number's one text (``5.0`` and ``5`` alike); what is not a finite number stays apart from every number."""
+    if not isinstance(text, str):
+        return f"not a number: {_order(text)}"
     try:
-        return Decimal(text)
-    except (InvalidOperation, TypeError, ValueError):
-        return text
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return f"not a number: {text}"
+    return key_number_text(number) if number.is_finite() else f"not a number: {text}"
+
+
+def _order(value: Any) -> str:
+    """A total order over JSON values, for sorting a set whose members may be of mixed types."""
+    return f"{type(value).__name__}:{json.dumps(value, sort_keys=True)}"
 
 
 _RECONCILE_NOTES = {

@@ -29,7 +29,9 @@ from handler.grouping import attribute_part_text, decode_key, encode_key
 from handler.spec import AggregationSpec, GroupPart, MeasureOp
 
 from .bucket_range import bucket_start, labels_between
+from .describe import printable
 from .errors import CommandError
+from .numbers import NumberError, parse_number_text
 
 MAX_BUCKETS = 10_000
 """A range reads one key per bucket (BatchGetItem, 100 a request): a month of minutes is 44,640."""
@@ -60,7 +62,8 @@ def query_keys(
         return [{"S": encode_key([texts[part.name] for part in spec.group_parts])}]
     bucket = ranged.bucket
     assert first is not None and last is not None  # both or neither, checked above
-    labels = labels_between(bucket, input_label(bucket, first, tz), input_label(bucket, last, tz), MAX_BUCKETS)
+    start, end = input_label(bucket, first, tz, "--from"), input_label(bucket, last, tz, "--to")
+    labels = labels_between(bucket, start, end, MAX_BUCKETS)
     if not labels:
         raise CommandError(f"--from {first} is after --to {last}")
     return [
@@ -69,9 +72,10 @@ def query_keys(
     ]
 
 
-def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None) -> str:
+def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None, what: str = "a bucket") -> str:
     """The label of the bucket ``text`` names: a label already, or an ISO date/time read as the handler
     reads an item's (an offset converted to the zone ``tz``, None for UTC), cut to the bucket."""
+    ascii_digits(text, what)
     if bucket_start(bucket, text) is not None:
         return text
     try:
@@ -80,21 +84,53 @@ def input_label(bucket: Bucket, text: str, tz: ZoneInfo | None) -> str:
         raise CommandError(f"{text!r} is neither a {bucket.value} label nor an ISO date or time") from None
 
 
+def other_digits(text: str) -> str | None:
+    """The digits other than 0-9 in ``text`` (at most three, with their code points), or None."""
+    other = sorted({char for char in text if char.isnumeric() and not char.isascii()})
+    return " ".join(f"{char!r} (U+{ord(char):04X})" for char in other[:3]) or None
+
+
+def not_found_notes(values: Sequence[str]) -> list[str]:
+    """For a query that found nothing: string values are taken as written (a key may hold any text), but
+    C-17 typed in fullwidth digits, or pasted with a space at an end, is a likely typo: say so."""
+    notes = []
+    for value in values:
+        shown = other_digits(value)
+        if shown:
+            notes.append(f"{value[:40]!r} has digits other than 0-9: {shown}; a key with 0-9 is another key")
+        if value != value.strip():
+            notes.append(f"{value[:40]!r} has white space at an end: it is part of the key asked for")
+    return notes
+
+
+def ascii_digits(text: str, what: str) -> None:
+    """Refuse a date or label written with other digits than 0-9 (fullwidth or Arabic-Indic digits,
+    superscripts): the handler's labels hold ASCII digits, so such a value names no key,
+    and "0 of 1 found" would read as no data rather than a typo."""
+    shown = other_digits(text)
+    if shown:
+        raise CommandError(f"{what} {text[:40]!r} has digits other than 0-9: {shown}; write it with 0-9")
+
+
 def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
     if part.bucket is not None:
-        return input_label(part.bucket, value, tz)
+        return input_label(part.bucket, value, tz, f"the value of group_by part {part.name!r}")
     try:
+        if part.type == "N":  # DynamoDB's syntax: Decimal alone also reads "7_0" as 70, and other scripts' digits
+            parse_number_text(value, f"the value of group_by part {part.name!r}")
         return attribute_part_text(part, {part.type: value})
-    except InvalidImage as error:
+    except (InvalidImage, NumberError) as error:
         raise CommandError(str(error)) from None
 
 
 def _single_key(name: str, value: str, key_type: str) -> AttributeValue:
     try:
+        if key_type == "N":
+            parse_number_text(value, "the value")
         if key_type == "B":
             return {"B": base64.b64decode(value, validate=True)}
         return key_value({key_type: value}, name)
-    except (InvalidImage, binascii.Error, ValueError) as error:
+    except (InvalidImage, NumberError, binascii.Error, ValueError) as error:
         raise CommandError(f"{value[:40]!r} is not a {key_type} value of {name!r}: {error}") from None
 
 
@@ -106,22 +142,28 @@ def query_table(
     measures = [measure.name for measure in spec.measures]
     table = Table(title=f"{len(items)} of {len(keys)} aggregate(s) found")
     for column in columns:
-        table.add_column(escape(column))
+        table.add_column(escape(column), overflow="fold")  # folded, never cut to "…": a narrow or piped output
     for measure in measures:
-        table.add_column(escape(measure), justify="right")
+        table.add_column(escape(measure), justify="right", overflow="fold")  # showed "12345678901…" as a total
     totals: dict[str, Decimal | None] = {m.name: Decimal(0) for m in spec.measures if m.op is not MeasureOp.LATEST}
     for key in keys:
         item = items.get(_text(key))
         if item is None:
             continue
         parts = decode_key(key["S"]) if spec.group_parts else [_text(key)]
-        table.add_row(*map(escape, parts), *(escape(_text(item.get(name))) for name in measures))
+        table.add_row(*map(_cell, parts), *(_cell(_text(item.get(name))) for name in measures))
         for name, total in totals.items():
             totals[name] = _add(total, item.get(name))
     if len(items) > 1:
         cells = [_total_cell(totals, name) for name in measures]
         table.add_row("[bold]total", *[""] * (len(columns) - 1), *cells)
     return table
+
+
+def _cell(text: str) -> str:
+    """Data as one line of plain text: a group value or a ``latest`` value holding a newline or a terminal
+    escape is shown with it escaped, not acted on."""
+    return escape(printable(text))
 
 
 def _total_cell(totals: Mapping[str, Decimal | None], measure: str) -> str:

@@ -11,12 +11,14 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from handler.attributes import AttributeValue
 from handler.spec import AggregationSpec
 
+from .describe import printable
 from .errors import CommandError
-from .query import key_text, query_keys, query_table
+from .query import key_text, not_found_notes, query_keys, query_table
 from .schema import aggregate_problem, key_schema
 from .targets import Target
 
@@ -34,6 +36,9 @@ def run_query(target: Target, values: list[str], first: str | None, last: str | 
     keys = query_keys(target.spec, values, first, last, schema["HASH"][1])
     items = read_keys(dynamodb, target.aggregate_table, target.spec, keys)
     console.print(query_table(target.spec, keys, items))
+    if not items:
+        for note in not_found_notes(values):
+            console.print(f"note: {escape(printable(note))}", soft_wrap=True, highlight=False)
     return 0 if items else 1
 
 

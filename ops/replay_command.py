@@ -13,6 +13,7 @@ Kept apart from argument parsing (__main__.py) so the tests call it directly.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,7 @@ from handler.processor import BatchProcessor
 
 from .describe import key_text
 from .engine import apply_records, engine_for
-from .errors import CommandError
-from .queue import QueueMessage, QueueReader
+from .queue import REPLAY_VISIBILITY_SECONDS, QueueMessage, QueueReader
 from .replay_plan import (
     MessageError,
     MessageReport,
@@ -46,6 +46,8 @@ from .textfile import read_text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+
+IN_FLIGHT_RISK = "Replaying the rest now could apply later batches before theirs"
 
 RECONCILE_ADVICE = (
     "reconcile: `python -m ops reconcile`, then `--repair` once the stream has caught up (README, "
@@ -80,7 +82,7 @@ def run_replay(
     message_file: Path | None = None,
     dry_run: bool = False,
     drop_unreplayable: bool = False,
-    visibility_timeout: int = 900,
+    visibility_timeout: int = REPLAY_VISIBILITY_SECONDS,
 ) -> ReplayRun:
     failure_queue = None if message_file is not None else target.queue_url("failure_queue_url")
     target.handler_config()  # names whatever is missing before anything is read
@@ -89,16 +91,20 @@ def run_replay(
     engine = None if dry_run else engine_for(target)
     streams = target.client("dynamodbstreams", config=STREAMS_CLIENT_CONFIG)
     reader = None
+    groups: list[_Group] = []
     if failure_queue is None:
         groups = [_Group(read_text(message_file))] if message_file is not None else []
     else:
-        reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout)
-        _refuse_in_flight(reader.in_flight())
-        groups = _grouped(reader.receive_all())
+        reader = QueueReader(target.client("sqs"), failure_queue, visibility_timeout, name="the failure queue")
+        reader.refuse_in_flight("replay", REPLAY_VISIBILITY_SECONDS, IN_FLIGHT_RISK)
     run = ReplayRun()
-    finished: set[str] = set()
-    """Deleted, or no longer ours (visible again before their turn): not to be released."""
-    try:
+    # The reader releases whatever it still holds when the block ends, also on Ctrl-C or an error (even
+    # one while receiving): whatever was not settled is visible to the next run at once.
+    with reader.holding() if reader is not None else nullcontext():
+        if reader is not None:
+            groups = _grouped(reader.receive_all())
+            # again: another run may have received some between the first check and this run's receiving
+            reader.refuse_in_flight("replay", REPLAY_VISIBILITY_SECONDS, IN_FLIGHT_RISK)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("replaying", total=len(groups))
             stopped = False
@@ -107,7 +113,6 @@ def run_replay(
                     run.reports.append(_not_attempted(group.body))
                     continue
                 mine = [m for m in group.messages if reader is None or reader.keep_hidden(m)]
-                finished.update(m.message_id for m in group.messages if m not in mine)
                 if group.messages and not mine:
                     run.lost += len(group.messages)
                     continue
@@ -117,27 +122,10 @@ def run_replay(
                 unreplayable = report.outcome in (Outcome.EXPIRED, Outcome.OVERTAKEN)
                 drop = report.outcome.settled or (drop_unreplayable and unreplayable)
                 if reader is not None and drop and not dry_run:
-                    reader.delete(mine)
-                    finished.update(m.message_id for m in mine)
-                    run.deleted += len(mine)
+                    run.deleted += reader.delete(mine)
                 progress.advance(task)
-    finally:  # also on Ctrl-C or an error: whatever was not settled is visible to the next run at once
-        if reader is not None:
-            reader.release(m for group in groups for m in group.messages if m.message_id not in finished)
     _show(console, run, from_file=message_file is not None, dry_run=dry_run)
     return run
-
-
-def _refuse_in_flight(count: int) -> None:
-    """Another reader holds messages: a replay running, or one that stopped without releasing them
-    (killed, or its session dropped) less than its visibility timeout ago. Replaying the others now
-    could apply later batches before theirs, and finding none would read as an empty queue."""
-    if count:
-        raise CommandError(
-            f"the failure queue has {count} message(s) in flight: another replay is running, or one stopped less "
-            "than its --visibility-timeout ago (900 s by default) without releasing them. Replaying the rest now "
-            "could apply later batches before theirs: run again once they are back"
-        )
 
 
 def _grouped(messages: list[QueueMessage]) -> list[_Group]:

@@ -125,3 +125,15 @@ def test_query_reads_a_single_attribute_aggregate_too(endpoint, tmp_path):
     assert code == 0 and "ABC" in text and "400" in text
     code, text = cli(endpoint, invoices, spec_file, "query", "ABC", "--from", "2026-01-01", "--to", "2026-01-02")
     assert code == 1 and "--from/--to need a group_by part with a time bucket" in text
+
+
+def test_query_refuses_a_bucket_in_other_digits_and_points_them_out_in_a_value_that_found_nothing(
+    endpoint, daily, tmp_path
+):
+    """A fullwidth date asked for a key no item has: "0 of 1 aggregate(s) found", exit 1, as if no data."""
+    spec_file = tmp_path / "daily.json"
+    spec_file.write_text(json.dumps(DAILY_REVENUE_AGGREGATION))
+    code, text = cli(endpoint, daily, spec_file, "query", "C-17", "\uff12\uff10\uff12\uff16-11-28")
+    assert code == 1 and "error: the value of group_by part 'OrderDate_day'" in text and "found" not in text, text
+    code, text = cli(endpoint, daily, spec_file, "query", "C-\uff11\uff17", "2026-11-28")
+    assert code == 1 and "0 of 1 aggregate(s) found" in text and "note: 'C-\uff11\uff17' has digits other" in text

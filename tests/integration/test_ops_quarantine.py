@@ -5,6 +5,8 @@ ops.local.poller (no event source mapping in moto).
 """
 
 import json
+import os
+import signal
 import time
 from decimal import Decimal
 
@@ -291,3 +293,287 @@ def test_a_record_from_another_tables_stream_is_kept_not_settled_against_this_ta
     code, output = quarantine(endpoint, invoices, "redrive")
     assert code == 2 and "not of the source table" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+
+
+def visible_and_hidden(endpoint, queue_url):
+    attributes = endpoint.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def fill_quarantine(endpoint, aggregator, count):
+    """``count`` records quarantined a minute ago whose items are still bad: every command keeps them."""
+    sqs = endpoint.client("sqs")
+    for transaction in range(count):
+        send_quarantined(aggregator, sqs, transaction, time.time() - 60)
+        put(endpoint, aggregator, bad_amount("OLD", str(transaction)))
+
+
+def interrupt_call(monkeypatch, operation, nth, when=lambda params: True):
+    """Ctrl-C landing in the ``nth`` SQS ``operation`` call (matching ``when``), before it is sent."""
+    from botocore.client import BaseClient
+
+    original, seen = BaseClient._make_api_call, []
+
+    def interrupted(client, name, params):
+        if name == operation and when(params):
+            seen.append(name)
+            if len(seen) == nth:
+                raise KeyboardInterrupt
+        return original(client, name, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", interrupted)
+
+
+def releasing(params):
+    entries = params.get("Entries") or [params]
+    return all(entry.get("VisibilityTimeout") == 0 for entry in entries)
+
+
+@pytest.mark.parametrize("action", [["list"], ["redrive"], ["drop", "--older-than", "7d"]])
+@pytest.mark.parametrize("where", ["after-receiving", "between-receives", "during-the-release"])
+def test_an_interrupted_command_leaves_every_message_visible(endpoint, invoices, monkeypatch, action, where):
+    """Ctrl-C anywhere: after receiving, between two receives, or while the messages are being made visible
+    again. Before, every message received stayed hidden for the visibility timeout and the next
+    `quarantine list` said "0 quarantined record(s)", exit 0."""
+    import ops.quarantine_command
+
+    fill_quarantine(endpoint, invoices, 14)  # two receive pages, two release batches
+    if where == "after-receiving":
+        monkeypatch.setattr(ops.quarantine_command, "merged", lambda messages: (_ for _ in ()).throw(KeyboardInterrupt))
+    elif where == "between-receives":
+        interrupt_call(monkeypatch, "ReceiveMessage", 2)
+    else:
+        interrupt_call(monkeypatch, "ChangeMessageVisibility", 1, releasing)
+        interrupt_call(monkeypatch, "ChangeMessageVisibilityBatch", 1, releasing)
+    code, output = quarantine(endpoint, invoices, *action)
+    assert code == 130, output
+    assert visible_and_hidden(endpoint, invoices.quarantine_queue_url) == (14, 0)
+    monkeypatch.undo()
+    code, output = quarantine(endpoint, invoices, "list")
+    assert code == 0 and "14 quarantined record(s) in 14 message(s)" in output, output
+
+
+@pytest.mark.parametrize("action", [["list"], ["redrive"], ["drop", "--older-than", "1m"]])
+def test_a_command_refuses_while_another_reader_holds_messages_and_says_how_many_and_when(endpoint, invoices, action):
+    """A run killed without its cleanup (SIGKILL) leaves what it received hidden: the rest is not the queue."""
+    fill_quarantine(endpoint, invoices, 3)
+    sqs = endpoint.client("sqs")
+    held = sqs.receive_message(QueueUrl=invoices.quarantine_queue_url, MaxNumberOfMessages=2, VisibilityTimeout=600)
+    assert len(held["Messages"]) == 2
+    code, output = quarantine(endpoint, invoices, *action)
+    assert code == 1 and "the quarantine queue has 2 message(s) in flight" in output, output
+    assert "(300 s by default)" in output
+    assert visible_and_hidden(endpoint, invoices.quarantine_queue_url) == (1, 2), "nothing received or deleted"
+
+
+def came_back_twice(endpoint, invoices, tmp_path):
+    """A/2 put without an Amount, deleted, put again the same: two quarantined INSERTs of one image."""
+    poller = mapping(endpoint, invoices)
+    missing = invoice_image("A", "2", None)
+    put(endpoint, invoices, invoice_image("A", "1", "10"))
+    put(endpoint, invoices, missing)
+    poller.drain()
+    key = {"InvoiceNumber": {"S": "A"}, "TransactionId": {"S": "2"}}
+    endpoint.client("dynamodb").delete_item(TableName=invoices.source_table, Key=key)
+    poller.drain()
+    put(endpoint, invoices, missing)
+    poller.drain()
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
+    spec = tmp_path / "count.json"
+    spec.write_text(json.dumps(COUNT_ONLY_SPEC))
+    return str(spec)
+
+
+def take_newer(endpoint, invoices):
+    """Receive both messages, keep the newer record's hidden for 10 minutes; returns it."""
+    sqs = endpoint.client("sqs")
+    url = invoices.quarantine_queue_url
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
+    assert len(messages) == 2
+    older, newer = sorted(messages, key=lambda m: int(json.loads(m["Body"])["sequenceNumber"]))
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=older["ReceiptHandle"], VisibilityTimeout=0)
+    return newer
+
+
+def count_of(endpoint, invoices):
+    return read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"]
+
+
+def test_redrive_never_applies_a_record_whose_newer_copy_another_reader_holds(endpoint, invoices, tmp_path):
+    """The issue's double count: redrive while the newer message is held by another reader, then again.
+    Before, the first run applied the older record (it saw no later one) and the second the newer:
+    TransactionCount 3 for two items."""
+    spec = came_back_twice(endpoint, invoices, tmp_path)
+    newer = take_newer(endpoint, invoices)
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
+    assert code == 1 and "1 message(s) in flight" in output, output
+    assert count_of(endpoint, invoices) == 1
+    endpoint.client("sqs").change_message_visibility(
+        QueueUrl=invoices.quarantine_queue_url, ReceiptHandle=newer["ReceiptHandle"], VisibilityTimeout=0
+    )
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
+    assert code == 2 and "a later record of the item" in output, output
+    assert count_of(endpoint, invoices) == 2
+    quarantine(endpoint, invoices, "redrive", "--spec", spec)
+    assert count_of(endpoint, invoices) == 2
+
+
+def test_redrive_applies_nothing_when_a_message_arrives_while_it_runs(endpoint, invoices, tmp_path, monkeypatch):
+    """The newer record is quarantined after the run received the queue (here: sent back in just then):
+    it cannot be seen, so no record is applied in that run; the next run sees both."""
+    import ops.quarantine_command
+
+    spec = came_back_twice(endpoint, invoices, tmp_path)
+    newer = take_newer(endpoint, invoices)
+    sqs = endpoint.client("sqs")
+    sqs.delete_message(QueueUrl=invoices.quarantine_queue_url, ReceiptHandle=newer["ReceiptHandle"])
+    original = ops.quarantine_command.merged
+
+    def newer_arrives(messages):
+        sqs.send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody=newer["Body"])
+        return original(messages)
+
+    monkeypatch.setattr(ops.quarantine_command, "merged", newer_arrives)
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
+    assert code == 2 and "kept: queue changed" in output, output
+    assert count_of(endpoint, invoices) == 1
+    monkeypatch.setattr(ops.quarantine_command, "merged", original)
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
+    assert count_of(endpoint, invoices) == 2, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+
+
+def quarantine_body(aggregator, transaction, created_at, reason, keys=None):
+    record = stream_record(1000 + transaction, "INSERT", new=bad_amount("OLD", str(transaction)), created_at=created_at)
+    record["eventSourceARN"] = aggregator.stream_arn
+    body = json.loads(message_body(Quarantined(0, decode_record(record, 0), reason)))
+    if keys is not None:
+        body["record"]["dynamodb"]["Keys"] = keys
+    return json.dumps(body)
+
+
+INVALID_IMAGE = "invalid new image: attribute 'Amount' must be a number (N)"
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param("InvoiceNumber=ABC", id="keys-as-text"),
+        pytest.param({"InvoiceNumber": "ABC", "TransactionId": "1"}, id="untyped-keys"),
+        pytest.param({"InvoiceNumber": {"S": 5}, "TransactionId": {"S": "1"}}, id="S-of-a-number"),
+    ],
+)
+def test_a_malformed_message_is_unreadable_and_kept_and_the_rest_is_redriven(endpoint, invoices, keys):
+    """Before: a ValueError or AttributeError traceback, or (``{"S": 5}``) a parameter error aborting the
+    whole redrive, so the record beside it whose item was fixed was never settled."""
+    sqs = endpoint.client("sqs")
+    url = invoices.quarantine_queue_url
+    sqs.send_message(
+        QueueUrl=url, MessageBody=quarantine_body(invoices, 1, time.time() - 9 * 86400, INVALID_IMAGE, keys)
+    )
+    sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 2, time.time() - 60, INVALID_IMAGE))
+    put(endpoint, invoices, invoice_image("OLD", "2", "5"))  # fixed
+    code, output = quarantine(endpoint, invoices, "list")
+    assert code == 0 and "unreadable: not a quarantine message" in output and "2 quarantined record(s)" in output
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
+    assert "unreadable" in output and visible_and_hidden(endpoint, url) == (1, 0)
+
+
+def test_drop_shows_every_record_before_deleting_it(endpoint, invoices):
+    """A record quarantined for its keys (``Keys`` as text): drop deleted it, then crashed showing it,
+    losing the operator's only record of which key needs reconcile."""
+    sqs = endpoint.client("sqs")
+    body = quarantine_body(invoices, 1, time.time() - 9 * 86400, "bad key: Keys is not an object", "InvoiceNumber=ABC")
+    sqs.send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody=body)
+    code, output = quarantine(endpoint, invoices, "drop", "--older-than", "7d")
+    assert code == 0 and 'Keys "InvoiceNumber=ABC"' in output and "deleted 1 message(s)" in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 0
+
+
+def test_drop_deletes_nothing_it_could_not_show(endpoint, invoices, monkeypatch):
+    """Output that fails (a closed pipe: ``drop ... | head -1``) before the list is out deletes nothing."""
+    sqs = endpoint.client("sqs")
+    sqs.send_message(
+        QueueUrl=invoices.quarantine_queue_url, MessageBody=quarantine_body(invoices, 1, 1.0, INVALID_IMAGE)
+    )
+
+    def closed_pipe(self, *objects, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(Console, "print", closed_pipe)
+    code, _ = quarantine(endpoint, invoices, "drop", "--older-than", "7d")
+    monkeypatch.undo()
+    assert code != 0
+    assert visible_and_hidden(endpoint, invoices.quarantine_queue_url) == (1, 0)
+
+
+def test_drop_shows_an_unreadable_message_as_it_came_before_deleting_it(endpoint, invoices):
+    endpoint.client("sqs").send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody="hello\x1b[2J")
+    time.sleep(1.1)  # older than 1s by SentTimestamp, the only age a message nobody can read has
+    code, output = quarantine(endpoint, invoices, "drop", "--older-than", "1s")
+    assert code == 0 and "(unreadable) as it came: hello\\x1b[2J" in output and "\x1b" not in output, output
+    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        pytest.param({"InvoiceNumber": {"S": "OLD"}}, "no sort key 'TransactionId'", id="no-sort-key"),
+        pytest.param({"InvoiceNumber": {"N": "1"}, "TransactionId": {"S": "1"}}, "of type N", id="number-key"),
+    ],
+)
+def test_a_record_whose_keys_name_no_item_of_the_source_table_is_kept_and_the_rest_redriven(
+    endpoint, invoices, keys, problem
+):
+    """Reading the item by such keys is refused by DynamoDB (ValidationException), which ended the run."""
+    sqs = endpoint.client("sqs")
+    url = invoices.quarantine_queue_url
+    sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 1, time.time() - 60, INVALID_IMAGE, keys))
+    sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 2, time.time() - 60, INVALID_IMAGE))
+    code, output = quarantine(endpoint, invoices, "redrive")
+    assert code == 2 and problem in output and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
+    assert visible_and_hidden(endpoint, url) == (1, 0)
+
+
+HELPED = [["quarantine", "list"], ["quarantine", "redrive"], ["quarantine", "drop"], ["query"]]
+
+
+class KilledOutright(Exception):
+    """What SIGTERM does here when the command does not handle it (the default ends the process)."""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["kill", "terminal-closed"])
+def test_a_killed_command_cleans_up_like_ctrl_c(endpoint, invoices, monkeypatch, signum):
+    """`kill` (SIGTERM) or a dropped SSH session (SIGHUP) ended the process where it stood: every message
+    received stayed hidden for the visibility timeout."""
+    import ops.quarantine_command
+
+    fill_quarantine(endpoint, invoices, 3)
+    original = ops.quarantine_command.merged
+
+    def killed(messages):
+        os.kill(os.getpid(), signum)
+        return original(messages)
+
+    def outright(signum, frame):
+        raise KilledOutright
+
+    monkeypatch.setattr(ops.quarantine_command, "merged", killed)
+    before = signal.signal(signum, outright)
+    try:
+        code, output = quarantine(endpoint, invoices, "list")
+    finally:
+        assert signal.signal(signum, before) is outright, "the command put the handler back"
+    assert code == 128 + signum, output
+    assert visible_and_hidden(endpoint, invoices.quarantine_queue_url) == (3, 0)
+
+
+@pytest.mark.parametrize("command", HELPED)
+def test_help_lists_the_exit_codes(capsys, command):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    help_text = capsys.readouterr().out
+    assert "exit codes:" in help_text and "  0: " in help_text and "  1: " in help_text, help_text

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handler.outcome import REFUSED_REASON, UNSTORABLE_REASON, Quarantined, ReasonKind, reason, reason_kind
 from handler.position import STREAM_RETENTION_SECONDS
@@ -168,3 +170,149 @@ def test_every_reason_the_handler_writes_names_its_kind():
     assert reason_kind(STALE_REASON) is ReasonKind.STALE_STREAM
     assert (reason_kind(UNSTORABLE_REASON), reason_kind(REFUSED_REASON)) == (ReasonKind.AMOUNTS, ReasonKind.REFUSED)
     assert reason_kind("quarantine send failed: throttled") is None and reason_kind("no colon here") is None
+
+
+# --- malformed messages: the parser says "unreadable" or gives a record every later step can handle ---
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=12,
+)
+"""Any JSON value (floats include inf and NaN, which json.dumps writes and json.loads reads back)."""
+
+
+def valid_body(reason=f"{INVALID_NEW_IMAGE}: attribute 'Amount' must be a number (N) to sum, got type S"):
+    return json.loads(
+        message_body(Quarantined(0, decode_record(stream_record(7, "MODIFY", new=bad(), old=bad()), 0), reason))
+    )
+
+
+def paths(value, prefix=()):
+    """Every place in a JSON document a value can be put."""
+    yield prefix
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from paths(child, (*prefix, key))
+
+
+def replaced(document, path, value):
+    if not path:
+        return value
+    copy = json.loads(json.dumps(document))
+    target = copy
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return copy
+
+
+@st.composite
+def messages(draw):
+    """A message the handler wrote with one place anywhere in it replaced by any JSON value; any JSON; any text."""
+    reason = draw(st.sampled_from([valid_body()["reason"], "bad key: Keys has no partition key", "no colon"]))
+    document = valid_body(reason)
+    shape = draw(st.sampled_from(["any JSON", "any text", "a message changed in one place"]))
+    if shape == "any JSON":
+        return json.dumps(draw(JSON))
+    if shape == "any text":
+        return draw(st.text(max_size=40))
+    path = draw(st.sampled_from(list(paths(document))))
+    return json.dumps(replaced(document, path, draw(JSON)))
+
+
+def every_later_step(text, now=1e9):
+    """What list, drop and redrive do with a message once read, short of calling AWS."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ops.quarantine_command import Settled, _list_table, _show, merged
+    from ops.queue import QueueMessage
+
+    (entry,) = merged([QueueMessage("m", "h", text, now - 60)])
+    record = entry.record
+    assert record is not None and isinstance(record.position, str) and isinstance(record.identity, tuple)
+    written_again([record, quarantined(stream_record(9, "INSERT", new=bad()))])
+    new_image = record.body.get("NewImage")
+    for current in (None, bad(), new_image if isinstance(new_image, dict) else None):
+        for spec in (SPEC, COUNT_ONLY, SINGLE_SOURCE):
+            if needs_source_item(record):
+                redrive_decision(spec, record, current, entry.age(now))
+    console = Console(file=StringIO(), width=120)
+    console.print(_list_table([entry], now))
+    _show(console, "drop", Settled(rows=[(entry, "dropped", "older")], delete=list(entry.messages)), now, False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(messages())
+def test_no_message_makes_the_parser_or_what_follows_raise_anything_but_unreadable(text):
+    try:
+        quarantined_record(text)
+    except MessageError:
+        return
+    every_later_step(text)
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "problem"),
+    [
+        pytest.param(("record", "dynamodb", "Keys"), "InvoiceNumber=ABC", "no Keys", id="keys-as-text"),
+        pytest.param(("record", "dynamodb", "Keys", "InvoiceNumber"), "ABC", "bad Keys", id="untyped-key"),
+        pytest.param(("record", "dynamodb", "Keys", "InvoiceNumber"), {"S": 5}, "bad Keys", id="S-of-a-number"),
+        pytest.param(("record", "dynamodb", "Keys", "InvoiceNumber"), {"B": "%%"}, "bad Keys", id="B-not-base64"),
+        pytest.param(("record", "dynamodb", "SequenceNumber"), "8", "differs", id="record-of-another-sequence"),
+        pytest.param(("record", "eventSourceARN"), "arn:other", "differs", id="record-of-another-stream"),
+        pytest.param(("record", "eventSource"), "aws:kinesis", "not a DynamoDB stream record", id="not-dynamodb"),
+        pytest.param(("record", "dynamodb", "NewImage"), None, "no NewImage", id="no-new-image"),
+        pytest.param(("truncated",), "yes", "truncated", id="truncated-not-a-bool"),
+    ],
+)
+def test_a_message_the_handler_cannot_have_written_is_unreadable_and_says_why(where, value, problem):
+    with pytest.raises(MessageError, match=problem):
+        quarantined_record(json.dumps(replaced(valid_body(), where, value)))
+
+
+def test_a_record_quarantined_for_its_keys_is_read_and_shown_with_its_keys_as_they_came():
+    record = quarantined_record(json.dumps(replaced(valid_body("bad key: x"), ("record", "dynamodb", "Keys"), "K=1")))
+    assert record.key_text == 'Keys "K=1"' and record.keys == {} and not needs_source_item(record)
+
+
+@pytest.mark.parametrize("created", [float("inf"), float("-inf"), float("nan"), -1e300, 1e300, -5.0])
+def test_a_creation_time_that_cannot_be_the_changes_gives_way_to_when_sqs_got_the_message(created):
+    assert age_seconds(created, 500.0, 1000.0) == 500.0
+
+
+def test_drops_list_is_never_cut_short_in_piped_output():
+    """At 80 columns (piped) a long key was cut to "InvoiceNumber=XXXX…": the record of what to reconcile."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ops.quarantine_command import Settled, _show, merged
+    from ops.queue import QueueMessage
+    from tests.unit.test_ops_query import column_text
+
+    long_key = "K" * 150
+    image = invoice_image(long_key, "1", None)
+    (entry,) = merged([QueueMessage("m", "h", message_body(quarantined_raw(image)), 1.0)])
+    output = StringIO()
+    _show(Console(file=output, width=80), "drop", Settled(rows=[(entry, "dropped", "older")]), 100.0, False)
+    assert column_text(output.getvalue(), 0) == f"InvoiceNumber={long_key} TransactionId=1", output.getvalue()
+
+
+def quarantined_raw(image):
+    return Quarantined(0, decode_record(stream_record(7, "INSERT", new=image), 0), "bad key: x")
+
+
+def test_a_message_of_the_same_record_with_other_keys_is_not_merged_as_a_copy():
+    """Merged, its keys were never shown, and settling or dropping the record deleted it too."""
+    from ops.quarantine_command import merged
+    from ops.queue import QueueMessage
+
+    first = message_body(quarantined_raw(invoice_image("A", "1", None)))
+    other = message_body(quarantined_raw(invoice_image("B", "1", None)))
+    again = message_body(quarantined_raw(invoice_image("A", "1", None)))
+    entries = merged([QueueMessage(str(i), f"h{i}", body, 0.0) for i, body in enumerate((first, other, again))])
+    assert [(entry.key, len(entry.messages)) for entry in entries] == [("InvoiceNumber=A TransactionId=1", 2), ("-", 1)]
+    assert "differ from a copy" in entries[1].reason and entries[1].messages[0].body == other

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
 from ops.describe import age_text, key_text
+from ops.errors import CommandError
 from ops.options import duration
 from ops.queue import QueueMessage, QueueReader
 from ops.replay_command import ReplayRun
@@ -346,6 +347,9 @@ class RefusingVisibility:
     def change_message_visibility(self, **request):
         raise ClientError({"Error": {"Code": self.code, "Message": "gone"}}, "ChangeMessageVisibility")
 
+    def change_message_visibility_batch(self, Entries, **request):
+        return {"Failed": [{"Id": entry["Id"], "Code": self.code, "SenderFault": True} for entry in Entries]}
+
 
 @pytest.mark.parametrize(
     "code",
@@ -363,6 +367,8 @@ def test_another_error_on_a_visibility_change_is_not_swallowed():
     reader = QueueReader(RefusingVisibility("AccessDenied"), "https://queue", visibility_timeout=30)
     with pytest.raises(ClientError):
         reader.keep_hidden(QueueMessage("m1", "handle", "{}", 0.0))
+    with pytest.raises(CommandError, match="AccessDenied"):
+        reader.release([QueueMessage("m1", "handle", "{}", 0.0)])
 
 
 def test_a_run_that_lost_messages_to_another_reader_is_not_settled():

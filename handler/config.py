@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,11 @@ CONCURRENCY_VARIABLE = "WRITE_CONCURRENCY"
 DEFAULT_CONCURRENCY = 64
 """Enough to write a full 100-record batch over 50 keys in one round trip."""
 MAX_CONCURRENCY = 128
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+"""DynamoDB's rule for a table name: a name it refuses would fail every write of every batch."""
+DIMENSION_VALUE = re.compile(r"(?=.*[!-~])[ -~]{1,1024}")
+"""CloudWatch's rule for a dimension value (the aggregator's name is one): printable ASCII, not all blank,
+at most 1024 characters. A metric with another value is dropped, so its alarms would never fire."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +69,44 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
         spec = parse_spec(environ[SPEC_VARIABLE])
     except SpecError as error:
         raise ConfigError(f"{SPEC_VARIABLE} is not a valid aggregation: {error}") from None
+    ledger_table = environ.get(LEDGER_VARIABLE) or None
     return HandlerConfig(
         spec=spec,
-        aggregate_table=environ[TABLE_VARIABLE],
-        quarantine_queue_url=environ[QUEUE_VARIABLE],
-        aggregator_name=environ.get(NAME_VARIABLE) or "default",
+        aggregate_table=_table_name(environ[TABLE_VARIABLE], TABLE_VARIABLE),
+        quarantine_queue_url=_queue_url(environ[QUEUE_VARIABLE]),
+        aggregator_name=_aggregator_name(environ.get(NAME_VARIABLE) or "default"),
         write_concurrency=_concurrency(environ.get(CONCURRENCY_VARIABLE)),
-        ledger_table=environ.get(LEDGER_VARIABLE) or None,
+        ledger_table=_table_name(ledger_table, LEDGER_VARIABLE) if ledger_table else None,
     )
 
 
 def _concurrency(raw: str | None) -> int:
+    """ASCII digits only: ``str.isdigit`` also passes "²" (which ``int`` refuses) and "٣" (which it reads as 3)."""
     if not raw:
         return DEFAULT_CONCURRENCY
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
-        raise ConfigError(f"{CONCURRENCY_VARIABLE} must be a whole number from 1 to {MAX_CONCURRENCY}, got {raw!r}")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= MAX_CONCURRENCY):
+        raise ConfigError(
+            f"{CONCURRENCY_VARIABLE} must be a whole number from 1 to {MAX_CONCURRENCY}, got {raw[:40]!r}"
+        )
     return int(raw)
+
+
+def _table_name(raw: str, variable: str) -> str:
+    if not TABLE_NAME.fullmatch(raw):
+        raise ConfigError(f"{variable} must be a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -), got {raw[:80]!r}")
+    return raw
+
+
+def _queue_url(raw: str) -> str:
+    if not raw.startswith(("https://", "http://")) or not raw.isprintable() or not raw.isascii():
+        raise ConfigError(f"{QUEUE_VARIABLE} must be an SQS queue URL (https://...), got {raw[:80]!r}")
+    return raw
+
+
+def _aggregator_name(raw: str) -> str:
+    if not DIMENSION_VALUE.fullmatch(raw):
+        raise ConfigError(
+            f"{NAME_VARIABLE} must be a CloudWatch dimension value (1 to 1024 printable ASCII characters, "
+            f"not all blank), got {raw[:80]!r}"
+        )
+    return raw

@@ -1,3 +1,7 @@
+import json
+
+import pytest
+
 from handler.planner import plan_batch
 from handler.records import event_records
 from tests.conftest import invoice_image, load_event, stream_record
@@ -57,3 +61,30 @@ def test_missing_creation_time_uses_now(invoice_spec):
     del record["dynamodb"]["ApproximateCreationDateTime"]
     plan = plan_batch(invoice_spec, event_records({"Records": [record]}), now=1234.9)
     assert plan.keys["S:A"].deltas[0].created_at == 1234
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+@pytest.mark.parametrize(
+    "created",
+    [
+        json.loads("1e400"),  # inf, as Python's json reads it
+        -json.loads("1e400"),
+        float("nan"),
+        -1e300,
+        10**400,  # an integer too large for a float
+        1e300,
+        True,
+        "1700000000",
+    ],
+    ids=lambda value: repr(value)[:12],
+)
+def test_an_unusable_creation_time_counts_as_absent_on_both_paths(invoice_spec, created, fast):
+    """ApproximateCreationDateTime only dates the ledger entry's expiry, and now is always late enough
+    for that: a value no clock gives never raises out of the batch (int(inf) did) nor dates an entry."""
+    odd = stream_record(1, "INSERT", new=invoice_image("A", "1", "2"))
+    odd["dynamodb"]["ApproximateCreationDateTime"] = created
+    records = [odd, stream_record(2, "INSERT", new=invoice_image("B", "1", "3"))]
+    plan = plan_batch(invoice_spec, event_records({"Records": records}), now=1234.9, fast=fast)
+    assert plan.quarantine == [] and sorted(plan.keys) == ["S:A", "S:B"]
+    assert plan.keys["S:A"].deltas[0].created_at == 1234
+    assert plan.keys["S:A"].deltas[0].numbers["Total"] == 2

@@ -24,6 +24,8 @@ class ReasonKind(StrEnum):
     STALE_STREAM = "stale stream"
     AMOUNTS = "amounts"
     REFUSED = "refused"
+    FOREIGN_STREAM = "foreign stream"
+    """From a stream that is not the source table's: never applied, by the handler or by a redrive."""
 
 
 _KINDS = {kind.value: kind for kind in ReasonKind}

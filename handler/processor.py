@@ -83,7 +83,7 @@ class BatchProcessor:
             (see ``records.event_records`` and ``records.decode_record``).
         """
         records = event_records(event)
-        plan = plan_batch(self.config.spec, records, self._clock())
+        plan = plan_batch(self.config.spec, records, self._clock(), source_table_arn=self.config.source_table_arn)
         quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)
         outcomes = list(self._pool.map(self._store.apply, plan.keys.values()))
         failed = dict(quarantine_future.result())

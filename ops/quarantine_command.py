@@ -21,6 +21,7 @@ from rich.table import Table
 from handler.attributes import client_value
 from handler.errors import InvalidImage
 from handler.outcome import Disposition
+from handler.position import foreign_stream
 
 from .describe import age_text, key_text
 from .engine import apply_records, engine_for
@@ -38,7 +39,6 @@ from .quarantine_plan import (
     written_again,
 )
 from .queue import QueueMessage, QueueReader
-from .replay_plan import foreign_stream
 from .schema import check_tables
 from .stream_events import wire_image
 from .targets import Target

@@ -19,7 +19,7 @@ from handler.processor import store_for
 from handler.spec import SpecError, parse_spec
 from ops.bucket_range import bucket_start, labels_between
 from ops.errors import CommandError
-from tests.conftest import stream_record
+from tests.conftest import SOURCE_TABLE_ARN, stream_record
 
 ORDERS = {
     "partition_key": "OrderId",
@@ -390,7 +390,13 @@ class Recording:
 
 
 def test_the_handler_writes_a_composite_group_through_the_ledger_with_its_part_attributes():
-    config = HandlerConfig(spec=spec_with(), aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
+    config = HandlerConfig(
+        spec=spec_with(),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="Ledger",
+    )
     client = Recording()
     plan = plan_batch(config.spec, [stream_record(1, "INSERT", new=order("2026-11-28"), keys=("OrderId",))], now=0)
     outcome = store_for(config, client).apply(plan.keys["S:C-17#2026-11-28"])

@@ -2,9 +2,10 @@ import json
 
 import pytest
 
+from handler.outcome import ReasonKind, reason_kind
 from handler.planner import plan_batch
 from handler.records import event_records
-from tests.conftest import invoice_image, load_event, stream_record
+from tests.conftest import SOURCE_TABLE_ARN, invoice_image, load_event, stream_record
 
 
 def test_seed_batch_is_one_key(invoice_spec):
@@ -88,3 +89,32 @@ def test_an_unusable_creation_time_counts_as_absent_on_both_paths(invoice_spec, 
     assert plan.quarantine == [] and sorted(plan.keys) == ["S:A", "S:B"]
     assert plan.keys["S:A"].deltas[0].created_at == 1234
     assert plan.keys["S:A"].deltas[0].numbers["Total"] == 2
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+def test_records_of_another_tables_stream_are_quarantined_and_the_rest_applied(invoice_spec, fast):
+    """A second mapping added by hand, a copied trigger: compared by the whole table ARN, since a
+    table of the same name in another region or account is another table."""
+    elsewhere = [
+        SOURCE_TABLE_ARN.replace("table/T", "table/Other"),
+        SOURCE_TABLE_ARN.replace("us-east-1", "eu-west-1"),
+        SOURCE_TABLE_ARN.replace("123456789012", "444455556666"),
+        SOURCE_TABLE_ARN + "x",
+    ]
+    records = [stream_record(1, "INSERT", new=invoice_image("A", "1", "2"))]
+    for sequence, table in enumerate(elsewhere, start=2):
+        record = stream_record(sequence, "INSERT", new=invoice_image("B", str(sequence), "7"))
+        record["eventSourceARN"] = f"{table}/stream/2026-01-01T00:00:00.000"
+        records.append(record)
+    not_a_stream = stream_record(9, "INSERT", new=invoice_image("B", "9", "7"))
+    not_a_stream["eventSourceARN"] = SOURCE_TABLE_ARN
+    renewed = stream_record(1, "INSERT", new=invoice_image("C", "1", "3"))  # the table's stream enabled again
+    renewed["eventSourceARN"] = f"{SOURCE_TABLE_ARN}/stream/2027-01-01T00:00:00.000"
+    records += [not_a_stream, renewed]
+    plan = plan_batch(invoice_spec, records, now=0, fast=fast, source_table_arn=SOURCE_TABLE_ARN)
+    assert sorted(plan.keys) == ["S:A", "S:C"]
+    assert [q.position for q in plan.quarantine] == [1, 2, 3, 4, 5]
+    assert {reason_kind(q.reason) for q in plan.quarantine} == {ReasonKind.FOREIGN_STREAM}
+    assert f"not of the source table {SOURCE_TABLE_ARN}" in plan.quarantine[0].reason
+    assert "not a DynamoDB stream ARN" in plan.quarantine[4].reason
+    assert plan.counters.quarantined == 5 and plan.sequence_numbers == ["1", "2", "3", "4", "5", "9", "1"]

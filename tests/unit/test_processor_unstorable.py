@@ -14,7 +14,7 @@ from handler.config import HandlerConfig
 from handler.fold import EXACT
 from handler.processor import BatchProcessor
 from handler.spec import parse_spec
-from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
+from tests.conftest import INVOICE_SPEC, SOURCE_TABLE_ARN, invoice_image, stream_record
 
 
 class Totals:
@@ -47,7 +47,13 @@ class Queue:
 
 def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applied():
     spec = parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]})
-    config = HandlerConfig(spec=spec, aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
+    config = HandlerConfig(
+        spec=spec,
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="Ledger",
+    )
     dynamodb, queue = Totals(), Queue()
     processor = BatchProcessor(config, dynamodb, queue, log_stream=open("/dev/null", "w"))  # noqa: SIM115
     records = [
@@ -71,7 +77,11 @@ class Refusing:
 
 def test_every_line_the_handler_writes_takes_the_one_log_path(capsys):
     config = HandlerConfig(
-        spec=parse_spec(INVOICE_SPEC), aggregate_table="Agg", quarantine_queue_url="q", ledger_table="L"
+        spec=parse_spec(INVOICE_SPEC),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="L",
     )
     log = io.StringIO()
     processor = BatchProcessor(config, Refusing(), Queue(), log_stream=log)

@@ -66,7 +66,7 @@ def test_summary_line_is_valid_emf():
 
 
 def test_config_names_what_is_missing_or_wrong():
-    with pytest.raises(ConfigError, match="AGGREGATE_TABLE_NAME, QUARANTINE_QUEUE_URL"):
+    with pytest.raises(ConfigError, match="AGGREGATE_TABLE_NAME, QUARANTINE_QUEUE_URL, SOURCE_TABLE_ARN"):
         load_config({"AGGREGATION_SPEC": "{}"})
     base = dict(VALID_ENVIRONMENT)
     with pytest.raises(ConfigError, match=r"AGGREGATION_SPEC is not a valid aggregation: measures\[0\]\.op"):
@@ -89,6 +89,7 @@ VALID_ENVIRONMENT = {
     "AGGREGATE_TABLE_NAME": "totals",
     "QUARANTINE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
     "LEDGER_TABLE_NAME": "ledger",
+    "SOURCE_TABLE_ARN": "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices",
 }
 
 
@@ -106,6 +107,9 @@ VALID_ENVIRONMENT = {
         ("AGGREGATE_TABLE_NAME", "ab"),
         ("LEDGER_TABLE_NAME", "ledger/1"),
         ("QUARANTINE_QUEUE_URL", "quarantine"),
+        ("SOURCE_TABLE_ARN", "Invoices"),  # a name: the same name in another region or account is another table
+        ("SOURCE_TABLE_ARN", "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices/stream/2026-01-01T00:00:00.000"),
+        ("SOURCE_TABLE_ARN", "arn:aws:dynamodb:us-east-1:1:table/Invoices"),
         ("AGGREGATOR_NAME", "   "),
         ("AGGREGATOR_NAME", "caf\u00e9"),
         ("AGGREGATOR_NAME", "a" * 1025),

@@ -165,7 +165,7 @@ def record_item_token(spec: AggregationSpec, keys: Mapping[str, AttributeValue])
 
 def _missing_image(record: StreamRecord) -> str | None:
     if record.event_name is None:
-        return f"unknown eventName {record.raw.get('eventName')!r}"
+        return reason(ReasonKind.NOT_A_STREAM_RECORD, f"unknown eventName {str(record.raw.get('eventName'))[:40]!r}")
     needs_old, needs_new = IMAGES_CARRIED[record.event_name]
     if needs_old and record.old_image is None:
         return f"{record.event_name.value} without OldImage: the stream must be NEW_AND_OLD_IMAGES"

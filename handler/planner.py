@@ -16,11 +16,12 @@ from typing import Any
 
 from .attributes import AttributeValue
 from .contribution import record_effect
+from .errors import EventShapeError
 from .fastpath import fast_reader
 from .fold import Delta, KeyPlan, is_noop, record_deltas, too_wide
 from .outcome import Quarantined, ReasonKind, reason
 from .position import foreign_stream
-from .records import StreamRecord, decode_record
+from .records import StreamRecord, decode_record, unreadable_record
 from .spec import AggregationSpec
 from .telemetry import BatchCounters
 
@@ -47,10 +48,8 @@ def plan_batch(
     The processor always gives its configuration's; None plans records of any stream, for tests and
     tools that plan batches of their own making.
 
-    Raises
-    ------
-    EventShapeError
-        When a record is not a DynamoDB stream record (see ``records.decode_record``).
+    A record that is not a DynamoDB stream record (``records.decode_record`` says why) is quarantined
+    as it came, the rest planned: the event around the records was checked by ``records.event_records``.
     """
     plan = BatchPlan()
     plan.counters.records = len(records)
@@ -59,12 +58,7 @@ def plan_batch(
     last_position: dict[str, str] = {}
     for position, raw in enumerate(records):
         why = foreign(raw) if foreign else None
-        if why is not None:
-            record = decode_record(raw, position)
-            plan.sequence_numbers.append(record.sequence_number)
-            plan.quarantine.append(Quarantined(position, record, reason(ReasonKind.FOREIGN_STREAM, why)))
-            continue
-        result = reader(raw, position, now) if reader else None
+        result = reader(raw, position, now) if reader and why is None else None
         if result is not None and last_position.get(result[2], "") < result[1]:
             sequence_number, stream_position, item, deltas = result
             last_position[item] = stream_position
@@ -72,8 +66,17 @@ def plan_batch(
             for group_token, group_value, delta in deltas:
                 _add(plan, group_token, group_value, delta)
             continue
-        record = decode_record(raw, position)
+        try:
+            record = decode_record(raw, position)
+        except EventShapeError as error:
+            record = unreadable_record(raw)
+            plan.sequence_numbers.append(record.sequence_number)
+            plan.quarantine.append(Quarantined(position, record, reason(ReasonKind.NOT_A_STREAM_RECORD, str(error))))
+            continue
         plan.sequence_numbers.append(record.sequence_number)
+        if why is not None:
+            plan.quarantine.append(Quarantined(position, record, reason(ReasonKind.FOREIGN_STREAM, why)))
+            continue
         _plan_record(spec, plan, record, position, now, last_position)
     plan.counters.quarantined = len(plan.quarantine)
     plan.counters.keys = len(plan.keys)

@@ -121,6 +121,25 @@ def decode_record(record: Any, index: int) -> StreamRecord:
     )
 
 
+def unreadable_record(raw: Any) -> StreamRecord:
+    """A record ``decode_record`` refused, wrapped only to be quarantined as it came (under ``record``
+    when it is not even an object). Its sequence number is empty unless it has a usable one: a failure
+    reported by an empty one makes Lambda retry the whole batch, which loses nothing."""
+    body = raw.get("dynamodb") if isinstance(raw, dict) else None
+    sequence = body.get("SequenceNumber") if isinstance(body, dict) else None
+    return StreamRecord(
+        raw=raw if isinstance(raw, dict) else {"record": raw},
+        sequence_number=sequence if is_sequence_number(sequence) else "",
+        position="",
+        event_name=None,
+        keys={},
+        old_image=None,
+        new_image=None,
+        created_at=None,
+        is_ttl_delete=False,
+    )
+
+
 _EVENT_NAMES = {name.value: name for name in EventName}
 
 

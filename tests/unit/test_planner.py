@@ -118,3 +118,49 @@ def test_records_of_another_tables_stream_are_quarantined_and_the_rest_applied(i
     assert f"not of the source table {SOURCE_TABLE_ARN}" in plan.quarantine[0].reason
     assert "not a DynamoDB stream ARN" in plan.quarantine[4].reason
     assert plan.counters.quarantined == 5 and plan.sequence_numbers == ["1", "2", "3", "4", "5", "9", "1"]
+
+
+def _odd_records():
+    """(name, record) pairs no DynamoDB stream mapping delivers, each wrong in one field."""
+
+    def changed(change):
+        record = stream_record(5, "INSERT", new=invoice_image("B", "1", "7"))
+        change(record)
+        return record
+
+    return [
+        ("a list", ["INSERT"]),
+        ("a string", "INSERT"),
+        ("null", None),
+        ("kinesis", changed(lambda r: r.update(eventSource="aws:kinesis"))),
+        ("no dynamodb", changed(lambda r: r.pop("dynamodb"))),
+        ("dynamodb a list", changed(lambda r: r.update(dynamodb=[]))),
+        ("no sequence", changed(lambda r: r["dynamodb"].pop("SequenceNumber"))),
+        ("numeric sequence", changed(lambda r: r["dynamodb"].update(SequenceNumber=5))),
+        ("superscript sequence", changed(lambda r: r["dynamodb"].update(SequenceNumber="5\u00b2"))),
+        ("no stream ARN", changed(lambda r: r.pop("eventSourceARN"))),
+        ("numeric stream ARN", changed(lambda r: r.update(eventSourceARN=5))),
+        ("unknown eventName", changed(lambda r: r.update(eventName="UPSERT"))),
+        ("no eventName", changed(lambda r: r.pop("eventName"))),
+        ("no Keys", changed(lambda r: r["dynamodb"].pop("Keys"))),
+        ("Keys a list", changed(lambda r: r["dynamodb"].update(Keys=[]))),
+        ("untyped key", changed(lambda r: r["dynamodb"]["Keys"].update(InvoiceNumber="B"))),
+        ("keys only view", changed(lambda r: r["dynamodb"].update(StreamViewType="KEYS_ONLY", NewImage=None))),
+        ("NewImage a string", changed(lambda r: r["dynamodb"].update(NewImage="B"))),
+    ]
+
+
+ODD_RECORDS = _odd_records()
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+@pytest.mark.parametrize(("name", "odd"), ODD_RECORDS, ids=[name for name, _ in ODD_RECORDS])
+def test_a_record_of_an_odd_shape_is_quarantined_with_a_reason_and_the_batch_goes_on(invoice_spec, name, odd, fast):
+    """One odd record among good ones: never a failed batch (EventShapeError failed the whole invocation
+    until bisect isolated it), never counted, always in the quarantine with why."""
+    records = [stream_record(1, "INSERT", new=invoice_image("A", "1", "2")), odd]
+    records.append(stream_record(9, "INSERT", new=invoice_image("C", "1", "3")))
+    plan = plan_batch(invoice_spec, records, now=0, fast=fast, source_table_arn=SOURCE_TABLE_ARN)
+    assert sorted(plan.keys) == ["S:A", "S:C"], name
+    assert [q.position for q in plan.quarantine] == [1] and ": " in plan.quarantine[0].reason
+    assert len(plan.sequence_numbers) == 3 and plan.counters.quarantined == 1

@@ -94,3 +94,30 @@ def test_every_line_the_handler_writes_takes_the_one_log_path(capsys):
     ]
     assert "AccessDeniedException" in lines[0]["error"] and lines[1]["FailedRecords"] == 1
     assert capsys.readouterr().out == "", "nothing bypasses the log stream"
+
+
+class Unreachable:
+    def send_message_batch(self, QueueUrl, Entries):
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessageBatch")
+
+
+def test_a_record_that_is_no_stream_record_is_quarantined_whole_or_fails_the_whole_batch():
+    """It has no sequence number to report: if its quarantine message cannot be sent, the response's
+    empty itemIdentifier makes Lambda retry the whole batch (nothing lost); sent, the batch goes on."""
+    config = HandlerConfig(
+        spec=parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]}),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="L",
+    )
+    records = [stream_record(1, "INSERT", new=invoice_image("A", "1", "2")), ["not", "a", "record"]]
+    quiet = open("/dev/null", "w")  # noqa: SIM115
+    totals, queue = Totals(), Queue()
+    assert BatchProcessor(config, totals, queue, log_stream=quiet).handle({"Records": records}, None) == {
+        "batchItemFailures": []
+    }
+    assert totals.totals == {"A": Decimal(2)} and queue.bodies[0]["record"] == {"record": ["not", "a", "record"]}
+    assert queue.bodies[0]["reason"] == "not a stream record: Records[1] is not an object"
+    failing = BatchProcessor(config, Totals(), Unreachable(), log_stream=quiet)
+    assert failing.handle({"Records": records}, None) == {"batchItemFailures": [{"itemIdentifier": ""}]}

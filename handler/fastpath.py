@@ -104,8 +104,15 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             if type(sort) is not dict or len(sort) != 1 or type(sort.get("S")) is not str:
                 return None
             token = item_token(token, "S:" + sort["S"])
-        old = image_values(body.get("OldImage"), False) if carries[0] else None
-        new = image_values(body.get("NewImage"), True) if carries[1] else None
+        old_image = body.get("OldImage") if carries[0] else None
+        new_image = body.get("NewImage") if carries[1] else None
+        for image in (old_image, new_image):
+            if type(image) is dict and (
+                image.get(partition_key) != partition or (sort_key is not None and image.get(sort_key) != sort)
+            ):
+                return None  # an image of another item than Keys names: the general path quarantines it
+        old = image_values(old_image, False) if carries[0] else None
+        new = image_values(new_image, True) if carries[1] else None
         if (carries[0] and old is None) or (carries[1] and new is None):
             return None
         seconds = creation_seconds(body.get("ApproximateCreationDateTime"))

@@ -147,6 +147,13 @@ def _odd_records():
         ("untyped key", changed(lambda r: r["dynamodb"]["Keys"].update(InvoiceNumber="B"))),
         ("keys only view", changed(lambda r: r["dynamodb"].update(StreamViewType="KEYS_ONLY", NewImage=None))),
         ("NewImage a string", changed(lambda r: r["dynamodb"].update(NewImage="B"))),
+        ("image of another item", changed(lambda r: r["dynamodb"]["NewImage"].update(InvoiceNumber={"S": "Z"}))),
+        ("image of another sort key", changed(lambda r: r["dynamodb"]["NewImage"].update(TransactionId={"S": "9"}))),
+        ("image without its key", changed(lambda r: r["dynamodb"]["NewImage"].pop("TransactionId"))),
+        (
+            "old image of another item",
+            stream_record(5, "MODIFY", old=invoice_image("Z", "1", "7"), new=invoice_image("B", "1", "7")),
+        ),
     ]
 
 

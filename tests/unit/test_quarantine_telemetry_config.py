@@ -10,7 +10,7 @@ from handler.config import load_config
 from handler.errors import ConfigError
 from handler.outcome import Quarantined
 from handler.quarantine import MAX_MESSAGE_BYTES, QuarantineQueue, message_body
-from handler.records import decode_record
+from handler.records import decode_record, unreadable_record
 from handler.spec import parse_spec
 from handler.telemetry import BatchCounters, summary_line
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
@@ -36,6 +36,12 @@ def test_oversized_record_keeps_its_keys():
     body = json.loads(message_body(quarantined(0, size=MAX_MESSAGE_BYTES)))
     assert body["truncated"] is True and "NewImage" not in body["record"]["dynamodb"]
     assert body["record"]["dynamodb"]["Keys"]["InvoiceNumber"] == {"S": "A"}
+
+
+def test_an_oversized_record_that_is_no_stream_record_is_sent_without_its_dynamodb_part():
+    raw = {"eventSource": "aws:dynamodb", "dynamodb": ["x" * MAX_MESSAGE_BYTES], "eventSourceARN": "arn"}
+    body = json.loads(message_body(Quarantined(0, unreadable_record(raw), "not a stream record: ...")))
+    assert body["truncated"] is True and body["record"] == {**raw, "dynamodb": None}
 
 
 class FakeSqs:

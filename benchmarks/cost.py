@@ -12,7 +12,7 @@ import json
 import uuid
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from handler.processor import BatchProcessor
@@ -22,7 +22,7 @@ from ops.local.local_resources import LocalAggregator, create_local_aggregator
 from .billed_client import Bill, BilledClient
 from .billing import item_size
 from .seed_handler import SeedHandler
-from .workloads import Workload
+from .workloads import SOURCE_TABLE_ARN, Workload
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -92,7 +92,7 @@ def billed_processor(endpoint: Endpoint, workload: Workload) -> tuple[LocalAggre
     aggregator = create_local_aggregator(endpoint, workload.spec, f"b{uuid.uuid4().hex[:8]}")
     client = BilledClient(endpoint.client("dynamodb"))
     processor = BatchProcessor(
-        aggregator.handler_config("bench"),
+        replace(aggregator.handler_config("bench"), source_table_arn=SOURCE_TABLE_ARN),
         cast("DynamoDBClient", client),  # a proxy: calls other than the two it bills pass through
         endpoint.client("sqs"),
         log_stream=io.StringIO(),

@@ -10,6 +10,7 @@ import io
 import random
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,7 +48,8 @@ def _handlers(endpoint: Endpoint, dynamodb_url: str) -> tuple[BatchProcessor, Se
         AttributeDefinitions=[{"AttributeName": "InvoiceNumber", "AttributeType": "S"}],
     )
     client = Endpoint(dynamodb_url).client("dynamodb", config=Config(max_pool_connections=80))
-    ours = BatchProcessor(aggregator.handler_config("bench"), client, endpoint.client("sqs"), log_stream=io.StringIO())
+    config = replace(aggregator.handler_config("bench"), source_table_arn=workloads.SOURCE_TABLE_ARN)
+    ours = BatchProcessor(config, client, endpoint.client("sqs"), log_stream=io.StringIO())
     return ours, SeedHandler(client, "seed-latency")
 
 

@@ -11,7 +11,10 @@ from typing import Any
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from handler.spec import AggregationSpec, parse_spec
 
-STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Source/stream/2026-11-28T00:00:00.000"
+SOURCE_TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Source"
+"""The table the made-up records come from: the handler measured is configured with it, or it would
+quarantine them all as another table's."""
+STREAM_ARN = f"{SOURCE_TABLE_ARN}/stream/2026-11-28T00:00:00.000"
 START = 10**20
 
 ORDERS_BY_CUSTOMER = parse_spec({key: value for key, value in ORDERS_AGGREGATION.items() if key != "filter"})

@@ -12,6 +12,7 @@ if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.buckets import DateForm, zone_file
     from handler.config import HandlerConfig
     from handler.group_parts import GroupPart, bucket_index_name
+    from handler.position import table_of_stream
     from handler.spec import AggregationSpec, FilterValue, MeasureOp, SpecError, parse_spec
     from handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
@@ -19,6 +20,7 @@ else:  # installed from the wheel
     from stream_aggregator.handler.buckets import DateForm, zone_file
     from stream_aggregator.handler.config import HandlerConfig
     from stream_aggregator.handler.group_parts import GroupPart, bucket_index_name
+    from stream_aggregator.handler.position import table_of_stream
     from stream_aggregator.handler.spec import AggregationSpec, FilterValue, MeasureOp, SpecError, parse_spec
     from stream_aggregator.handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
@@ -38,5 +40,6 @@ __all__ = [
     "SpecError",
     "bucket_index_name",
     "parse_spec",
+    "table_of_stream",
     "zone_file",
 ]

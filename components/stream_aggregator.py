@@ -11,7 +11,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig
+from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig, table_of_stream
 from .aggregate_table import aggregate_key_attributes, bucket_index, zone_assets
 from .alarms import alarm_specs
 from .argument_keys import check_keys
@@ -263,7 +263,7 @@ class StreamAggregator(pulumi.ComponentResource):
             self._child("logs"), retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
         )
         role, policy = self._create_role(stream_arn, log_group, child)
-        self.function = self._create_function(role, log_group, child)
+        self.function = self._create_function(role, log_group, stream_arn, child)
         self.event_source_mapping = self._create_mapping(stream_arn, policy, child)
         self.dashboard = self._create_monitoring(log_group, child)
         # The outputs declared above (the schema's), by the same names: a user of another language
@@ -372,17 +372,24 @@ class StreamAggregator(pulumi.ComponentResource):
         return role, policy
 
     def _create_function(
-        self, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
+        self,
+        role: aws.iam.Role,
+        log_group: aws.cloudwatch.LogGroup,
+        stream_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
     ) -> aws.lambda_.Function:
+        # The source table by the stream the mapping reads: the handler quarantines records of any other.
         environment = pulumi.Output.all(
             self.aggregate_table.name,
             self.quarantine_queue.url,
             self.ledger_table.name if self.ledger_table else None,
+            stream_arn,
         ).apply(
             lambda a: HandlerConfig(
                 spec=self.spec,
                 aggregate_table=a[0],
                 quarantine_queue_url=a[1],
+                source_table_arn=table_of_stream(a[3]),
                 aggregator_name=self._name,
                 ledger_table=a[2],
             ).environment()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -21,16 +22,22 @@ MAX_NUMBER_DIGITS = 38
 """DynamoDB keeps 38 significant digits; anything longer cannot be stored exactly."""
 
 
+NUMBER_SYNTAX = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""An optional sign, ASCII digits with an optional decimal point, an optional exponent: a number as
+DynamoDB takes and writes one. ``Decimal`` alone also reads other scripts' digits ("\u0663" as 3),
+surrounding whitespace, underscores, "Infinity" and "NaN"."""
+
+
 def parse_number(text: Any, attribute: str) -> Decimal:
     """Read an ``N`` value exactly, refusing what DynamoDB could not have stored."""
     if not isinstance(text, str):
         raise InvalidImage(f"attribute {attribute!r} has a non-string N value {text!r}")
+    if not NUMBER_SYNTAX.fullmatch(text):
+        raise InvalidImage(f"attribute {attribute!r} is not a number: {text[:40]!r}")
     try:
         number = Decimal(text)
-    except InvalidOperation:
+    except InvalidOperation:  # the syntax lets only exponents Decimal cannot hold this far
         raise InvalidImage(f"attribute {attribute!r} is not a number: {text[:40]!r}") from None
-    if not number.is_finite():
-        raise InvalidImage(f"attribute {attribute!r} is not a finite number: {text[:40]!r}")
     if len(text) > MAX_NUMBER_DIGITS or "e" in text or "E" in text:  # short plain text always fits
         problem = storage_problem(number)
         if problem:

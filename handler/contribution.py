@@ -108,6 +108,9 @@ def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:
     shape_problem = _missing_image(record)
     if shape_problem or record.event_name is None:
         return RecordEffect(item_token=item, quarantine_reason=shape_problem)
+    other_item = _image_of_another_item(spec, record)
+    if other_item:
+        return RecordEffect(item_token=item, quarantine_reason=reason(ReasonKind.BAD_KEY, other_item))
     if record.is_ttl_delete and spec.ttl_deletes is TtlDeletes.IGNORE:
         return RecordEffect(item_token=item, notes=("ttl-delete-ignored",))
     carries_old, carries_new = IMAGES_CARRIED[record.event_name]
@@ -165,12 +168,36 @@ def record_item_token(spec: AggregationSpec, keys: Mapping[str, AttributeValue])
 
 def _missing_image(record: StreamRecord) -> str | None:
     if record.event_name is None:
-        return f"unknown eventName {record.raw.get('eventName')!r}"
+        return reason(ReasonKind.NOT_A_STREAM_RECORD, f"unknown eventName {str(record.raw.get('eventName'))[:40]!r}")
     needs_old, needs_new = IMAGES_CARRIED[record.event_name]
     if needs_old and record.old_image is None:
         return f"{record.event_name.value} without OldImage: the stream must be NEW_AND_OLD_IMAGES"
     if needs_new and record.new_image is None:
         return f"{record.event_name.value} without NewImage: the stream must be NEW_AND_OLD_IMAGES"
+    return None
+
+
+def _image_of_another_item(spec: AggregationSpec, record: StreamRecord) -> str | None:
+    """Why an image the record carries is not of the item its ``Keys`` name, or None.
+
+    DynamoDB's images always hold the item's key attributes, equal to ``Keys``; a record whose images
+    disagree would add one item's amounts under another item's position (or another group)."""
+    carries_old, carries_new = IMAGES_CARRIED[record.event_name] if record.event_name else (False, False)
+    images = (
+        ("OldImage", record.old_image if carries_old else None),
+        ("NewImage", record.new_image if carries_new else None),
+    )
+    for which, image in images:
+        if image is None:
+            continue
+        for attribute in filter(None, (spec.partition_key, spec.sort_key)):
+            value = image.get(attribute)
+            try:
+                same = value is not None and key_token(value, attribute) == key_token(record.keys[attribute], attribute)
+            except InvalidImage:
+                same = False
+            if not same:
+                return f"{which}'s {attribute!r} is not the one Keys names: the image is of another item"
     return None
 
 

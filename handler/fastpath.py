@@ -12,15 +12,15 @@ checks that both paths plan every generated batch identically.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS
+from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS, parse_number
 from .contribution import FAST_KEY_CHARS
 from .errors import InvalidImage
 from .fold import EXACT, Delta, too_wide
 from .grouping import composite_group
-from .position import SEQUENCE_DIGITS, item_token, position_text, stream_label
+from .position import is_sequence_number, item_token, position_text, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
 from .spec import AggregationSpec
 
@@ -64,16 +64,13 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
         numbers = counted.copy()
         for name, attribute in sums:
             value = image.get(attribute)
-            text = value.get("N") if type(value) is dict else None
+            text = value.get("N") if type(value) is dict and len(value) == 1 else None
             if type(text) is not str or len(text) > MAX_NUMBER_DIGITS or "e" in text or "E" in text:
-                return None  # long or exponent text may be out of DynamoDB's range: the general path checks
+                return None  # its change may need more than 38 digits (``too_wide``): the general path decides
             try:
-                number = Decimal(text)
-            except InvalidOperation:
-                return None
-            if not number.is_finite():
-                return None
-            numbers[name] = number
+                numbers[name] = parse_number(text, attribute)  # the general path's one number rule
+            except InvalidImage:
+                return None  # the general path quarantines it, with the reason
         latest = {}
         for name, attribute in latests:
             value = image.get(attribute)
@@ -96,13 +93,7 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             return None
         sequence_text = body.get("SequenceNumber")
         keys = body.get("Keys")
-        if (
-            type(sequence_text) is not str
-            or not sequence_text.isdigit()
-            or len(sequence_text) > SEQUENCE_DIGITS
-            or type(keys) is not dict
-            or len(keys) != key_count
-        ):
+        if not is_sequence_number(sequence_text) or type(keys) is not dict or len(keys) != key_count:
             return None
         partition = keys.get(partition_key)
         if type(partition) is not dict or len(partition) != 1 or type(partition.get("S")) is not str:
@@ -113,8 +104,15 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             if type(sort) is not dict or len(sort) != 1 or type(sort.get("S")) is not str:
                 return None
             token = item_token(token, "S:" + sort["S"])
-        old = image_values(body.get("OldImage"), False) if carries[0] else None
-        new = image_values(body.get("NewImage"), True) if carries[1] else None
+        old_image = body.get("OldImage") if carries[0] else None
+        new_image = body.get("NewImage") if carries[1] else None
+        for image in (old_image, new_image):
+            if type(image) is dict and (
+                image.get(partition_key) != partition or (sort_key is not None and image.get(sort_key) != sort)
+            ):
+                return None  # an image of another item than Keys names: the general path quarantines it
+        old = image_values(old_image, False) if carries[0] else None
+        new = image_values(new_image, True) if carries[1] else None
         if (carries[0] and old is None) or (carries[1] and new is None):
             return None
         seconds = creation_seconds(body.get("ApproximateCreationDateTime"))

@@ -24,6 +24,11 @@ class ReasonKind(StrEnum):
     STALE_STREAM = "stale stream"
     AMOUNTS = "amounts"
     REFUSED = "refused"
+    FOREIGN_STREAM = "foreign stream"
+    """From a stream that is not the source table's: never applied, by the handler or by a redrive."""
+    NOT_A_STREAM_RECORD = "not a stream record"
+    """No DynamoDB stream record (not an object, another eventSource, no sequence number or stream ARN,
+    an unknown eventName): never applied."""
 
 
 _KINDS = {kind.value: kind for kind in ReasonKind}

@@ -10,16 +10,18 @@ it is quarantined and counted, never applied and never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .attributes import AttributeValue
 from .contribution import record_effect
+from .errors import EventShapeError
 from .fastpath import fast_reader
 from .fold import Delta, KeyPlan, is_noop, record_deltas, too_wide
 from .outcome import Quarantined, ReasonKind, reason
-from .records import StreamRecord, decode_record
+from .position import foreign_stream
+from .records import StreamRecord, decode_record, unreadable_record
 from .spec import AggregationSpec
 from .telemetry import BatchCounters
 
@@ -33,20 +35,30 @@ class BatchPlan:
     """By position, for the partial batch response."""
 
 
-def plan_batch(spec: AggregationSpec, records: Sequence[Any], now: float, fast: bool = True) -> BatchPlan:
+def plan_batch(
+    spec: AggregationSpec,
+    records: Sequence[Any],
+    now: float,
+    fast: bool = True,
+    source_table_arn: str | None = None,
+) -> BatchPlan:
     """Plan a batch of raw records (as the event carries them).
 
-    Raises
-    ------
-    EventShapeError
-        When a record is not a DynamoDB stream record (see ``records.decode_record``).
+    ``source_table_arn``: records of any other table's stream are quarantined (``position.foreign_stream``).
+    The processor always gives its configuration's; None plans records of any stream, for tests and
+    tools that plan batches of their own making.
+
+    A record that is not a DynamoDB stream record (``records.decode_record`` says why) is quarantined
+    as it came, the rest planned: the event around the records was checked by ``records.event_records``.
     """
     plan = BatchPlan()
     plan.counters.records = len(records)
     reader = fast_reader(spec) if fast else None
+    foreign = _foreign_check(source_table_arn)
     last_position: dict[str, str] = {}
     for position, raw in enumerate(records):
-        result = reader(raw, position, now) if reader else None
+        why = foreign(raw) if foreign else None
+        result = reader(raw, position, now) if reader and why is None else None
         if result is not None and last_position.get(result[2], "") < result[1]:
             sequence_number, stream_position, item, deltas = result
             last_position[item] = stream_position
@@ -54,12 +66,40 @@ def plan_batch(spec: AggregationSpec, records: Sequence[Any], now: float, fast: 
             for group_token, group_value, delta in deltas:
                 _add(plan, group_token, group_value, delta)
             continue
-        record = decode_record(raw, position)
+        try:
+            record = decode_record(raw, position)
+        except EventShapeError as error:
+            record = unreadable_record(raw)
+            plan.sequence_numbers.append(record.sequence_number)
+            plan.quarantine.append(Quarantined(position, record, reason(ReasonKind.NOT_A_STREAM_RECORD, str(error))))
+            continue
         plan.sequence_numbers.append(record.sequence_number)
+        if why is not None:
+            plan.quarantine.append(Quarantined(position, record, reason(ReasonKind.FOREIGN_STREAM, why)))
+            continue
         _plan_record(spec, plan, record, position, now, last_position)
     plan.counters.quarantined = len(plan.quarantine)
     plan.counters.keys = len(plan.keys)
     return plan
+
+
+def _foreign_check(source_table_arn: str | None) -> Callable[[Any], str | None] | None:
+    """Why a raw record is not from the source table's stream, or None; remembered per stream ARN,
+    since a batch comes from one stream. A record without a usable ARN passes, for ``decode_record``
+    to refuse."""
+    if source_table_arn is None:
+        return None
+    seen: dict[str, str | None] = {}
+
+    def check(raw: Any) -> str | None:
+        arn = raw.get("eventSourceARN") if type(raw) is dict else None
+        if type(arn) is not str or not arn:
+            return None
+        if arn not in seen:
+            seen[arn] = foreign_stream(arn, source_table_arn)
+        return seen[arn]
+
+    return check
 
 
 def _plan_record(

@@ -48,6 +48,27 @@ def stream_label(event_source_arn: str) -> str:
     return label if marker else event_source_arn
 
 
+def table_of_stream(stream_arn: str) -> str:
+    """The ARN of the table a stream ARN belongs to: the text before ``/stream/``."""
+    return stream_arn.partition(STREAM_MARKER)[0]
+
+
+def foreign_stream(stream_arn: str, source_table_arn: str) -> str | None:
+    """Why records of ``stream_arn`` cannot go into this aggregator: it is not a stream of the source
+    table, or None when it is one (any of its streams: one disabled and enabled again is still its).
+
+    The whole table ARN is compared, not the name: names repeat across regions and accounts (a
+    global table, one stack per account). The Lambda (a second mapping added by hand, a copied
+    trigger), replay and the quarantine redrive all decide by this one rule.
+    """
+    owner, marker, label = stream_arn.partition(STREAM_MARKER)
+    if not marker or not label:
+        return f"from {stream_arn[:200]!r}, which is not a DynamoDB stream ARN"
+    if owner != source_table_arn:
+        return f"from the stream of {owner}, not of the source table {source_table_arn}"
+    return None
+
+
 def position_text(label: str, sequence_number: str) -> str:
     """The comparable position of a record (see the module docstring)."""
     return f"{label}/{sequence_number.zfill(SEQUENCE_DIGITS)}"

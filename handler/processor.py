@@ -79,11 +79,11 @@ class BatchProcessor:
         Raises
         ------
         EventShapeError
-            When the event, or one of its records, is not a DynamoDB stream-trigger record
-            (see ``records.event_records`` and ``records.decode_record``).
+            When the event is not a batch of stream-trigger records (see ``records.event_records``); a
+            record of it that is not a DynamoDB stream record is quarantined (``planner.plan_batch``).
         """
         records = event_records(event)
-        plan = plan_batch(self.config.spec, records, self._clock())
+        plan = plan_batch(self.config.spec, records, self._clock(), source_table_arn=self.config.source_table_arn)
         quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)
         outcomes = list(self._pool.map(self._store.apply, plan.keys.values()))
         failed = dict(quarantine_future.result())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,10 +36,13 @@ def message_body(item: Quarantined) -> str:
     text = json.dumps(body, default=str)
     if len(text.encode()) <= MAX_MESSAGE_BYTES:
         return text
-    slim = {k: v for k, v in item.record.raw.items() if k != "dynamodb"}
-    slim["dynamodb"] = {
-        k: v for k, v in item.record.raw.get("dynamodb", {}).items() if k not in ("OldImage", "NewImage")
-    }
+    slim: dict[str, Any] = {k: v for k, v in item.record.raw.items() if k != "dynamodb"}
+    stream_part = item.record.raw.get("dynamodb")  # not an object in a record that is no stream record
+    slim["dynamodb"] = (
+        {k: v for k, v in stream_part.items() if k not in ("OldImage", "NewImage")}
+        if isinstance(stream_part, dict)
+        else None
+    )
     return json.dumps({**body, "record": slim, "truncated": True}, default=str)
 
 

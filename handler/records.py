@@ -18,6 +18,8 @@ from .position import is_sequence_number, position_text, stream_label
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 MILLISECONDS_THRESHOLD = 1e11
 """Creation times above this are in milliseconds (1e11 s is the year 5138)."""
+LATEST_CREATION = MILLISECONDS_THRESHOLD * 1000
+"""The year 5138 in milliseconds: a larger creation time is no time at all."""
 
 
 class EventName(StrEnum):
@@ -119,6 +121,25 @@ def decode_record(record: Any, index: int) -> StreamRecord:
     )
 
 
+def unreadable_record(raw: Any) -> StreamRecord:
+    """A record ``decode_record`` refused, wrapped only to be quarantined as it came (under ``record``
+    when it is not even an object). Its sequence number is empty unless it has a usable one: a failure
+    reported by an empty one makes Lambda retry the whole batch, which loses nothing."""
+    body = raw.get("dynamodb") if isinstance(raw, dict) else None
+    sequence = body.get("SequenceNumber") if isinstance(body, dict) else None
+    return StreamRecord(
+        raw=raw if isinstance(raw, dict) else {"record": raw},
+        sequence_number=sequence if is_sequence_number(sequence) else "",
+        position="",
+        event_name=None,
+        keys={},
+        old_image=None,
+        new_image=None,
+        created_at=None,
+        is_ttl_delete=False,
+    )
+
+
 _EVENT_NAMES = {name.value: name for name in EventName}
 
 
@@ -131,8 +152,16 @@ def _image(value: Any) -> Mapping[str, AttributeValue] | None:
 
 
 def creation_seconds(value: Any) -> float | None:
-    """Epoch seconds from ApproximateCreationDateTime, which some producers give in milliseconds."""
+    """Epoch seconds from ApproximateCreationDateTime, which some producers give in milliseconds.
+
+    None for anything that is not a time DynamoDB could have written: not a number, a bool, infinite
+    (1e400 in JSON), NaN, before 1970 or past ``LATEST_CREATION``. The time only sets when a ledger
+    entry expires, and an absent one counts from now, which is always late enough; ``int`` of such a
+    value would otherwise raise out of the invocation, or write an expiry DynamoDB refuses.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value <= LATEST_CREATION:  # NaN compares false both ways
         return None
     return value / 1000 if value > MILLISECONDS_THRESHOLD else float(value)
 

@@ -190,7 +190,9 @@ def _as_mapping(raw: Mapping[str, Any] | str) -> Mapping[str, Any]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
-        except json.JSONDecodeError as error:
+        except RecursionError:  # nested deeper than the parser's stack
+            raise SpecError("aggregation spec is not valid JSON: nested too deeply") from None
+        except ValueError as error:  # JSONDecodeError, and an integer past Python's 4300-digit conversion limit
             raise SpecError(f"aggregation spec is not valid JSON: {error}") from None
     if not isinstance(raw, Mapping):
         raise SpecError(f"aggregation spec must be an object, got {type(raw).__name__}")

@@ -10,16 +10,12 @@ never be stored as if it were exact.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
-from handler.attributes import number_text, storage_problem
+from handler.attributes import NUMBER_SYNTAX, number_text, storage_problem
 from handler.fold import EXACT
 
 from .errors import OpsError
-
-NUMBER_SYNTAX = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-"""An optional sign, ASCII digits with an optional decimal point, an optional exponent."""
 
 
 class NumberError(OpsError):

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from handler.attributes import key_value
 from handler.outcome import Disposition
+from handler.position import foreign_stream
 
 from .describe import age_text, printable
 from .engine import apply_records, engine_for
@@ -39,7 +40,6 @@ from .quarantine_plan import (
     written_again,
 )
 from .queue import QUARANTINE_VISIBILITY_SECONDS, QueueMessage, QueueReader
-from .replay_plan import foreign_stream
 from .schema import check_tables, key_schema
 from .stream_events import wire_image
 from .targets import Target

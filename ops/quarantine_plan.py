@@ -379,6 +379,8 @@ _RECONCILE_NOTES = {
     ReasonKind.AMOUNTS: "not applied (its change cannot be stored exactly)",
     ReasonKind.REFUSED: "not applied (DynamoDB refused it)",
     ReasonKind.BAD_KEY: "not applied (its keys are unusable)",
+    ReasonKind.NOT_A_STREAM_RECORD: "not applied (it is not a DynamoDB stream record)",
+    ReasonKind.FOREIGN_STREAM: "not applied (the handler read it from a stream that is not its source table's)",
 }
 
 

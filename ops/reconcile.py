@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from handler.attributes import AttributeValue, key_token
+from handler.attributes import NUMBER_SYNTAX, AttributeValue, key_token
 from handler.errors import InvalidImage
 from handler.fold import EXACT
 from handler.spec import INTERNAL_PREFIX, AggregationSpec
 
 from .errors import CommandError
-from .numbers import NUMBER_SYNTAX
 from .recompute import ZERO, GroupTotals
 
 

@@ -24,6 +24,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from handler.outcome import Disposition
+from handler.position import foreign_stream
 from handler.processor import BatchProcessor
 
 from .describe import key_text
@@ -35,7 +36,6 @@ from .replay_plan import (
     Outcome,
     batch_range,
     failed_keys,
-    foreign_stream,
     overtaken,
 )
 from .schema import check_tables

@@ -157,19 +157,6 @@ def _sequence(value: Any, name: str) -> int:
     return int(value)
 
 
-def foreign_stream(stream_arn: str, source_table_arn: str) -> str | None:
-    """Why records of ``stream_arn`` cannot go into this aggregator: it is not the source table's stream.
-
-    The whole table ARN is compared, not the name: names repeat across regions and accounts (a
-    global table, one stack per account), and a stream ARN the client's region does not serve
-    would read as "expired", sending the operator to reconcile the wrong table.
-    """
-    owner = stream_arn.partition(STREAM_MARKER)[0]
-    if owner != source_table_arn:
-        return f"from the stream of {owner}, not of the source table {source_table_arn}"
-    return None
-
-
 def in_range(batch: BatchRange, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """The records of a page that belong to the batch."""
     return [record for record in records if batch.holds(sequence_of(record))]

@@ -97,6 +97,7 @@ class Target:
             spec=self.spec,
             aggregate_table=self.aggregate_table,
             quarantine_queue_url=self.queue_url("quarantine_queue_url"),
+            source_table_arn=self.source_table_arn(),
             aggregator_name=OPERATOR_AGGREGATOR_NAME,
             ledger_table=self.ledger_table if not self.spec.single_source else None,
         )

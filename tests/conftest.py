@@ -29,6 +29,9 @@ SHARED_EVENTS = Path(
 
 INVOICE_SPEC: dict[str, Any] = INVOICE_AGGREGATION
 
+SOURCE_TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/T"
+"""The table the records of ``stream_record`` come from: a handler reading them is configured with it."""
+
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / name).read_text())
@@ -108,7 +111,7 @@ def stream_record(
         "eventSource": "aws:dynamodb",
         "awsRegion": "us-east-1",
         "dynamodb": body,
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2026-01-01T00:00:00.000",
+        "eventSourceARN": f"{SOURCE_TABLE_ARN}/stream/2026-01-01T00:00:00.000",
     }
     if ttl:
         record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -134,14 +137,21 @@ def make_processor(
     dynamodb_url: str | None = None,
     max_attempts: int = 3,
     log_stream: Any = None,
+    source_table_arn: str | None = None,
 ) -> BatchProcessor:
-    """A processor whose DynamoDB client may go through a fault proxy at ``dynamodb_url``."""
+    """A processor whose DynamoDB client may go through a fault proxy at ``dynamodb_url``.
+
+    It takes the records of the aggregator's own source table, as the component configures it;
+    ``source_table_arn=SOURCE_TABLE_ARN`` for the records ``stream_record`` makes up instead."""
+    from dataclasses import replace
+
     from botocore.config import Config
 
     client_config = Config(retries={"mode": "standard", "max_attempts": max_attempts}, max_pool_connections=20)
     dynamodb = Endpoint(dynamodb_url or endpoint.url).client("dynamodb", config=client_config)
+    config = aggregator.handler_config("test")
     return BatchProcessor(
-        aggregator.handler_config("test"),
+        replace(config, source_table_arn=source_table_arn or config.source_table_arn),
         dynamodb_client=dynamodb,
         sqs_client=endpoint.client("sqs"),
         log_stream=log_stream,

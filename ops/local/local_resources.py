@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from aggregations import INVOICE_AGGREGATION
 from handler.config import HandlerConfig
 from handler.group_parts import bucket_index_name
+from handler.position import table_of_stream
 from handler.spec import AggregationSpec, parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
@@ -49,12 +50,18 @@ class LocalAggregator:
     ledger_table: str | None = None
     """Only for aggregations that are not single-source (see ``AggregationSpec.single_source``)."""
 
+    @property
+    def source_table_arn(self) -> str:
+        """The source table's ARN: its stream's, up to ``/stream/``."""
+        return table_of_stream(self.stream_arn)
+
     def handler_config(self, aggregator_name: str = "local") -> HandlerConfig:
         """The configuration the component would deploy for these tables and queues."""
         return HandlerConfig(
             spec=self.spec,
             aggregate_table=self.aggregate_table,
             quarantine_queue_url=self.quarantine_queue_url,
+            source_table_arn=self.source_table_arn,
             aggregator_name=aggregator_name,
             ledger_table=self.ledger_table,
         )

@@ -7,6 +7,7 @@ from aggregations import DAILY_REVENUE_AGGREGATION, INVOICE_AGGREGATION, ORDERS_
 from components import StreamAggregator
 from components.errors import StreamAggregatorArgsError
 from components.stream_aggregator import HANDLER_DIR, TYPE_TOKEN, handler_archive
+from handler.config import load_config
 from handler.spec import parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 from tests.component.conftest import by_type, one
@@ -79,6 +80,8 @@ def test_function(invoices):
     assert parse_spec(variables["AGGREGATION_SPEC"]) == parse_spec(INVOICE_AGGREGATION)
     assert variables["AGGREGATE_TABLE_NAME"] == "inv-aggregate-1a2b3c"
     assert variables["QUARANTINE_QUEUE_URL"].endswith("/inv-quarantine-1a2b3c")
+    stream = one(invoices, MAPPING).inputs["eventSourceArn"]
+    assert load_config(variables).source_table_arn == stream.partition("/stream/")[0] != ""
     assert one(invoices, "aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
 
 
@@ -216,6 +219,10 @@ def test_existing_source_creates_no_table(deploy):
     resources = deploy(lambda: StreamAggregator("legacy", args))
     assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate", "legacy-ledger"]
     assert one(resources, MAPPING).inputs["eventSourceArn"] == arn
+    variables = one(resources, FUNCTION).inputs["environment"]["variables"]
+    assert load_config(variables).source_table_arn == "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy", (
+        "the handler quarantines records of any stream but the one its mapping reads"
+    )
     policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     assert policy["Statement"][0]["Resource"] == "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/*"
 

@@ -19,6 +19,7 @@ from handler.transaction import LEDGER_EXPIRY
 from ops.local.poller import MappingSettings, StreamPoller
 from tests.conftest import (
     INVOICE_SPEC,
+    SOURCE_TABLE_ARN,
     drain_queue,
     invoice_image,
     load_event,
@@ -52,7 +53,7 @@ def test_seed_scenario_through_the_stream(endpoint, invoice_spec):
 
 def test_redelivery_from_any_point_never_double_counts(endpoint, invoice_spec):
     aggregator = new_aggregator(endpoint, invoice_spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     records = load_event("invoice_seed.json")["Records"] + load_event("invoice_lifecycle.json")["Records"]
     for start in range(len(records)):
         response = processor.handle({"Records": records[: start + 1]}, None)
@@ -68,7 +69,7 @@ def test_redelivery_from_any_point_never_double_counts(endpoint, invoice_spec):
 
 def test_one_write_per_key_per_batch(endpoint, invoice_spec):
     aggregator = new_aggregator(endpoint, invoice_spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     records = [stream_record(1000 + i, "INSERT", new=invoice_image(f"K{i % 7}", f"t{i}", "1.25")) for i in range(100)]
     processor.handle({"Records": records}, None)
     assert processor.last_counters.keys == 7 and processor.last_counters.writes == 7
@@ -79,7 +80,7 @@ def test_one_write_per_key_per_batch(endpoint, invoice_spec):
 
 def test_bad_records_go_to_quarantine_whole(endpoint, invoice_spec):
     aggregator = new_aggregator(endpoint, invoice_spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     event = load_event("invoice_bad_amount.json")
     assert processor.handle(event, None) == {"batchItemFailures": []}
     messages = drain_queue(endpoint, aggregator.quarantine_queue_url)
@@ -93,7 +94,7 @@ def test_bad_records_go_to_quarantine_whole(endpoint, invoice_spec):
 def test_ttl_deletes_subtract_or_are_ignored(endpoint):
     for mode, expected in (("subtract", Decimal(0)), ("ignore", Decimal(50))):
         aggregator = new_aggregator(endpoint, parse_spec({**INVOICE_SPEC, "ttl_deletes": mode}))
-        processor = make_processor(endpoint, aggregator)
+        processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
         insert = stream_record(1, "INSERT", new=invoice_image("OLD-9", "t1", "50"))
         processor.handle({"Records": [insert]}, None)
         processor.handle(load_event("invoice_ttl_remove.json"), None)
@@ -102,7 +103,7 @@ def test_ttl_deletes_subtract_or_are_ignored(endpoint):
 
 def test_failed_quarantine_fails_the_record(endpoint, invoice_spec):
     aggregator = new_aggregator(endpoint, invoice_spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     endpoint.client("sqs").delete_queue(QueueUrl=aggregator.quarantine_queue_url)
     event = load_event("invoice_bad_amount.json")
     response = processor.handle(event, None)
@@ -144,7 +145,7 @@ def test_fan_in_state_lives_in_the_ledger_with_an_expiry_not_on_the_aggregate(en
         {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]}
     )
     aggregator = new_aggregator(endpoint, spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
 
     def order(sequence, order_id, created_at):
         image = {"OrderId": {"S": order_id}, "CustomerId": {"S": "c"}}
@@ -169,7 +170,7 @@ def test_single_source_keeps_one_inline_position_and_no_ledger(endpoint):
     spec = parse_spec({"partition_key": "AccountId", "measures": [{"name": "Balance", "op": "sum", "attribute": "B"}]})
     aggregator = new_aggregator(endpoint, spec)
     assert aggregator.ledger_table is None
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
 
     def change(sequence, old, new):
         image = lambda b: {"AccountId": {"S": "a"}, "B": {"N": b}}  # noqa: E731
@@ -192,7 +193,7 @@ def test_a_sum_beyond_38_digits_neither_crashes_nor_holds_up_other_keys(endpoint
     against a faithful fake in tests/unit/test_processor_unstorable.py, not here.
     """
     aggregator = new_aggregator(endpoint, invoice_spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     records = [
         stream_record(1, "INSERT", new=invoice_image("WIDE", "1", "1E+100")),
         stream_record(2, "INSERT", new=invoice_image("WIDE", "2", "1E-100")),
@@ -206,7 +207,7 @@ def test_a_sum_beyond_38_digits_neither_crashes_nor_holds_up_other_keys(endpoint
 def test_binary_keys_are_stored_as_their_bytes(endpoint):
     spec = parse_spec({"partition_key": "Id", "measures": [{"name": "Blob", "op": "latest", "attribute": "Data"}]})
     aggregator = new_aggregator(endpoint, spec, key_types={"Id": "B"})
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     image = {"Id": {"B": "AQI="}, "Data": {"B": "/wA="}}
     processor.handle({"Records": [stream_record(1, "INSERT", new=image, keys=("Id",))]}, None)
     item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"Id": {"B": b"\x01\x02"}})
@@ -220,7 +221,7 @@ def test_a_record_dynamodb_refuses_is_quarantined_and_the_rest_of_its_key_applie
         {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "N", "op": "count"}]}
     )
     aggregator = new_aggregator(endpoint, spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
 
     def order(sequence, customer):
         image = {"OrderId": {"S": f"o{sequence}"}, "CustomerId": customer}
@@ -235,7 +236,7 @@ def test_a_record_dynamodb_refuses_is_quarantined_and_the_rest_of_its_key_applie
 
 def test_a_latest_value_too_large_for_a_small_aggregate_is_quarantined(endpoint, invoice_spec):
     aggregator = new_aggregator(endpoint, invoice_spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     records = [
         stream_record(1, "INSERT", new=invoice_image("A", "1", "5", date="d" * 2000)),
         stream_record(2, "INSERT", new=invoice_image("A", "2", "7")),
@@ -244,3 +245,31 @@ def test_a_latest_value_too_large_for_a_small_aggregate_is_quarantined(endpoint,
     assert read_aggregates(endpoint, aggregator.aggregate_table)["A"]["Total"] == Decimal(7)
     (message,) = drain_queue(endpoint, aggregator.quarantine_queue_url)
     assert "latest values hold 1024" in message["reason"]
+
+
+def test_records_of_another_tables_stream_are_quarantined_and_the_rest_applied(endpoint, invoice_spec):
+    """A second mapping added by hand or a copied trigger hands the Lambda another table's records:
+    they go to the quarantine queue, named, and only the source table's reach the aggregates."""
+    ours, theirs = new_aggregator(endpoint, invoice_spec), new_aggregator(endpoint, invoice_spec)
+    put_transaction(endpoint, ours.source_table, "A", "1", "5")
+    put_transaction(endpoint, theirs.source_table, "A", "2", "700")
+    put_transaction(endpoint, ours.source_table, "A", "3", "7")
+    batches: list[list[dict]] = []
+    for aggregator in (ours, theirs):
+        collect = StreamPoller(
+            endpoint.client("dynamodbstreams"),
+            aggregator.stream_arn,
+            lambda event, context: batches.append(event["Records"]) or {"batchItemFailures": []},
+        )
+        collect.drain()
+    mine, foreign = [r for b in batches[:-1] for r in b], batches[-1]
+    records = [mine[0], *foreign, *mine[1:]]
+    processor = make_processor(endpoint, ours)
+    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    assert read_aggregates(endpoint, ours.aggregate_table)["A"]["Total"] == Decimal(12)
+    messages = drain_queue(endpoint, ours.quarantine_queue_url)
+    assert [m["record"] for m in messages] == foreign
+    assert all(
+        m["reason"].startswith(f"foreign stream: from the stream of {theirs.source_table_arn},") for m in messages
+    )
+    assert processor.last_counters.quarantined == 1

@@ -26,7 +26,8 @@ from tests.faultproxy import FaultPlan, fault_proxy
 pytestmark = pytest.mark.integration
 
 ORDERS = parse_spec(ORDERS_AGGREGATION)
-STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/"
+SOURCE = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
+STREAM = SOURCE + "/stream/"
 
 
 def order(sequence, order_id, customer, cents, status="PAID", old=None, label="2026-01-01T00:00:00.000"):
@@ -50,7 +51,7 @@ def test_ten_thousand_items_per_aggregate_key_stay_exact_and_small(endpoint):
 
 def fan_in_of_ten_thousand(endpoint):
     aggregator = new_aggregator(endpoint, ORDERS)
-    processor = make_processor(endpoint, aggregator, log_stream=io.StringIO())
+    processor = make_processor(endpoint, aggregator, log_stream=io.StringIO(), source_table_arn=SOURCE)
     per_customer = 10_000
     records = [order(10**20 + i, f"o{i}", f"c{i % 2}", 100 + i % 7) for i in range(2 * per_customer)]
     random.Random(1).shuffle(records)
@@ -88,7 +89,10 @@ def test_hot_keys_under_contention_retry_conflicts_count_them_and_stay_exact(end
     aggregator = new_aggregator(endpoint, ORDERS)
     logs = [io.StringIO() for _ in range(4)]
     with fault_proxy(endpoint.url, FaultPlan(conflict_rate=0.3, seed=7)) as proxy:
-        handlers = [make_processor(endpoint, aggregator, proxy.url, log_stream=log).handle for log in logs]
+        handlers = [
+            make_processor(endpoint, aggregator, proxy.url, log_stream=log, source_table_arn=SOURCE).handle
+            for log in logs
+        ]
         deliver(handlers, records, seed=7, delivery=Delivery(lanes=4, max_batch=40))
         injected = proxy.counts.conflicts
     lines = [json.loads(line) for log in logs for line in log.getvalue().splitlines()]
@@ -115,7 +119,7 @@ def test_hot_keys_under_contention_retry_conflicts_count_them_and_stay_exact(end
 def test_a_re_enabled_stream_is_applied_and_a_late_old_stream_record_is_quarantined(endpoint, spec):
     """A new stream restarts sequence numbers; its records must not be taken for duplicates."""
     aggregator = new_aggregator(endpoint, spec)
-    processor = make_processor(endpoint, aggregator)
+    processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE)
     first = order(900, "o1", "c1", 1000, label="2026-01-01T00:00:00.000")
     processor.handle({"Records": [first]}, None)
     second = order(5, "o1", "c1", 3000, old=first["dynamodb"]["NewImage"], label="2026-03-01T00:00:00.000")

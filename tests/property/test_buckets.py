@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handler.spec import AggregationSpec, parse_spec
-from tests.conftest import make_processor, new_aggregator, stream_record
+from tests.conftest import SOURCE_TABLE_ARN, make_processor, new_aggregator, stream_record
 from tests.delivery import Delivery, deliver
 
 pytestmark = pytest.mark.integration
@@ -172,7 +172,9 @@ def test_per_period_aggregates_equal_recomputation(moto_endpoint, spec_index, op
     spec = SPECS[spec_index]
     records, table = run_model(spec, operations)
     aggregator = new_aggregator(moto_endpoint, spec)
-    handlers = [make_processor(moto_endpoint, aggregator).handle for _ in range(lanes)]
+    handlers = [
+        make_processor(moto_endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN).handle for _ in range(lanes)
+    ]
     delivery = Delivery(lanes=lanes, max_batch=8, duplicate_rate=0.25, rewind_rate=0.25)
     deliver(handlers, records, seed, delivery)
     actual = read_groups(moto_endpoint, spec, aggregator.aggregate_table)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from aggregations import ORDERS_AGGREGATION
 from components.filter_criteria import filter_patterns
 from handler.spec import AggregationSpec, parse_spec
-from tests.conftest import make_processor, new_aggregator, read_aggregates, stream_record
+from tests.conftest import SOURCE_TABLE_ARN, make_processor, new_aggregator, read_aggregates, stream_record
 from tests.event_filter import passes as lambda_sends
 
 pytestmark = pytest.mark.integration
@@ -129,7 +129,7 @@ def test_aggregates_equal_recomputation(
         records = [record for record in records if lambda_sends(patterns, record)]
     streams = lanes_of(spec, records, lanes, salt)
     aggregator = new_aggregator(moto_endpoint, spec)
-    processor = make_processor(moto_endpoint, aggregator)
+    processor = make_processor(moto_endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     frontier = [0] * lanes
     for lane, size, rewind, duplicate in schedule:
         lane %= lanes

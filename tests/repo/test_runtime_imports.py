@@ -42,7 +42,13 @@ IMPORT_EVERY_MODULE_WITHOUT_STUBS = textwrap.dedent(
 def import_without_stubs(package: str, where: Path) -> subprocess.CompletedProcess[str]:
     """Import every module of ``package`` (found in ``where``) in a fresh interpreter that has no stubs."""
     script = IMPORT_EVERY_MODULE_WITHOUT_STUBS.format(prefixes=STUB_PREFIXES, package=package)
-    config = HandlerConfig(parse_spec(INVOICE_AGGREGATION), "Totals", "https://sqs.test/q", ledger_table="Ledger")
+    config = HandlerConfig(
+        parse_spec(INVOICE_AGGREGATION),
+        "Totals",
+        "https://sqs.test/q",
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices",
+        ledger_table="Ledger",
+    )
     # handler.main reads its configuration and builds its clients on import, as at a cold start
     environment = {**os.environ, **config.environment(), "AWS_DEFAULT_REGION": "us-east-1"}
     return subprocess.run(

@@ -60,8 +60,14 @@ def test_invalid_new_image_is_quarantined_but_old_is_still_removed():
 @pytest.mark.parametrize(
     ("amount", "fragment"),
     [
-        ("NaN", "not a finite number"),
+        ("NaN", "is not a number"),
         ("12abc", "not a number"),
+        # Decimal reads these as numbers; DynamoDB never writes them: one ASCII syntax (NUMBER_SYNTAX)
+        ("\u0663", "is not a number"),  # Arabic-Indic 3
+        ("\uff15", "is not a number"),  # fullwidth 5
+        (" 5", "is not a number"),
+        ("1_0", "is not a number"),
+        ("Infinity", "is not a number"),
         ("1" * 39, "39 significant digits; DynamoDB keeps 38"),
         ("1E-131", "closer to zero than DynamoDB's smallest number"),
         ("1E+126", "larger than DynamoDB's largest number"),

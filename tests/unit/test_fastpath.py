@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handler.errors import HandlerError
 from handler.fastpath import fast_reader
 from handler.planner import plan_batch
 from handler.spec import parse_spec
@@ -43,7 +44,38 @@ SPECS = [
     parse_spec({**INVOICE_SPEC, "group_by": ["Customer", {"attribute": "When", "bucket": "day", "format": "%m%d%Y"}]}),
 ]
 
+ODD_DIGITS = [  # text that str.isdigit, Decimal or int read as a number though DynamoDB never writes it
+    "\u00b2",  # superscript two: isdigit, refused by int and Decimal
+    "\u0663",  # Arabic-Indic three: int and Decimal read it as 3
+    "\uff11\uff12",  # fullwidth 12
+    "\u0967\u0968",  # Devanagari 12
+    "5\u00b2",
+    "\u0663.5",
+    "+5",
+    "-5",
+    "\u22125",  # minus sign
+    " 5",
+    "5 ",
+    "\t5\n",
+    "1_0",  # Decimal and int accept underscores
+    "1e3",
+    "1E3",
+    "Infinity",
+    "0x10",
+    "",
+    "5.",
+    ".5",
+    "\u00bd",  # vulgar half: isnumeric
+]
+odd_number = st.sampled_from(ODD_DIGITS).map(lambda text: {"N": text})
+sequence_text = st.one_of(
+    st.integers(1, 60).map(str),
+    st.integers(1, 60).map(str),
+    st.sampled_from([*ODD_DIGITS, "0" * 41, "9" * 40, "1" * 21]),
+)
+
 amount = st.one_of(
+    odd_number,
     st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-(10**9), max_value=10**9).map(
         lambda d: {"N": format(d, "f")}
     ),
@@ -65,9 +97,12 @@ amount = st.one_of(
 value = st.one_of(
     st.sampled_from(["A", "B", "C"]).map(lambda v: {"S": v}), st.sampled_from([{"N": "1"}, {"N": "1.0"}, None])
 )
+key_value = st.one_of(value, value, odd_number, st.sampled_from(ODD_DIGITS).map(lambda text: {"S": text}))
+transaction = st.one_of(st.just({"S": "t"}), st.just({"S": "t"}), key_value)
 customer = st.one_of(
     value,
     value,
+    odd_number,
     st.sampled_from(["A#", "#A", "A\\", "\\#", "", "é", "A" * 2040]).map(lambda v: {"S": v}),
     st.sampled_from([{"N": "15E-1"}, {"N": "1.50"}, {"N": "-0"}, {"N": "1E+125"}, {"BOOL": True}, {"NULL": True}]),
 )
@@ -115,7 +150,7 @@ when = st.one_of(usual_when, usual_when, odd_when)
 
 @st.composite
 def image(draw):
-    result = {"InvoiceNumber": draw(value), "TransactionId": {"S": "t"}, "Amount": draw(amount)}
+    result = {"InvoiceNumber": draw(key_value), "TransactionId": draw(transaction), "Amount": draw(amount)}
     result["Customer"] = draw(customer)
     result["When"] = draw(when)
     if draw(st.booleans()):
@@ -129,7 +164,8 @@ def record(draw, sequence):
     old = draw(image()) if name in ("MODIFY", "REMOVE") and draw(st.integers(0, 9)) else None
     new = draw(image()) if name in ("INSERT", "MODIFY", "BOGUS") and draw(st.integers(0, 9)) else None
     created = draw(st.sampled_from([None, 1_700_000_000, 1_700_000_000_123, 1.7e9]))
-    raw = stream_record(sequence, name, new=new, old=old, ttl=draw(st.booleans()), created_at=created or 0)
+    raw = stream_record(0, name, new=new, old=old, ttl=draw(st.booleans()), created_at=created or 0)
+    raw["dynamodb"]["SequenceNumber"] = sequence
     if created is None:
         del raw["dynamodb"]["ApproximateCreationDateTime"]
     if "InvoiceNumber" not in raw["dynamodb"]["Keys"]:
@@ -138,9 +174,43 @@ def record(draw, sequence):
 
 
 @st.composite
+def common_record(draw, sequence):
+    """A record of the shape the fast path takes, with one place at most given odd text: the random
+    ``record`` reaches that shape about once in a hundred, too rarely to meet each odd text there."""
+    name = draw(st.sampled_from(["INSERT", "MODIFY", "REMOVE"]))
+    images = {}
+    for kind in ("old", "new"):
+        images[kind] = {
+            "InvoiceNumber": {"S": "A"},
+            "TransactionId": {"S": "t"},
+            "Amount": {"N": draw(st.sampled_from(["1", "2.5", "-3"]))},
+            "InvoiceDate": {"S": "d"},
+            "Customer": draw(value) or {"S": "C"},
+            "When": {"S": "2026-11-28"},
+        }
+    place = draw(st.sampled_from(["sequence", "amount", "old amount", "partition", "sort", "group", None]))
+    odd = draw(st.sampled_from(ODD_DIGITS))
+    typed = {"N": odd} if draw(st.booleans()) else {"S": odd}
+    if place in ("amount", "old amount"):
+        images["old" if place == "old amount" else "new"]["Amount"] = {"N": odd}
+    elif place in ("partition", "sort", "group"):
+        attribute = {"partition": "InvoiceNumber", "sort": "TransactionId", "group": "Customer"}[place]
+        images["old"][attribute] = images["new"][attribute] = typed
+    raw = stream_record(
+        0,
+        name,
+        new=images["new"] if name != "REMOVE" else None,
+        old=images["old"] if name != "INSERT" else None,
+        created_at=1_700_000_000,
+    )
+    raw["dynamodb"]["SequenceNumber"] = odd if place == "sequence" else sequence
+    return raw
+
+
+@st.composite
 def batch(draw):
-    sequences = draw(st.lists(st.integers(1, 60), min_size=1, max_size=12))
-    return [draw(record(sequence)) for sequence in sequences]
+    sequences = draw(st.lists(sequence_text, min_size=1, max_size=12))
+    return [draw(st.one_of(record(sequence), common_record(sequence))) for sequence in sequences]
 
 
 def plans_equal(a, b):
@@ -151,11 +221,25 @@ def plans_equal(a, b):
     assert a.counters == b.counters and a.sequence_numbers == b.sequence_numbers
 
 
-@settings(max_examples=300)
+def planned(spec, records, fast):
+    """The batch's plan, or the error that refused the whole batch: the two paths must agree on either."""
+    try:
+        return plan_batch(spec, records, now=1_800_000_000, fast=fast)
+    except HandlerError as error:
+        return f"{type(error).__name__}: {error}"
+
+
+@settings(max_examples=500)
 @given(records=batch(), spec_index=st.integers(0, len(SPECS) - 1))
 def test_fast_and_general_paths_agree(records, spec_index):
+    """Generated down to the text the two paths could read differently: other scripts' digits, signs,
+    exponents, whitespace and underscores in sequence numbers, amounts and key values."""
     spec = SPECS[spec_index]
-    plans_equal(plan_batch(spec, records, now=1_800_000_000), plan_batch(spec, records, now=1_800_000_000, fast=False))
+    fast, general = planned(spec, records, True), planned(spec, records, False)
+    if isinstance(fast, str) or isinstance(general, str):
+        assert fast == general
+    else:
+        plans_equal(fast, general)
 
 
 @st.composite

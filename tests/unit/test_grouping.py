@@ -22,7 +22,7 @@ from handler.processor import store_for
 from handler.spec import SpecError, parse_spec
 from ops.bucket_range import bucket_start, labels_between
 from ops.errors import CommandError
-from tests.conftest import stream_record
+from tests.conftest import SOURCE_TABLE_ARN, stream_record
 
 ORDERS = {
     "partition_key": "OrderId",
@@ -277,7 +277,7 @@ def test_epoch_numbers_are_floored_to_the_second(date, value, expected):
         ({"bucket": "day", "date": "epoch_seconds"}, {"S": "1764338759"}, r"must be a number \(N\) of epoch_seconds"),
         ({"bucket": "day", "date": "epoch_seconds"}, {"N": "253402214401"}, "outside"),
         ({"bucket": "day", "date": "epoch_millis"}, {"N": "-62135510400001"}, "outside"),
-        ({"bucket": "day", "date": "epoch_seconds"}, {"N": "NaN"}, "not a finite number"),
+        ({"bucket": "day", "date": "epoch_seconds"}, {"N": "NaN"}, "is not a number"),
         ({"bucket": "day", "format": "%m%d%Y"}, {"S": "2016-06-06"}, "not a date in the format '%m%d%Y'"),
         ({"bucket": "day"}, {"S": "0001-01-01T00:00:00+01:00"}, "outside years 1 to 9999"),
         ({}, {"N": "1"}, r"must be a string \(S\)"),
@@ -438,7 +438,13 @@ class Recording:
 
 
 def test_the_handler_writes_a_composite_group_through_the_ledger_with_its_part_attributes():
-    config = HandlerConfig(spec=spec_with(), aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
+    config = HandlerConfig(
+        spec=spec_with(),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="Ledger",
+    )
     client = Recording()
     plan = plan_batch(config.spec, [stream_record(1, "INSERT", new=order("2026-11-28"), keys=("OrderId",))], now=0)
     outcome = store_for(config, client).apply(plan.keys["S:C-17#2026-11-28"])

@@ -107,6 +107,7 @@ def test_a_truncated_record_is_settled_only_on_the_operators_word_and_a_valid_it
         "amounts: the change between the old and new image needs more than 38 digits to be exact",
         "refused: DynamoDB will not apply this record",
         "bad key: Keys has no partition key 'InvoiceNumber'",
+        "foreign stream: from the stream of arn:aws:dynamodb:us-east-1:123456789012:table/Other, not of the source",
         "MODIFY without OldImage: the stream must be NEW_AND_OLD_IMAGES",
     ],
 )
@@ -170,6 +171,16 @@ def test_every_reason_the_handler_writes_names_its_kind():
     assert reason_kind(STALE_REASON) is ReasonKind.STALE_STREAM
     assert (reason_kind(UNSTORABLE_REASON), reason_kind(REFUSED_REASON)) == (ReasonKind.AMOUNTS, ReasonKind.REFUSED)
     assert reason_kind("quarantine send failed: throttled") is None and reason_kind("no colon here") is None
+
+
+def test_a_record_quarantined_for_a_foreign_stream_is_never_applied_by_redrive():
+    """Even when the record is valid, fresh and from the stream redrive's target reads (the handler
+    was configured with another source table): what the handler refused, only reconcile may decide."""
+    why = reason(ReasonKind.FOREIGN_STREAM, "from the stream of arn:aws:dynamodb:eu-west-1:1:table/T, not of ...")
+    record = quarantined(stream_record(7, "INSERT", new=invoice_image("A", "2", "5")), reason=why)
+    for spec in (SPEC, COUNT_ONLY, SINGLE_SOURCE):
+        decision = redrive_decision(spec, record, invoice_image("A", "2", "5"), age=60)
+        assert decision.action is Action.KEEP and "not its source table's" in decision.note
 
 
 # --- malformed messages: the parser says "unreadable" or gives a record every later step can handle ---

@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
+from handler.position import foreign_stream
 from ops.describe import age_text, key_text
 from ops.errors import CommandError
 from ops.options import duration
@@ -19,7 +20,6 @@ from ops.replay_plan import (
     MessageReport,
     Outcome,
     batch_range,
-    foreign_stream,
     in_range,
     overtaken,
     range_gap,

@@ -14,7 +14,7 @@ from handler.config import HandlerConfig
 from handler.fold import EXACT
 from handler.processor import BatchProcessor
 from handler.spec import parse_spec
-from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
+from tests.conftest import INVOICE_SPEC, SOURCE_TABLE_ARN, invoice_image, stream_record
 
 
 class Totals:
@@ -47,7 +47,13 @@ class Queue:
 
 def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applied():
     spec = parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]})
-    config = HandlerConfig(spec=spec, aggregate_table="Agg", quarantine_queue_url="q", ledger_table="Ledger")
+    config = HandlerConfig(
+        spec=spec,
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="Ledger",
+    )
     dynamodb, queue = Totals(), Queue()
     processor = BatchProcessor(config, dynamodb, queue, log_stream=open("/dev/null", "w"))  # noqa: SIM115
     records = [
@@ -71,7 +77,11 @@ class Refusing:
 
 def test_every_line_the_handler_writes_takes_the_one_log_path(capsys):
     config = HandlerConfig(
-        spec=parse_spec(INVOICE_SPEC), aggregate_table="Agg", quarantine_queue_url="q", ledger_table="L"
+        spec=parse_spec(INVOICE_SPEC),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="L",
     )
     log = io.StringIO()
     processor = BatchProcessor(config, Refusing(), Queue(), log_stream=log)
@@ -84,3 +94,30 @@ def test_every_line_the_handler_writes_takes_the_one_log_path(capsys):
     ]
     assert "AccessDeniedException" in lines[0]["error"] and lines[1]["FailedRecords"] == 1
     assert capsys.readouterr().out == "", "nothing bypasses the log stream"
+
+
+class Unreachable:
+    def send_message_batch(self, QueueUrl, Entries):
+        raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessageBatch")
+
+
+def test_a_record_that_is_no_stream_record_is_quarantined_whole_or_fails_the_whole_batch():
+    """It has no sequence number to report: if its quarantine message cannot be sent, the response's
+    empty itemIdentifier makes Lambda retry the whole batch (nothing lost); sent, the batch goes on."""
+    config = HandlerConfig(
+        spec=parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]}),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="L",
+    )
+    records = [stream_record(1, "INSERT", new=invoice_image("A", "1", "2")), ["not", "a", "record"]]
+    quiet = open("/dev/null", "w")  # noqa: SIM115
+    totals, queue = Totals(), Queue()
+    assert BatchProcessor(config, totals, queue, log_stream=quiet).handle({"Records": records}, None) == {
+        "batchItemFailures": []
+    }
+    assert totals.totals == {"A": Decimal(2)} and queue.bodies[0]["record"] == {"record": ["not", "a", "record"]}
+    assert queue.bodies[0]["reason"] == "not a stream record: Records[1] is not an object"
+    failing = BatchProcessor(config, Totals(), Unreachable(), log_stream=quiet)
+    assert failing.handle({"Records": records}, None) == {"batchItemFailures": [{"itemIdentifier": ""}]}

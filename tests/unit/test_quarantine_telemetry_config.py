@@ -10,7 +10,7 @@ from handler.config import load_config
 from handler.errors import ConfigError
 from handler.outcome import Quarantined
 from handler.quarantine import MAX_MESSAGE_BYTES, QuarantineQueue, message_body
-from handler.records import decode_record
+from handler.records import decode_record, unreadable_record
 from handler.spec import parse_spec
 from handler.telemetry import BatchCounters, summary_line
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
@@ -36,6 +36,12 @@ def test_oversized_record_keeps_its_keys():
     body = json.loads(message_body(quarantined(0, size=MAX_MESSAGE_BYTES)))
     assert body["truncated"] is True and "NewImage" not in body["record"]["dynamodb"]
     assert body["record"]["dynamodb"]["Keys"]["InvoiceNumber"] == {"S": "A"}
+
+
+def test_an_oversized_record_that_is_no_stream_record_is_sent_without_its_dynamodb_part():
+    raw = {"eventSource": "aws:dynamodb", "dynamodb": ["x" * MAX_MESSAGE_BYTES], "eventSourceARN": "arn"}
+    body = json.loads(message_body(Quarantined(0, unreadable_record(raw), "not a stream record: ...")))
+    assert body["truncated"] is True and body["record"] == {**raw, "dynamodb": None}
 
 
 class FakeSqs:
@@ -66,9 +72,9 @@ def test_summary_line_is_valid_emf():
 
 
 def test_config_names_what_is_missing_or_wrong():
-    with pytest.raises(ConfigError, match="AGGREGATE_TABLE_NAME, QUARANTINE_QUEUE_URL"):
+    with pytest.raises(ConfigError, match="AGGREGATE_TABLE_NAME, QUARANTINE_QUEUE_URL, SOURCE_TABLE_ARN"):
         load_config({"AGGREGATION_SPEC": "{}"})
-    base = {"AGGREGATE_TABLE_NAME": "t", "QUARANTINE_QUEUE_URL": "q", "LEDGER_TABLE_NAME": "l"}
+    base = dict(VALID_ENVIRONMENT)
     with pytest.raises(ConfigError, match=r"AGGREGATION_SPEC is not a valid aggregation: measures\[0\]\.op"):
         load_config(
             {**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "max"}]})}
@@ -76,13 +82,51 @@ def test_config_names_what_is_missing_or_wrong():
     with pytest.raises(ConfigError, match="WRITE_CONCURRENCY"):
         load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), "WRITE_CONCURRENCY": "0"})
     config = load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
-    assert config.spec == parse_spec(INVOICE_SPEC) and config.ledger_table == "l"
+    assert config.spec == parse_spec(INVOICE_SPEC) and config.ledger_table == "ledger"
     assert load_config(config.environment()) == config
     without_ledger = {k: v for k, v in base.items() if k != "LEDGER_TABLE_NAME"}
     with pytest.raises(ConfigError, match="LEDGER_TABLE_NAME must be set"):
         load_config({**without_ledger, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
     single = {"partition_key": "AccountId", "measures": [{"name": "N", "op": "count"}]}
     assert load_config({**without_ledger, "AGGREGATION_SPEC": json.dumps(single)}).ledger_table is None
+
+
+VALID_ENVIRONMENT = {
+    "AGGREGATE_TABLE_NAME": "totals",
+    "QUARANTINE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+    "LEDGER_TABLE_NAME": "ledger",
+    "SOURCE_TABLE_ARN": "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices",
+}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("WRITE_CONCURRENCY", "\u00b2"),  # isdigit, but int() refuses it
+        ("WRITE_CONCURRENCY", "\u0663"),  # Arabic-Indic 3: int() would read it as 3
+        ("WRITE_CONCURRENCY", "9" * 5000),  # past int()'s 4300-digit conversion limit
+        ("WRITE_CONCURRENCY", " 8"),
+        ("WRITE_CONCURRENCY", "129"),
+        ("AGGREGATION_SPEC", "[" * 100_000),  # deeper than json's recursion
+        ("AGGREGATION_SPEC", '{"partition_key": ' + "1" * 5000 + "}"),  # an integer past int()'s limit
+        ("AGGREGATE_TABLE_NAME", "my table"),
+        ("AGGREGATE_TABLE_NAME", "ab"),
+        ("LEDGER_TABLE_NAME", "ledger/1"),
+        ("QUARANTINE_QUEUE_URL", "quarantine"),
+        ("SOURCE_TABLE_ARN", "Invoices"),  # a name: the same name in another region or account is another table
+        ("SOURCE_TABLE_ARN", "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices/stream/2026-01-01T00:00:00.000"),
+        ("SOURCE_TABLE_ARN", "arn:aws:dynamodb:us-east-1:1:table/Invoices"),
+        ("AGGREGATOR_NAME", "   "),
+        ("AGGREGATOR_NAME", "caf\u00e9"),
+        ("AGGREGATOR_NAME", "a" * 1025),
+    ],
+)
+def test_every_variable_is_checked_and_named(variable, value):
+    """A bad value fails cold start with a ConfigError naming its variable, never a bare ValueError or
+    RecursionError, and never a value the handler reads as something else ("\u0663" as 3)."""
+    environment = {**VALID_ENVIRONMENT, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), variable: value}
+    with pytest.raises(ConfigError, match=variable):
+        load_config(environment)
 
 
 def test_cold_start_fails_with_the_message():
@@ -100,9 +144,7 @@ def test_lambda_clients_retry_and_time_out_inside_the_invocation(monkeypatch):
 
     environment = {
         "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC),
-        "AGGREGATE_TABLE_NAME": "t",
-        "QUARANTINE_QUEUE_URL": "q",
-        "LEDGER_TABLE_NAME": "l",
+        **VALID_ENVIRONMENT,
     }
     for name, value in {**environment, "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 
-from handler.errors import EventShapeError
 from handler.fold import Delta, KeyPlan
 from handler.ledger_store import LedgerStore
 from handler.planner import plan_batch
@@ -63,11 +62,12 @@ def test_untyped_values_and_odd_event_names_are_quarantined_not_crashes(invoice_
     assert "not a typed attribute value" in plan.quarantine[0].reason and "eventName" in plan.quarantine[1].reason
 
 
-def test_a_record_without_a_stream_arn_is_refused(invoice_spec):
+def test_a_record_without_a_stream_arn_is_quarantined(invoice_spec):
     record = stream_record(1, "INSERT", new=invoice_image("A", "1", "5"))
     del record["eventSourceARN"]
-    with pytest.raises(EventShapeError, match="eventSourceARN"):
-        plan_batch(invoice_spec, [record], now=0)
+    plan = plan_batch(invoice_spec, [record], now=0)
+    assert plan.keys == {} and [q.position for q in plan.quarantine] == [0]
+    assert plan.quarantine[0].reason.startswith("not a stream record: Records[0] has no eventSourceARN")
 
 
 def test_binary_group_and_latest_values_are_written_as_the_bytes_they_encode():

@@ -221,6 +221,45 @@ def test_mypy_reads_the_installed_packages_types(installed, tmp_path):
     assert 'program.py:5: error: Missing key "measures" for TypedDict "StreamAggregatorArgs"' in errors[1]
 
 
+def readme_users_test() -> str:
+    """The code block of README's "Testing a program that uses it", as a user would copy it."""
+    section = (ROOT / "README.md").read_text().split("### Testing a program that uses it\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("```\n", 1)[0]
+
+
+def test_the_readmes_users_test_passes_against_the_installed_wheel(installed, tmp_path):
+    """From a folder with nothing of the repository, in the fresh venv: the user's one line of set-up."""
+    (tmp_path / "test_orders.py").write_text(readme_users_test())
+    program = "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_orders.py']))"
+    result = run_installed(installed[0], program, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
+    imported = run_installed(installed[0], "import components", tmp_path)
+    assert "No module named 'components'" in imported.stderr, "the repository is on the fresh venv's path"
+
+
+def test_the_readmes_users_test_fails_with_pulumis_bare_mocks(installed, tmp_path):
+    """What a user met before: mocks that echo the inputs, with a name and the same made-up ARN for every
+    ARN output, fail on an argument the program never gave (the stream ARN is not a stream's)."""
+    bare = (
+        "class EchoMocks(pulumi.runtime.Mocks):\n"
+        "    def new_resource(self, args):\n"
+        "        arn = 'arn:aws:x:us-east-1:123456789012:' + args.name\n"
+        "        return args.name + '-id', {**args.inputs, 'name': args.name, 'arn': arn, 'streamArn': arn}\n"
+        "    def call(self, args):\n"
+        "        return {}\n\n\n"
+    )
+    users = readme_users_test().replace("StreamAggregatorMocks()", "EchoMocks()")
+    (tmp_path / "test_orders.py").write_text(
+        users.replace("pulumi.runtime.set_mocks(", bare + "pulumi.runtime.set_mocks(", 1)
+    )
+    program = "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_orders.py']))"
+    result = run_installed(installed[0], program, tmp_path)
+    assert result.returncode == 1 and "existing_source.stream_arn is not a DynamoDB stream ARN" in result.stdout, (
+        result.stdout[-3000:]
+    )
+
+
 @pytest.fixture(scope="module")
 def schema() -> dict:
     provider = ComponentProvider([StreamAggregator], "stream-aggregator", version=__version__)

@@ -1,0 +1,132 @@
+"""Pulumi mocks whose outputs look like AWS's, for unit tests of programs that use StreamAggregator.
+
+Installed, this is ``stream_aggregator.testing``; one line sets it up before the program is imported:
+``pulumi.runtime.set_mocks(StreamAggregatorMocks(), preview=False)``. Pulumi's usual mocks echo
+each resource's inputs back, so a table has no ``streamArn`` and an autonamed queue no name or URL;
+the component then fails in ways a real deployment never does (the policy refused the stream ARN
+it was given as ``existing_source.stream_arn``, an argument the program never passed). Here each
+resource gets what AWS would give it: a name autonamed as Pulumi does (``-`` and 7 hex digits),
+ARNs with the region and account, a stream ARN for a table with a stream, a queue's URL.
+
+The repository's own component tests use the same class, so the outputs the docs promise are the
+ones those tests run on. It imports nothing from the package but the suffix's length, so it stays
+cheap to import from a test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .argument_rules import AUTONAME_SUFFIX
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STREAM_LABEL = "2026-11-26T00:00:00.000"
+"""A stream's label is the time it was enabled, as DynamoDB writes it."""
+
+
+@dataclass
+class MockedResource:
+    """One resource the program registered: its type token, logical name and resolved inputs (camelCase)."""
+
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+
+
+def autonamed(logical: str) -> str:
+    """The physical name Pulumi's autonaming would give ``logical``: '-' and hex digits, the same each run."""
+    return f"{logical}-{hashlib.sha256(logical.encode()).hexdigest()[: AUTONAME_SUFFIX - 1]}"
+
+
+class StreamAggregatorMocks(pulumi.runtime.Mocks):
+    """Outputs as AWS gives them for the resources a StreamAggregator (and a typical program) creates.
+
+    ``resources`` records every resource registered, in order, with its inputs, for a test to read.
+    Types not listed get their inputs back, and for ``aws:`` types a name and a generic ARN.
+    """
+
+    def __init__(self, region: str = REGION, account: str = ACCOUNT) -> None:
+        self.region, self.account = region, account
+        self.resources: list[MockedResource] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        self.resources.append(MockedResource(args.typ, args.name, inputs))
+        if not args.typ.startswith("aws:"):
+            return f"{args.name}-id", inputs
+        name = inputs.get("name") or autonamed(args.name)
+        outputs = {**inputs, "name": name, "arn": self._arn(args.typ.split(":")[1].split("/")[0], name)}
+        identifier, extra = self._outputs(args.typ, name, inputs).get(args.typ, (name, {}))
+        return identifier, {**outputs, **extra}
+
+    def _outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """(the resource's ID, the outputs AWS adds) by type; built per call since each reads the name."""
+        region, account = self.region, self.account
+        table = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+        function = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        queue = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+        generated = str(uuid.uuid5(uuid.NAMESPACE_URL, name))  # the IDs AWS generates: a mapping's, a key's
+        dashboard = inputs.get("dashboardName") or name
+        stream = {"streamArn": f"{table}/stream/{STREAM_LABEL}", "streamLabel": STREAM_LABEL}
+        return {
+            "aws:dynamodb/table:Table": (name, {"arn": table, **(stream if inputs.get("streamEnabled") else {})}),
+            "aws:sqs/queue:Queue": (queue, {"arn": f"arn:aws:sqs:{region}:{account}:{name}", "url": queue}),
+            "aws:lambda/function:Function": (
+                name,
+                {
+                    "arn": function,
+                    "qualifiedArn": f"{function}:$LATEST",
+                    "version": "$LATEST",
+                    "invokeArn": f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations",
+                },
+            ),
+            "aws:lambda/eventSourceMapping:EventSourceMapping": (
+                generated,
+                {"uuid": generated, "arn": f"arn:aws:lambda:{region}:{account}:event-source-mapping:{generated}"},
+            ),
+            "aws:iam/role:Role": (name, {"arn": f"arn:aws:iam::{account}:role/{name}"}),
+            "aws:iam/rolePolicy:RolePolicy": (f"{inputs.get('role')}:{name}", {}),
+            "aws:cloudwatch/logGroup:LogGroup": (name, {"arn": f"arn:aws:logs:{region}:{account}:log-group:{name}"}),
+            "aws:cloudwatch/metricAlarm:MetricAlarm": (
+                name,
+                {"arn": f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"},
+            ),
+            "aws:cloudwatch/dashboard:Dashboard": (
+                dashboard,
+                {"dashboardArn": f"arn:aws:cloudwatch::{account}:dashboard/{dashboard}"},
+            ),
+            "aws:sns/topic:Topic": (f"arn:aws:sns:{region}:{account}:{name}", {}),
+            "aws:kms/key:Key": (
+                generated,
+                {"arn": f"arn:aws:kms:{region}:{account}:key/{generated}", "keyId": generated},
+            ),
+        }
+
+    def _arn(self, service: str, name: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account}:{name}"
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """The account, region and partition a program may ask for; other calls return nothing."""
+        answers: dict[str, Callable[[], dict[str, Any]]] = {
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda: {
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:user/test",
+                "userId": "AIDATESTUSER",
+                "id": self.account,
+            },
+            "aws:index/getRegion:getRegion": lambda: {"name": self.region, "region": self.region, "id": self.region},
+            "aws:index/getPartition:getPartition": lambda: {
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "id": "aws",
+            },
+        }
+        answer = answers.get(args.token)
+        return (answer() if answer else {}), None

@@ -89,7 +89,12 @@ class StreamAggregatorMocks(pulumi.runtime.Mocks):
             ),
             "aws:lambda/eventSourceMapping:EventSourceMapping": (
                 generated,
-                {"uuid": generated, "arn": f"arn:aws:lambda:{region}:{account}:event-source-mapping:{generated}"},
+                {
+                    "uuid": generated,
+                    "arn": f"arn:aws:lambda:{region}:{account}:event-source-mapping:{generated}",
+                    "functionArn": inputs.get("functionName"),  # the component passes the function's ARN
+                    "state": "Enabled",
+                },
             ),
             "aws:iam/role:Role": (name, {"arn": f"arn:aws:iam::{account}:role/{name}"}),
             "aws:iam/rolePolicy:RolePolicy": (f"{inputs.get('role')}:{name}", {}),

@@ -71,3 +71,10 @@ def test_a_program_deploys_and_its_mapping_reads_the_source_tables_stream(deploy
     table = f"arn:aws:dynamodb:us-east-1:123456789012:table/{autonamed('orders-source')}"
     assert mapping["eventSourceArn"].startswith(f"{table}/stream/")
     assert mapping["functionName"] == f"arn:aws:lambda:us-east-1:123456789012:function:{autonamed('orders-fn')}"
+
+
+def test_a_mapping_gets_its_uuid_arn_function_arn_and_state():
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f"
+    identifier, outputs = mocked("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName=function)
+    assert identifier == outputs["uuid"] and outputs["functionArn"] == function and outputs["state"] == "Enabled"
+    assert outputs["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{outputs['uuid']}"

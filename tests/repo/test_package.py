@@ -98,18 +98,9 @@ def flat(text: str) -> str:
 
 DEPLOY_FROM_THE_WHEEL = """
 import json, pulumi
+from stream_aggregator.testing import StreamAggregatorMocks
 
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        outputs = {**args.inputs, "name": args.inputs.get("name") or args.name}
-        outputs["arn"] = "arn:aws:x:us-east-1:1:" + args.name
-        if args.typ == "aws:dynamodb/table:Table":
-            outputs["streamArn"] = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
-        return args.name + "-id", outputs
-    def call(self, args):
-        return {}
-
-pulumi.runtime.set_mocks(Mocks(), preview=False)
+pulumi.runtime.set_mocks(StreamAggregatorMocks(), preview=False)
 import components, handler  # the consumer's own, in this folder
 import stream_aggregator.handler.config
 from stream_aggregator import StreamAggregator

@@ -10,7 +10,8 @@ import pytest
 
 from components import StreamAggregator
 from components.argument_rules import AUTONAME_SUFFIX, stream_arn
-from components.mocks import StreamAggregatorMocks, autonamed
+from components.errors import StreamAggregatorError
+from components.mocks import MocksSettingsError, StreamAggregatorMocks, autonamed
 from tests.component.conftest import one
 
 REGION, ACCOUNT = "eu-central-1", "210987654321"
@@ -78,3 +79,43 @@ def test_a_mapping_gets_its_uuid_arn_function_arn_and_state():
     identifier, outputs = mocked("aws:lambda/eventSourceMapping:EventSourceMapping", "m", functionName=function)
     assert identifier == outputs["uuid"] and outputs["functionArn"] == function and outputs["state"] == "Enabled"
     assert outputs["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{outputs['uuid']}"
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "queue_host"),
+    [
+        ("cn-north-1", "aws-cn", "sqs.cn-north-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "aws-us-gov", "sqs.us-gov-west-1.amazonaws.com"),
+        ("eu-west-1", "aws", "sqs.eu-west-1.amazonaws.com"),
+    ],
+)
+def test_arns_urls_and_the_partition_call_follow_the_regions_partition(region, partition, queue_host):
+    mocks = StreamAggregatorMocks(region, ACCOUNT)
+    _, table = mocks.new_resource(
+        pulumi.runtime.MockResourceArgs("aws:dynamodb/table:Table", "t", {"streamEnabled": True})
+    )
+    _, queue = mocks.new_resource(pulumi.runtime.MockResourceArgs("aws:sqs/queue:Queue", "q", {}))
+    assert table["arn"].startswith(f"arn:{partition}:dynamodb:{region}:{ACCOUNT}:table/")
+    stream_arn("existing_source.stream_arn", table["streamArn"])
+    assert queue["arn"].startswith(f"arn:{partition}:sqs:") and queue["url"].startswith(
+        f"https://{queue_host}/{ACCOUNT}/"
+    )
+    answer, _ = mocks.call(pulumi.runtime.MockCallArgs("aws:index/getPartition:getPartition", {}, ""))
+    assert answer["partition"] == partition
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        pytest.param(
+            {"region": "us_east_1"}, "region must be a region name like 'eu-west-1', got 'us_east_1'", id="region"
+        ),
+        pytest.param({"region": ""}, "region must be a region name", id="empty-region"),
+        pytest.param({"account": "1234"}, "account must be 12 digits, as text, got '1234'", id="short-account"),
+        pytest.param({"account": 123456789012}, "account must be 12 digits, as text, got 123456789012", id="number"),
+    ],
+)
+def test_a_region_or_account_aws_has_no_form_for_is_refused_in_one_line(settings, message):
+    with pytest.raises(MocksSettingsError, match=re.escape(message)) as refused:
+        StreamAggregatorMocks(**settings)
+    assert isinstance(refused.value, StreamAggregatorError) and "\n" not in str(refused.value)

@@ -9,8 +9,8 @@ resource gets what AWS would give it: a name autonamed as Pulumi does (``-`` and
 ARNs with the region and account, a stream ARN for a table with a stream, a queue's URL.
 
 The repository's own component tests use the same class, so the outputs the docs promise are the
-ones those tests run on. It imports nothing from the package but the suffix's length, so it stays
-cheap to import from a test.
+ones those tests run on. From the package it imports only the suffix's length and the errors' base,
+two leaf modules.
 """
 
 from __future__ import annotations
@@ -84,10 +84,10 @@ class StreamAggregatorMocks(pulumi.runtime.Mocks):
             return f"{args.name}-id", inputs
         name = inputs.get("name") or autonamed(args.name)
         outputs = {**inputs, "name": name, "arn": self._arn(args.typ.split(":")[1].split("/")[0], name)}
-        identifier, extra = self._outputs(args.typ, name, inputs).get(args.typ, (name, {}))
+        identifier, extra = self._outputs(name, inputs).get(args.typ, (name, {}))
         return identifier, {**outputs, **extra}
 
-    def _outputs(self, typ: str, name: str, inputs: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    def _outputs(self, name: str, inputs: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
         """(the resource's ID, the outputs AWS adds) by type; built per call since each reads the name."""
         region, account, partition = self.region, self.account, self.partition
         table = f"arn:{partition}:dynamodb:{region}:{account}:table/{name}"

@@ -83,6 +83,8 @@ class StreamAggregatorMocks(pulumi.runtime.Mocks):
         if not args.typ.startswith("aws:"):
             return f"{args.name}-id", inputs
         name = inputs.get("name") or autonamed(args.name)
+        if args.typ == "aws:sqs/queue:Queue" and inputs.get("fifoQueue") and not inputs.get("name"):
+            name += ".fifo"  # pulumi-aws autonames a FIFO queue '<name>-<hex>.fifo', as SQS requires
         outputs = {**inputs, "name": name, "arn": self._arn(args.typ.split(":")[1].split("/")[0], name)}
         identifier, extra = self._outputs(name, inputs).get(args.typ, (name, {}))
         return identifier, {**outputs, **extra}

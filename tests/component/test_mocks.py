@@ -119,3 +119,9 @@ def test_a_region_or_account_aws_has_no_form_for_is_refused_in_one_line(settings
     with pytest.raises(MocksSettingsError, match=re.escape(message)) as refused:
         StreamAggregatorMocks(**settings)
     assert isinstance(refused.value, StreamAggregatorError) and "\n" not in str(refused.value)
+
+
+def test_an_autonamed_fifo_queue_ends_in_fifo_as_sqs_requires():
+    _, outputs = mocked("aws:sqs/queue:Queue", "jobs", fifoQueue=True)
+    assert outputs["name"] == autonamed("jobs") + ".fifo" and outputs["url"].endswith("/" + outputs["name"])
+    assert mocked("aws:sqs/queue:Queue", "jobs", fifoQueue=True, name="given.fifo")[1]["name"] == "given.fifo"

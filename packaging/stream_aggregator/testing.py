@@ -10,6 +10,6 @@ Before the program is imported::
 The implementation is ``components/mocks.py`` in the repository, whose own tests use it.
 """
 
-from .components.mocks import ACCOUNT, REGION, MockedResource, StreamAggregatorMocks, autonamed
+from .components.mocks import ACCOUNT, REGION, MockedResource, MocksSettingsError, StreamAggregatorMocks, autonamed
 
-__all__ = ["ACCOUNT", "REGION", "MockedResource", "StreamAggregatorMocks", "autonamed"]
+__all__ = ["ACCOUNT", "REGION", "MockedResource", "MocksSettingsError", "StreamAggregatorMocks", "autonamed"]

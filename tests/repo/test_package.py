@@ -225,6 +225,12 @@ def test_the_readmes_users_test_passes_against_the_installed_wheel(installed, tm
     result = run_installed(installed[0], program, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
+    refused = (
+        "from stream_aggregator.testing import MocksSettingsError, StreamAggregatorMocks\n"
+        "try: StreamAggregatorMocks(account='1')\n"
+        "except MocksSettingsError as refused: print(refused)"
+    )
+    assert "account must be 12 digits" in run_installed(installed[0], refused, tmp_path).stdout
     imported = run_installed(installed[0], "import components", tmp_path)
     assert "No module named 'components'" in imported.stderr, "the repository is on the fresh venv's path"
 

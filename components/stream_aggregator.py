@@ -27,6 +27,7 @@ from .argument_rules import (
     component_name,
 )
 from .filter_criteria import filter_patterns
+from .help_text import document_arguments, document_outputs
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
 from .stream_readers import STREAM_READERS
@@ -238,6 +239,22 @@ class StreamAggregator(pulumi.ComponentResource):
     """The component's CloudWatch dashboard; None when the dashboard argument is false."""
 
     def __init__(self, name: str, args: StreamAggregatorArgs, opts: pulumi.ResourceOptions | None = None):
+        """Check the arguments, then create the resources, each named from ``<name>-<role>``.
+
+        Parameters
+        ----------
+        name
+            The component's name: letters, digits, '_' and '-', short enough for each child's name.
+        args
+            The aggregation and the settings: ``help(StreamAggregatorArgs)`` documents each one.
+        opts
+            Pulumi's resource options (a provider, a parent, protect, ...), passed to the component.
+
+        Raises
+        ------
+        StreamAggregatorArgsError
+            For an argument AWS or the handler would refuse, naming it and what it allows.
+        """
         # Before anything is registered or read: an ignored key is a wrong total, a bad name a failed deploy.
         check_keys(args, StreamAggregatorArgs)
         component_name(name, NAMED_CHILDREN)
@@ -474,6 +491,8 @@ NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(D
 """Every child autonamed from the component's name, the alarms included (their roles do not depend on the settings)."""
 OUTPUTS = tuple(StreamAggregator.__annotations__)
 """The declared outputs; ``register_outputs`` uses exactly these names."""
+document_arguments(StreamAggregatorArgs)  # help() shows each argument's docstring, read from this file
+document_outputs(StreamAggregator)
 
 
 def handler_archive(timezone: str | None = None) -> pulumi.AssetArchive:

@@ -13,7 +13,7 @@ from components import StreamAggregator
 from components.alarms import MAX_DESCRIPTION
 from components.errors import StreamAggregatorArgsError
 from handler.telemetry import METRIC_NAMES, BatchCounters, summary_line
-from tests.component.conftest import ACCOUNT, by_type, one
+from tests.component.conftest import ACCOUNT, autonamed, by_type, one
 
 ALARM, DASHBOARD = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard"
 FUNCTION, POLICY = "aws:lambda/function:Function", "aws:iam/rolePolicy:RolePolicy"
@@ -122,11 +122,11 @@ def test_dynamodb_alarms_fill_the_minutes_without_throttles(invoices):
 def test_each_alarm_names_this_components_resources(invoices):
     deployed = {role: {**alarm, **watched(alarm)} for role, alarm in alarms(invoices).items()}
     function = one(invoices, FUNCTION).inputs
-    assert deployed["errors"]["dimensions"] == {"FunctionName": "inv-fn-1a2b3c"}
-    assert deployed["aggregate-throttles"]["dimensions"] == {"TableName": "inv-aggregate-1a2b3c"}
-    assert deployed["ledger-throttles"]["dimensions"] == {"TableName": "inv-ledger-1a2b3c"}
-    assert deployed["failures-depth"]["dimensions"] == {"QueueName": "inv-failures-1a2b3c"}
-    assert deployed["quarantine-depth"]["dimensions"] == {"QueueName": "inv-quarantine-1a2b3c"}
+    assert deployed["errors"]["dimensions"] == {"FunctionName": autonamed("inv-fn")}
+    assert deployed["aggregate-throttles"]["dimensions"] == {"TableName": autonamed("inv-aggregate")}
+    assert deployed["ledger-throttles"]["dimensions"] == {"TableName": autonamed("inv-ledger")}
+    assert deployed["failures-depth"]["dimensions"] == {"QueueName": autonamed("inv-failures")}
+    assert deployed["quarantine-depth"]["dimensions"] == {"QueueName": autonamed("inv-quarantine")}
     # The handler's dimension value is what the function is told to emit, read from its environment.
     for role in ("partial-failures", "ordering-violations", "stale-stream"):
         assert deployed[role]["dimensions"] == {"Aggregator": function["environment"]["variables"]["AGGREGATOR_NAME"]}
@@ -204,7 +204,7 @@ def test_the_dashboard_is_named_per_project_stack_and_component(invoices):
 
 def test_the_dashboard_shows_every_alarm_of_the_component(invoices):
     (status,) = [w for w in body(invoices)["widgets"] if w["type"] == "alarm"]
-    expected = {f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:{a.name}" for a in by_type(invoices, ALARM)}
+    expected = {f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{autonamed(a.name)}" for a in by_type(invoices, ALARM)}
     assert set(status["properties"]["alarms"]) == expected and len(expected) == len(EXPECTED)
 
 
@@ -212,10 +212,10 @@ def test_the_dashboards_metrics_name_this_components_resources(invoices):
     rows = metric_rows(body(invoices))
     named = {(row[0], row[1], row[2], row[3]) for row in rows}
     for metric in ("IteratorAge", "Invocations", "Errors", "Throttles", "Duration"):
-        assert ("AWS/Lambda", metric, "FunctionName", "inv-fn-1a2b3c") in named, metric
-    for table in ("inv-aggregate-1a2b3c", "inv-ledger-1a2b3c"):
+        assert ("AWS/Lambda", metric, "FunctionName", autonamed("inv-fn")) in named, metric
+    for table in (autonamed("inv-aggregate"), autonamed("inv-ledger")):
         assert ("AWS/DynamoDB", "WriteThrottleEvents", "TableName", table) in named
-    for queue in ("inv-failures-1a2b3c", "inv-quarantine-1a2b3c"):
+    for queue in (autonamed("inv-failures"), autonamed("inv-quarantine")):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) in named
     aggregator = one(invoices, FUNCTION).inputs["environment"]["variables"]["AGGREGATOR_NAME"]
     emf = emitted()
@@ -241,7 +241,7 @@ def test_the_dashboard_reads_the_functions_region_and_log_group(invoices):
     widgets = body(invoices)["widgets"]
     assert {w["properties"]["region"] for w in widgets if w["type"] in ("metric", "log")} == {"us-east-1"}
     (log,) = [w for w in widgets if w["type"] == "log"]
-    assert log["properties"]["query"].startswith("SOURCE 'inv-logs-1a2b3c' |")
+    assert log["properties"]["query"].startswith(f"SOURCE '{autonamed('inv-logs')}' |")
 
 
 def test_dashboard_off_creates_none_and_keeps_the_alarms(deploy):
@@ -254,4 +254,4 @@ def test_dashboard_off_creates_none_and_keeps_the_alarms(deploy):
 def test_a_single_source_dashboard_has_no_ledger(deploy):
     rows = metric_rows(body(deploy(lambda: StreamAggregator("acct", SINGLE_SOURCE))))
     tables = {row[3] for row in rows if row[0] == "AWS/DynamoDB"}
-    assert tables == {"acct-aggregate-1a2b3c"}
+    assert tables == {autonamed("acct-aggregate")}

@@ -10,7 +10,7 @@ from components.stream_aggregator import HANDLER_DIR, TYPE_TOKEN, handler_archiv
 from handler.config import load_config
 from handler.spec import parse_spec
 from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
-from tests.component.conftest import by_type, one
+from tests.component.conftest import autonamed, by_type, one
 
 TABLE, QUEUE, FUNCTION = "aws:dynamodb/table:Table", "aws:sqs/queue:Queue", "aws:lambda/function:Function"
 MAPPING, ALARM = "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -78,8 +78,8 @@ def test_function(invoices):
     assert function["tracingConfig"] == {"mode": "Active"}
     variables = function["environment"]["variables"]
     assert parse_spec(variables["AGGREGATION_SPEC"]) == parse_spec(INVOICE_AGGREGATION)
-    assert variables["AGGREGATE_TABLE_NAME"] == "inv-aggregate-1a2b3c"
-    assert variables["QUARANTINE_QUEUE_URL"].endswith("/inv-quarantine-1a2b3c")
+    assert variables["AGGREGATE_TABLE_NAME"] == autonamed("inv-aggregate")
+    assert variables["QUARANTINE_QUEUE_URL"].endswith(f"/{autonamed('inv-quarantine')}")
     stream = one(invoices, MAPPING).inputs["eventSourceArn"]
     assert load_config(variables).source_table_arn == stream.partition("/stream/")[0] != ""
     assert one(invoices, "aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 30
@@ -99,7 +99,7 @@ def test_mapping(invoices):
     assert mapping["startingPosition"] == "TRIM_HORIZON"
     assert mapping["maximumRetryAttempts"] == 10 and mapping["maximumRecordAgeInSeconds"] == 86400
     assert mapping["batchSize"] == 100 and mapping["parallelizationFactor"] == 1
-    assert mapping["destinationConfig"]["onFailure"]["destinationArn"].endswith(":inv-failures-1a2b3c")
+    assert mapping["destinationConfig"]["onFailure"]["destinationArn"].endswith(f":{autonamed('inv-failures')}")
     assert mapping["eventSourceArn"].endswith("/stream/2026-11-26T00:00:00.000")
 
 
@@ -113,8 +113,8 @@ def test_alarms(invoices):
     alarms = {a.name: a.inputs for a in by_type(invoices, ALARM)}
     assert alarms["inv-iterator-age"]["metricName"] == "IteratorAge"
     assert alarms["inv-errors"]["metricName"] == "Errors" and alarms["inv-errors"]["threshold"] == 0
-    assert alarms["inv-failures-depth"]["dimensions"] == {"QueueName": "inv-failures-1a2b3c"}
-    assert alarms["inv-quarantine-depth"]["dimensions"] == {"QueueName": "inv-quarantine-1a2b3c"}
+    assert alarms["inv-failures-depth"]["dimensions"] == {"QueueName": autonamed("inv-failures")}
+    assert alarms["inv-quarantine-depth"]["dimensions"] == {"QueueName": autonamed("inv-quarantine")}
     for alarm in alarms.values():
         assert alarm["alarmActions"] == ["arn:aws:sns:x:1:t"]
         assert alarm["comparisonOperator"] == "GreaterThanThreshold"
@@ -129,7 +129,7 @@ def test_iam_is_least_privilege(invoices):
     assert not by_type(invoices, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     policy = json.loads(one(invoices, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    streams = "arn:aws:dynamodb:us-east-1:123456789012:table/inv-source-1a2b3c/stream/*"
+    streams = f"arn:aws:dynamodb:us-east-1:123456789012:table/{autonamed('inv-source')}/stream/*"
     assert statements["ReadSourceStream"]["Resource"] == streams
     assert statements["ReadSourceStream"]["Action"] == [
         "dynamodb:DescribeStream",
@@ -144,16 +144,19 @@ def test_iam_is_least_privilege(invoices):
     }
     writes = statements["WriteAggregatesInTransactions"]
     assert writes["Action"] == "dynamodb:UpdateItem"
-    assert [arn.rsplit("/", 1)[1] for arn in writes["Resource"]] == ["inv-aggregate-1a2b3c", "inv-ledger-1a2b3c"]
+    assert [arn.rsplit("/", 1)[1] for arn in writes["Resource"]] == [
+        autonamed("inv-aggregate"),
+        autonamed("inv-ledger"),
+    ]
     assert writes["Condition"] == {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
     assert statements["ReadLedgerEntries"]["Action"] == "dynamodb:GetItem"
-    assert statements["ReadLedgerEntries"]["Resource"].endswith(":table/inv-ledger-1a2b3c")
+    assert statements["ReadLedgerEntries"]["Resource"].endswith(f":table/{autonamed('inv-ledger')}")
     assert statements["SendToQueues"]["Action"] == "sqs:SendMessage"
     assert [q.rsplit(":", 1)[1] for q in statements["SendToQueues"]["Resource"]] == [
-        "inv-failures-1a2b3c",
-        "inv-quarantine-1a2b3c",
+        autonamed("inv-failures"),
+        autonamed("inv-quarantine"),
     ]
-    assert statements["WriteLogs"]["Resource"].endswith("log-group:inv-logs-1a2b3c:*")
+    assert statements["WriteLogs"]["Resource"].endswith(f"log-group:{autonamed('inv-logs')}:*")
     assert set(statements) == {
         "ReadSourceStream",
         "ListStreams",
@@ -183,7 +186,7 @@ def test_the_ledger_table_is_small_encrypted_recoverable_and_expires_by_ttl(invo
     assert ledger["ttl"] == {"attributeName": LEDGER_EXPIRY, "enabled": True}
     assert ledger["pointInTimeRecovery"] == {"enabled": True}
     function = one(invoices, "aws:lambda/function:Function").inputs
-    assert function["environment"]["variables"]["LEDGER_TABLE_NAME"] == "inv-ledger-1a2b3c"
+    assert function["environment"]["variables"]["LEDGER_TABLE_NAME"] == autonamed("inv-ledger")
 
 
 def test_a_single_source_aggregation_has_no_ledger_and_writes_outside_transactions(deploy):

@@ -2,6 +2,10 @@
 package whose schema other languages (and YAML) are generated from."""
 
 import json
+import os
+import pydoc
+import re
+import shutil
 import site
 import subprocess
 import sys
@@ -11,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.experimental.util import camel_case
 
-from components import StreamAggregator
+from components import StreamAggregator, StreamAggregatorArgs
 from components._version import __version__
 from components.multi_language import provider
 from components.stream_aggregator import TYPE_TOKEN
@@ -21,9 +26,27 @@ ROOT = Path(__file__).resolve().parents[2]
 TOKEN = TYPE_TOKEN
 
 
+def source_tree(destination: Path) -> Path:
+    """The repository's files as git sees them (tracked, and new ones not ignored), copied: built in
+    place, setuptools would reuse build/ from an earlier build and ship files since deleted."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    return destination
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    source = source_tree(tmp_path_factory.mktemp("source"))
     subprocess.run(
         [
             sys.executable,
@@ -35,7 +58,7 @@ def wheel(tmp_path_factory) -> Path:
             "--no-build-isolation",
             "--wheel-dir",
             out,
-            ROOT,
+            source,
         ],
         check=True,
         capture_output=True,
@@ -49,26 +72,35 @@ def test_wheel_holds_one_import_package_with_the_component_and_the_handler(wheel
     """Nothing named components or handler at the top: most Pulumi projects have their own."""
     assert wheel.name == f"stream_aggregator-{__version__}-py3-none-any.whl"
     names = {n for n in zipfile.ZipFile(wheel).namelist() if not n.startswith("stream_aggregator-")}
-    expected = {"stream_aggregator/__init__.py"}
+    packaged = ROOT / "packaging" / "stream_aggregator"
+    expected = {f"stream_aggregator/{p.name}" for p in packaged.iterdir() if p.is_file()}
     expected |= {f"stream_aggregator/components/{p.name}" for p in (ROOT / "components").glob("*.py")}
     expected |= {f"stream_aggregator/handler/{p.name}" for p in (ROOT / "handler").glob("*.py")}
+    assert {"stream_aggregator/__init__.py", "stream_aggregator/py.typed"} <= expected
     assert names == expected
+
+
+def test_wheel_carries_the_licence_its_metadata_names(wheel):
+    """The metadata says Apache-2.0; the licence's text travels with it (PEP 639: License-File)."""
+    archive = zipfile.ZipFile(wheel)
+    metadata = archive.read(f"stream_aggregator-{__version__}.dist-info/METADATA").decode()
+    assert "License-Expression: Apache-2.0" in metadata.splitlines()
+    assert "License-File: LICENSE" in metadata.splitlines()
+    licence = (ROOT / "LICENSE").read_text()
+    assert archive.read(f"stream_aggregator-{__version__}.dist-info/licenses/LICENSE").decode() == licence
+    assert licence.split()[:4] == ["Apache", "License", "Version", "2.0,"] and "END OF TERMS AND CONDITIONS" in licence
+
+
+def flat(text: str) -> str:
+    """pydoc's text without its ' |' margins, every run of spaces and line breaks one space."""
+    return " ".join(" ".join(re.sub(r"^ \|", "", line) for line in text.splitlines()).split())
 
 
 DEPLOY_FROM_THE_WHEEL = """
 import json, pulumi
+from stream_aggregator.testing import StreamAggregatorMocks
 
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        outputs = {**args.inputs, "name": args.inputs.get("name") or args.name}
-        outputs["arn"] = "arn:aws:x:us-east-1:1:" + args.name
-        if args.typ == "aws:dynamodb/table:Table":
-            outputs["streamArn"] = "arn:aws:dynamodb:us-east-1:1:table/t/stream/2026-01-01T00:00:00.000"
-        return args.name + "-id", outputs
-    def call(self, args):
-        return {}
-
-pulumi.runtime.set_mocks(Mocks(), preview=False)
+pulumi.runtime.set_mocks(StreamAggregatorMocks(), preview=False)
 import components, handler  # the consumer's own, in this folder
 import stream_aggregator.handler.config
 from stream_aggregator import StreamAggregator
@@ -87,10 +119,11 @@ print(json.dumps({"components": components.__file__, "handler": handler.__file__
 """
 
 
-def test_installed_wheel_deploys_from_another_folder(wheel, tmp_path):
-    """A fresh venv with the wheel; pulumi and pulumi-aws come from this venv through a .pth file,
-    so the test needs no download. It runs from a folder outside the repository."""
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> tuple[Path, Path]:
+    """A fresh venv with the wheel alone (its python, its site-packages); pulumi and pulumi-aws come from
+    this venv through a .pth file, so the test needs no download, and nothing of the repository."""
+    venv = tmp_path_factory.mktemp("fresh") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
     fresh_python = venv / "bin" / "python"
     fresh_site = Path(
@@ -107,13 +140,25 @@ def test_installed_wheel_deploys_from_another_folder(wheel, tmp_path):
         check=True,
         capture_output=True,
     )
+    return fresh_python, fresh_site
+
+
+def run_installed(python: Path, program: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``program`` run by the fresh venv's python from ``cwd``, with no PYTHONPATH from this process."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    return subprocess.run(
+        [python, "-c", program], cwd=cwd, capture_output=True, text=True, check=False, env=environment
+    )
+
+
+def test_installed_wheel_deploys_from_another_folder(installed, tmp_path):
+    """It runs from a folder outside the repository, which has its own components/ and handler.py."""
+    fresh_python, fresh_site = installed
     program = tmp_path / "elsewhere"
     (program / "components").mkdir(parents=True)
     (program / "components" / "__init__.py").write_text('WHO = "the consumer"\n')
     (program / "handler.py").write_text("def main(event, context):\n    return event\n")
-    result = subprocess.run(
-        [fresh_python, "-c", DEPLOY_FROM_THE_WHEEL], cwd=program, capture_output=True, text=True, check=False
-    )
+    result = run_installed(fresh_python, DEPLOY_FROM_THE_WHEEL, program)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["components"] == str(program / "components" / "__init__.py") and found["consumer_components_says"]
@@ -122,6 +167,94 @@ def test_installed_wheel_deploys_from_another_folder(wheel, tmp_path):
     assert found["our_handler"] == str(fresh_site / "stream_aggregator" / "handler" / "config.py")
     assert found["handler_dir"] == str(fresh_site / "stream_aggregator" / "handler")
     assert "handler/main.py" in found["assets"] and len(found["assets"]) == len(list((ROOT / "handler").glob("*.py")))
+
+
+INSTALLED_FACTS = """
+import importlib.metadata, json, pydoc, stream_aggregator
+print(json.dumps({"version": stream_aggregator.__version__, "metadata": importlib.metadata.version("stream-aggregator"),
+                  "args_help": pydoc.render_doc(stream_aggregator.StreamAggregatorArgs, renderer=pydoc.plaintext),
+                  "component_help": pydoc.render_doc(stream_aggregator.StreamAggregator, renderer=pydoc.plaintext)}))
+"""
+
+
+def test_installed_package_has_its_version_and_its_docs_in_help(installed, tmp_path):
+    """From the wheel too: the docs are read from the source files it ships."""
+    result = run_installed(installed[0], INSTALLED_FACTS, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout)
+    assert found["version"] == found["metadata"] == __version__
+    assert flat(found["args_help"]) == flat(pydoc.render_doc(StreamAggregatorArgs, renderer=pydoc.plaintext)).replace(
+        "components.stream_aggregator", "stream_aggregator.components.stream_aggregator"
+    )
+    assert "Outputs (attributes): source_table:" in flat(found["component_help"])
+
+
+USERS_TYPED_PROGRAM = """
+import stream_aggregator
+
+version: int = stream_aggregator.__version__
+args: stream_aggregator.StreamAggregatorArgs = {"partition_key": "OrderId"}
+"""
+
+
+def test_mypy_reads_the_installed_packages_types(installed, tmp_path):
+    """py.typed (PEP 561): without it mypy skips the package ("missing library stubs or py.typed marker")."""
+    (tmp_path / "program.py").write_text(USERS_TYPED_PROGRAM)
+    # pulumi_aws is skipped only to keep the run to seconds: it is not what is under test.
+    (tmp_path / "mypy.ini").write_text("[mypy]\n[mypy-pulumi_aws.*]\nfollow_imports = skip\n")
+    command = [sys.executable, "-m", "mypy", "--python-executable", installed[0], "--cache-dir", os.devnull]
+    result = subprocess.run(
+        [*command, "--config-file", "mypy.ini", "program.py"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error: " in line]
+    assert len(errors) == 2, result.stdout
+    assert 'program.py:4: error: Incompatible types in assignment (expression has type "str"' in errors[0]
+    assert 'program.py:5: error: Missing key "measures" for TypedDict "StreamAggregatorArgs"' in errors[1]
+
+
+def readme_users_test() -> str:
+    """The code block of README's "Testing a program that uses it", as a user would copy it."""
+    section = (ROOT / "README.md").read_text().split("### Testing a program that uses it\n", 1)[1]
+    return section.split("```python\n", 1)[1].split("```\n", 1)[0]
+
+
+def test_the_readmes_users_test_passes_against_the_installed_wheel(installed, tmp_path):
+    """From a folder with nothing of the repository, in the fresh venv: the user's one line of set-up."""
+    (tmp_path / "test_orders.py").write_text(readme_users_test())
+    program = "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_orders.py']))"
+    result = run_installed(installed[0], program, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
+    refused = (
+        "from stream_aggregator.testing import MocksSettingsError, StreamAggregatorMocks\n"
+        "try: StreamAggregatorMocks(account='1')\n"
+        "except MocksSettingsError as refused: print(refused)"
+    )
+    assert "account must be 12 digits" in run_installed(installed[0], refused, tmp_path).stdout
+    imported = run_installed(installed[0], "import components", tmp_path)
+    assert "No module named 'components'" in imported.stderr, "the repository is on the fresh venv's path"
+
+
+def test_the_readmes_users_test_fails_with_pulumis_bare_mocks(installed, tmp_path):
+    """What a user met before: mocks that echo the inputs, with a name and the same made-up ARN for every
+    ARN output, fail on an argument the program never gave (the stream ARN is not a stream's)."""
+    bare = (
+        "class EchoMocks(pulumi.runtime.Mocks):\n"
+        "    def new_resource(self, args):\n"
+        "        arn = 'arn:aws:x:us-east-1:123456789012:' + args.name\n"
+        "        return args.name + '-id', {**args.inputs, 'name': args.name, 'arn': arn, 'streamArn': arn}\n"
+        "    def call(self, args):\n"
+        "        return {}\n\n\n"
+    )
+    users = readme_users_test().replace("StreamAggregatorMocks()", "EchoMocks()")
+    (tmp_path / "test_orders.py").write_text(
+        users.replace("pulumi.runtime.set_mocks(", bare + "pulumi.runtime.set_mocks(", 1)
+    )
+    program = "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_orders.py']))"
+    result = run_installed(installed[0], program, tmp_path)
+    assert result.returncode == 1 and "existing_source.stream_arn is not a DynamoDB stream ARN" in result.stdout, (
+        result.stdout[-3000:]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -185,6 +318,36 @@ def test_schema_describes_the_component(schema):
     assert part["required"] == ["attribute"] and all(field["description"] for field in part["properties"].values())
     assert inputs["groupByParts"]["items"]["$ref"] == "#/types/stream-aggregator:index:GroupPartArgs"
     assert inputs["timezone"]["description"] and inputs["indexByBucket"]["type"] == "boolean"
+
+
+def test_help_shows_every_argument_with_the_docs_the_schema_has(schema):
+    """help(StreamAggregatorArgs) shows each field, nested ones too, with the description Pulumi's
+    analyzer reads for the schema from the same docstring (one source for both)."""
+    shown = flat(pydoc.render_doc(StreamAggregatorArgs, renderer=pydoc.plaintext))
+    inputs = schema["resources"][TOKEN]["inputProperties"]
+    assert {camel_case(name) for name in StreamAggregatorArgs.__annotations__} == set(inputs)
+    for name in StreamAggregatorArgs.__annotations__:
+        description = inputs[camel_case(name)]["description"]
+        assert f"{name}: " in shown and " ".join(description.split()) in shown, f"help() lacks {name}'s docs"
+    nested = {t.rsplit(":", 1)[1]: definition for t, definition in schema["types"].items()}
+    assert set(nested) == {"ExistingSourceArgs", "MeasureArgs", "FilterArgs", "GroupPartArgs"}
+    for type_name, definition in nested.items():
+        assert f"{type_name}: {definition['description']}" in shown
+        for field, described in definition["properties"].items():
+            assert " ".join(described["description"].split()) in shown, f"help() lacks {type_name}.{field}'s docs"
+    assert "Fields (required: measures, partition_key):" in shown
+
+
+def test_help_shows_the_components_signature_parameters_and_outputs(schema):
+    """Not ComponentResource's constructor docs (its 't' and 'props', which this one does not take)."""
+    shown = flat(pydoc.render_doc(StreamAggregator, renderer=pydoc.plaintext))
+    assert "StreamAggregator(name: str, args: components.stream_aggregator.StreamAggregatorArgs, opts:" in shown
+    assert "help(StreamAggregatorArgs)" in shown and "Raises ------ StreamAggregatorArgsError" in shown
+    assert ":param str t:" not in shown
+    outputs = schema["resources"][TOKEN]["properties"]
+    for name in StreamAggregator.__annotations__:
+        assert " ".join(outputs[camel_case(name)]["description"].split()) in shown, f"help() lacks output {name}"
+    assert schema["resources"][TOKEN]["description"] == StreamAggregator.__doc__, "the schema's stays as written"
 
 
 def test_yaml_example_uses_the_schema(schema):

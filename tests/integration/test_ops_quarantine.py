@@ -238,21 +238,8 @@ def test_an_item_that_came_back_to_a_quarantined_image_is_not_added_once_per_rec
     image is the item now, and a REMOVE that (its old image invalid) did nothing. Under a spec that
     makes the image valid, only the last record can be "unchanged since": applying both counts A/2
     twice, since the REMOVE between them is never taken away."""
-    poller = mapping(endpoint, invoices)
-    missing = invoice_image("A", "2", None)
-    put(endpoint, invoices, invoice_image("A", "1", "10"))
-    put(endpoint, invoices, missing)
-    poller.drain()
-    endpoint.client("dynamodb").delete_item(
-        TableName=invoices.source_table, Key={"InvoiceNumber": {"S": "A"}, "TransactionId": {"S": "2"}}
-    )
-    poller.drain()
-    put(endpoint, invoices, missing)
-    poller.drain()
-    assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
-    spec = tmp_path / "count.json"
-    spec.write_text(json.dumps(COUNT_ONLY_SPEC))
-    code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
+    spec = came_back_twice(endpoint, invoices, tmp_path)
+    code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2), output
     assert code == 2 and "a later record of the item" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1

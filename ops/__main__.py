@@ -68,8 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --watch: generated orders' timestamps advance this many times as fast as the clock, "
         "so minutes roll over sooner (default 1: real UTC time)",
     )
-    emulator = commands.add_parser("emulator", help="run a local emulator with the invoice stack until Ctrl-C")
-    emulator.add_argument("--port", type=whole_number(1, 65535), default=4599)
+    emulator = commands.add_parser(
+        "emulator",
+        help="run a local emulator with the invoice stack until Ctrl-C",
+        epilog=exit_codes(
+            "1: an error told in one line, such as the port in use (nothing was started)",
+            "2: bad arguments",
+            "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped, the usual end; what it held (in memory) is gone",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    emulator.add_argument("--port", type=whole_number(1, 65535), default=4599, help="default %(default)s")
+    emulator.add_argument(
+        "--deny-writes",
+        type=seconds,
+        metavar="SECONDS",
+        help="a drill of the failure runbook: the handler's writes are refused (AccessDeniedException) for SECONDS "
+        "from its first batch, so batches reach the failure queue (docs/runbook.md, 'Rehearsing the failure runbook')",
+    )
+    emulator.add_argument("--verbose", action="store_true", help="show the handler's log lines (a summary per batch)")
     load = commands.add_parser(
         "load", help="bulk-load transactions from CSV or JSON Lines into the source table", epilog=LOAD_EXITS
     )
@@ -256,7 +273,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "emulator":
         from .local.emulator_command import run_emulator
 
-        run_emulator(args.port, console)
+        run_emulator(args.port, console, deny_writes=args.deny_writes, verbose=args.verbose)
         return 0
     target = resolve_target(args)
     if args.command == "load":

@@ -65,11 +65,18 @@ def write_transactions(endpoint: Endpoint, aggregator: LocalAggregator, rows: li
         dynamodb.put_item(TableName=aggregator.source_table, Item=item)
 
 
-def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, log_stream: Writer | None = None) -> StreamPoller:
+def poller_for(
+    endpoint: Endpoint,
+    aggregator: LocalAggregator,
+    log_stream: Writer | None = None,
+    handler_endpoint: Endpoint | None = None,
+) -> StreamPoller:
     """The real handler behind the local event source mapping; its summary lines go to ``log_stream``
-    (stdout by default)."""
+    (stdout by default), its DynamoDB requests to ``handler_endpoint`` (the emulator's drill puts a
+    refusing proxy there) or else to ``endpoint``."""
     config = aggregator.handler_config("demo")
-    processor = BatchProcessor(config, endpoint.client("dynamodb"), endpoint.client("sqs"), log_stream=log_stream)
+    dynamodb = (handler_endpoint or endpoint).client("dynamodb")
+    processor = BatchProcessor(config, dynamodb, endpoint.client("sqs"), log_stream=log_stream)
     sqs = endpoint.client("sqs")
     return StreamPoller(
         endpoint.client("dynamodbstreams"),

@@ -1,25 +1,66 @@
-"""`emulator`: a persistent local stack for the other commands to run against."""
+"""`emulator`: a persistent local stack for the other commands to run against, and the runbook's drill."""
 
 from __future__ import annotations
 
+import io
 import time
+from contextlib import ExitStack
 
 from rich.console import Console
 
-from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE
+from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE, Endpoint
 from ..engine import Discard
 from .demo import poller_for
+from .drill import DENIED, WriteDenial
 from .emulator import moto_server
+from .faultproxy import fault_proxy
 from .local_resources import create_invoice_aggregator
 
+POLL_SECONDS = 0.2
 
-def run_emulator(port: int, console: Console, seconds: float | None = None) -> None:
-    """moto on a fixed port, the invoice tables, the poller running; until Ctrl-C or ``seconds``."""
-    with moto_server(port) as endpoint:
+
+class ConsoleLines(io.TextIOBase):
+    """The handler's log lines (its summary line per batch, its errors) on the console, each as written:
+    no markup, highlighting or wrapping, so a JSON line stays one line of JSON."""
+
+    def __init__(self, console: Console):
+        self._console = console
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return len(text)
+
+
+def run_emulator(
+    port: int,
+    console: Console,
+    seconds: float | None = None,
+    *,
+    deny_writes: float | None = None,
+    verbose: bool = False,
+) -> None:
+    """moto on a fixed port, the invoice tables, the poller running; until Ctrl-C or ``seconds``.
+
+    With ``deny_writes``, the drill (``drill.WriteDenial``); with ``verbose``, the handler's log lines."""
+    with moto_server(port) as endpoint, ExitStack() as stack:
         aggregator = create_invoice_aggregator(endpoint, LOCAL_AGGREGATOR)
-        poller = poller_for(endpoint, aggregator, log_stream=Discard())
-        console.print(f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it")
+        denial, handler_endpoint = None, endpoint
+        if deny_writes is not None:
+            proxy = stack.enter_context(fault_proxy(endpoint.url, DENIED))
+            denial, handler_endpoint = WriteDenial(proxy, deny_writes), Endpoint(proxy.url)
+        log_stream = ConsoleLines(console) if verbose else Discard()
+        poller = poller_for(endpoint, aggregator, log_stream=log_stream, handler_endpoint=handler_endpoint)
+        started = f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it"
+        console.print(started, soft_wrap=True)
+        if deny_writes is not None:
+            console.print(f"drill: the handler's writes will be refused for {deny_writes:g} s from its first batch")
         deadline = None if seconds is None else time.monotonic() + seconds
         while deadline is None or time.monotonic() < deadline:
+            polled_at = time.monotonic()
             poller.poll_once(flush=False)
-            time.sleep(0.2)
+            for line in denial.after_poll(poller.stats, polled_at) if denial else []:
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+            time.sleep(POLL_SECONDS)

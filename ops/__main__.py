@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch", action="store_true", help="keep streaming generated transactions and orders, shown live"
     )
     demo.add_argument("--seconds", type=seconds, help="with --watch: stop after this long (default: Ctrl-C)")
+    demo.add_argument("--verbose", action="store_true", help="without --watch: show the handler's log lines")
     demo.add_argument(
         "--speed",
         type=whole_number(1, MAX_SPEED),
@@ -242,6 +243,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo" and not args.watch and (args.seconds is not None or args.speed != 1):
         parser.error("demo: --seconds and --speed need --watch")
+    if args.command == "demo" and args.watch and args.verbose:
+        parser.error("demo: --verbose is not for --watch (its live view redraws the screen)")
     console = console or Console(emoji=False)  # keys and reasons are data: "S:new:" must not print as an emoji
     try:
         with _stopped_like_ctrl_c():
@@ -268,7 +271,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         else:
             from .local.demo import run_demo
 
-            run_demo(console)
+            run_demo(console, verbose=args.verbose)
         return 0
     if args.command == "emulator":
         from .local.emulator_command import run_emulator

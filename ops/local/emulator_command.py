@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 from contextlib import ExitStack
 
@@ -10,28 +9,13 @@ from rich.console import Console
 
 from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE, Endpoint
 from ..engine import Discard
-from .demo import poller_for
+from .demo import ConsoleLines, poller_for
 from .drill import DENIED, WriteDenial
 from .emulator import moto_server
 from .faultproxy import fault_proxy
 from .local_resources import create_invoice_aggregator
 
 POLL_SECONDS = 0.2
-
-
-class ConsoleLines(io.TextIOBase):
-    """The handler's log lines (its summary line per batch, its errors) on the console, each as written:
-    no markup, highlighting or wrapping, so a JSON line stays one line of JSON."""
-
-    def __init__(self, console: Console):
-        self._console = console
-        self._partial = ""
-
-    def write(self, text: str) -> int:
-        *lines, self._partial = (self._partial + text).split("\n")
-        for line in lines:
-            self._console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
-        return len(text)
 
 
 def run_emulator(

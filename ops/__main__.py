@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from handler.errors import HandlerError
 
+from .endpoint import LOCAL_PORT
 from .errors import OpsError
 from .options import duration, seconds, whole_number
 from .queue import MAX_VISIBILITY_SECONDS, QUARANTINE_VISIBILITY_SECONDS, REPLAY_VISIBILITY_SECONDS
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    emulator.add_argument("--port", type=whole_number(1, 65535), default=4599, help="default %(default)s")
+    emulator.add_argument("--port", type=whole_number(1, 65535), default=LOCAL_PORT, help="default %(default)s")
     emulator.add_argument(
         "--deny-writes",
         type=seconds,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
+from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from ..endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE, Endpoint
+from ..endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE, Endpoint
 from ..engine import Discard
 from .demo import ConsoleLines, poller_for
 from .drill import DENIED, WriteDenial
@@ -16,6 +17,16 @@ from .faultproxy import fault_proxy
 from .local_resources import create_invoice_aggregator
 
 POLL_SECONDS = 0.2
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+def is_default_endpoint(url: str) -> bool:
+    """Whether the commands, given no --endpoint-url, reach the emulator listening at ``url`` (on loopback)."""
+    try:
+        default = urlsplit(DEFAULT_ENDPOINT)
+        return default.scheme == "http" and default.hostname in LOOPBACK_NAMES and default.port == urlsplit(url).port
+    except ValueError:  # STREAM_AGGREGATOR_ENDPOINT with a port that is not a number: the commands refuse it
+        return False
 
 
 def run_emulator(
@@ -39,6 +50,12 @@ def run_emulator(
         poller = poller_for(endpoint, aggregator, log_stream=log_stream, handler_endpoint=handler_endpoint)
         started = f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it"
         console.print(started, soft_wrap=True)
+        if not is_default_endpoint(endpoint.url):
+            console.print(
+                f"the other commands look for the emulator at {DEFAULT_ENDPOINT}: give them --endpoint-url "
+                f"{endpoint.url} (or set STREAM_AGGREGATOR_ENDPOINT to it)",
+                soft_wrap=True,
+            )
         if deny_writes is not None:
             console.print(f"drill: the handler's writes will be refused for {deny_writes:g} s from its first batch")
         deadline = None if seconds is None else time.monotonic() + seconds

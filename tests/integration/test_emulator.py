@@ -131,6 +131,9 @@ def test_the_failure_runbook_rehearsed_end_to_end():
     emulator = EmulatorProcess("--port", str(port), "--deny-writes", "8", "--verbose")
     try:
         emulator.wait_for(lambda line: line.startswith("emulator on "))
+        emulator.wait_for(
+            lambda line: line.endswith(f"give them --endpoint-url {url} (or set STREAM_AGGREGATOR_ENDPOINT to it)")
+        )
         endpoint = Endpoint(url)
         random_workload(endpoint, LOCAL_SOURCE_TABLE, random.Random(17), 60)
         allowed = emulator.wait_for(lambda line: line.startswith("drill: writes allowed again"))
@@ -154,3 +157,24 @@ def test_the_failure_runbook_rehearsed_end_to_end():
         assert not any("Traceback" in line for line in emulator.lines), "\n".join(emulator.lines)
     finally:
         emulator.kill()
+
+
+@pytest.mark.parametrize(
+    ("default", "port", "same"),
+    [
+        ("http://127.0.0.1:4599", 4599, True),
+        ("http://localhost:4599", 4599, True),
+        ("http://127.0.0.1:4599", 4600, False),
+        ("http://127.0.0.1:4700", 4599, False),
+        ("https://127.0.0.1:4599", 4599, False),
+        ("http://10.0.0.5:4599", 4599, False),
+        ("http://127.0.0.1:port", 4599, False),
+    ],
+)
+def test_the_emulator_says_when_the_commands_will_not_find_it(monkeypatch, default, port, same):
+    """On another port than the commands' default endpoint (--port, or STREAM_AGGREGATOR_ENDPOINT set to
+    another), the emulator names the --endpoint-url they need; they said only "no emulator at ..."."""
+    from ops.local import emulator_command
+
+    monkeypatch.setattr(emulator_command, "DEFAULT_ENDPOINT", default)
+    assert emulator_command.is_default_endpoint(f"http://127.0.0.1:{port}") is same

@@ -89,11 +89,12 @@ def poller_for(
     aggregator: LocalAggregator,
     log_stream: Writer | None = None,
     handler_endpoint: Endpoint | None = None,
+    aggregator_name: str = "demo",
 ) -> StreamPoller:
     """The real handler behind the local event source mapping; its summary lines go to ``log_stream``
-    (stdout by default), its DynamoDB requests to ``handler_endpoint`` (the emulator's drill puts a
-    refusing proxy there) or else to ``endpoint``."""
-    config = aggregator.handler_config("demo")
+    (stdout by default) under ``aggregator_name``, its DynamoDB requests to ``handler_endpoint`` (the
+    emulator's drill puts a refusing proxy there) or else to ``endpoint``."""
+    config = aggregator.handler_config(aggregator_name)
     dynamodb = (handler_endpoint or endpoint).client("dynamodb")
     processor = BatchProcessor(config, dynamodb, endpoint.client("sqs"), log_stream=log_stream)
     sqs = endpoint.client("sqs")

@@ -47,7 +47,7 @@ def run_emulator(
             proxy = stack.enter_context(fault_proxy(endpoint.url, DENIED))
             denial, handler_endpoint = WriteDenial(proxy, deny_writes), Endpoint(proxy.url)
         log_stream = ConsoleLines(console) if verbose else Discard()
-        poller = poller_for(endpoint, aggregator, log_stream=log_stream, handler_endpoint=handler_endpoint)
+        poller = poller_for(endpoint, aggregator, log_stream, handler_endpoint, aggregator_name=LOCAL_AGGREGATOR)
         started = f"emulator on {endpoint.url}: {LOCAL_SOURCE_TABLE} -> {LOCAL_AGGREGATE_TABLE}; Ctrl-C stops it"
         console.print(started, soft_wrap=True)
         if not is_default_endpoint(endpoint.url):

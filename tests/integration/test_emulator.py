@@ -143,6 +143,7 @@ def test_the_failure_runbook_rehearsed_end_to_end():
         for summary in summaries:  # every record failed or quarantined (the invalid amounts)
             assert summary["FailedRecords"] + summary["QuarantinedRecords"] == summary["Records"], summary
             assert "AccessDeniedException" in summary["firstError"], summary
+            assert summary["Aggregator"] == "local", "the emulator's aggregator, whose ledger and queues are local-*"
         assert any(line.startswith("drill: ") and "sent to the failure queue so far" in line for line in during)
         assert read_aggregates(endpoint, LOCAL_AGGREGATE_TABLE) == {}, "nothing was applied while writes were denied"
         code, output = ops(url, "replay")

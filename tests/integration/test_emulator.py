@@ -179,3 +179,19 @@ def test_the_emulator_says_when_the_commands_will_not_find_it(monkeypatch, defau
 
     monkeypatch.setattr(emulator_command, "DEFAULT_ENDPOINT", default)
     assert emulator_command.is_default_endpoint(f"http://127.0.0.1:{port}") is same
+
+
+def test_a_port_the_system_refuses_is_one_line_naming_the_reason(monkeypatch):
+    """A port below 1024 for a user without the privilege: moto's thread died there too, and start() hung."""
+    import errno
+
+    from ops.errors import CommandError
+    from ops.local import emulator
+
+    def refused(address, **_):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(emulator.socket, "create_server", refused)
+    with pytest.raises(CommandError) as error, emulator.moto_server(80):
+        pass
+    assert str(error.value) == "cannot listen on 127.0.0.1:80: Permission denied"

@@ -25,8 +25,8 @@ from handler.processor import BatchProcessor
 from handler.spec import parse_spec
 from ops.endpoint import Endpoint
 from ops.local.emulator import item_level_transaction_rollback, moto_server
+from ops.local.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 from ops.local.local_resources import create_local_aggregator
-from tests.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 
 from . import workloads
 from .cost import PRICE_PER_MILLION_WRITE_UNITS, CostResult, measure

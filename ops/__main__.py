@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from handler.errors import HandlerError
 
+from .endpoint import LOCAL_PORT
 from .errors import OpsError
 from .options import duration, seconds, whole_number
 from .queue import MAX_VISIBILITY_SECONDS, QUARANTINE_VISIBILITY_SECONDS, REPLAY_VISIBILITY_SECONDS
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--watch", action="store_true", help="keep streaming generated transactions and orders, shown live"
     )
     demo.add_argument("--seconds", type=seconds, help="with --watch: stop after this long (default: Ctrl-C)")
+    demo.add_argument("--verbose", action="store_true", help="without --watch: show the handler's log lines")
     demo.add_argument(
         "--speed",
         type=whole_number(1, MAX_SPEED),
@@ -68,8 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --watch: generated orders' timestamps advance this many times as fast as the clock, "
         "so minutes roll over sooner (default 1: real UTC time)",
     )
-    emulator = commands.add_parser("emulator", help="run a local emulator with the invoice stack until Ctrl-C")
-    emulator.add_argument("--port", type=whole_number(1, 65535), default=4599)
+    emulator = commands.add_parser(
+        "emulator",
+        help="run a local emulator with the invoice stack until Ctrl-C",
+        epilog=exit_codes(
+            "1: an error told in one line, such as the port in use (nothing was started)",
+            "2: bad arguments",
+            "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped, the usual end; what it held (in memory) is gone",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    emulator.add_argument("--port", type=whole_number(1, 65535), default=LOCAL_PORT, help="default %(default)s")
+    emulator.add_argument(
+        "--deny-writes",
+        type=seconds,
+        metavar="SECONDS",
+        help="a drill of the failure runbook: the handler's writes are refused (AccessDeniedException) for SECONDS "
+        "from its first batch, so batches reach the failure queue (docs/runbook.md, 'Rehearsing the failure runbook')",
+    )
+    emulator.add_argument("--verbose", action="store_true", help="show the handler's log lines (a summary per batch)")
     load = commands.add_parser(
         "load", help="bulk-load transactions from CSV or JSON Lines into the source table", epilog=LOAD_EXITS
     )
@@ -225,6 +244,8 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo" and not args.watch and (args.seconds is not None or args.speed != 1):
         parser.error("demo: --seconds and --speed need --watch")
+    if args.command == "demo" and args.watch and args.verbose:
+        parser.error("demo: --verbose is not for --watch (its live view redraws the screen)")
     console = console or Console(emoji=False)  # keys and reasons are data: "S:new:" must not print as an emoji
     try:
         with _stopped_like_ctrl_c():
@@ -251,12 +272,12 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         else:
             from .local.demo import run_demo
 
-            run_demo(console)
+            run_demo(console, verbose=args.verbose)
         return 0
     if args.command == "emulator":
         from .local.emulator_command import run_emulator
 
-        run_emulator(args.port, console)
+        run_emulator(args.port, console, deny_writes=args.deny_writes, verbose=args.verbose)
         return 0
     target = resolve_target(args)
     if args.command == "load":

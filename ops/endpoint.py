@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 REGION = "us-east-1"
-DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", "http://127.0.0.1:4599")
+LOCAL_PORT = 4599
+"""`python -m ops emulator`'s port unless --port; the commands look for it there unless told otherwise."""
+DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", f"http://127.0.0.1:{LOCAL_PORT}")
 LOCAL_SOURCE_TABLE = "InvoiceTransactions"
 LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
 """The invoice tables the local emulator creates, which the commands default to without --aws."""

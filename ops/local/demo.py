@@ -30,8 +30,25 @@ SEED_TRANSACTIONS = [
 ]
 
 
-def run_demo(console: Console | None = None) -> dict[str, dict[str, Any]]:
-    """Run the pipeline once over the seed transactions; returns InvoiceTotal by invoice."""
+class ConsoleLines(io.TextIOBase):
+    """The handler's log lines (its summary line per batch, its errors) on the console, each as written:
+    no markup, highlighting or wrapping, so a JSON line stays one line of JSON. For ``--verbose``."""
+
+    def __init__(self, console: Console):
+        self._console = console
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return len(text)
+
+
+def run_demo(console: Console | None = None, verbose: bool = False) -> dict[str, dict[str, Any]]:
+    """Run the pipeline once over the seed transactions; returns InvoiceTotal by invoice.
+
+    With ``verbose``, the handler's log lines are shown too, as it wrote them."""
     console = console or Console()
     with moto_server() as endpoint:
         console.print(f"[bold]emulator[/] moto on {endpoint.url}")
@@ -43,6 +60,8 @@ def run_demo(console: Console | None = None) -> dict[str, dict[str, Any]]:
         console.print(f"[bold]wrote[/] {len(SEED_TRANSACTIONS)} transactions with PutItem")
         log = io.StringIO()
         stats = poller_for(endpoint, aggregator, log_stream=log).drain()
+        if verbose:
+            ConsoleLines(console).write(log.getvalue())
         console.print(
             f"[bold]stream[/] {stats.records_delivered} records in {stats.invocations} invocation(s), "
             f"{stats.function_errors} function errors, "
@@ -65,11 +84,19 @@ def write_transactions(endpoint: Endpoint, aggregator: LocalAggregator, rows: li
         dynamodb.put_item(TableName=aggregator.source_table, Item=item)
 
 
-def poller_for(endpoint: Endpoint, aggregator: LocalAggregator, log_stream: Writer | None = None) -> StreamPoller:
+def poller_for(
+    endpoint: Endpoint,
+    aggregator: LocalAggregator,
+    log_stream: Writer | None = None,
+    handler_endpoint: Endpoint | None = None,
+    aggregator_name: str = "demo",
+) -> StreamPoller:
     """The real handler behind the local event source mapping; its summary lines go to ``log_stream``
-    (stdout by default)."""
-    config = aggregator.handler_config("demo")
-    processor = BatchProcessor(config, endpoint.client("dynamodb"), endpoint.client("sqs"), log_stream=log_stream)
+    (stdout by default) under ``aggregator_name``, its DynamoDB requests to ``handler_endpoint`` (the
+    emulator's drill puts a refusing proxy there) or else to ``endpoint``."""
+    config = aggregator.handler_config(aggregator_name)
+    dynamodb = (handler_endpoint or endpoint).client("dynamodb")
+    processor = BatchProcessor(config, dynamodb, endpoint.client("sqs"), log_stream=log_stream)
     sqs = endpoint.client("sqs")
     return StreamPoller(
         endpoint.client("dynamodbstreams"),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import decimal
+import errno
 import logging
+import os
+import socket
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +19,7 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from ..endpoint import Endpoint
+from ..errors import CommandError
 
 DYNAMODB_DIGITS = 38
 
@@ -44,13 +48,42 @@ class OneRequestAtATime:
 
 
 class SerialMotoServer(ThreadedMotoServer):
-    """moto's threaded server with its application behind ``OneRequestAtATime``."""
+    """moto's threaded server with its application behind ``OneRequestAtATime``.
 
-    def _server_entry(self) -> None:
+    It listens before its thread starts, so a port it cannot have is an error in the caller. moto's
+    own server binds inside its thread: on a busy port werkzeug prints two lines there and ends the
+    thread, and ``start`` waits for a ready signal that never comes (``python -m ops emulator`` hung).
+    """
+
+    def start(self) -> None:
+        listening = listen(self._ip_address, self._port)
         app = OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
+        with listening:  # werkzeug serves a duplicate of this socket
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler, fd=listening.fileno()
+            )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket, so the port is free at once (moto's own stop leaves it open)."""
+        super().stop()
+        if self._server:
+            self._server.server_close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (SO_REUSEADDR, as werkzeug's own), or a one-line error naming it."""
+    try:
+        return socket.create_server((host, port))
+    except OSError as error:
+        hint = (
+            ": another program (another emulator?) has it; stop it or choose another with --port"
+            if error.errno == errno.EADDRINUSE
+            else ""
+        )
+        reason = os.strerror(error.errno) if error.errno else str(error)  # create_server appends the address
+        raise CommandError(f"cannot listen on {host}:{port}: {reason}{hint}") from error
 
 
 @contextmanager

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal
 
 import pytest
@@ -22,3 +23,19 @@ def test_cli_rejects_unknown_commands(capsys):
     with pytest.raises(SystemExit):
         main(["nope"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_demo_verbose_shows_the_handlers_summary_line_as_written(endpoint):
+    """Each log line the handler wrote, whole: one line of JSON, however narrow the console."""
+    console = Console(record=True, width=40)
+    run_demo(console, verbose=True)
+    lines = [line for line in console.export_text().splitlines() if line.startswith("{")]
+    summaries = [json.loads(line) for line in lines if '"message":"batch processed"' in line]
+    assert len(summaries) == 1 and summaries[0]["Records"] == 2 and summaries[0]["AggregateWrites"] == 1, lines
+
+
+def test_demo_verbose_is_refused_with_watch(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--watch", "--verbose"])
+    assert exit_info.value.code == 2
+    assert "demo: --verbose is not for --watch" in capsys.readouterr().err

@@ -19,9 +19,9 @@ from aggregations import ORDERS_AGGREGATION
 from benchmarks.billing import item_size
 from handler.spec import parse_spec
 from ops.local.emulator import item_level_transaction_rollback
+from ops.local.faultproxy import FaultPlan, fault_proxy
 from tests.conftest import drain_queue, make_processor, new_aggregator, read_aggregates, stream_record
 from tests.delivery import Delivery, deliver
-from tests.faultproxy import FaultPlan, fault_proxy
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ import random
 
 import pytest
 
+from ops.local.faultproxy import FaultPlan, fault_proxy
 from ops.local.poller import MappingSettings, StreamPoller
 from tests.conftest import assert_invoices_exact, drain_queue, invoice_image, make_processor, new_aggregator
-from tests.faultproxy import FaultPlan, fault_proxy
 
 pytestmark = pytest.mark.integration
 

@@ -211,7 +211,7 @@ def test_a_record_quarantined_for_a_bad_image_and_for_a_refused_removal_is_kept_
     nothing) leaves the old amount in the total: only reconcile can repair the key, and redrive
     must keep the record (both copies) whichever copy SQS returns first.
     """
-    from tests.faultproxy import TRANSACT_WRITE_ITEMS, FaultPlan, fault_proxy
+    from ops.local.faultproxy import TRANSACT_WRITE_ITEMS, FaultPlan, fault_proxy
 
     refusing = FaultPlan(targets=frozenset({TRANSACT_WRITE_ITEMS}), refuse_with="ValidationException")
     with fault_proxy(endpoint.url) as proxy:

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import build_parser, main
+from ops.local.faultproxy import GET_SHARD_ITERATOR, FaultPlan, fault_proxy
 from ops.local.poller import MappingSettings, StreamPoller
 from tests.conftest import (
     INVOICE_SPEC,
@@ -28,7 +29,6 @@ from tests.conftest import (
     read_aggregates,
     target_argv,
 )
-from tests.faultproxy import GET_SHARD_ITERATOR, FaultPlan, fault_proxy
 from tests.integration.test_faults import random_workload
 
 pytestmark = pytest.mark.integration

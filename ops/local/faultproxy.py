@@ -1,5 +1,9 @@
 """A loopback HTTP proxy in front of the emulator that breaks DynamoDB writes on purpose.
 
+The tests and the benchmarks inject their faults with it, and ``python -m ops emulator --deny-writes``
+refuses the local handler's writes with it for a drill of the failure runbook: one implementation,
+kept here because the local tools ship and the tests do not.
+
 It plays the network and service faults a Lambda meets in production:
 
 - ``lose_rate``: the write never reaches DynamoDB and the client gets a 500;

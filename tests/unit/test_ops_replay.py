@@ -12,8 +12,10 @@ from ops.describe import age_text, key_text
 from ops.errors import CommandError
 from ops.options import duration
 from ops.queue import QueueMessage, QueueReader
-from ops.replay_command import ReplayRun
+from ops.replay_command import ReplayRun, _grouped
 from ops.replay_plan import (
+    MAX_BODY_BYTES,
+    NAMED_FOR_RECONCILE,
     BatchRange,
     MessageError,
     MessageReport,
@@ -21,8 +23,10 @@ from ops.replay_plan import (
     batch_range,
     foreign_stream,
     in_range,
+    named_keys,
     overtaken,
     range_gap,
+    with_named_keys,
 )
 from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, ITERATOR_RENEWALS
 from ops.stream_range import RangeExpired, RangeUnfinished, read_range
@@ -388,3 +392,29 @@ def test_an_iterator_that_keeps_expiring_is_an_error_not_a_loop():
     with pytest.raises(ClientError, match="ExpiredIteratorException"):
         sequences_read(shard, batch())
     assert len(calls) == ITERATOR_RENEWALS + 1
+
+
+def test_the_keys_a_run_named_are_written_into_the_message_and_read_back_merged():
+    """Issue 17 item 4: what a rerun names for a range is what the run that read it whole named."""
+    original = body()
+    assert named_keys(original) is None and named_keys("{") is None and named_keys("[]") is None
+    marked = with_named_keys(original, {"S:B", "S:A"})
+    assert marked is not None and named_keys(marked) == {"S:A", "S:B"}
+    assert batch_range(marked) == batch_range(original), "still the same batch for every reader"
+    assert named_keys(with_named_keys(marked, {"S:C"}) or "") == {"S:A", "S:B", "S:C"}
+    assert named_keys(json.dumps({**json.loads(original), NAMED_FOR_RECONCILE: [1]})) is None
+    assert with_named_keys(original, {f"S:{n:0>2000}" for n in range(MAX_BODY_BYTES // 2000)}) is None
+
+
+def test_copies_of_one_batch_carry_every_key_any_of_them_names():
+    """A run stopped between sending the marked message and deleting the one it replaces leaves both."""
+    first = with_named_keys(body(), {"S:A"}) or ""
+    second = with_named_keys(body(), {"S:B"}) or ""
+    (group,) = _grouped(
+        [
+            QueueMessage("m1", "h1", body(), 0.0),
+            QueueMessage("m2", "h2", first, 0.0),
+            QueueMessage("m3", "h3", second, 0.0),
+        ]
+    )
+    assert len(group.messages) == 3 and named_keys(group.body) == {"S:A", "S:B"}

@@ -26,7 +26,7 @@ from .errors import CommandError
 from .query_command import read_keys
 from .recompute import recompute, unstorable_totals
 from .reconcile import Drift, KeyTotals, Report, actual_totals, compare
-from .reconcile_keys import NamedKey, parse_keys, query_request, reads_by_query, scan_filters
+from .reconcile_keys import NamedKey, parse_keys, query_request, reads_by_query, scan_filter
 from .repair import repair_request
 from .scan import parallel_scan
 from .schema import check_tables, key_schema
@@ -116,11 +116,7 @@ def _named_source(
 ) -> list[dict[str, Any]]:
     """The source items of the keys named (and, from a filtered scan, perhaps a few others)."""
     if not reads_by_query(target.spec):
-        return [
-            item
-            for where in scan_filters(target.spec, named)
-            for item in parallel_scan(dynamodb, target.source_table, segments, progress, where)
-        ]
+        return parallel_scan(dynamodb, target.source_table, segments, progress, scan_filter(target.spec, named))
     items: list[dict[str, Any]] = []
     for key in named:
         request: Any = query_request(target.spec, target.source_table, key)

@@ -37,7 +37,11 @@ from .textfile import numbered_lines, read_text
 
 KEY_FORM = "write a key as reconcile and replay print it: S:<text>, N:<number> or B:<base64>"
 MAX_FILTER_CHARS = 4000
-"""A FilterExpression is at most 4 KB (DynamoDB's expression limit): more keys are read by several scans."""
+"""An expression is at most 4 KB (DynamoDB's expression parameters limits)."""
+MAX_OPERATORS = 300
+"""Operators (=, AND, OR, IN) an expression may hold."""
+MAX_IN_VALUES = 100
+"""Values an IN comparison may name."""
 
 
 @dataclass(frozen=True)
@@ -116,61 +120,50 @@ def query_request(spec: AggregationSpec, table: str, key: NamedKey) -> dict[str,
     }
 
 
-def scan_filters(spec: AggregationSpec, keys: Sequence[NamedKey]) -> list[dict[str, Any]]:
-    """Scan parameters, one set per scan, whose FilterExpressions together pass every source item of the
-    keys (and few others); ``[{}]`` (one unfiltered scan) when group_by's parts are all time buckets."""
-    names: dict[str, str] = {}
+def scan_filter(spec: AggregationSpec, keys: Sequence[NamedKey]) -> dict[str, Any]:
+    """The Scan parameters whose FilterExpression passes every source item of the keys (and few others).
+
+    Empty (an unfiltered scan, the keys picked out client-side) when group_by's parts are all time
+    buckets, or when the keys are more than one expression may name: a filter saves transfer, not
+    read capacity, so several filtered scans would cost several whole-table reads where one does.
+    """
     attributes = _filtered_attributes(spec)
-    if not attributes:
-        return [{}]
-    for index, (attribute, _) in enumerate(attributes):
-        names[f"#a{index}"] = attribute
-    conditions: list[tuple[str, dict[str, AttributeValue]]] = []
-    seen: set[tuple[str, ...]] = set()
-    for key in keys:
-        values = _filter_values(spec, key, attributes)
-        identity = tuple(str(value) for value in values)
-        if identity in seen:  # composite keys of one customer and several days: one condition
-            continue
-        seen.add(identity)
-        number = len(conditions)
-        placeholders = {f":v{number}_{index}": value for index, value in enumerate(values)}
-        text = " AND ".join(f"#a{index} = {name}" for index, name in enumerate(placeholders))
-        conditions.append((f"({text})" if len(values) > 1 else text, placeholders))
-    return _chunks(conditions, names)
+    distinct = {repr(values): values for values in (_filter_values(spec, key) for key in keys)}
+    tuples = list(distinct.values())  # composite keys of one customer and several days: one condition
+    if not attributes or not tuples:
+        return {}
+    names = {f"#a{index}": attribute for index, attribute in enumerate(attributes)}
+    values: dict[str, AttributeValue] = {}
+    for number, parts in enumerate(tuples):
+        values.update({f":v{number}_{index}": value for index, value in enumerate(parts)})
+    if len(attributes) == 1:  # IN: one comparison of up to 100 values
+        if len(tuples) > MAX_IN_VALUES:
+            return {}
+        expression = f"#a0 IN ({', '.join(values)})"
+    else:
+        operators = len(tuples) * (2 * len(attributes) - 1) + len(tuples) - 1  # =, AND within; OR between
+        conditions = (
+            "(" + " AND ".join(f"#a{index} = :v{number}_{index}" for index in range(len(attributes))) + ")"
+            for number in range(len(tuples))
+        )
+        expression = " OR ".join(conditions)
+        if operators > MAX_OPERATORS:
+            return {}
+    if len(expression) > MAX_FILTER_CHARS:
+        return {}
+    return {"FilterExpression": expression, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
 
-def _filtered_attributes(spec: AggregationSpec) -> list[tuple[str, int]]:
-    """(source attribute, index of its part) for each part a filter can compare; (group_by, 0) for one attribute."""
+def _filtered_attributes(spec: AggregationSpec) -> list[str]:
+    """The source attributes of the group_by parts a filter can compare: every part but time buckets."""
     if not spec.group_parts:
-        return [(spec.group_by, 0)]
-    return [(part.attribute, index) for index, part in enumerate(spec.group_parts) if part.bucket is None]
+        return [spec.group_by]
+    return [part.attribute for part in spec.group_parts if part.bucket is None]
 
 
-def _filter_values(spec: AggregationSpec, key: NamedKey, attributes: list[tuple[str, int]]) -> list[AttributeValue]:
+def _filter_values(spec: AggregationSpec, key: NamedKey) -> list[AttributeValue]:
+    """The key's values of those attributes, typed as the source holds them."""
     if not spec.group_parts:
         return [key.value]
     texts = decode_key(key.value["S"])
-    return [{spec.group_parts[index].type: texts[index]} for _, index in attributes]
-
-
-def _chunks(conditions: list[tuple[str, dict[str, AttributeValue]]], names: dict[str, str]) -> list[dict[str, Any]]:
-    requests: list[dict[str, Any]] = []
-    texts: list[str] = []
-    values: dict[str, AttributeValue] = {}
-    for text, placeholders in conditions:
-        if texts and len(" OR ".join([*texts, text])) > MAX_FILTER_CHARS:
-            requests.append(_filter(texts, names, values))
-            texts, values = [], {}
-        texts.append(text)
-        values.update(placeholders)
-    requests.append(_filter(texts, names, values))
-    return requests
-
-
-def _filter(texts: list[str], names: dict[str, str], values: dict[str, AttributeValue]) -> dict[str, Any]:
-    return {
-        "FilterExpression": " OR ".join(texts),
-        "ExpressionAttributeNames": dict(names),
-        "ExpressionAttributeValues": values,
-    }
+    return [{part.type: text} for part, text in zip(spec.group_parts, texts, strict=True) if part.bucket is None]

@@ -6,13 +6,14 @@ from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
+from rich.console import Console
 
 from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
 from ops.describe import age_text, key_text
 from ops.errors import CommandError
 from ops.options import duration
 from ops.queue import QueueMessage, QueueReader
-from ops.replay_command import ReplayRun, _grouped
+from ops.replay_command import ReplayRun, _grouped, _show
 from ops.replay_plan import (
     MAX_BODY_BYTES,
     NAMED_FOR_RECONCILE,
@@ -418,3 +419,15 @@ def test_copies_of_one_batch_carry_every_key_any_of_them_names():
         ]
     )
     assert len(group.messages) == 3 and named_keys(group.body) == {"S:A", "S:B"}
+
+
+def test_the_keys_named_for_reconcile_are_shown_as_a_command_to_paste_and_never_act_on_the_terminal():
+    """Keys are data: an item's group value may hold a terminal escape (clearing the screen on the notes) or a
+    newline (breaking the note in two); the rest of the note is the reconcile --key command, shell-quoted."""
+    report = MessageReport(batch=BatchRange(ARN, SHARD, int(FIRST), int(LAST)), overtaken={"S:a\x1b[2Jb", "S:C#1"})
+    report.dispositions[Disposition.APPLIED] = 1
+    console = Console(record=True, width=400)
+    _show(console, ReplayRun(reports=[report]), from_file=False, dry_run=False)
+    text = console.export_text()
+    assert "\x1b" not in text and "S:a\\x1b[2Jb" in text, text
+    assert "`python -m ops reconcile --key 'S:C#1' --key 'S:a\\x1b[2Jb'`" in text, text

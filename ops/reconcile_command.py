@@ -23,6 +23,7 @@ from handler.errors import describe_error
 from .describe import printable
 from .drift_table import drift_table
 from .errors import CommandError
+from .query import not_found_notes
 from .query_command import read_keys
 from .recompute import recompute, unstorable_totals
 from .reconcile import Drift, KeyTotals, Report, actual_totals, compare
@@ -102,6 +103,8 @@ def run_reconcile(
     if absent:
         shown = ", ".join(escape(printable(token)) for token in absent)
         console.print(f"in neither table (no source item counts for it, no aggregate): {shown}", soft_wrap=True)
+        for note in not_found_notes([token.partition(":")[2] for token in absent]):
+            console.print(f"note: {escape(printable(note))}", soft_wrap=True, highlight=False)
     for message in report.unstorable:
         console.print(f"[red]cannot store exactly:[/] {escape(message)}", soft_wrap=True)
     if repair and report.unstorable:

@@ -286,10 +286,11 @@ def test_reconcile_key_repairs_the_key_named_and_only_it(endpoint, invoices, cal
 def test_keys_from_reads_one_key_a_line_and_reports_keys_in_neither_table(endpoint, invoices, tmp_path):
     three_drifted_keys(endpoint, invoices)
     keys = tmp_path / "keys.txt"
-    keys.write_text("S:A\r\n\nS:NOWHERE\nS:A\n")
+    keys.write_text("S:A\r\n\nS:NOWHERE\nS:A\nS:B \n")
     code, output = cli(endpoint, invoices, "reconcile", "--keys-from", str(keys), "--key", "S:C", "--repair")
-    assert code == 0 and "repaired 2 key(s)" in output and "over 3 key(s)" in output, output
-    assert "in neither table (no source item counts for it, no aggregate): S:NOWHERE" in output
+    assert code == 0 and "repaired 2 key(s)" in output and "over 4 key(s)" in output, output
+    assert "in neither table (no source item counts for it, no aggregate): S:NOWHERE, S:B " in output
+    assert "note: 'B ' has white space at an end: it is part of the key asked for" in output, output
     assert [aggregate(endpoint, invoices, key)["Total"] for key in "ABC"] == [{"N": "10"}, {"N": "1"}, {"N": "30"}]
     assert aggregate(endpoint, invoices, "NOWHERE") is None
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from handler.spec import parse_spec
 from ops.__main__ import build_parser, main
 from ops.local.poller import MappingSettings, StreamPoller
+from ops.replay_plan import with_named_keys
 from tests.conftest import (
     INVOICE_SPEC,
     assert_invoices_exact,
@@ -568,3 +569,19 @@ def test_drop_unreplayable_says_it_deleted_what_it_deleted(endpoint, invoices):
     code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
     assert code == 2 and "deleted 1 message(s)" in output and queue_depth(endpoint, invoices.failure_queue_url) == 0
     assert "kept" not in output and "the message was deleted (--drop-unreplayable)" in output, output
+
+
+def test_a_range_an_earlier_run_read_whole_still_names_its_keys_once_the_stream_no_longer_holds_it(endpoint, invoices):
+    """The keys written into a kept message are what it needs; "expired: the message names no keys" would
+    send the operator to reconcile the whole table for a message that names them."""
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds
+    (body,) = peek(endpoint, invoices.failure_queue_url)
+    drain_queue(endpoint, invoices.failure_queue_url)
+    endpoint.client("sqs").send_message(
+        QueueUrl=invoices.failure_queue_url, MessageBody=with_named_keys(body, {"S:INV-9"})
+    )
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "1 needs reconcile" in output and "--key S:INV-9" in output and "expired" not in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1

@@ -26,6 +26,7 @@ from .endpoint import LOCAL_PORT
 from .errors import OpsError
 from .options import duration, seconds, whole_number
 from .queue import MAX_VISIBILITY_SECONDS, QUARANTINE_VISIBILITY_SECONDS, REPLAY_VISIBILITY_SECONDS
+from .reconcile_command import add_key_arguments
 from .targets import add_pipeline_arguments, add_target_arguments, resolve_target
 
 EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         help=f"parallel scan segments, 1 to {MAX_SEGMENTS} (default %(default)s)",
     )
+    add_key_arguments(reconcile)
     add_target_arguments(reconcile)
     backfill = commands.add_parser(
         "backfill", help="add the items that predate the stream, exactly once", epilog=BACKFILL_EXITS
@@ -288,7 +290,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.command == "reconcile":
         from .reconcile_command import run_reconcile
 
-        report = run_reconcile(target, args.repair, args.segments, console)
+        report = run_reconcile(target, args.repair, args.segments, console, args.key, args.keys_from)
         if args.repair:
             return 2 if report.skipped_changed else 0
         return 2 if report.drifts or report.unstorable else 0

@@ -48,7 +48,7 @@ def query_keys(
             raise CommandError(f"--from/--to need a group_by part with a time bucket; group_by is {spec.group_by!r}")
         if len(values) != 1:
             raise CommandError(f"give one value of group_by {spec.group_by!r}, got {len(values)}")
-        return [_single_key(spec.group_by, values[0], key_type)]
+        return [single_key(spec.group_by, values[0], key_type)]
     ranged = spec.first_bucket_part if first is not None else None
     if first is not None and ranged is None:
         raise CommandError("--from/--to need a group_by part with a time bucket, and group_by has none")
@@ -57,7 +57,7 @@ def query_keys(
         wanted = " ".join(part.name for part in named)
         raise CommandError(f"give one value for each of: {wanted} (got {len(values)})")
     tz = zone(spec.timezone)
-    texts = {part.name: _part_text(part, value, tz) for part, value in zip(named, values, strict=True)}
+    texts = {part.name: part_text(part, value, tz) for part, value in zip(named, values, strict=True)}
     if ranged is None or ranged.bucket is None:
         return [{"S": encode_key([texts[part.name] for part in spec.group_parts])}]
     bucket = ranged.bucket
@@ -112,7 +112,8 @@ def ascii_digits(text: str, what: str) -> None:
         raise CommandError(f"{what} {text[:40]!r} has digits other than 0-9: {shown}; write it with 0-9")
 
 
-def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
+def part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
+    """A part's text in the key for a value the operator typed (``reconcile --key`` checks keys with it too)."""
     if part.bucket is not None:
         return input_label(part.bucket, value, tz, f"the value of group_by part {part.name!r}")
     try:
@@ -123,7 +124,8 @@ def _part_text(part: GroupPart, value: str, tz: ZoneInfo | None) -> str:
         raise CommandError(str(error)) from None
 
 
-def _single_key(name: str, value: str, key_type: str) -> AttributeValue:
+def single_key(name: str, value: str, key_type: str) -> AttributeValue:
+    """The aggregate key, for a client call, of a one-attribute group_by's value as the operator typed it."""
     try:
         if key_type == "N":
             parse_number_text(value, "the value")

@@ -172,6 +172,12 @@ class QueueReader:
         _raise_other(refused, "DeleteMessageBatch")
         return deleted
 
+    def replace(self, messages: Sequence[QueueMessage], body: str) -> int:
+        """Send ``body`` as a new message, then delete ``messages`` (SQS cannot change a message); returns how
+        many were deleted. Stopped between the two, both stay: the caller's reader must take them as copies."""
+        self._client.send_message(QueueUrl=self.queue_url, MessageBody=body)
+        return self.delete(messages)
+
     def release(self, messages: Iterable[QueueMessage] | None = None) -> None:
         """Make the messages (by default every one still held) visible again now, rather than at the timeout.
 

@@ -67,6 +67,8 @@ class Report:
     invalid_items: int
     unstorable: list[str] = field(default_factory=list)
     """Totals DynamoDB cannot store exactly (ops.recompute.unstorable_totals): never written."""
+    absent: list[str] = field(default_factory=list)
+    """Keys named (``reconcile --key``) that neither table holds: no source item counts for them, no aggregate."""
     repaired: int = 0
     skipped_changed: list[str] = field(default_factory=list)
 

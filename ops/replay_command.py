@@ -12,22 +12,26 @@ Kept apart from argument parsing (__main__.py) so the tests call it directly.
 
 from __future__ import annotations
 
+import shlex
 from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from handler.errors import describe_error
 from handler.outcome import Disposition
 from handler.position import foreign_stream
 from handler.processor import BatchProcessor
 
-from .describe import key_text
+from .describe import key_text, printable
 from .engine import apply_records, engine_for
 from .queue import REPLAY_VISIBILITY_SECONDS, QueueMessage, QueueReader
 from .replay_plan import (
@@ -36,7 +40,9 @@ from .replay_plan import (
     Outcome,
     batch_range,
     failed_keys,
+    named_keys,
     overtaken,
+    with_named_keys,
 )
 from .schema import check_tables
 from .shard_reader import STREAMS_CLIENT_CONFIG
@@ -123,13 +129,32 @@ def run_replay(
                 drop = report.outcome.settled or (drop_unreplayable and unreplayable)
                 if reader is not None and drop and not dry_run:
                     run.deleted += reader.delete(mine)
+                    report.deleted = True
+                elif reader is not None and not dry_run and report.outcome is Outcome.OVERTAKEN:
+                    _write_named_keys(reader, mine, group.body, report)
                 progress.advance(task)
     _show(console, run, from_file=message_file is not None, dry_run=dry_run)
     return run
 
 
+def _write_named_keys(reader: QueueReader, mine: list[QueueMessage], body: str, report: MessageReport) -> None:
+    """Keep the message with the keys this run named in it (``replay_plan.NAMED_FOR_RECONCILE``), so a rerun
+    names these and no more. Without SendMessage, or too many keys for a message, it is kept as it came."""
+    if report.named_before is not None and report.overtaken <= report.named_before:
+        return
+    named = with_named_keys(body, report.overtaken)
+    if named is None:
+        report.unmarked = "the keys are too many to write into the message: a rerun may name more"
+        return
+    try:
+        reader.replace(mine, named)
+    except (ClientError, BotoCoreError) as error:
+        report.unmarked = f"the keys could not be written into the message ({describe_error(error)})"
+
+
 def _grouped(messages: list[QueueMessage]) -> list[_Group]:
-    """One group per described batch, in the order of their ranges; unreadable messages alone."""
+    """One group per described batch, in the order of their ranges; unreadable messages alone. A group's body
+    carries every key its copies name for reconcile (a run stopped while replacing one leaves two)."""
     by_identity: dict[Any, _Group] = defaultdict(lambda: _Group(""))
     for message in messages:
         try:
@@ -139,6 +164,10 @@ def _grouped(messages: list[QueueMessage]) -> list[_Group]:
         group = by_identity[identity]
         group.body = group.body or message.body
         group.messages.append(message)
+    for group in by_identity.values():
+        named = [keys for message in group.messages if (keys := named_keys(message.body)) is not None]
+        if named:
+            group.body = with_named_keys(group.body, frozenset().union(*named)) or group.body
     return sorted(by_identity.values(), key=lambda g: _order(g.body))
 
 
@@ -164,7 +193,7 @@ def _replay(
         batch = batch_range(body)
     except MessageError as error:
         return MessageReport(batch=None, problem=str(error))
-    report = MessageReport(batch=batch, dry_run=dry_run)
+    report = MessageReport(batch=batch, dry_run=dry_run, named_before=named_keys(body))
     foreign = foreign_stream(batch.stream_arn, table_arn)
     if foreign:
         report.problem = f"the batch is {foreign}"
@@ -182,11 +211,14 @@ def _replay(
                 report.problem = applied.error
                 break
     except RangeExpired as gone:
-        report.expired = True
-        report.problem = str(gone)
+        # a range an earlier run read whole needs only the keys it named, whether the stream holds it or not
+        report.expired = report.named_before is None
+        report.problem = str(gone) if report.expired else None
     except RangeUnfinished as short:
         report.unfinished = True
         report.problem = str(short)
+    if report.named_before is not None:  # an earlier run read the whole range: what covers it now came after
+        report.overtaken = set(report.named_before)
     return report
 
 
@@ -216,7 +248,8 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
         note = _note(report)
         if note:
             where = f"{report.batch.shard_id} {report.batch.start}..{report.batch.end}" if report.batch else "message"
-            console.print(f"[bold]{escape(where)}[/]: {escape(note)}", soft_wrap=True)
+            # keys are data: a newline or a terminal escape in one is shown escaped, not acted on
+            console.print(f"[bold]{escape(where)}[/]: {escape(printable(note))}", soft_wrap=True)
     outcomes = [report.outcome for report in run.reports]
     summary = ", ".join(f"{outcomes.count(o)} {o.value}" for o in Outcome if outcomes.count(o))
     where = "" if from_file else f"; deleted {run.deleted} message(s) from the failure queue"
@@ -225,21 +258,37 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
         console.print(f"{run.lost} message(s) became visible again before their turn (another reader?): run again")
 
 
+def reconcile_keys_advice(keys: Iterable[str]) -> str:
+    """The command that reconciles just ``keys``, quoted for a shell, so it can be pasted as printed."""
+    named = " ".join(f"--key {shlex.quote(key)}" for key in sorted(keys))
+    return (
+        f"reconcile them: `python -m ops reconcile {named}` (with this command's table options), then the same "
+        "with `--repair` once the stream has caught up (README, 'When reconcile --repair is safe')"
+    )
+
+
+def _kept_or_dropped(report: MessageReport) -> str:
+    if report.deleted:
+        return "the message was deleted (--drop-unreplayable): reconcile first if you have not"
+    return "the message is kept until then (`replay --drop-unreplayable` deletes it)"
+
+
 def _note(report: MessageReport) -> str | None:
     outcome = report.outcome
     if outcome is Outcome.EXPIRED:
         done = f" ({report.records_read} record(s) it still held were applied)" if report.records_read else ""
         return (
             f"the stream no longer holds this range: {report.problem}{done}. The keys it could not replay are not "
-            f"known (the message names none): {RECONCILE_ADVICE}; the message is kept until then "
-            "(`replay --drop-unreplayable` deletes it)"
+            f"known (the message names none): {RECONCILE_ADVICE}; {_kept_or_dropped(report)}"
         )
     if outcome is Outcome.OVERTAKEN:
         keys = ", ".join(sorted(report.overtaken))
+        unmarked = f" ({report.unmarked})" if report.unmarked else ""
         return (
             f"applied, but later records of some items were applied before this range, so whether their records "
-            f"here were applied cannot be known; keys {keys}: {RECONCILE_ADVICE}; the message is kept until then "
-            "(`replay --drop-unreplayable` deletes it)"
+            f"here were applied cannot be known; keys {keys}: {reconcile_keys_advice(report.overtaken)}; "
+            f"{_kept_or_dropped(report)}"
+            f"{unmarked}"
         )
     if outcome is Outcome.NOT_ATTEMPTED:
         return "kept: an earlier batch failed, and a later one must not overtake it; replay again once it is fixed"

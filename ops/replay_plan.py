@@ -93,8 +93,14 @@ class MessageReport:
     failed_keys: list[str] = field(default_factory=list)
     overtaken: set[str] = field(default_factory=set)
     """Aggregate keys where a later record of an item in the range was applied before the range."""
+    named_before: frozenset[str] | None = None
+    """The keys an earlier run named for this range (``named_keys``), when the message carries them."""
     dry_run: bool = False
     attempted: bool = True
+    deleted: bool = False
+    """Its messages were deleted from the failure queue (settled, or dropped by ``--drop-unreplayable``)."""
+    unmarked: str | None = None
+    """Why the keys named could not be written into the kept message (a rerun may then name more)."""
 
     @property
     def outcome(self) -> Outcome:
@@ -155,6 +161,37 @@ def _sequence(value: Any, name: str) -> int:
     if not is_sequence_number(value) or len(value) < MIN_SEQUENCE_DIGITS:
         raise MessageError(f"{BATCH_INFO}.{name} is not a sequence number: {str(value)[:50]!r}")
     return int(value)
+
+
+NAMED_FOR_RECONCILE = "replayNamedForReconcile"
+"""Added to a kept message by the run that named keys of its range for reconcile (``with_named_keys``).
+
+That run applied every record of the range or found it covered, so what covers a record of the range
+from past its end on a later run was applied after it: by that run itself (a later batch of the same
+item), or by the mapping since. Judged by positions alone, a rerun would name those keys too, and the
+list would grow with every run; the keys written here are the ones the range's reading found overtaken."""
+MAX_BODY_BYTES = 256 * 1024
+"""SQS's message size limit: a list of keys that would not fit is not written (a rerun may then name more)."""
+
+
+def named_keys(body: str) -> frozenset[str] | None:
+    """The keys an earlier run named for the message's range, or None when none wrote them."""
+    try:
+        document = json.loads(body)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    keys = document.get(NAMED_FOR_RECONCILE) if isinstance(document, dict) else None
+    if isinstance(keys, list) and keys and all(isinstance(key, str) for key in keys):
+        return frozenset(keys)
+    return None
+
+
+def with_named_keys(body: str, keys: Iterable[str]) -> str | None:
+    """The message's body with ``keys`` added to those named before; None when it would not fit in a message."""
+    document = json.loads(body)
+    document[NAMED_FOR_RECONCILE] = sorted(set(keys) | (named_keys(body) or set()))
+    text = json.dumps(document)
+    return text if len(text.encode()) <= MAX_BODY_BYTES else None
 
 
 def in_range(batch: BatchRange, records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +12,13 @@ if TYPE_CHECKING:
 
 
 def parallel_scan(
-    client: DynamoDBClient, table: str, segments: int = 4, progress: Callable[[int], None] = lambda n: None
+    client: DynamoDBClient,
+    table: str,
+    segments: int = 4,
+    progress: Callable[[int], None] = lambda n: None,
+    where: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every item of ``table``, read by ``segments`` workers at once."""
+    """Every item of ``table`` (that passes ``where``'s FilterExpression), read by ``segments`` workers at once."""
 
     def segment(number: int) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -23,6 +27,7 @@ def parallel_scan(
             "Segment": number,
             "TotalSegments": segments,
             "ConsistentRead": True,
+            **(where or {}),  # type: ignore[typeddict-item]
         }
         while True:
             page = client.scan(**request)

@@ -137,3 +137,25 @@ def test_query_refuses_a_bucket_in_other_digits_and_points_them_out_in_a_value_t
     assert code == 1 and "error: the value of group_by part 'OrderDate_day'" in text and "found" not in text, text
     code, text = cli(endpoint, daily, spec_file, "query", "C-\uff11\uff17", "2026-11-28")
     assert code == 1 and "0 of 1 aggregate(s) found" in text and "note: 'C-\uff11\uff17' has digits other" in text
+
+
+def test_reconcile_a_composite_key_as_reconcile_prints_it_repairs_that_key_only(endpoint, daily, tmp_path):
+    """Issue 17 item 4: a composite key is given as reconcile's table and replay print it (S:C-17#2026-11-28);
+    the source is scanned with a filter on the attribute part (the day is a label, kept client-side), and
+    a part spelled otherwise than the handler writes it is refused with the spelling to use."""
+    spec_file = tmp_path / "daily.json"
+    spec_file.write_text(json.dumps(DAILY_REVENUE_AGGREGATION))
+    put_order(endpoint, daily, "o1", "C-17", "2026-11-28T09:00:00+01:00", "10.50")
+    put_order(endpoint, daily, "o2", "C-17", "2026-11-29T12:00:00Z", "20")
+    put_order(endpoint, daily, "o3", "C-18", "2026-11-28T12:00:00Z", "5")
+    code, text = cli(endpoint, daily, spec_file, "reconcile", "--key", "S:C-17#2026-11-28", "--repair")
+    assert code == 0 and "2 drift(s) over 1 key(s)" in text and "repaired 1 key(s)" in text, text
+    assert aggregates(endpoint, daily) == {"C-17#2026-11-28": ("C-17", "2026-11-28", Decimal("10.50"), 1)}
+    code, text = cli(endpoint, daily, spec_file, "reconcile")
+    assert code == 2 and "4 drift(s) over 3 key(s)" in text and "S:C-17#2026-11-28" not in text
+
+    code, text = cli(endpoint, daily, spec_file, "reconcile", "--key", "S:C-17#2026-11-28T09:00")
+    message = "error: --key 'S:C-17#2026-11-28T09:00' is not spelled as the handler writes it: 'S:C-17#2026-11-28'"
+    assert code == 1 and text.startswith(message), text
+    code, text = cli(endpoint, daily, spec_file, "reconcile", "--key", "S:C-17")
+    assert code == 1 and "it has 1 part(s); group_by 'CustomerId#OrderDate_day' has 2" in text, text

@@ -3,12 +3,15 @@
 import json
 import re
 
+import boto3
 import pytest
 from rich.console import Console
 
 from handler.spec import parse_spec
 from ops.__main__ import main
 from ops.local.local_resources import create_local_aggregator, source_key_schema
+from ops.recompute import BACKFILL_MARKER
+from ops.repair import REPAIRED
 from tests.conftest import INVOICE_SPEC, new_aggregator
 from tests.integration.test_cli import cli, drain
 
@@ -241,3 +244,94 @@ def test_backfill_after_reconcile_repair_adds_nothing_to_the_repaired_keys(endpo
     assert code == 0 and "backfilled 0 aggregate(s)" in output and "1 already done" in output
     assert aggregate(endpoint, live, "OLD")["Total"] == {"N": "30"}
     assert cli(endpoint, live, "reconcile")[0] == 0
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """(operation, parameters) of every DynamoDB call the commands make, seen through a botocore event hook on
+    a fresh default session (every client the commands make comes from it)."""
+    session = boto3.session.Session()
+    seen = []
+    session.events.register(
+        "provide-client-params.dynamodb.*",
+        lambda event_name, params, **_: seen.append((event_name.rsplit(".", 1)[-1], dict(params))),
+    )
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    return seen
+
+
+def three_drifted_keys(endpoint, invoices):
+    for invoice, amount in (("A", "10"), ("B", "20"), ("C", "30")):
+        put_source(endpoint, invoices.source_table, invoice, "1", amount)
+        put_aggregate(endpoint, invoices, invoice, Total={"N": "1"}, TransactionCount={"N": "1"})
+
+
+def test_reconcile_key_repairs_the_key_named_and_only_it(endpoint, invoices, calls):
+    """Issue 17 item 4: replay names keys; reconcile --key checks and repairs just those, by a Query of
+    the source (group_by is its partition key), never a scan of either table."""
+    three_drifted_keys(endpoint, invoices)
+    code, output = cli(endpoint, invoices, "reconcile", "--key", "S:B")
+    assert code == 2 and "1 drift(s) over 1 key(s)" in output and "S:A" not in output and "S:C" not in output
+    code, output = cli(endpoint, invoices, "reconcile", "--key", "S:B", "--repair")
+    assert code == 0 and "repaired 1 key(s)" in output, output
+    operations = {name for name, _ in calls}
+    assert "Scan" not in operations and "Query" in operations, operations
+    assert aggregate(endpoint, invoices, "B")["Total"] == {"N": "20"}
+    assert aggregate(endpoint, invoices, "B")[BACKFILL_MARKER] == {"S": REPAIRED}
+    assert [aggregate(endpoint, invoices, key)["Total"] for key in "AC"] == [{"N": "1"}, {"N": "1"}]
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 2 and "2 drift(s) over 3 key(s)" in output and "S:B" not in output
+
+
+def test_keys_from_reads_one_key_a_line_and_reports_keys_in_neither_table(endpoint, invoices, tmp_path):
+    three_drifted_keys(endpoint, invoices)
+    keys = tmp_path / "keys.txt"
+    keys.write_text("S:A\r\n\nS:NOWHERE\nS:A\nS:B \n")
+    code, output = cli(endpoint, invoices, "reconcile", "--keys-from", str(keys), "--key", "S:C", "--repair")
+    assert code == 0 and "repaired 2 key(s)" in output and "over 4 key(s)" in output, output
+    assert "in neither table (no source item counts for it, no aggregate): S:NOWHERE, S:B " in output
+    assert "note: 'B ' has white space at an end: it is part of the key asked for" in output, output
+    assert [aggregate(endpoint, invoices, key)["Total"] for key in "ABC"] == [{"N": "10"}, {"N": "1"}, {"N": "30"}]
+    assert aggregate(endpoint, invoices, "NOWHERE") is None
+
+
+def test_reconcile_key_by_another_attribute_than_the_partition_key_scans_with_a_filter(endpoint, tmp_path, calls):
+    spec = {**INVOICE_SPEC, "group_by": "Region"}
+    regional = new_aggregator(endpoint, parse_spec(spec))
+    dynamodb = endpoint.client("dynamodb")
+    for invoice, region, amount in (("I1", "north", "5"), ("I2", "north", "7"), ("I3", "south", "11")):
+        item = {"InvoiceNumber": {"S": invoice}, "TransactionId": {"S": "1"}, "Amount": {"N": amount}}
+        dynamodb.put_item(
+            TableName=regional.source_table, Item={**item, "InvoiceDate": {"S": "d"}, "Region": {"S": region}}
+        )
+    code, output = cli(
+        endpoint,
+        regional,
+        "reconcile",
+        "--key",
+        "S:north",
+        "--repair",
+        "--spec",
+        spec_file(tmp_path, group_by="Region"),
+    )
+    assert code == 0 and "repaired 1 key(s)" in output and "S:south" not in output, output
+    scanned = [params for name, params in calls if name == "Scan" and params["TableName"] == regional.source_table]
+    assert scanned and all(params.get("FilterExpression") == "#a0 IN (:v0_0)" for params in scanned), scanned
+    stored = dynamodb.get_item(TableName=regional.aggregate_table, Key={"Region": {"S": "north"}})["Item"]
+    assert stored["Total"] == {"N": "12"} and stored["TransactionCount"] == {"N": "2"}
+    assert "Item" not in dynamodb.get_item(TableName=regional.aggregate_table, Key={"Region": {"S": "south"}})
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("B", "--key 'B': write a key as reconcile and replay print it: S:<text>, N:<number> or B:<base64>"),
+        ("N:5", "--key 'N:5': the aggregate table's key 'InvoiceNumber' has type S, not N"),
+        ("S:", "--key 'S:': '' is not a S value of 'InvoiceNumber': group_by attribute 'InvoiceNumber' has a 0-byte"),
+    ],
+)
+def test_a_key_the_spec_cannot_produce_is_one_line_and_nothing_is_written(endpoint, invoices, key, message):
+    three_drifted_keys(endpoint, invoices)
+    code, output = cli(endpoint, invoices, "reconcile", "--repair", "--key", "S:A", "--key", key)
+    assert code == 1 and output.count("\n") == 1 and output.startswith(f"error: {message}"), output
+    assert aggregate(endpoint, invoices, "A")["Total"] == {"N": "1"}

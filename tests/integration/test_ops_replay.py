@@ -8,6 +8,8 @@ shard does not hold or the fault proxy answering TrimmedDataAccessException as D
 
 import json
 import random
+import re
+import shlex
 import threading
 from contextlib import contextmanager
 
@@ -18,6 +20,7 @@ from handler.spec import parse_spec
 from ops.__main__ import build_parser, main
 from ops.local.faultproxy import GET_SHARD_ITERATOR, FaultPlan, fault_proxy
 from ops.local.poller import MappingSettings, StreamPoller
+from ops.replay_plan import with_named_keys
 from tests.conftest import (
     INVOICE_SPEC,
     assert_invoices_exact,
@@ -184,11 +187,12 @@ def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_r
     assert code == 2 and "needs reconcile" in output and "S:INV-1" in output, output
     assert "S:INV-2" not in output.split("keys")[-1], "INV-2's record was replayed exactly"
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+    (command,) = re.findall(r"`python -m ops (reconcile --key [^`]*)`", output)  # pasted as replay prints it
     console = Console(record=True, width=240)
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
-    code = main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console)
+    code = main([*shlex.split(command), "--repair", "--endpoint-url", endpoint.url, *tables], console)
     output = console.export_text()
-    assert code == 0, output
+    assert code == 0 and "over 1 key(s)" in output and "repaired 1 key(s)" in output, output
     assert_invoices_exact(endpoint, invoices)
     code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
     assert code == 2 and "deleted 1 message(s)" in output
@@ -439,6 +443,8 @@ def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_dri
     again = replay_run(endpoint.url, invoices)
     assert read_aggregates(endpoint, invoices.aggregate_table) == totals
     assert all(report.outcome.value in ("skipped: already applied", "needs reconcile") for report in again.reports)
+    again_named = {key.removeprefix("S:") for report in again.reports for key in report.overtaken}
+    assert again_named <= named, f"a rerun named keys the first run applied: {again_named - named}"
     console = Console(record=True, width=240)
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
     assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console) == 0
@@ -526,3 +532,56 @@ def test_single_source_replay_is_exact_and_names_an_overtaken_key(endpoint, tmp_
     assert code == 2 and "needs reconcile" in output and "keys S:a:" in output, output
     balances = read_aggregates(endpoint, aggregator.aggregate_table, group_by="Account")
     assert balances["b"]["Balance"] == 7, "b's record was replayed exactly"
+
+
+def test_a_rerun_names_no_key_its_own_earlier_run_applied(endpoint, invoices):
+    """Issue 17 item 4: two batches given up on, X in both; K's later record applied first. The first run
+    names K (overtaken) and keeps that message, and applies the second batch, X's later record with it.
+    A rerun then found X's record in the kept range covered by that later position and named X too,
+    though the first run had applied both of X's records in order."""
+    dynamodb = endpoint.client("dynamodb")
+    with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as proxy:
+        poller = failing_poller(endpoint, invoices, proxy.url)
+        dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-X", "1", "5"))
+        dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-K", "1", "10"))
+        assert poller.drain().batches_to_failure_destination == 1
+        dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-X", "1", "7"))
+        assert poller.drain().batches_to_failure_destination == 2  # the poller's counts add up
+        proxy.set_plan(FaultPlan())
+        dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-K", "1", "25"))
+        poller.drain()  # K's MODIFY lands first
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "1 applied, 1 needs reconcile" in output and "keys S:INV-K:" in output, output
+    assert read_aggregates(endpoint, invoices.aggregate_table)["INV-X"]["Total"] == 7
+    totals = read_aggregates(endpoint, invoices.aggregate_table)
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "1 needs reconcile" in output and "keys S:INV-K:" in output, output
+    assert read_aggregates(endpoint, invoices.aggregate_table) == totals
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+
+
+def test_drop_unreplayable_says_it_deleted_what_it_deleted(endpoint, invoices):
+    """Issue 17 item 4: the note of a message --drop-unreplayable deleted said "the message is kept"."""
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds: expired
+    code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
+    assert code == 2 and "deleted 1 message(s)" in output and queue_depth(endpoint, invoices.failure_queue_url) == 0
+    assert "kept" not in output and "the message was deleted (--drop-unreplayable)" in output, output
+
+
+def test_a_range_an_earlier_run_read_whole_still_names_its_keys_once_the_stream_no_longer_holds_it(endpoint, invoices):
+    """The keys written into a kept message are what it needs; "expired: the message names no keys" would
+    send the operator to reconcile the whole table for a message that names them."""
+    endpoint.client("dynamodb").put_item(TableName=invoices.source_table, Item=invoice_image("A", "1", "5"))
+    shard_id, first = shard_of(endpoint, invoices)
+    send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds
+    (body,) = peek(endpoint, invoices.failure_queue_url)
+    drain_queue(endpoint, invoices.failure_queue_url)
+    endpoint.client("sqs").send_message(
+        QueueUrl=invoices.failure_queue_url, MessageBody=with_named_keys(body, {"S:INV-9"})
+    )
+    code, output = replay(endpoint.url, invoices)
+    assert code == 2 and "1 needs reconcile" in output and "--key S:INV-9" in output and "expired" not in output
+    assert queue_depth(endpoint, invoices.failure_queue_url) == 1

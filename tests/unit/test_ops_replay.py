@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 from botocore.exceptions import ClientError
+from rich.console import Console
 
 from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
 from handler.position import foreign_stream
@@ -13,16 +14,20 @@ from ops.describe import age_text, key_text
 from ops.errors import CommandError
 from ops.options import duration
 from ops.queue import QueueMessage, QueueReader
-from ops.replay_command import ReplayRun
+from ops.replay_command import ReplayRun, _grouped, _show
 from ops.replay_plan import (
+    MAX_BODY_BYTES,
+    NAMED_FOR_RECONCILE,
     BatchRange,
     MessageError,
     MessageReport,
     Outcome,
     batch_range,
     in_range,
+    named_keys,
     overtaken,
     range_gap,
+    with_named_keys,
 )
 from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, ITERATOR_RENEWALS
 from ops.stream_range import RangeExpired, RangeUnfinished, read_range
@@ -388,3 +393,41 @@ def test_an_iterator_that_keeps_expiring_is_an_error_not_a_loop():
     with pytest.raises(ClientError, match="ExpiredIteratorException"):
         sequences_read(shard, batch())
     assert len(calls) == ITERATOR_RENEWALS + 1
+
+
+def test_the_keys_a_run_named_are_written_into_the_message_and_read_back_merged():
+    """Issue 17 item 4: what a rerun names for a range is what the run that read it whole named."""
+    original = body()
+    assert named_keys(original) is None and named_keys("{") is None and named_keys("[]") is None
+    marked = with_named_keys(original, {"S:B", "S:A"})
+    assert marked is not None and named_keys(marked) == {"S:A", "S:B"}
+    assert batch_range(marked) == batch_range(original), "still the same batch for every reader"
+    assert named_keys(with_named_keys(marked, {"S:C"}) or "") == {"S:A", "S:B", "S:C"}
+    assert named_keys(json.dumps({**json.loads(original), NAMED_FOR_RECONCILE: [1]})) is None
+    assert with_named_keys(original, {f"S:{n:0>2000}" for n in range(MAX_BODY_BYTES // 2000)}) is None
+
+
+def test_copies_of_one_batch_carry_every_key_any_of_them_names():
+    """A run stopped between sending the marked message and deleting the one it replaces leaves both."""
+    first = with_named_keys(body(), {"S:A"}) or ""
+    second = with_named_keys(body(), {"S:B"}) or ""
+    (group,) = _grouped(
+        [
+            QueueMessage("m1", "h1", body(), 0.0),
+            QueueMessage("m2", "h2", first, 0.0),
+            QueueMessage("m3", "h3", second, 0.0),
+        ]
+    )
+    assert len(group.messages) == 3 and named_keys(group.body) == {"S:A", "S:B"}
+
+
+def test_the_keys_named_for_reconcile_are_shown_as_a_command_to_paste_and_never_act_on_the_terminal():
+    """Keys are data: an item's group value may hold a terminal escape (clearing the screen on the notes) or a
+    newline (breaking the note in two); the rest of the note is the reconcile --key command, shell-quoted."""
+    report = MessageReport(batch=BatchRange(ARN, SHARD, int(FIRST), int(LAST)), overtaken={"S:a\x1b[2Jb", "S:C#1"})
+    report.dispositions[Disposition.APPLIED] = 1
+    console = Console(record=True, width=400)
+    _show(console, ReplayRun(reports=[report]), from_file=False, dry_run=False)
+    text = console.export_text()
+    assert "\x1b" not in text and "S:a\\x1b[2Jb" in text, text
+    assert "`python -m ops reconcile --key 'S:C#1' --key 'S:a\\x1b[2Jb'`" in text, text

@@ -1,0 +1,169 @@
+"""`reconcile --key`: which aggregate keys the operator named, and how to read only their source items. Pure.
+
+A key is written as reconcile's drift table and replay's "needs reconcile" list print it: the
+handler's group token (``handler.attributes.key_token``), its type, a colon, its text: ``S:INV-1``,
+``N:1.5``, ``B:AAE=``, and for a composite group_by the encoded key (``S:C-17#2026-11-28``). So
+what replay names can be pasted as it is, and ``--keys-from`` reads one such key per line.
+
+A key is checked against the spec and the aggregate table's key type, and must be spelled as the
+handler writes it: ``N:1.50`` or a part ``2026-11-28T09:00`` instead of its label name the same
+aggregate under another spelling, and the error says the spelling to use. A key the spec cannot
+produce at all (a number where group_by is a string, two parts where it has three) is refused:
+reconciling it would only report that it exists nowhere.
+
+Source items are read by a Query on the partition key when group_by is the partition key; else by
+a scan filtered on the group_by attribute (or the composite's attribute parts; time buckets are
+labels of dates, which a filter cannot compute, so they are kept client-side). Whatever is read,
+only the keys named are compared: the filter saves reading, it never decides what counts.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from handler.attributes import AttributeValue, key_token
+from handler.buckets import zone
+from handler.errors import HandlerError
+from handler.grouping import MAX_COMPOSITE_KEY_BYTES, decode_key, encode_key
+from handler.spec import AggregationSpec
+
+from .errors import CommandError
+from .query import part_text, single_key
+from .textfile import numbered_lines, read_text
+
+KEY_FORM = "write a key as reconcile and replay print it: S:<text>, N:<number> or B:<base64>"
+MAX_FILTER_CHARS = 4000
+"""An expression is at most 4 KB (DynamoDB's expression parameters limits)."""
+MAX_OPERATORS = 300
+"""Operators (=, AND, OR, IN) an expression may hold."""
+MAX_IN_VALUES = 100
+"""Values an IN comparison may name."""
+
+
+@dataclass(frozen=True)
+class NamedKey:
+    token: str
+    """As the handler and reconcile's report spell it: ``S:INV-1``."""
+    value: AttributeValue
+    """The aggregate key for a client call (a binary key as bytes)."""
+
+
+def parse_key(spec: AggregationSpec, text: str, key_type: str, where: str = "--key") -> NamedKey:
+    """The aggregate key ``text`` names; ``CommandError`` naming ``where`` and the key when the spec cannot
+    produce it or the handler spells it otherwise."""
+    kind, colon, raw = text.partition(":")
+    shown = f"{where} {text[:80]!r}"
+    if not colon or kind not in ("S", "N", "B"):
+        raise CommandError(f"{shown}: {KEY_FORM}")
+    if kind != key_type:
+        raise CommandError(f"{shown}: the aggregate table's key {spec.group_by!r} has type {key_type}, not {kind}")
+    try:
+        value = _composite(spec, raw) if spec.group_parts else single_key(spec.group_by, raw, kind)
+    except (CommandError, HandlerError) as error:
+        raise CommandError(f"{shown}: {error}") from None
+    token = _token(spec, value)
+    if token != text:
+        raise CommandError(f"{shown} is not spelled as the handler writes it: {token!r} names that aggregate")
+    return NamedKey(token, value)
+
+
+def _composite(spec: AggregationSpec, raw: str) -> AttributeValue:
+    texts = decode_key(raw)
+    if len(texts) != len(spec.group_parts):
+        names = "#".join(part.name for part in spec.group_parts)
+        raise CommandError(f"it has {len(texts)} part(s); group_by {names!r} has {len(spec.group_parts)}")
+    tz = zone(spec.timezone)
+    key = encode_key([part_text(part, text, tz) for part, text in zip(spec.group_parts, texts, strict=True)])
+    if len(key.encode()) > MAX_COMPOSITE_KEY_BYTES:
+        raise CommandError(f"longer than {MAX_COMPOSITE_KEY_BYTES} bytes: the handler writes no such composite key")
+    return {"S": key}
+
+
+def _token(spec: AggregationSpec, value: AttributeValue) -> str:
+    raw = value.get("B")
+    if isinstance(raw, bytes):
+        return f"B:{base64.b64encode(raw).decode()}"
+    return key_token(value, spec.group_by)
+
+
+def parse_keys(spec: AggregationSpec, texts: Iterable[str], key_type: str, path: Path | None) -> list[NamedKey]:
+    """The keys of ``--key`` and of the file ``--keys-from`` (one a line, blank lines skipped), each once,
+    in the order given."""
+    named = [parse_key(spec, text, key_type) for text in texts]
+    if path is not None:
+        for number, line in numbered_lines(read_text(path)):
+            if line:
+                named.append(parse_key(spec, line, key_type, f"{path}:{number}:"))
+    unique = {key.token: key for key in named}
+    if not unique:
+        raise CommandError(f"{path} names no key: {KEY_FORM}, one a line")
+    return list(unique.values())
+
+
+def reads_by_query(spec: AggregationSpec) -> bool:
+    """Each key's source items are one partition of the source table: a Query reads them, no scan."""
+    return not spec.group_parts and spec.group_by == spec.partition_key
+
+
+def query_request(spec: AggregationSpec, table: str, key: NamedKey) -> dict[str, Any]:
+    """The Query of the source items of ``key`` (``reads_by_query``), strongly consistent as reconcile's scan."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "#k = :k",
+        "ExpressionAttributeNames": {"#k": spec.partition_key},
+        "ExpressionAttributeValues": {":k": key.value},
+        "ConsistentRead": True,
+    }
+
+
+def scan_filter(spec: AggregationSpec, keys: Sequence[NamedKey]) -> dict[str, Any]:
+    """The Scan parameters whose FilterExpression passes every source item of the keys (and few others).
+
+    Empty (an unfiltered scan, the keys picked out client-side) when group_by's parts are all time
+    buckets, or when the keys are more than one expression may name: a filter saves transfer, not
+    read capacity, so several filtered scans would cost several whole-table reads where one does.
+    """
+    attributes = _filtered_attributes(spec)
+    distinct = {repr(values): values for values in (_filter_values(spec, key) for key in keys)}
+    tuples = list(distinct.values())  # composite keys of one customer and several days: one condition
+    if not attributes or not tuples:
+        return {}
+    names = {f"#a{index}": attribute for index, attribute in enumerate(attributes)}
+    values: dict[str, AttributeValue] = {}
+    for number, parts in enumerate(tuples):
+        values.update({f":v{number}_{index}": value for index, value in enumerate(parts)})
+    if len(attributes) == 1:  # IN: one comparison of up to 100 values
+        if len(tuples) > MAX_IN_VALUES:
+            return {}
+        expression = f"#a0 IN ({', '.join(values)})"
+    else:
+        operators = len(tuples) * (2 * len(attributes) - 1) + len(tuples) - 1  # =, AND within; OR between
+        conditions = (
+            "(" + " AND ".join(f"#a{index} = :v{number}_{index}" for index in range(len(attributes))) + ")"
+            for number in range(len(tuples))
+        )
+        expression = " OR ".join(conditions)
+        if operators > MAX_OPERATORS:
+            return {}
+    if len(expression) > MAX_FILTER_CHARS:
+        return {}
+    return {"FilterExpression": expression, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+
+def _filtered_attributes(spec: AggregationSpec) -> list[str]:
+    """The source attributes of the group_by parts a filter can compare: every part but time buckets."""
+    if not spec.group_parts:
+        return [spec.group_by]
+    return [part.attribute for part in spec.group_parts if part.bucket is None]
+
+
+def _filter_values(spec: AggregationSpec, key: NamedKey) -> list[AttributeValue]:
+    """The key's values of those attributes, typed as the source holds them."""
+    if not spec.group_parts:
+        return [key.value]
+    texts = decode_key(key.value["S"])
+    return [{part.type: text} for part, text in zip(spec.group_parts, texts, strict=True) if part.bucket is None]

@@ -58,7 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description="StreamAggregator's local and operator tools")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not just its message")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the invoice aggregator end to end on an embedded emulator")
+    demo = commands.add_parser(
+        "demo",
+        help="run the invoice aggregator end to end on an embedded emulator",
+        epilog=exit_codes(
+            "0: ran to its end (with --watch: for --seconds)",
+            "1: an error told in one line",
+            "2: bad arguments",
+            "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; the embedded emulator and what it held are gone",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     demo.add_argument(
         "--watch", action="store_true", help="keep streaming generated transactions and orders, shown live"
     )
@@ -149,7 +159,21 @@ def _add_visibility(parser: argparse.ArgumentParser, default: int) -> None:
 
 
 def _add_replay(commands: Any) -> None:
-    replay = commands.add_parser("replay", help=REPLAY_HELP, description=REPLAY_HELP)
+    replay = commands.add_parser(
+        "replay",
+        help=REPLAY_HELP,
+        description=REPLAY_HELP,
+        epilog=exit_codes(
+            "0: every message settled (applied, already applied or quarantined) and deleted; with --dry-run: every "
+            "range read and replayable",
+            "1: an error or a refusal told in one line (messages in flight: another reader holds some); "
+            "what was not settled is kept",
+            "2: some message not settled (expired, needs reconcile, failed, incomplete read, unreadable: kept unless "
+            "--drop-unreplayable), or bad arguments",
+            "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; what was not deleted is visible again",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     replay.add_argument(
         "--message", type=Path, metavar="FILE", help="replay the one on-failure message in this file, not the queue"
     )

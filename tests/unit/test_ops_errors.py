@@ -1,6 +1,8 @@
 """The CLI's error contract: its own and AWS's errors are one line, `--debug` shows their traceback,
 and anything else (a bug) is never swallowed into a one-line message."""
 
+import argparse
+
 import pytest
 from rich.console import Console
 
@@ -86,3 +88,24 @@ def test_a_commands_help_lists_its_exit_codes(capsys, command, codes):
     listed = text.partition("exit codes: ")[2]
     assert listed, text
     assert [code for code in codes if f" {code} " not in f" {listed}"] == []
+
+
+def _commands(parser: argparse.ArgumentParser, path: str = "") -> list[tuple[str, argparse.ArgumentParser]]:
+    """Every command and subcommand's parser, by its words on the command line."""
+    found = []
+    for action in parser._actions:  # argparse keeps its subparsers nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                words = f"{path} {name}".strip()
+                nested = _commands(sub, words)
+                found.extend(nested or [(words, sub)])
+    return found
+
+
+def test_every_commands_help_lists_its_exit_codes():
+    """An operator command is a product surface: a script or on-call reads its exit codes in --help. replay and
+    demo listed none; walking the parser catches the next command added without them."""
+    commands = _commands(cli.build_parser())
+    assert {"demo", "replay", "quarantine drop", "query"} <= {words for words, _ in commands}
+    missing = [words for words, parser in commands if "exit codes:" not in parser.format_help()]
+    assert missing == []

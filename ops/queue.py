@@ -55,16 +55,26 @@ class InFlight(CommandError):
     """Another reader holds messages of the queue: what this command would see is not the whole queue."""
 
 
+RECEIVE_WAIT_SECONDS = 1
+"""The long poll that ends receiving: on SQS an empty short poll may only mean that the servers it sampled
+had nothing, an empty long poll that the queue has nothing more to show."""
+
+
 class QueueReader:
     def __init__(
-        self, client: SQSClient, queue_url: str, visibility_timeout: int, wait_seconds: int = 1, name: str = "queue"
+        self,
+        client: SQSClient,
+        queue_url: str,
+        visibility_timeout: int,
+        wait_seconds: int | None = None,
+        name: str = "queue",
     ):
         self._client = client
         self.queue_url = queue_url
         self.name = name
         """How the operator knows the queue: ``the quarantine queue``."""
         self._visibility = visibility_timeout
-        self._wait = wait_seconds
+        self._wait = RECEIVE_WAIT_SECONDS if wait_seconds is None else wait_seconds
         self._held: dict[str, QueueMessage] = {}
         """Received, neither deleted nor released nor lost to another reader: what ``release()`` makes visible."""
 

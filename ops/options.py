@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from handler.config import TABLE_ARN, TABLE_NAME
+
 MAX_SECONDS = 7 * 24 * 3600
-_TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
-_TABLE_ARN = re.compile(r"arn:aws[a-z\-]*:dynamodb:[a-z0-9\-]+:[0-9]{12}:table/[A-Za-z0-9_.\-]{3,255}")
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
 _DURATION = re.compile(r"([0-9]{1,6})([smhd])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -51,7 +51,7 @@ def endpoint_url(text: str) -> str:
 
 
 def is_table_name(value: object) -> bool:
-    return isinstance(value, str) and bool(_TABLE_NAME.fullmatch(value) or _TABLE_ARN.fullmatch(value))
+    return isinstance(value, str) and bool(TABLE_NAME.fullmatch(value) or TABLE_ARN.fullmatch(value))
 
 
 def table_name(text: str) -> str:

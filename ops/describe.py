@@ -6,6 +6,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from rich.markup import escape
+
 
 def key_text(keys: Mapping[str, Any]) -> str:
     """``InvoiceNumber=ABC TransactionId=123`` from a record's ``Keys`` (typed attribute values)."""
@@ -40,3 +42,8 @@ def printable(text: str) -> str:
     return "".join(
         char if char == " " or unicodedata.category(char)[0] not in "CZ" else repr(char)[1:-1] for char in text
     )
+
+
+def cell(text: str) -> str:
+    """Data as one line of plain text for a rich table or line: ``printable``, and rich's markup escaped."""
+    return escape(printable(text))

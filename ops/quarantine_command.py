@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from handler.attributes import key_value
 from handler.outcome import Disposition
 from handler.position import foreign_stream
 
-from .describe import age_text, printable
+from .describe import age_text, cell
 from .engine import apply_records, engine_for
 from .errors import CommandError
 from .quarantine_plan import (
@@ -279,9 +278,9 @@ def _list_table(entries: list[Entry], now: float) -> Table:
     for entry in entries:
         age = entry.age(now)
         table.add_row(
-            _cell(entry.key),
-            _cell(entry.record.event_name) if entry.record else "-",
-            _cell(entry.reason),
+            cell(entry.key),
+            cell(entry.record.event_name) if entry.record else "-",
+            cell(entry.reason),
             age_text(age) if age is not None else "?",
             str(len(entry.messages)),
         )
@@ -298,10 +297,10 @@ def _show(console: Console, action: str, result: Settled, now: float, dry_run: b
     for entry, outcome, note in result.rows:
         age = entry.age(now)
         table.add_row(
-            _cell(entry.key), _cell(entry.reason), age_text(age) if age is not None else "?", outcome, _cell(note)
+            cell(entry.key), cell(entry.reason), age_text(age) if age is not None else "?", outcome, cell(note)
         )
     bodies = [
-        f"message {_cell(message.message_id)} (unreadable) as it came: {_cell(message.body)}"
+        f"message {cell(message.message_id)} (unreadable) as it came: {cell(message.body)}"
         for entry in result.rows_dropped()
         if entry.record is None
         for message in entry.messages
@@ -320,8 +319,3 @@ def _summary(console: Console, action: str, result: Settled, deleted: int, dry_r
     console.print(f"{what}; deleted {deleted} message(s) from the quarantine queue")
     if deleted < len(result.delete):
         console.print(f"{len(result.delete) - deleted} message(s) were no longer this run's to delete: run again")
-
-
-def _cell(text: str) -> str:
-    """Data as one line of plain text: control characters (a newline, a terminal escape) shown as escapes."""
-    return escape(printable(text))

@@ -29,7 +29,7 @@ from handler.grouping import attribute_part_text, decode_key, encode_key
 from handler.spec import AggregationSpec, GroupPart, MeasureOp
 
 from .bucket_range import bucket_start, labels_between
-from .describe import printable
+from .describe import cell
 from .errors import CommandError
 from .numbers import NumberError, parse_number_text
 
@@ -153,19 +153,13 @@ def query_table(
         if item is None:
             continue
         parts = decode_key(key["S"]) if spec.group_parts else [_text(key)]
-        table.add_row(*map(_cell, parts), *(_cell(_text(item.get(name))) for name in measures))
+        table.add_row(*map(cell, parts), *(cell(_text(item.get(name))) for name in measures))
         for name, total in totals.items():
             totals[name] = _add(total, item.get(name))
     if len(items) > 1:
         cells = [_total_cell(totals, name) for name in measures]
         table.add_row("[bold]total", *[""] * (len(columns) - 1), *cells)
     return table
-
-
-def _cell(text: str) -> str:
-    """Data as one line of plain text: a group value or a ``latest`` value holding a newline or a terminal
-    escape is shown with it escaped, not acted on."""
-    return escape(printable(text))
 
 
 def _total_cell(totals: Mapping[str, Decimal | None], measure: str) -> str:

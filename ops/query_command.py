@@ -11,12 +11,11 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 
 from handler.attributes import AttributeValue
 from handler.spec import AggregationSpec
 
-from .describe import printable
+from .describe import cell
 from .errors import CommandError
 from .query import key_text, not_found_notes, query_keys, query_table
 from .schema import aggregate_problem, key_schema
@@ -38,7 +37,7 @@ def run_query(target: Target, values: list[str], first: str | None, last: str | 
     console.print(query_table(target.spec, keys, items))
     if not items:
         for note in not_found_notes(values):
-            console.print(f"note: {escape(printable(note))}", soft_wrap=True, highlight=False)
+            console.print(f"note: {cell(note)}", soft_wrap=True, highlight=False)
     return 0 if items else 1
 
 

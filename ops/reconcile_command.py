@@ -20,7 +20,7 @@ from rich.progress import Progress
 
 from handler.errors import describe_error
 
-from .describe import printable
+from .describe import cell
 from .drift_table import drift_table
 from .errors import CommandError
 from .query import not_found_notes
@@ -101,10 +101,10 @@ def run_reconcile(
     )
     console.print(drift_table(report))
     if absent:
-        shown = ", ".join(escape(printable(token)) for token in absent)
+        shown = ", ".join(cell(token) for token in absent)
         console.print(f"in neither table (no source item counts for it, no aggregate): {shown}", soft_wrap=True)
         for note in not_found_notes([token.partition(":")[2] for token in absent]):
-            console.print(f"note: {escape(printable(note))}", soft_wrap=True, highlight=False)
+            console.print(f"note: {cell(note)}", soft_wrap=True, highlight=False)
     for message in report.unstorable:
         console.print(f"[red]cannot store exactly:[/] {escape(message)}", soft_wrap=True)
     if repair and report.unstorable:

@@ -31,7 +31,7 @@ from handler.outcome import Disposition
 from handler.position import foreign_stream
 from handler.processor import BatchProcessor
 
-from .describe import key_text, printable
+from .describe import cell, key_text
 from .engine import apply_records, engine_for
 from .queue import REPLAY_VISIBILITY_SECONDS, QueueMessage, QueueReader
 from .replay_plan import (
@@ -249,7 +249,7 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
         if note:
             where = f"{report.batch.shard_id} {report.batch.start}..{report.batch.end}" if report.batch else "message"
             # keys are data: a newline or a terminal escape in one is shown escaped, not acted on
-            console.print(f"[bold]{escape(where)}[/]: {escape(printable(note))}", soft_wrap=True)
+            console.print(f"[bold]{escape(where)}[/]: {cell(note)}", soft_wrap=True)
     outcomes = [report.outcome for report in run.reports]
     summary = ", ".join(f"{outcomes.count(o)} {o.value}" for o in Outcome if outcomes.count(o))
     where = "" if from_file else f"; deleted {run.deleted} message(s) from the failure queue"

@@ -20,8 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
-from handler.errors import HandlerError
-
+from ._lambda_code import HandlerError
 from .endpoint import LOCAL_PORT
 from .errors import OpsError
 from .options import duration, seconds, whole_number

@@ -30,13 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.attributes import key_token
-from handler.errors import describe_error
-from handler.fold import Expression, update_request
-from handler.grouping import key_attributes
-from handler.records import IMAGES_CARRIED, EventName
-from handler.spec import AggregationSpec
-
+from ._lambda_code import (
+    IMAGES_CARRIED,
+    AggregationSpec,
+    EventName,
+    Expression,
+    describe_error,
+    key_attributes,
+    key_token,
+    update_request,
+)
 from .describe import key_text
 from .errors import OpsError
 from .numbers import storable_text

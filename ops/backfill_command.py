@@ -16,8 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import Progress
 
-from handler.errors import describe_error
-
+from ._lambda_code import describe_error
 from .backfill import NOTHING_WRITTEN, backfill_request, first_records, initial_images
 from .errors import CommandError
 from .recompute import recompute, unstorable_totals

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from handler.buckets import Bucket, label
-
+from ._lambda_code import Bucket, label
 from .errors import CommandError
 
 _LABEL_PATTERNS = {

@@ -11,9 +11,7 @@ from decimal import Decimal, DecimalException
 from rich.markup import escape
 from rich.table import Table
 
-from handler.attributes import AttributeValue
-from handler.fold import EXACT
-
+from ._lambda_code import EXACT, AttributeValue
 from .reconcile import Drift, Report
 
 NO_NUMBER = "—"

@@ -13,10 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from handler.clients import writer_config
-from handler.outcome import Covered, Disposition
-from handler.processor import BatchProcessor
-
+from ._lambda_code import BatchProcessor, Covered, Disposition, writer_config
 from .targets import Target
 
 ENGINE_BATCH = 100

@@ -12,12 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from handler.attributes import AttributeValue
-from handler.buckets import DateForm
-from handler.contribution import image_contribution
-from handler.errors import InvalidImage
-from handler.spec import AggregationSpec
-
+from ._lambda_code import AggregationSpec, AttributeValue, DateForm, InvalidImage, image_contribution
 from .errors import InvalidRow
 from .numbers import NumberError, checked, parse_number_text, storable_text
 from .rows import Row

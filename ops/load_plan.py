@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from handler.spec import AggregationSpec
-
+from ._lambda_code import AggregationSpec
 from .errors import InvalidRow
 from .items import Item, describe_key, key_of, to_item
 from .numbers import NumberError

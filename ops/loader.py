@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handler.errors import describe_error
-
+from ._lambda_code import describe_error
 from .errors import CommandError
 from .load_plan import ParsedRow
 from .rows import RowError

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from handler.attributes import NUMBER_SYNTAX, number_text, storage_problem
-from handler.fold import EXACT
-
+from ._lambda_code import EXACT, NUMBER_SYNTAX, number_text, storage_problem
 from .errors import OpsError
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from handler.config import TABLE_ARN, TABLE_NAME
+from ._lambda_code import TABLE_ARN, TABLE_NAME
 
 MAX_SECONDS = 7 * 24 * 3600
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")

@@ -17,10 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from handler.attributes import key_value
-from handler.outcome import Disposition
-from handler.position import foreign_stream
-
+from ._lambda_code import Disposition, foreign_stream, key_value
 from .describe import age_text, cell
 from .engine import apply_records, engine_for
 from .errors import CommandError

@@ -33,20 +33,27 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from handler.attributes import key_number_text, key_token, key_value
-from handler.contribution import RecordEffect, image_contribution, record_effect, record_item_token
-from handler.errors import EventShapeError, InvalidImage
-from handler.outcome import ReasonKind, reason_kind
-from handler.position import (
+from ._lambda_code import (
     EXPIRY_MARGIN_SECONDS,
     STREAM_RETENTION_SECONDS,
+    AggregationSpec,
+    EventShapeError,
+    InvalidImage,
+    ReasonKind,
+    RecordEffect,
+    creation_seconds,
+    decode_record,
+    image_contribution,
     is_sequence_number,
+    key_number_text,
+    key_token,
+    key_value,
     position_text,
+    reason_kind,
+    record_effect,
+    record_item_token,
     stream_label,
 )
-from handler.records import creation_seconds, decode_record
-from handler.spec import AggregationSpec
-
 from .describe import age_text, key_text
 from .errors import UnreadableMessage
 

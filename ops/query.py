@@ -21,13 +21,23 @@ from zoneinfo import ZoneInfo
 from rich.markup import escape
 from rich.table import Table
 
-from handler.attributes import AttributeValue, key_value
-from handler.buckets import Bucket, DateForm, label, wall_time, zone
-from handler.errors import InvalidImage
-from handler.fold import EXACT
-from handler.grouping import attribute_part_text, decode_key, encode_key
-from handler.spec import AggregationSpec, GroupPart, MeasureOp
-
+from ._lambda_code import (
+    EXACT,
+    AggregationSpec,
+    AttributeValue,
+    Bucket,
+    DateForm,
+    GroupPart,
+    InvalidImage,
+    MeasureOp,
+    attribute_part_text,
+    decode_key,
+    encode_key,
+    key_value,
+    label,
+    wall_time,
+    zone,
+)
 from .bucket_range import bucket_start, labels_between
 from .describe import cell
 from .errors import CommandError

@@ -12,9 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from handler.attributes import AttributeValue
-from handler.spec import AggregationSpec
-
+from ._lambda_code import AggregationSpec, AttributeValue
 from .describe import cell
 from .errors import CommandError
 from .query import key_text, not_found_notes, query_keys, query_table

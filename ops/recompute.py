@@ -17,11 +17,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from handler.attributes import AttributeValue, storage_problem
-from handler.contribution import image_contribution
-from handler.errors import InvalidImage
-from handler.fold import EXACT
-from handler.spec import INTERNAL_PREFIX, AggregationSpec
+from ._lambda_code import (
+    EXACT,
+    INTERNAL_PREFIX,
+    AggregationSpec,
+    AttributeValue,
+    InvalidImage,
+    image_contribution,
+    storage_problem,
+)
 
 ZERO = Decimal(0)
 BACKFILL_MARKER = f"{INTERNAL_PREFIX}backfill"

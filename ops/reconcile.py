@@ -16,11 +16,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, DecimalException
 from typing import Any
 
-from handler.attributes import NUMBER_SYNTAX, AttributeValue, key_token
-from handler.errors import InvalidImage
-from handler.fold import EXACT
-from handler.spec import INTERNAL_PREFIX, AggregationSpec
-
+from ._lambda_code import (
+    EXACT,
+    INTERNAL_PREFIX,
+    NUMBER_SYNTAX,
+    AggregationSpec,
+    AttributeValue,
+    InvalidImage,
+    key_token,
+)
 from .errors import CommandError
 from .recompute import ZERO, GroupTotals
 

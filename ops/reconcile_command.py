@@ -18,8 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from handler.errors import describe_error
-
+from ._lambda_code import describe_error
 from .describe import cell
 from .drift_table import drift_table
 from .errors import CommandError

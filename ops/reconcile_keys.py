@@ -25,12 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handler.attributes import AttributeValue, key_token
-from handler.buckets import zone
-from handler.errors import HandlerError
-from handler.grouping import MAX_COMPOSITE_KEY_BYTES, decode_key, encode_key
-from handler.spec import AggregationSpec
-
+from ._lambda_code import (
+    MAX_COMPOSITE_KEY_BYTES,
+    AggregationSpec,
+    AttributeValue,
+    HandlerError,
+    decode_key,
+    encode_key,
+    key_token,
+    zone,
+)
 from .errors import CommandError
 from .query import part_text, single_key
 from .textfile import numbered_lines, read_text

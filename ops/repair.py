@@ -19,10 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handler.fold import Expression, update_request
-from handler.grouping import key_attributes
-from handler.spec import AggregationSpec
-
+from ._lambda_code import AggregationSpec, Expression, key_attributes, update_request
 from .numbers import storable_text
 from .recompute import BACKFILL_MARKER
 from .reconcile import Drift, KeyTotals, measured

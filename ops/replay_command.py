@@ -26,11 +26,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from handler.errors import describe_error
-from handler.outcome import Disposition
-from handler.position import foreign_stream
-from handler.processor import BatchProcessor
-
+from ._lambda_code import BatchProcessor, Disposition, describe_error, foreign_stream
 from .describe import cell, key_text
 from .engine import apply_records, engine_for
 from .queue import REPLAY_VISIBILITY_SECONDS, QueueMessage, QueueReader

@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from handler.outcome import Covered, Disposition
-from handler.position import STREAM_MARKER, is_sequence_number, position_text, stream_label
-
+from ._lambda_code import STREAM_MARKER, Covered, Disposition, is_sequence_number, position_text, stream_label
 from .errors import UnreadableMessage
 from .stream_events import sequence_of
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from handler.spec import repeated_keys
-
+from ._lambda_code import repeated_keys
 from .errors import OpsError
 from .textfile import numbered_lines
 

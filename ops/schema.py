@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handler.spec import AggregationSpec
-
+from ._lambda_code import AggregationSpec
 from .errors import CommandError
 
 if TYPE_CHECKING:

@@ -15,10 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from rich.console import Console
 from rich.table import Table
 
-from handler.processor import BatchProcessor
-from handler.spec import INTERNAL_PREFIX
-from handler.telemetry import Writer
-
+from .._lambda_code import INTERNAL_PREFIX, BatchProcessor, Writer
 from ..endpoint import Endpoint
 from .emulator import moto_server
 from .local_resources import LocalAggregator, create_invoice_aggregator

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from aggregations import INVOICE_AGGREGATION
-from handler.config import HandlerConfig
-from handler.group_parts import bucket_index_name
-from handler.position import table_of_stream
-from handler.spec import AggregationSpec, parse_spec
-from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
+from .._lambda_code import (
+    LEDGER_EXPIRY,
+    LEDGER_KEY,
+    AggregationSpec,
+    HandlerConfig,
+    bucket_index_name,
+    parse_spec,
+    table_of_stream,
+)
 from ..endpoint import (
     FAILURE_QUEUE_SUFFIX,
     LEDGER_SUFFIX,

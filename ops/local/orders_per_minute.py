@@ -23,9 +23,7 @@ from typing import Any, NamedTuple
 from rich.bar import Bar
 from rich.table import Table
 
-from handler.buckets import Bucket, label
-from handler.spec import parse_spec
-
+from .._lambda_code import Bucket, label, parse_spec
 from ..endpoint import Endpoint
 from ..query import key_text, query_keys
 from ..query_command import read_keys

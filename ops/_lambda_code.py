@@ -1,0 +1,170 @@
+"""The handler's code the operator commands share, wherever the two live.
+
+The commands apply records through the handler's own engine and read its rules (number syntax,
+key encoding, positions), so that an operator's repair can never disagree with what the Lambda
+writes. In the repository ``ops`` and ``handler`` are top-level packages; installed from the wheel
+they are ``stream_aggregator.ops`` and ``stream_aggregator.handler``, so that nothing named
+``handler`` lands beside a user's own. Every import of the handler by ``ops`` goes through here,
+as every import by the component goes through ``components/_lambda_code.py``.
+"""
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+    from handler.attributes import (
+        NUMBER_SYNTAX,
+        AttributeValue,
+        key_number_text,
+        key_token,
+        key_value,
+        number_text,
+        storage_problem,
+    )
+    from handler.buckets import Bucket, DateForm, label, wall_time, zone
+    from handler.clients import writer_config
+    from handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
+    from handler.contribution import RecordEffect, image_contribution, record_effect, record_item_token
+    from handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
+    from handler.fold import EXACT, Expression, update_request
+    from handler.group_parts import bucket_index_name
+    from handler.grouping import MAX_COMPOSITE_KEY_BYTES, attribute_part_text, decode_key, encode_key, key_attributes
+    from handler.outcome import Covered, Disposition, ReasonKind, reason_kind
+    from handler.position import (
+        EXPIRY_MARGIN_SECONDS,
+        STREAM_MARKER,
+        STREAM_RETENTION_SECONDS,
+        foreign_stream,
+        is_sequence_number,
+        position_text,
+        stream_label,
+        table_of_stream,
+    )
+    from handler.processor import BatchProcessor
+    from handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
+    from handler.spec import (
+        INTERNAL_PREFIX,
+        AggregationSpec,
+        GroupPart,
+        MeasureOp,
+        SpecError,
+        parse_spec,
+        repeated_keys,
+    )
+    from handler.telemetry import Writer
+    from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+else:  # installed from the wheel
+    from stream_aggregator.handler.attributes import (
+        NUMBER_SYNTAX,
+        AttributeValue,
+        key_number_text,
+        key_token,
+        key_value,
+        number_text,
+        storage_problem,
+    )
+    from stream_aggregator.handler.buckets import Bucket, DateForm, label, wall_time, zone
+    from stream_aggregator.handler.clients import writer_config
+    from stream_aggregator.handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
+    from stream_aggregator.handler.contribution import (
+        RecordEffect,
+        image_contribution,
+        record_effect,
+        record_item_token,
+    )
+    from stream_aggregator.handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
+    from stream_aggregator.handler.fold import EXACT, Expression, update_request
+    from stream_aggregator.handler.group_parts import bucket_index_name
+    from stream_aggregator.handler.grouping import (
+        MAX_COMPOSITE_KEY_BYTES,
+        attribute_part_text,
+        decode_key,
+        encode_key,
+        key_attributes,
+    )
+    from stream_aggregator.handler.outcome import Covered, Disposition, ReasonKind, reason_kind
+    from stream_aggregator.handler.position import (
+        EXPIRY_MARGIN_SECONDS,
+        STREAM_MARKER,
+        STREAM_RETENTION_SECONDS,
+        foreign_stream,
+        is_sequence_number,
+        position_text,
+        stream_label,
+        table_of_stream,
+    )
+    from stream_aggregator.handler.processor import BatchProcessor
+    from stream_aggregator.handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
+    from stream_aggregator.handler.spec import (
+        INTERNAL_PREFIX,
+        AggregationSpec,
+        GroupPart,
+        MeasureOp,
+        SpecError,
+        parse_spec,
+        repeated_keys,
+    )
+    from stream_aggregator.handler.telemetry import Writer
+    from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+
+__all__ = [
+    "EXACT",
+    "EXPIRY_MARGIN_SECONDS",
+    "IMAGES_CARRIED",
+    "INTERNAL_PREFIX",
+    "LEDGER_EXPIRY",
+    "LEDGER_KEY",
+    "MAX_COMPOSITE_KEY_BYTES",
+    "NUMBER_SYNTAX",
+    "STREAM_MARKER",
+    "STREAM_RETENTION_SECONDS",
+    "TABLE_ARN",
+    "TABLE_NAME",
+    "AggregationSpec",
+    "AttributeValue",
+    "BatchProcessor",
+    "Bucket",
+    "Covered",
+    "DateForm",
+    "Disposition",
+    "EventName",
+    "EventShapeError",
+    "Expression",
+    "GroupPart",
+    "HandlerConfig",
+    "HandlerError",
+    "InvalidImage",
+    "MeasureOp",
+    "ReasonKind",
+    "RecordEffect",
+    "SpecError",
+    "Writer",
+    "attribute_part_text",
+    "bucket_index_name",
+    "creation_seconds",
+    "decode_key",
+    "decode_record",
+    "describe_error",
+    "encode_key",
+    "foreign_stream",
+    "image_contribution",
+    "is_sequence_number",
+    "key_attributes",
+    "key_number_text",
+    "key_token",
+    "key_value",
+    "label",
+    "number_text",
+    "parse_spec",
+    "position_text",
+    "reason_kind",
+    "record_effect",
+    "record_item_token",
+    "repeated_keys",
+    "storage_problem",
+    "stream_label",
+    "table_of_stream",
+    "update_request",
+    "wall_time",
+    "writer_config",
+    "zone",
+]

@@ -6,11 +6,16 @@ writes. In the repository ``ops`` and ``handler`` are top-level packages; instal
 they are ``stream_aggregator.ops`` and ``stream_aggregator.handler``, so that nothing named
 ``handler`` lands beside a user's own. Every import of the handler by ``ops`` goes through here,
 as every import by the component goes through ``components/_lambda_code.py``.
+
+The invoice aggregation (``aggregations.py``, which the Pulumi stack deploys) is the local
+emulator's; the wheel carries that one file as ``stream_aggregator.aggregations`` (a symlink in
+``packaging/stream_aggregator``), so it too is defined once.
 """
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+    from aggregations import INVOICE_AGGREGATION
     from handler.attributes import (
         NUMBER_SYNTAX,
         AttributeValue,
@@ -53,6 +58,7 @@ if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.telemetry import Writer
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
+    from stream_aggregator.aggregations import INVOICE_AGGREGATION
     from stream_aggregator.handler.attributes import (
         NUMBER_SYNTAX,
         AttributeValue,
@@ -111,6 +117,7 @@ __all__ = [
     "EXPIRY_MARGIN_SECONDS",
     "IMAGES_CARRIED",
     "INTERNAL_PREFIX",
+    "INVOICE_AGGREGATION",
     "LEDGER_EXPIRY",
     "LEDGER_KEY",
     "MAX_COMPOSITE_KEY_BYTES",

@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 
-from aggregations import INVOICE_AGGREGATION
-
-from ._lambda_code import AggregationSpec, HandlerConfig, SpecError, parse_spec, repeated_keys
+from ._lambda_code import INVOICE_AGGREGATION, AggregationSpec, HandlerConfig, SpecError, parse_spec, repeated_keys
 from .endpoint import (
     DEFAULT_ENDPOINT,
     FAILURE_QUEUE_SUFFIX,

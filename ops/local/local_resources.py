@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from aggregations import INVOICE_AGGREGATION
-
 from .._lambda_code import (
+    INVOICE_AGGREGATION,
     LEDGER_EXPIRY,
     LEDGER_KEY,
     AggregationSpec,

@@ -1,0 +1,1 @@
+../../aggregations.py

@@ -18,8 +18,8 @@ from handler.config import DEFAULT_CONCURRENCY
 from handler.fold import fold
 from handler.planner import plan_batch
 from handler.transaction import MAX_ITEMS_PER_TRANSACTION
-from ops.endpoint import Endpoint
 from ops.local.emulator import item_level_transaction_rollback, moto_server
+from ops.targets import Endpoint
 
 from . import workloads
 from .capacity_model import (

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from handler.processor import BatchProcessor
-from ops.endpoint import Endpoint
 from ops.local.local_resources import LocalAggregator, create_local_aggregator
+from ops.targets import Endpoint
 
 from .billed_client import Bill, BilledClient
 from .billing import item_size

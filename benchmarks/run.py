@@ -23,10 +23,10 @@ from handler.fold import fold
 from handler.planner import plan_batch
 from handler.processor import BatchProcessor
 from handler.spec import parse_spec
-from ops.endpoint import Endpoint
 from ops.local.emulator import item_level_transaction_rollback, moto_server
 from ops.local.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 from ops.local.local_resources import create_local_aggregator
+from ops.targets import Endpoint
 
 from . import workloads
 from .cost import PRICE_PER_MILLION_WRITE_UNITS, CostResult, measure

@@ -1,34 +1,16 @@
-"""`backfill`: the aggregates of the items that existed before the stream was enabled.
-
-A stream only carries changes made after it was enabled, so with the stream alone an aggregate
-equals agg(now) - agg(S0), where S0 is the table at enablement. Backfill adds agg(S0) exactly once.
-
-S0 is not what a scan sees: items change while the scan runs. But every change since enablement is
-in the stream (for 24 h), and the first record of an item carries its state at enablement: the
-OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
-
-1. scan the table;
-2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record: every
-   shard, every page, through empty pages (ops.shard_reader); a read that cannot be complete
-   refuses the run before anything is written, since a missed first record would take the scanned
-   image for the state at enablement and the marker below would lock it in;
-3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
-   else the scanned image (it has not changed since enablement: a change would be in the stream,
-   which was read after the scan).
-
-The contributions of S0 are ADDed to each aggregate with the marker ``_wmbackfill``, on condition
-that the marker is absent, so a rerun after a crash only fills the keys not yet done. `latest`
-measures are set only where the stream has not set them yet. It refuses streams enabled more than
-23 hours ago: by then the stream may have trimmed an item's first record.
-"""
+"""`backfill`: its options and the run that adds the items that predate the stream, exactly once."""
 
 from __future__ import annotations
 
+import argparse
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import Progress
 
 from ._lambda_code import (
     IMAGES_CARRIED,
@@ -40,12 +22,136 @@ from ._lambda_code import (
     key_token,
     update_request,
 )
-from .describe import key_text
-from .errors import OpsError
-from .numbers import storable_text
-from .recompute import BACKFILL_MARKER, GroupTotals
-from .shard_reader import RangeExpired, RangeUnfinished, ShardReading, ShardSpan, read_shard, stream_shards
-from .stream_events import lambda_record, sequence_of
+from .errors import EXIT_OK, CommandError, OpsError
+from .recount import BACKFILL_MARKER, GroupTotals, recompute, unstorable_totals
+from .stream import (
+    STREAMS_CLIENT_CONFIG,
+    RangeExpired,
+    RangeUnfinished,
+    ShardReading,
+    ShardSpan,
+    lambda_record,
+    read_shard,
+    sequence_of,
+    stream_shards,
+    wire_image,
+)
+from .tables import check_tables, parallel_scan
+from .targets import Target, add_target_arguments, resolve_target
+from .text import key_text, storable_text
+
+# --------------------------------------------------------------------------------------------------
+# `backfill`: add the items that predate the stream to the aggregates, exactly once (ops.backfill).
+#
+# The whole stream is
+# read and every request built before the first write, so an incomplete read or a total DynamoDB
+# cannot store exactly stops the run with nothing written rather than halfway. A run stopped between
+# writes (an error, Ctrl-C) says how far it got: each key written is marked, so a rerun adds the rest.
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
+BACKFILL_ATTEMPTS = 5
+
+
+def run_backfill(target: Target, console: Console) -> int:
+    dynamodb, streams = target.client("dynamodb"), target.client("dynamodbstreams", config=STREAMS_CLIENT_CONFIG)
+    check_tables(dynamodb, target.spec, target.source_table, target.aggregate_table)
+    stream_arn = target.stream_arn()
+    try:
+        scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
+        first = first_records(streams, stream_arn, target.spec)
+    except KeyboardInterrupt:
+        console.print(f"interrupted while reading the table and its stream: {NOTHING_WRITTEN}")
+        raise
+    bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
+    unstorable = unstorable_totals(bases)
+    if unstorable:
+        more = f" (and {len(unstorable) - 1} more)" if len(unstorable) > 1 else ""
+        raise CommandError(f"{NOTHING_WRITTEN}: {unstorable[0]}{more}")
+    stamp = datetime.now(UTC).isoformat()
+    requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
+    written = done = 0
+    refused: list[str] = []
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("backfilling", total=len(requests))
+            for token, request in zip(bases, requests, strict=True):
+                try:
+                    written += _write_backfill(dynamodb, request)
+                except ClientError as error:
+                    if error.response["Error"]["Code"] != "ValidationException":
+                        raise
+                    refused.append(f"{token}: {describe_error(error)}")
+                done += 1
+                progress.advance(task)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {_stopped(done, len(requests))}")
+        raise
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"{describe_error(error)}: {_stopped(done, len(requests))}") from None
+    console.print(
+        f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
+        f"began; {len(bases) - written - len(refused)} already done; {invalid} invalid item(s) left out"
+    )
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise CommandError(
+            f"DynamoDB refused {len(refused)} aggregate(s), left without their items from before the stream: "
+            f"{refused[0]}{more}. `reconcile` shows them"
+        )
+    return written
+
+
+def _stopped(done: int, total: int) -> str:
+    """Where a run that stopped between writes left the aggregates, and why a rerun is exact."""
+    return (
+        f"backfill stopped after {done} of {total} aggregate(s); each one written is marked, so running backfill "
+        "again adds the rest, each exactly once (within 23 hours of the stream's enablement; later, reconcile "
+        "--repair)"
+    )
+
+
+def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:
+    """1 if written, 0 if the key was already backfilled; waits out a stream transaction in flight."""
+    for attempt in range(BACKFILL_ATTEMPTS):
+        try:
+            dynamodb.update_item(**request)
+            return 1
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                return 0
+            if code != "TransactionConflictException" or attempt == BACKFILL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# `backfill`: the aggregates of the items that existed before the stream was enabled.
+#
+# A stream only carries changes made after it was enabled, so with the stream alone an aggregate
+# equals agg(now) - agg(S0), where S0 is the table at enablement. Backfill adds agg(S0) exactly once.
+#
+# S0 is not what a scan sees: items change while the scan runs. But every change since enablement is
+# in the stream (for 24 h), and the first record of an item carries its state at enablement: the
+# OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
+#
+# 1. scan the table;
+# 2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record: every
+#    shard, every page, through empty pages (ops.stream); a read that cannot be complete
+#    refuses the run before anything is written, since a missed first record would take the scanned
+#    image for the state at enablement and the marker below would lock it in;
+# 3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
+#    else the scanned image (it has not changed since enablement: a change would be in the stream,
+#    which was read after the scan).
+#
+# The contributions of S0 are ADDed to each aggregate with the marker ``_wmbackfill``, on condition
+# that the marker is absent, so a rerun after a crash only fills the keys not yet done. `latest`
+# measures are set only where the stream has not set them yet. It refuses streams enabled more than
+# 23 hours ago: by then the stream may have trimmed an item's first record.
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
@@ -167,3 +273,23 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
     for index, (name, value) in enumerate(key_attributes(spec, base.group_value).items()):
         expression.set_if_absent(f"p{index}", name, value)
     return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")
+
+
+BACKFILL_EXITS = (
+    "exit codes: 0 backfilled, or nothing left to do; 1 an error told in one line (nothing written when the stream "
+    "cannot be read to its end or a total cannot be stored; else it says how far it got, run again, or which keys "
+    "DynamoDB refused, the others done); 2 a usage error; 130 interrupted (it says how far it got: run again)"
+)
+
+
+def add_parser(subparsers: Any) -> None:
+    backfill = subparsers.add_parser(
+        "backfill", help="add the items that predate the stream, exactly once", epilog=BACKFILL_EXITS
+    )
+    add_target_arguments(backfill)
+    backfill.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    run_backfill(resolve_target(args), console)
+    return EXIT_OK

@@ -21,3 +21,18 @@ class UnreadableMessage(OpsError):
 
 class InvalidRow(OpsError):
     """A row of an input file that cannot be loaded; the message names the field and the rule."""
+
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+"""An error or a refusal, told in one line."""
+EXIT_USAGE = 2
+"""Bad arguments: argparse's own code, which every Python CLI shares."""
+EXIT_ATTENTION = 3
+"""The command ran and found something the operator must act on: drift, or a message or record it could
+not settle. Never 2, so a script can tell a finding from a mistyped option."""
+
+
+def exit_codes(*codes: str) -> str:
+    """A command's exit codes, for the end of its --help (a RawDescriptionHelpFormatter keeps the lines)."""
+    return "exit codes:\n" + "\n".join(f"  {code}" for code in codes)

@@ -54,8 +54,8 @@ from ._lambda_code import (
     record_item_token,
     stream_label,
 )
-from .describe import age_text, key_text
 from .errors import UnreadableMessage
+from .text import age_text, key_text
 
 
 class MessageError(UnreadableMessage):

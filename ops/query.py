@@ -1,23 +1,21 @@
-"""`query`: which aggregate keys the operator asked for, and the table that shows them: pure.
-
-The operator gives one value per group_by part, in the spec's order (``C-17 2026-11-28``), or,
-with ``--from`` and ``--to``, every part but the first time-bucket one, whose buckets the range
-covers (``C-17 --from 2026-11-01 --to 2026-11-30``). A bucket is given as its label
-(``2026-W48``, ``2026-11``) or as any ISO date or time the handler reads, taken as wall-clock
-time in the spec's zone (or converted to it, with an offset) and cut to its bucket, so ``--from
-2026-11-01`` works for every bucket size. Keys are built with the handler's own functions
-(``handler.grouping``, ``handler.buckets``), so a key asked for is spelled exactly as the handler
-wrote it.
+"""`query VALUE... [--from A --to B]`: its options, the keys asked for, the bucket labels of a range,
+the consistent reads and the table.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
+import re
+import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal, DecimalException
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -38,10 +36,69 @@ from ._lambda_code import (
     wall_time,
     zone,
 )
-from .bucket_range import bucket_start, labels_between
-from .describe import cell
-from .errors import CommandError
-from .numbers import NumberError, parse_number_text
+from .errors import CommandError, exit_codes
+from .tables import aggregate_problem, key_schema
+from .targets import Target, add_target_arguments, resolve_target
+from .text import NumberError, cell, parse_number_text
+
+# --------------------------------------------------------------------------------------------------
+# `query VALUE... [--from A --to B]`: print one aggregate, or one key's buckets over a range, as a table.
+#
+# Reads the aggregate table only, with strongly consistent reads (GetItem's and BatchGetItem's
+# ConsistentRead), so what it prints is what the handler has written, not an index's lagging copy.
+# Exits 1 when no aggregate was found, so scripts can tell.
+
+BATCH_GET_KEYS = 100
+"""BatchGetItem's limit of keys per request."""
+MAX_UNPROCESSED_ROUNDS = 8
+
+
+def run_query(target: Target, values: list[str], first: str | None, last: str | None, console: Console) -> int:
+    dynamodb = target.client("dynamodb")
+    schema = key_schema(dynamodb, target.aggregate_table)
+    problem = aggregate_problem(target.spec, target.aggregate_table, schema)
+    if problem:
+        raise CommandError(problem)
+    keys = query_keys(target.spec, values, first, last, schema["HASH"][1])
+    items = read_keys(dynamodb, target.aggregate_table, target.spec, keys)
+    console.print(query_table(target.spec, keys, items))
+    if not items:
+        for note in not_found_notes(values):
+            console.print(f"note: {cell(note)}", soft_wrap=True, highlight=False)
+    return 0 if items else 1
+
+
+def read_keys(
+    client: Any, table: str, spec: AggregationSpec, keys: list[AttributeValue]
+) -> dict[str, dict[str, AttributeValue]]:
+    """The items found, by key text; BatchGetItem 100 keys at a time, unprocessed keys asked again."""
+    found: dict[str, dict[str, AttributeValue]] = {}
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request = {table: {"Keys": [{spec.group_by: key} for key in keys[start : start + BATCH_GET_KEYS]]}}
+        for attempt in range(MAX_UNPROCESSED_ROUNDS):
+            page = client.batch_get_item(RequestItems={t: {**r, "ConsistentRead": True} for t, r in request.items()})
+            for item in page.get("Responses", {}).get(table, []):
+                found[key_text(item[spec.group_by])] = item
+            request = page.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+        if request:
+            raise CommandError(f"DynamoDB left {len(request[table]['Keys'])} key(s) unread after retries: try again")
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# `query`: which aggregate keys the operator asked for, and the table that shows them: pure.
+#
+# The operator gives one value per group_by part, in the spec's order (``C-17 2026-11-28``), or,
+# with ``--from`` and ``--to``, every part but the first time-bucket one, whose buckets the range
+# covers (``C-17 --from 2026-11-01 --to 2026-11-30``). A bucket is given as its label
+# (``2026-W48``, ``2026-11``) or as any ISO date or time the handler reads, taken as wall-clock
+# time in the spec's zone (or converted to it, with an offset) and cut to its bucket, so ``--from
+# 2026-11-01`` works for every bucket size. Keys are built with the handler's own functions
+# (``handler.grouping``, ``handler.buckets``), so a key asked for is spelled exactly as the handler
+# wrote it.
 
 MAX_BUCKETS = 10_000
 """A range reads one key per bucket (BatchGetItem, 100 a request): a month of minutes is 44,640."""
@@ -206,3 +263,102 @@ def _add(total: Decimal | None, value: AttributeValue | None) -> Decimal | None:
         return EXACT.add(total, Decimal(value["N"]))
     except DecimalException:
         return None
+
+
+# --------------------------------------------------------------------------------------------------
+# The bucket labels between two labels, for ``query --from --to``: pure.
+#
+# The operator's side of the labels the handler writes (handler/buckets.py ``label``): reading a label
+# back to the wall-clock start of its bucket and stepping to the next, so a range is every label a
+# handler could have written between the two, in order. Kept out of the Lambda package: only the
+# operator reads ranges.
+
+_LABEL_PATTERNS = {
+    Bucket.MINUTE: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})"),
+    Bucket.HOUR: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2})"),
+    Bucket.DAY: re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})"),
+    Bucket.WEEK: re.compile(r"([0-9]{4})-W([0-9]{2})"),
+    Bucket.MONTH: re.compile(r"([0-9]{4})-([0-9]{2})"),
+    Bucket.YEAR: re.compile(r"([0-9]{4})"),
+}
+"""The labels the handler writes, in ASCII digits: ``\\d`` also matches other scripts' digits, which ``int``
+reads, so a fullwidth 2026-11 passed as a label no item has."""
+
+
+def bucket_start(bucket: Bucket, text: str) -> datetime | None:
+    """The wall-clock start of the bucket ``text`` labels, or None when it is not such a label."""
+    match = _LABEL_PATTERNS[bucket].fullmatch(text)
+    if match is None:
+        return None
+    numbers = [int(group) for group in match.groups()]
+    try:
+        if bucket is Bucket.WEEK:
+            return datetime.fromisocalendar(numbers[0], numbers[1], 1)
+        if bucket is Bucket.MONTH:
+            return datetime(numbers[0], numbers[1], 1)
+        if bucket is Bucket.YEAR:
+            return datetime(numbers[0], 1, 1)
+        return datetime(*numbers)  # type: ignore[arg-type]  # 3 to 5 fields, each in its place
+    except ValueError:
+        return None
+
+
+_STEPS = {
+    Bucket.MINUTE: timedelta(minutes=1),
+    Bucket.HOUR: timedelta(hours=1),
+    Bucket.DAY: timedelta(days=1),
+    Bucket.WEEK: timedelta(days=7),
+}
+"""The fixed-length buckets' length in wall-clock time; months and years are stepped by the calendar."""
+
+
+def next_bucket(bucket: Bucket, start: datetime) -> datetime:
+    """The start of the bucket after the one starting at ``start`` (wall-clock time)."""
+    if bucket is Bucket.MONTH:
+        return datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+    if bucket is Bucket.YEAR:
+        return datetime(start.year + 1, 1, 1)
+    return start + _STEPS[bucket]
+
+
+def labels_between(bucket: Bucket, first: str, last: str, limit: int) -> list[str]:
+    """Every label from ``first`` to ``last`` inclusive, in order; ``CommandError`` past ``limit`` labels.
+
+    The doubled DST hour is one label and a skipped hour is a label no item can have: both follow
+    from labelling wall-clock time.
+    """
+    start, end = bucket_start(bucket, first), bucket_start(bucket, last)
+    if start is None or end is None:
+        raise CommandError(f"{first!r} or {last!r} is not a {bucket.value} label")
+    labels: list[str] = []
+    while start <= end:
+        if len(labels) == limit:
+            raise CommandError(f"{first} to {last} is more than {limit} {bucket.value} buckets")
+        labels.append(label(bucket, start))
+        try:
+            start = next_bucket(bucket, start)
+        except (OverflowError, ValueError):  # past year 9999
+            break
+    return labels
+
+
+def add_parser(subparsers: Any) -> None:
+    query = subparsers.add_parser(
+        "query",
+        help="print one aggregate, or one key's time buckets over a range",
+        epilog=exit_codes(
+            "0: at least one aggregate found",
+            "1: none found, or an error or refusal (the message says which)",
+            "2: bad arguments",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    query.add_argument("values", nargs="*", metavar="VALUE", help="one value per group_by part, in order")
+    query.add_argument("--from", dest="first", metavar="BUCKET", help="first bucket (a label or an ISO date/time)")
+    query.add_argument("--to", dest="last", metavar="BUCKET", help="last bucket, inclusive")
+    add_target_arguments(query)
+    query.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    return run_query(resolve_target(args), args.values, args.first, args.last, console)

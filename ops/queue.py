@@ -15,6 +15,7 @@ start while any message is in flight (``refuse_in_flight``), and check again onc
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import CommandError
+from .targets import whole_number
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -267,4 +269,14 @@ def _message(raw: MessageTypeDef) -> QueueMessage:
         receipt_handle=raw["ReceiptHandle"],
         body=raw.get("Body", ""),
         sent_at=int(sent) / 1000 if isinstance(sent, str) and sent.isascii() and sent.isdigit() else None,
+    )
+
+
+def add_visibility_argument(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--visibility-timeout`` of the commands that read a queue (replay, quarantine)."""
+    parser.add_argument(
+        "--visibility-timeout",
+        type=whole_number(1, MAX_VISIBILITY_SECONDS),
+        default=default,
+        help="seconds each message stays hidden from other readers while this run works on it (default %(default)s)",
     )

@@ -1,123 +1,341 @@
-"""`reconcile`: recompute the aggregates from the source table and compare them with the table.
-
-The recomputation uses the handler's own contribution rules (a scanned item has the same wire
-format as a stream image), so reconcile can never disagree with the handler about what counts.
-Only sum and count measures can be recomputed; `latest` depends on stream order, not on state.
-
-A measure is compared as stored, type and all: a ``Total`` stored as a string is a drift that
-shows the string, not a 0, and its repair conditions on the string (see ops.repair). Differences
-are exact (``handler.fold.EXACT``) or not shown at all.
+"""`reconcile [--key KEY ...] [--repair]`: its options, the run (read, compare, show), the drift table,
+and the conditional repair of each drifted key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import argparse
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from decimal import Decimal, DecimalException
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+from rich.table import Table
 
 from ._lambda_code import (
     EXACT,
-    INTERNAL_PREFIX,
-    NUMBER_SYNTAX,
     AggregationSpec,
     AttributeValue,
-    InvalidImage,
-    key_token,
+    Expression,
+    describe_error,
+    key_attributes,
+    update_request,
 )
-from .errors import CommandError
-from .recompute import ZERO, GroupTotals
+from .errors import EXIT_ATTENTION, EXIT_OK, CommandError
+from .query import not_found_notes, read_keys
+from .recount import (
+    BACKFILL_MARKER,
+    Drift,
+    KeyTotals,
+    NamedKey,
+    Report,
+    actual_totals,
+    compare,
+    measured,
+    parse_keys,
+    query_request,
+    reads_by_query,
+    recompute,
+    scan_filter,
+    unstorable_totals,
+)
+from .stream import wire_image
+from .tables import check_tables, key_schema, parallel_scan
+from .targets import Target, add_target_arguments, resolve_target, whole_number
+from .text import cell, storable_text
+
+# --------------------------------------------------------------------------------------------------
+# `reconcile [--key KEY ...] [--repair]`: read both tables (or the keys named), show the drift, repair it if asked.
+#
+# A total DynamoDB
+# cannot store exactly makes ``--repair`` write nothing: the run could not be complete, and a
+# partial repair would hide that behind keys that look fixed.
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
+CHANGED_MEANWHILE = ("ConditionalCheckFailedException", "TransactionConflictException")
+"""A repair meets a stream update: applied since the read, or a transaction on the item in flight."""
 
 
-@dataclass
-class KeyTotals:
-    group_value: AttributeValue
-    stored: dict[str, AttributeValue] = field(default_factory=dict)
-    """The aggregate item's sum and count measures as read, whatever their type."""
-    internal: dict[str, AttributeValue] = field(default_factory=dict)
-    """The aggregate item's handler attributes (its stream position, if single-source) as read."""
+def add_key_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--key`` and ``--keys-from``: check (and repair) only the aggregate keys named."""
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="only this aggregate key, as reconcile and replay print it (S:INV-1, N:7, S:C-17#2026-11-28); "
+        "may be given several times",
+    )
+    parser.add_argument(
+        "--keys-from",
+        type=Path,
+        metavar="FILE",
+        help="only the keys in FILE, one a line as reconcile and replay print them",
+    )
 
 
-@dataclass(frozen=True)
-class Drift:
-    group_token: str
-    group_value: AttributeValue
-    measure: str
-    expected: Decimal
-    stored: AttributeValue | None
-    """The measure as the aggregate table holds it; None when the item or the measure is absent."""
+def run_reconcile(
+    target: Target,
+    repair: bool,
+    segments: int,
+    console: Console,
+    keys: Sequence[str] = (),
+    keys_from: Path | None = None,
+) -> Report:
+    dynamodb = target.client("dynamodb")
+    check_tables(dynamodb, target.spec, target.source_table, target.aggregate_table)
+    named = None
+    if keys or keys_from is not None:
+        key_type = key_schema(dynamodb, target.aggregate_table)["HASH"][1]
+        named = parse_keys(target.spec, keys, key_type, keys_from)
+    with Progress(console=console, transient=True) as progress:
+        reading = progress.add_task("scanning", total=None)
+        advance = lambda n: progress.advance(reading, n)  # noqa: E731
+        if named is None:
+            aggregates = parallel_scan(dynamodb, target.aggregate_table, segments)
+            source = parallel_scan(dynamodb, target.source_table, segments, advance)
+        else:
+            found = read_keys(dynamodb, target.aggregate_table, target.spec, [key.value for key in named])
+            aggregates = list(found.values())
+            source = _named_source(dynamodb, target, named, segments, advance)
+        actual = actual_totals(target.spec, target.aggregate_table, aggregates)
+    expected, invalid = recompute(target.spec, (wire_image(item) for item in source))
+    absent: list[str] = []
+    if named is not None:
+        tokens = {key.token for key in named}
+        expected = {token: totals for token, totals in expected.items() if token in tokens}
+        actual = {token: totals for token, totals in actual.items() if token in tokens}
+        absent = [key.token for key in named if key.token not in expected and key.token not in actual]
+    report = Report(
+        drifts=compare(target.spec, expected, actual),
+        keys_checked=len(named) if named is not None else len(set(expected) | set(actual)),
+        invalid_items=invalid,
+        unstorable=unstorable_totals(expected),
+        absent=absent,
+    )
+    console.print(drift_table(report))
+    if absent:
+        shown = ", ".join(cell(token) for token in absent)
+        console.print(f"in neither table (no source item counts for it, no aggregate): {shown}", soft_wrap=True)
+        for note in not_found_notes([token.partition(":")[2] for token in absent]):
+            console.print(f"note: {cell(note)}", soft_wrap=True, highlight=False)
+    for message in report.unstorable:
+        console.print(f"[red]cannot store exactly:[/] {escape(message)}", soft_wrap=True)
+    if repair and report.unstorable:
+        raise CommandError(f"--repair wrote nothing: {len(report.unstorable)} total(s) cannot be stored exactly")
+    if repair and report.drifts:
+        _repair(target, report, actual, console)
+    return report
 
-    @property
-    def actual(self) -> Decimal | None:
-        """The stored number (0 when absent); None when it is stored with another type."""
-        return stored_number(self.stored)
 
-    @property
-    def difference(self) -> Decimal | None:
-        """actual - expected, exactly; None when there is no exact number to give."""
-        actual = self.actual
-        if actual is None:
-            return None
-        try:
-            return EXACT.subtract(actual, self.expected)
-        except DecimalException:
-            return None
-
-
-@dataclass
-class Report:
-    drifts: list[Drift]
-    keys_checked: int
-    invalid_items: int
-    unstorable: list[str] = field(default_factory=list)
-    """Totals DynamoDB cannot store exactly (ops.recompute.unstorable_totals): never written."""
-    absent: list[str] = field(default_factory=list)
-    """Keys named (``reconcile --key``) that neither table holds: no source item counts for them, no aggregate."""
-    repaired: int = 0
-    skipped_changed: list[str] = field(default_factory=list)
+def _named_source(
+    dynamodb: DynamoDBClient, target: Target, named: list[NamedKey], segments: int, progress: Callable[[int], None]
+) -> list[dict[str, Any]]:
+    """The source items of the keys named (and, from a filtered scan, perhaps a few others)."""
+    if not reads_by_query(target.spec):
+        return parallel_scan(dynamodb, target.source_table, segments, progress, scan_filter(target.spec, named))
+    items: list[dict[str, Any]] = []
+    for key in named:
+        request: Any = query_request(target.spec, target.source_table, key)
+        while True:
+            page = dynamodb.query(**request)
+            items.extend(page.get("Items", []))
+            progress(len(page.get("Items", [])))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return items
 
 
-def measured(spec: AggregationSpec) -> list[str]:
-    return [name for name, _ in spec.sums] + list(spec.counts)
+def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], console: Console) -> None:
+    by_key: dict[str, list[Drift]] = defaultdict(list)
+    for drift in report.drifts:
+        by_key[drift.group_token].append(drift)
+    requests = {
+        token: repair_request(target.spec, target.aggregate_table, drifts, actual.get(token))
+        for token, drifts in by_key.items()
+    }
+    dynamodb = target.client("dynamodb")
+    try:
+        for token, request in requests.items():
+            _repair_key(dynamodb, token, request, report)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: {_stopped(report, len(requests))}")
+        raise
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"{describe_error(error)}: {_stopped(report, len(requests))}") from None
+    console.print(f"repaired {report.repaired} key(s)")
+    if report.skipped_changed:
+        console.print(f"skipped {len(report.skipped_changed)} key(s) the stream updated meanwhile: run reconcile again")
 
 
-def stored_number(value: AttributeValue | None) -> Decimal | None:
+def _repair_key(dynamodb: DynamoDBClient, token: str, request: UpdateTypeDef, report: Report) -> None:
+    try:
+        dynamodb.update_item(**request)
+        report.repaired += 1
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in CHANGED_MEANWHILE:
+            raise
+        report.skipped_changed.append(token)
+
+
+def _stopped(report: Report, total: int) -> str:
+    """Where a repair stopped midway left the table, and why running reconcile again is safe."""
+    return (
+        f"--repair stopped after repairing {report.repaired} of {total} drifted key(s) (and skipping "
+        f"{len(report.skipped_changed)}); each repair is conditional on the key being as read, so run reconcile "
+        "again to see and repair what is left"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The drift report as the operator reads it: a rich table, pure apart from rendering.
+#
+# Totals are per measure: a sum of differences across measures would add money to counts. Every
+# value that comes from a table is escaped, because rich would read ``[bold]`` in a key as markup.
+
+NO_NUMBER = "—"
+
+
+def drift_table(report: Report) -> Table:
+    table = Table(title=f"{len(report.drifts)} drift(s) over {report.keys_checked} key(s)")
+    for column in ("key", "measure", "expected", "actual", "difference"):
+        table.add_column(column, justify="left" if column in ("key", "measure") else "right")
+    for drift in report.drifts:
+        table.add_row(
+            escape(drift.group_token),
+            escape(drift.measure),
+            str(drift.expected),
+            escape(shown(drift.stored)),
+            _number(drift.difference),
+        )
+    for measure, total in measure_totals(report.drifts).items():
+        table.add_row("[bold]total", escape(measure), "", "", f"[bold]{_number(total)}")
+    table.caption = f"{report.invalid_items} invalid source item(s) left out, as the handler does"
+    return table
+
+
+def shown(value: AttributeValue | None) -> str:
+    """A stored measure: the number if it is one, else its type and value."""
     if value is None:
-        return ZERO
-    text = value.get("N") if len(value) == 1 else None
-    return Decimal(text) if isinstance(text, str) and NUMBER_SYNTAX.fullmatch(text) else None
+        return "absent"
+    ((kind, raw),) = value.items()
+    if kind == "N":
+        return str(raw)
+    text = repr(raw)
+    return f"{kind} {text if len(text) <= 40 else text[:39] + '…'}"
 
 
-def actual_totals(spec: AggregationSpec, table: str, items: Iterable[dict[str, Any]]) -> dict[str, KeyTotals]:
-    """The aggregate table's items by group token; ``CommandError`` if one cannot be an aggregate."""
-    names = measured(spec)
-    totals: dict[str, KeyTotals] = {}
-    for item in items:
-        group_value = item.get(spec.group_by)
-        if group_value is None:
-            raise CommandError(f"table {table} has an item without spec group_by {spec.group_by!r}")
-        try:
-            token = key_token(group_value, spec.group_by)
-        except InvalidImage as error:
-            raise CommandError(f"table {table}: {error}") from None
-        entry = KeyTotals(group_value)
-        entry.stored = {name: item[name] for name in names if name in item}
-        entry.internal = {name: value for name, value in item.items() if name.startswith(INTERNAL_PREFIX)}
-        totals[token] = entry
+def measure_totals(drifts: list[Drift]) -> dict[str, Decimal | None]:
+    """Each measure's total difference, exact; None where one is not a number or the sum is inexact."""
+    totals: dict[str, Decimal | None] = {}
+    for drift in drifts:
+        totals[drift.measure] = _exact_sum(totals.get(drift.measure, Decimal(0)), drift.difference)
     return totals
 
 
-def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dict[str, KeyTotals]) -> list[Drift]:
-    """Every measure whose stored value is not exactly the recomputed number (unstorable ones left out)."""
-    drifts: list[Drift] = []
-    for token in sorted(set(expected) | set(actual)):
-        want, have = expected.get(token), actual.get(token)
-        group_value = want.group_value if want is not None else actual[token].group_value
-        for name in measured(spec):
-            if want and name in want.unstorable:
-                continue
-            number = want.numbers.get(name, ZERO) if want else ZERO
-            stored = have.stored.get(name) if have else None
-            if stored_number(stored) != number:
-                drifts.append(Drift(token, group_value, name, number, stored))
-    return drifts
+def _exact_sum(total: Decimal | None, difference: Decimal | None) -> Decimal | None:
+    if total is None or difference is None:
+        return None
+    try:
+        return EXACT.add(total, difference)
+    except DecimalException:
+        return None
+
+
+def _number(value: Decimal | None) -> str:
+    return NO_NUMBER if value is None else str(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# One key's repair request for `reconcile --repair`: pure.
+#
+# Repair is a conditional write per drifted key: it only lands if every measure of the item (and,
+# for single-source aggregations, its stream position) is exactly as read, so a stream update
+# applied meanwhile makes the repair skip that key rather than be overwritten; so does a stream
+# transaction in flight on the item, which DynamoDB refuses the repair for (TransactionConflict).
+# It is safe when the stream has caught up for the keys repaired (IteratorAge near 0) and nobody
+# writes those keys during the run; otherwise the drift may just be records in flight.
+#
+# A repaired key is marked as backfilled (``BACKFILL_MARKER``, if absent): its new total counts every
+# item, those that predate the stream included, and a backfill after it would add those again.
+#
+# The condition compares each measure with the value read *with its type*: a ``Total`` stored as
+# the string "35" is matched as {"S": "35"}, or the condition could never hold and the key would be
+# skipped as "changed meanwhile" on every run.
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
+REPAIRED = "reconcile --repair"
+"""The backfill marker's value on a key a repair set (backfill writes its time)."""
+
+
+def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> UpdateTypeDef:
+    """Set the drifted measures of one key, only if the item is still as read."""
+    expression = Expression()
+    names, values = expression.names, expression.values
+    conditions = []
+    for index, drift in enumerate(drifts):
+        expression.set(f"m{index}", drift.measure, {"N": storable_text(drift.expected, drift.measure)})
+    expression.set_if_absent("b", BACKFILL_MARKER, {"S": REPAIRED})
+    if actual is None:
+        names["#g"] = spec.group_by
+        conditions.append("attribute_not_exists(#g)")
+        for index, (name, value) in enumerate(key_attributes(spec, drifts[0].group_value).items()):
+            expression.set(f"p{index}", name, value)  # a new item: its parts, as the handler writes them
+    else:
+        placeholders = {drift.measure: f"m{index}" for index, drift in enumerate(drifts)}
+        for index, name in enumerate(measured(spec)):
+            placeholder = placeholders.get(name, f"k{index}")
+            names[f"#{placeholder}"] = name
+            if name in actual.stored:
+                values[f":o{placeholder}"] = actual.stored[name]
+                conditions.append(f"#{placeholder} = :o{placeholder}")
+            else:
+                conditions.append(f"attribute_not_exists(#{placeholder})")
+        for index, (name, value) in enumerate(sorted(actual.internal.items())):
+            names[f"#w{index}"] = name
+            values[f":w{index}"] = value
+            conditions.append(f"#w{index} = :w{index}")
+    return update_request(table, {spec.group_by: drifts[0].group_value}, expression, " AND ".join(conditions))
+
+
+MAX_SEGMENTS = 64
+"""Parallel scan workers: beyond this a thread each only queues requests (and 20,000 hung for minutes)."""
+RECONCILE_EXITS = (
+    "exit codes: 0 no drift (with --repair: every drifted key repaired); 1 an error told in one line (--repair "
+    "writes nothing when a total cannot be stored exactly); 2 a usage error; 3 drift, or a total that cannot be "
+    "stored, was found (with --repair: a key the stream changed meanwhile was skipped, run again); 130 interrupted "
+    "(it says how many keys were repaired: run again)"
+)
+
+
+def add_parser(subparsers: Any) -> None:
+    reconcile = subparsers.add_parser(
+        "reconcile", help="recompute aggregates from the source and show the drift", epilog=RECONCILE_EXITS
+    )
+    reconcile.add_argument("--repair", action="store_true", help="rewrite drifted aggregates (conditional writes)")
+    reconcile.add_argument(
+        "--segments",
+        type=whole_number(1, MAX_SEGMENTS),
+        default=4,
+        help=f"parallel scan segments, 1 to {MAX_SEGMENTS} (default %(default)s)",
+    )
+    add_key_arguments(reconcile)
+    add_target_arguments(reconcile)
+    reconcile.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    report = run_reconcile(resolve_target(args), args.repair, args.segments, console, args.key, args.keys_from)
+    found = report.skipped_changed if args.repair else report.drifts or report.unstorable
+    return EXIT_ATTENTION if found else EXIT_OK

@@ -21,7 +21,7 @@ from typing import Any
 
 from ._lambda_code import STREAM_MARKER, Covered, Disposition, is_sequence_number, position_text, stream_label
 from .errors import UnreadableMessage
-from .stream_events import sequence_of
+from .stream import sequence_of
 
 BATCH_INFO = "DDBStreamBatchInfo"
 SHARD_ID_LENGTH = range(28, 66)

@@ -1,34 +1,43 @@
-"""Where a command runs: the local emulator by default, or real AWS with `--aws`.
-
-Table names come from flags, from `pulumi stack output --json` (`--stack-outputs`), or default to
-the local emulator's invoice tables. The aggregation comes from `--spec` or is the invoice one.
+"""Where a command runs and on what: the endpoint (the local emulator, or AWS with --aws), the tables,
+queues and aggregation (from flags or `pulumi stack output --json`), and every option checked at parse time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
+from urllib.parse import urlsplit
 
 import boto3
+import requests
+from botocore.config import Config
 
-from ._lambda_code import INVOICE_AGGREGATION, AggregationSpec, HandlerConfig, SpecError, parse_spec, repeated_keys
-from .endpoint import (
-    DEFAULT_ENDPOINT,
-    FAILURE_QUEUE_SUFFIX,
-    LEDGER_SUFFIX,
-    LOCAL_AGGREGATE_TABLE,
-    LOCAL_AGGREGATOR,
-    LOCAL_SOURCE_TABLE,
-    QUARANTINE_QUEUE_SUFFIX,
-    Endpoint,
-    local_name,
+from . import PROG
+from ._lambda_code import (
+    INVOICE_AGGREGATION,
+    TABLE_ARN,
+    TABLE_NAME,
+    AggregationSpec,
+    HandlerConfig,
+    SpecError,
+    parse_spec,
+    repeated_keys,
 )
 from .errors import OpsError
-from .options import endpoint_url, is_queue_url, is_table_name, queue_url, table_name
-from .textfile import read_text
+from .text import read_text
+
+# --------------------------------------------------------------------------------------------------
+# Where a command runs: the local emulator by default, or real AWS with `--aws`.
+#
+# Table names come from flags, from `pulumi stack output --json` (`--stack-outputs`), or default to
+# the local emulator's invoice tables. The aggregation comes from `--spec` or is the invoice one.
 
 TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name", "ledger_table_name")
 QUEUE_OUTPUTS = ("failure_queue_url", "quarantine_queue_url")
@@ -147,7 +156,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
     outputs = _stack_outputs(args.stack_outputs)
     endpoint = None if args.aws else Endpoint(args.endpoint_url)
     if endpoint and not endpoint.reachable():
-        raise TargetError(f"no emulator at {endpoint.url}: start one with `python -m ops emulator`, or pass --aws")
+        raise TargetError(f"no emulator at {endpoint.url}: start one with `{PROG} emulator`, or pass --aws")
     source = _given(args, outputs, "source_table", "source_table_name")
     aggregate = _given(args, outputs, "aggregate_table", "aggregate_table_name")
     if args.aws and not (source and aggregate):
@@ -240,3 +249,146 @@ def _stack_outputs(path: Path | None) -> dict[str, str]:
     if exported is not None and not isinstance(exported, str):
         raise TargetError(f"stack outputs {path}: {AGGREGATION_OUTPUT} must be the aggregation's JSON text")
     return {key: outputs[key] for key in (*TABLE_OUTPUTS, *QUEUE_OUTPUTS, AGGREGATION_OUTPUT) if key in outputs}
+
+
+# --------------------------------------------------------------------------------------------------
+# Validating every command-line option at parse time: argparse names the option in the error.
+#
+# A bad value caught here costs the operator one line; caught later it was a thread pool refusing
+# ``max_workers=0``, 20,000 scan segments hanging for minutes, or an emulator started on port 0.
+
+MAX_SECONDS = 7 * 24 * 3600
+_DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+_DURATION = re.compile(r"([0-9]{1,6})([smhd])")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_QUEUE_URL = re.compile(r"https?://[^\s/]+(?::[0-9]+)?/[0-9A-Za-z]+/[A-Za-z0-9_\-]{1,80}")
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, in plain ASCII digits."""
+
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,9}", text) or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, got {text!r}")
+        return int(text)
+
+    return parse
+
+
+def seconds(text: str) -> float:
+    value = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 and at most {MAX_SECONDS}, got {text!r}")
+    return value
+
+
+def endpoint_url(text: str) -> str:
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a port that is not a number, a malformed IPv6 host
+        valid = False
+    if not valid or not text.isascii() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text[:80]!r}")
+    return text.rstrip("/")
+
+
+def is_table_name(value: object) -> bool:
+    return isinstance(value, str) and bool(TABLE_NAME.fullmatch(value) or TABLE_ARN.fullmatch(value))
+
+
+def table_name(text: str) -> str:
+    if not is_table_name(text):
+        raise argparse.ArgumentTypeError(
+            f"must be a table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN, got {text[:80]!r}"
+        )
+    return text
+
+
+def duration(text: str) -> float:
+    """An age such as ``7d``, ``12h``, ``30m`` or ``90s``, in seconds."""
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"must be a whole number with a unit s, m, h or d (e.g. 7d), got {text!r}")
+    if int(match[1]) == 0:  # "older than 0d" is every record: a slip for 10d would empty the queue
+        raise argparse.ArgumentTypeError(f"must be above zero (every record is older than 1s), got {text!r}")
+    return float(int(match[1]) * _DURATION_UNITS[match[2]])
+
+
+def is_queue_url(value: object) -> bool:
+    return isinstance(value, str) and bool(_QUEUE_URL.fullmatch(value))
+
+
+def queue_url(text: str) -> str:
+    if not is_queue_url(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>), got {text[:80]!r}"
+        )
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# Where the operator's commands send their requests: a DynamoDB-compatible endpoint, or AWS itself.
+#
+# Apart from the emulator (ops/local/) so that the commands against AWS need boto3 alone.
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
+
+REGION = "us-east-1"
+LOCAL_PORT = 4599
+"""`python -m ops emulator`'s port unless --port; the commands look for it there unless told otherwise."""
+DEFAULT_ENDPOINT = os.environ.get("STREAM_AGGREGATOR_ENDPOINT", f"http://127.0.0.1:{LOCAL_PORT}")
+LOCAL_SOURCE_TABLE = "InvoiceTransactions"
+LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
+"""The invoice tables the local emulator creates, which the commands default to without --aws."""
+LOCAL_AGGREGATOR = "local"
+"""The name `python -m ops emulator` gives its aggregator; its ledger and queues are named after it."""
+LEDGER_SUFFIX, FAILURE_QUEUE_SUFFIX, QUARANTINE_QUEUE_SUFFIX = "ledger", "failures", "quarantine"
+
+
+def local_name(aggregator: str, suffix: str) -> str:
+    """The name of one of a local aggregator's ledger or queues (``local_resources`` creates them)."""
+    return f"{aggregator}-{suffix}"
+
+
+Service = Literal["dynamodb", "dynamodbstreams", "sqs"]
+"""The services the commands and the local tools call."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    region: str = REGION
+
+    @overload
+    def client(self, service: Literal["dynamodb"], config: Config | None = None) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["dynamodbstreams"], config: Config | None = None) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], config: Config | None = None) -> SQSClient: ...
+    def client(
+        self, service: Service, config: Config | None = None
+    ) -> DynamoDBClient | DynamoDBStreamsClient | SQSClient:
+        """A client for ``service`` pointed at this endpoint, with throwaway credentials."""
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=config,
+        )
+
+    def reachable(self) -> bool:
+        try:
+            requests.get(f"{self.url}/moto-api/", timeout=2)
+        except requests.RequestException:
+            return False
+        return True
+
+    def reset(self) -> None:
+        """Drop everything moto holds (its memory only shrinks this way)."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=10).raise_for_status()

@@ -18,9 +18,9 @@ from aggregations import INVOICE_AGGREGATION
 from handler.processor import BatchProcessor
 from handler.records import StreamRecord, decode_record, event_records
 from handler.spec import AggregationSpec, parse_spec
-from ops.endpoint import Endpoint
 from ops.local.emulator import moto_server
 from ops.local.local_resources import LocalAggregator, create_local_aggregator
+from ops.targets import Endpoint
 
 EVENTS = Path(__file__).parent / "events"
 SHARED_EVENTS = Path(

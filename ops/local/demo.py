@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._lambda_code import INTERNAL_PREFIX, BatchProcessor, Writer
-from ..endpoint import Endpoint
+from ..targets import Endpoint
 from .emulator import moto_server
 from .local_resources import LocalAggregator, create_invoice_aggregator
 from .poller import StreamPoller

@@ -16,15 +16,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from .. import PROG
 from .faultproxy import FaultPlan, FaultProxy
 from .poller import PollerStats
 
 REFUSAL = "AccessDeniedException"
 DENIED = FaultPlan(refuse_with=REFUSAL)
 """The proxy's plan while the window is open: every aggregate write refused (faultproxy.AGGREGATE_WRITES)."""
-AFTER_DRILL = (
-    "run `python -m ops replay`, then `python -m ops reconcile` (docs/runbook.md, 'Rehearsing the failure runbook')"
-)
+AFTER_DRILL = f"run `{PROG} replay`, then `{PROG} reconcile` (docs/runbook.md, 'Rehearsing the failure runbook')"
 
 
 class WriteDenial:

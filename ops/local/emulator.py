@@ -18,8 +18,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from ..endpoint import Endpoint
 from ..errors import CommandError
+from ..targets import Endpoint
 
 DYNAMODB_DIGITS = 38
 

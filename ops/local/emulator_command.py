@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
-from ..endpoint import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE, Endpoint
 from ..engine import Discard
+from ..targets import DEFAULT_ENDPOINT, LOCAL_AGGREGATE_TABLE, LOCAL_AGGREGATOR, LOCAL_SOURCE_TABLE, Endpoint
 from .demo import ConsoleLines, poller_for
 from .drill import DENIED, WriteDenial
 from .emulator import moto_server

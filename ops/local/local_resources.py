@@ -19,7 +19,8 @@ from .._lambda_code import (
     parse_spec,
     table_of_stream,
 )
-from ..endpoint import (
+from ..errors import CommandError
+from ..targets import (
     FAILURE_QUEUE_SUFFIX,
     LEDGER_SUFFIX,
     LOCAL_AGGREGATE_TABLE,
@@ -28,7 +29,6 @@ from ..endpoint import (
     Endpoint,
     local_name,
 )
-from ..errors import CommandError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType

@@ -24,9 +24,8 @@ from rich.bar import Bar
 from rich.table import Table
 
 from .._lambda_code import Bucket, label, parse_spec
-from ..endpoint import Endpoint
-from ..query import key_text, query_keys
-from ..query_command import read_keys
+from ..query import key_text, query_keys, read_keys
+from ..targets import Endpoint
 from .local_resources import LocalAggregator, create_local_aggregator
 
 ORDERS_PER_MINUTE: dict[str, Any] = {

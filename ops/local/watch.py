@@ -18,8 +18,8 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.text import Text
 
-from ..endpoint import Endpoint
 from ..engine import Discard
+from ..targets import Endpoint
 from .demo import poller_for, read_totals, totals_table, write_transactions
 from .emulator import moto_server
 from .local_resources import create_invoice_aggregator

@@ -20,8 +20,8 @@ from ops.__main__ import build_parser, main
 from ops.engine import Discard
 from ops.local.demo import poller_for
 from ops.local.local_resources import create_local_aggregator, source_key_schema
-from ops.reconcile import Drift, actual_totals
-from ops.repair import repair_request
+from ops.reconcile import repair_request
+from ops.recount import Drift, actual_totals
 from ops.targets import resolve_target
 from tests.conftest import INVOICE_SPEC, new_aggregator, read_aggregates, target_argv
 
@@ -108,7 +108,7 @@ def test_reconcile_finds_and_repairs_drift(endpoint, invoices, tmp_path):
     )
     dynamodb.delete_item(TableName=invoices.aggregate_table, Key={"InvoiceNumber": {"S": "B"}})
     code, output = cli(endpoint, invoices, "reconcile")
-    assert code == 2
+    assert code == 3
     assert "3 drift(s) over 2 key(s)" in output
     assert "S:A" in output and "30" in output and "35" in output
     code, output = cli(endpoint, invoices, "reconcile", "--repair")
@@ -329,8 +329,8 @@ def test_the_stack_outputs_carry_the_aggregation(endpoint, tmp_path):
 def test_the_commands_against_aws_do_not_import_the_emulator():
     """The operator's CLI needs boto3 and rich at runtime; moto is for the local commands only."""
     code = (
-        "import sys, ops.__main__, ops.load_command, ops.reconcile_command, ops.backfill_command, ops.targets, "
-        "ops.replay_command, ops.quarantine_command; "
+        "import sys, ops.__main__, ops.load, ops.reconcile, ops.backfill, ops.targets, "
+        "ops.replay, ops.quarantine; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'werkzeug')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

@@ -38,4 +38,4 @@ def test_demo_verbose_is_refused_with_watch(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--watch", "--verbose"])
     assert exit_info.value.code == 2
-    assert "demo: --verbose is not for --watch" in capsys.readouterr().err
+    assert "demo: error: --verbose is not for --watch" in capsys.readouterr().err

@@ -20,7 +20,7 @@ import pytest
 from rich.console import Console
 
 from ops.__main__ import main
-from ops.endpoint import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
+from ops.targets import LOCAL_AGGREGATE_TABLE, LOCAL_SOURCE_TABLE, Endpoint
 from tests.conftest import assert_invoices_exact, read_aggregates
 from tests.integration.test_faults import random_workload
 

@@ -23,7 +23,7 @@ import pytest
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import AggregationSpec, parse_spec
 from ops.local.faultproxy import FaultPlan, fault_proxy
-from ops.stream_events import lambda_record
+from ops.stream import lambda_record
 from tests.conftest import make_processor, new_aggregator, read_aggregates
 from tests.delivery import Delivery, deliver
 

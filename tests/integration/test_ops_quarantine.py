@@ -99,10 +99,10 @@ def test_redrive_settles_records_whose_source_item_was_fixed_without_counting_th
     poller.drain()
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == Decimal(15)
     code, output = quarantine(endpoint, invoices, "redrive", "--dry-run")
-    assert code == 2 and "would delete 2 message(s)" in output, output
+    assert code == 3 and "would delete 2 message(s)" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 4
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2, output  # B/1 is still bad
+    assert code == 3, output  # B/1 is still bad
     fixed = next(line for line in output.splitlines() if "TransactionId=2" in line)
     assert "settled: source fixed" in fixed
     unfixed = next(line for line in output.splitlines() if "InvoiceNumber=B" in line)
@@ -131,7 +131,7 @@ def test_redrive_applies_a_record_valid_under_a_changed_spec_once(endpoint, invo
     spec = tmp_path / "count.json"
     spec.write_text(json.dumps(COUNT_ONLY_SPEC))
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
-    assert code == 2, output
+    assert code == 3, output
     assert "applied" in next(line for line in output.splitlines() if "TransactionId=2" in line)
     assert "old image counts" in next(line for line in output.splitlines() if "TransactionId=3" in line)
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2)
@@ -174,7 +174,7 @@ def test_a_truncated_record_is_settled_only_when_the_operator_says_the_item_was_
     send_quarantined(invoices, sqs, 9, time.time(), truncated=True)
     put(endpoint, invoices, invoice_image("OLD", "9", "12"))
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and "redrive --source-fixed" in output, output
+    assert code == 3 and "redrive --source-fixed" in output, output
     code, output = quarantine(endpoint, invoices, "redrive", "--source-fixed")
     assert code == 0 and "settled" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 0
@@ -191,7 +191,7 @@ def test_a_message_the_handler_did_not_write_is_listed_and_kept(endpoint, invoic
     code, output = quarantine(endpoint, invoices, "list")
     assert code == 0 and "unreadable: not JSON" in output
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and queue_depth(endpoint, invoices.quarantine_queue_url) == 1
+    assert code == 3 and queue_depth(endpoint, invoices.quarantine_queue_url) == 1
 
 
 def test_the_quarantine_queue_as_the_handler_fills_it(endpoint, invoices):
@@ -201,7 +201,7 @@ def test_the_quarantine_queue_as_the_handler_fills_it(endpoint, invoices):
         [Quarantined(0, decode_record(record, 0), "bad key: x")]
     )
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and "reconcile the key, then drop it" in output
+    assert code == 3 and "reconcile the key, then drop it" in output
 
 
 def test_a_record_quarantined_for_a_bad_image_and_for_a_refused_removal_is_kept_for_reconcile(endpoint, invoices):
@@ -229,7 +229,7 @@ def test_a_record_quarantined_for_a_bad_image_and_for_a_refused_removal_is_kept_
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == Decimal(15), "10 never removed"
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and "reconcile the key" in output, output
+    assert code == 3 and "reconcile the key" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 2
 
 
@@ -241,7 +241,7 @@ def test_an_item_that_came_back_to_a_quarantined_image_is_not_added_once_per_rec
     spec = came_back_twice(endpoint, invoices, tmp_path)
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"] == Decimal(2), output
-    assert code == 2 and "a later record of the item" in output, output
+    assert code == 3 and "a later record of the item" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
 
 
@@ -261,7 +261,7 @@ def test_a_modify_whose_old_image_was_invalid_too_is_not_applied_under_a_new_spe
     spec.write_text(json.dumps(COUNT_ONLY_SPEC))
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", str(spec))
     count = read_aggregates(endpoint, invoices.aggregate_table)["A"]["TransactionCount"]
-    assert count == 2 or (code == 2 and "reconcile the key" in output), (count, output)
+    assert count == 2 or (code == 3 and "reconcile the key" in output), (count, output)
     console = Console(record=True, width=200)
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
     assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, "--spec", str(spec), *tables], console) == 0
@@ -278,7 +278,7 @@ def test_a_record_from_another_tables_stream_is_kept_not_settled_against_this_ta
     body = message_body(Quarantined(0, decode_record(record, 0), "invalid new image: attribute 'Amount' is bad"))
     sqs.send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody=body)
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and "not of the source table" in output, output
+    assert code == 3 and "not of the source table" in output, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
 
 
@@ -324,11 +324,11 @@ def test_an_interrupted_command_leaves_every_message_visible(endpoint, invoices,
     """Ctrl-C anywhere: after receiving, between two receives, or while the messages are being made visible
     again. Before, every message received stayed hidden for the visibility timeout and the next
     `quarantine list` said "0 quarantined record(s)", exit 0."""
-    import ops.quarantine_command
+    import ops.quarantine
 
     fill_quarantine(endpoint, invoices, 14)  # two receive pages, two release batches
     if where == "after-receiving":
-        monkeypatch.setattr(ops.quarantine_command, "merged", lambda messages: (_ for _ in ()).throw(KeyboardInterrupt))
+        monkeypatch.setattr(ops.quarantine, "merged", lambda messages: (_ for _ in ()).throw(KeyboardInterrupt))
     elif where == "between-receives":
         interrupt_call(monkeypatch, "ReceiveMessage", 2)
     else:
@@ -401,7 +401,7 @@ def test_redrive_never_applies_a_record_whose_newer_copy_another_reader_holds(en
         QueueUrl=invoices.quarantine_queue_url, ReceiptHandle=newer["ReceiptHandle"], VisibilityTimeout=0
     )
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
-    assert code == 2 and "a later record of the item" in output, output
+    assert code == 3 and "a later record of the item" in output, output
     assert count_of(endpoint, invoices) == 2
     quarantine(endpoint, invoices, "redrive", "--spec", spec)
     assert count_of(endpoint, invoices) == 2
@@ -410,23 +410,23 @@ def test_redrive_never_applies_a_record_whose_newer_copy_another_reader_holds(en
 def test_redrive_applies_nothing_when_a_message_arrives_while_it_runs(endpoint, invoices, tmp_path, monkeypatch):
     """The newer record is quarantined after the run received the queue (here: sent back in just then):
     it cannot be seen, so no record is applied in that run; the next run sees both."""
-    import ops.quarantine_command
+    import ops.quarantine
 
     spec = came_back_twice(endpoint, invoices, tmp_path)
     newer = take_newer(endpoint, invoices)
     sqs = endpoint.client("sqs")
     sqs.delete_message(QueueUrl=invoices.quarantine_queue_url, ReceiptHandle=newer["ReceiptHandle"])
-    original = ops.quarantine_command.merged
+    original = ops.quarantine.merged
 
     def newer_arrives(messages):
         sqs.send_message(QueueUrl=invoices.quarantine_queue_url, MessageBody=newer["Body"])
         return original(messages)
 
-    monkeypatch.setattr(ops.quarantine_command, "merged", newer_arrives)
+    monkeypatch.setattr(ops.quarantine, "merged", newer_arrives)
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
-    assert code == 2 and "kept: queue changed" in output, output
+    assert code == 3 and "kept: queue changed" in output, output
     assert count_of(endpoint, invoices) == 1
-    monkeypatch.setattr(ops.quarantine_command, "merged", original)
+    monkeypatch.setattr(ops.quarantine, "merged", original)
     code, output = quarantine(endpoint, invoices, "redrive", "--spec", spec)
     assert count_of(endpoint, invoices) == 2, output
     assert queue_depth(endpoint, invoices.quarantine_queue_url) == 1
@@ -465,7 +465,7 @@ def test_a_malformed_message_is_unreadable_and_kept_and_the_rest_is_redriven(end
     code, output = quarantine(endpoint, invoices, "list")
     assert code == 0 and "unreadable: not a quarantine message" in output and "2 quarantined record(s)" in output
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
+    assert code == 3 and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
     assert "unreadable" in output and visible_and_hidden(endpoint, url) == (1, 0)
 
 
@@ -521,7 +521,7 @@ def test_a_record_whose_keys_name_no_item_of_the_source_table_is_kept_and_the_re
     sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 1, time.time() - 60, INVALID_IMAGE, keys))
     sqs.send_message(QueueUrl=url, MessageBody=quarantine_body(invoices, 2, time.time() - 60, INVALID_IMAGE))
     code, output = quarantine(endpoint, invoices, "redrive")
-    assert code == 2 and problem in output and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
+    assert code == 3 and problem in output and "1 record(s) settled, 1 kept; deleted 1 message(s)" in output, output
     assert visible_and_hidden(endpoint, url) == (1, 0)
 
 
@@ -536,10 +536,10 @@ class KilledOutright(Exception):
 def test_a_killed_command_cleans_up_like_ctrl_c(endpoint, invoices, monkeypatch, signum):
     """`kill` (SIGTERM) or a dropped SSH session (SIGHUP) ended the process where it stood: every message
     received stayed hidden for the visibility timeout."""
-    import ops.quarantine_command
+    import ops.quarantine
 
     fill_quarantine(endpoint, invoices, 3)
-    original = ops.quarantine_command.merged
+    original = ops.quarantine.merged
 
     def killed(messages):
         os.kill(os.getpid(), signum)
@@ -548,7 +548,7 @@ def test_a_killed_command_cleans_up_like_ctrl_c(endpoint, invoices, monkeypatch,
     def outright(signum, frame):
         raise KilledOutright
 
-    monkeypatch.setattr(ops.quarantine_command, "merged", killed)
+    monkeypatch.setattr(ops.quarantine, "merged", killed)
     before = signal.signal(signum, outright)
     try:
         code, output = quarantine(endpoint, invoices, "list")

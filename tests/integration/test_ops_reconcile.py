@@ -10,8 +10,8 @@ from rich.console import Console
 from handler.spec import parse_spec
 from ops.__main__ import main
 from ops.local.local_resources import create_local_aggregator, source_key_schema
-from ops.recompute import BACKFILL_MARKER
-from ops.repair import REPAIRED
+from ops.reconcile import REPAIRED
+from ops.recount import BACKFILL_MARKER
 from tests.conftest import INVOICE_SPEC, new_aggregator
 from tests.integration.test_cli import cli, drain
 
@@ -67,7 +67,7 @@ def test_a_total_dynamodb_cannot_store_is_reported_and_never_written(endpoint, i
     put_aggregate(endpoint, invoices, "BIG", Total={"N": "7"}, TransactionCount={"N": "2"})
     code, output = cli(endpoint, invoices, "reconcile")
     message = "S:BIG Total: the exact total 12345678901234567890123456789012345678.1 has 39 significant digits"
-    assert code == 2 and message in output
+    assert code == 3 and message in output
     code, output = cli(endpoint, invoices, "reconcile", "--repair")
     assert code == 1 and "error: --repair wrote nothing: 1 total(s) cannot be stored exactly" in output
     assert aggregate(endpoint, invoices, "BIG")["Total"] == {"N": "7"} and aggregate(endpoint, invoices, "OK") is None
@@ -110,7 +110,7 @@ def test_a_measure_stored_with_the_wrong_type_is_shown_and_repaired(endpoint, in
     put_source(endpoint, invoices.source_table, "A", "1", "30")
     put_aggregate(endpoint, invoices, "A", Total={"S": "35"}, TransactionCount={"N": "1"})
     code, output = cli(endpoint, invoices, "reconcile")
-    assert code == 2 and re.search(r"S:A\s*│\s*Total\s*│\s*30\s*│\s*S '35'\s*│", output), output
+    assert code == 3 and re.search(r"S:A\s*│\s*Total\s*│\s*30\s*│\s*S '35'\s*│", output), output
     code, output = cli(endpoint, invoices, "reconcile", "--repair")
     assert code == 0 and "repaired 1 key(s)" in output and "skipped" not in output
     assert aggregate(endpoint, invoices, "A")["Total"] == {"N": "30"}
@@ -124,7 +124,7 @@ def test_drift_totals_are_per_measure(endpoint, invoices):
     put_aggregate(endpoint, invoices, "A", Total={"N": "35"}, TransactionCount={"N": "1"})
     put_aggregate(endpoint, invoices, "B", Total={"N": "3"}, TransactionCount={"N": "0"})
     code, output = cli(endpoint, invoices, "reconcile")
-    assert code == 2 and "3 drift(s) over 2 key(s)" in output
+    assert code == 3 and "3 drift(s) over 2 key(s)" in output
     totals = [line for line in output.splitlines() if re.match(r"[│ ]*total\b", line)]
     assert len(totals) == 2, output
     assert re.search(r"Total\b.*│\s*7\s*│$", totals[0]) and re.search(r"TransactionCount.*│\s*-1\s*│$", totals[1])
@@ -271,7 +271,7 @@ def test_reconcile_key_repairs_the_key_named_and_only_it(endpoint, invoices, cal
     the source (group_by is its partition key), never a scan of either table."""
     three_drifted_keys(endpoint, invoices)
     code, output = cli(endpoint, invoices, "reconcile", "--key", "S:B")
-    assert code == 2 and "1 drift(s) over 1 key(s)" in output and "S:A" not in output and "S:C" not in output
+    assert code == 3 and "1 drift(s) over 1 key(s)" in output and "S:A" not in output and "S:C" not in output
     code, output = cli(endpoint, invoices, "reconcile", "--key", "S:B", "--repair")
     assert code == 0 and "repaired 1 key(s)" in output, output
     operations = {name for name, _ in calls}
@@ -280,7 +280,7 @@ def test_reconcile_key_repairs_the_key_named_and_only_it(endpoint, invoices, cal
     assert aggregate(endpoint, invoices, "B")[BACKFILL_MARKER] == {"S": REPAIRED}
     assert [aggregate(endpoint, invoices, key)["Total"] for key in "AC"] == [{"N": "1"}, {"N": "1"}]
     code, output = cli(endpoint, invoices, "reconcile")
-    assert code == 2 and "2 drift(s) over 3 key(s)" in output and "S:B" not in output
+    assert code == 3 and "2 drift(s) over 3 key(s)" in output and "S:B" not in output
 
 
 def test_keys_from_reads_one_key_a_line_and_reports_keys_in_neither_table(endpoint, invoices, tmp_path):

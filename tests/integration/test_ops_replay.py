@@ -184,7 +184,7 @@ def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_r
         dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-1", "x", "25"))
         poller.drain()  # the MODIFY lands first: -10 + 25 on a total that never had the 10
     code, output = replay(endpoint.url, invoices)
-    assert code == 2 and "needs reconcile" in output and "S:INV-1" in output, output
+    assert code == 3 and "needs reconcile" in output and "S:INV-1" in output, output
     assert "S:INV-2" not in output.split("keys")[-1], "INV-2's record was replayed exactly"
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
     (command,) = re.findall(r"`python -m ops (reconcile --key [^`]*)`", output)  # pasted as replay prints it
@@ -195,7 +195,7 @@ def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_r
     assert code == 0 and "over 1 key(s)" in output and "repaired 1 key(s)" in output, output
     assert_invoices_exact(endpoint, invoices)
     code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
-    assert code == 2 and "deleted 1 message(s)" in output
+    assert code == 3 and "deleted 1 message(s)" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
 
 
@@ -236,11 +236,11 @@ def test_a_range_the_stream_does_not_hold_is_expired_and_names_reconcile(endpoin
     shard_id, first = shard_of(endpoint, invoices)
     send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds
     code, output = replay(endpoint.url, invoices)
-    assert code == 2, output
+    assert code == 3, output
     assert "expired" in output and "reconcile" in output and "the shard holds no record" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1, "an expired message is kept"
     code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
-    assert code == 2 and "deleted 1 message(s)" in output
+    assert code == 3 and "deleted 1 message(s)" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
 
 
@@ -258,7 +258,7 @@ def test_a_range_the_stream_no_longer_holds_is_expired_and_kept(endpoint, invoic
     with fault_proxy(endpoint.url, plan) as proxy:
         output_code, output = replay(proxy.url, invoices)
         assert proxy.counts.refused == 1
-    assert output_code == 2 and "expired" in output and code in output, output
+    assert output_code == 3 and "expired" in output and code in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
     assert read_aggregates(endpoint, invoices.aggregate_table) == {}
 
@@ -269,7 +269,7 @@ def test_a_batch_that_fails_again_is_kept_and_names_its_records(endpoint, invoic
     depth = queue_depth(endpoint, invoices.failure_queue_url)
     with fault_proxy(endpoint.url, FaultPlan(lose_rate=1.0)) as broken:
         code, output = replay(broken.url, invoices)
-    assert code == 2 and "failed" in output and "records not applied: InvoiceNumber=INV-" in output, output
+    assert code == 3 and "failed" in output and "records not applied: InvoiceNumber=INV-" in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == depth
     code, output = replay(endpoint.url, invoices)
     assert code == 0, output
@@ -298,7 +298,7 @@ def test_messages_it_cannot_use_are_kept(endpoint, invoices):
     other = invoices.stream_arn.replace(f"table/{invoices.source_table}/", "table/Other/")
     send_failure(endpoint, invoices, "shardId-00000001761989400125-2bac9cd2", 10**21, 10**21, stream_arn=other)
     code, output = replay(endpoint.url, invoices)
-    assert code == 2, output
+    assert code == 3, output
     assert "no DDBStreamBatchInfo" in output and ":table/Other, not of the source table" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 2
 
@@ -336,13 +336,13 @@ def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_reru
 ):
     """Ctrl-C in the middle: what was settled is deleted, everything else is visible again at once,
     so the next run sees it (not "the failure queue is empty" for the next 15 minutes)."""
-    import ops.replay_command
+    import ops.replay
 
     with failed_then_fixed(endpoint, invoices, random.Random(9), operations=40):
         pass
     depth = queue_depth(endpoint, invoices.failure_queue_url)
     assert depth >= 3
-    original, calls = ops.replay_command._replay, []
+    original, calls = ops.replay._replay, []
 
     def interrupted_on_the_second(*args, **kwargs):
         calls.append(1)
@@ -350,11 +350,11 @@ def test_an_interrupted_replay_leaves_every_unsettled_message_visible_and_a_reru
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(ops.replay_command, "_replay", interrupted_on_the_second)
+    monkeypatch.setattr(ops.replay, "_replay", interrupted_on_the_second)
     code, output = replay(endpoint.url, invoices)
     assert code == 130, output
     assert visible_and_hidden(endpoint, invoices.failure_queue_url) == (depth - 1, 0)
-    monkeypatch.setattr(ops.replay_command, "_replay", original)
+    monkeypatch.setattr(ops.replay, "_replay", original)
     code, output = replay(endpoint.url, invoices)
     assert code == 0 and f"{depth - 1} batch(es)" in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
@@ -377,7 +377,7 @@ def test_a_batch_of_a_same_named_table_elsewhere_is_refused_not_replayed_here(en
     shard_id, first = shard_of(endpoint, invoices)
     send_failure(endpoint, invoices, shard_id, first, first, stream_arn=foreign(invoices.stream_arn))
     code, output = replay(endpoint.url, invoices)
-    assert code == 2 and "not of the source table" in output, output
+    assert code == 3 and "not of the source table" in output, output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
     assert read_aggregates(endpoint, invoices.aggregate_table) == {}
 
@@ -392,14 +392,14 @@ def test_a_message_whose_shard_id_aws_would_refuse_is_kept_and_the_rest_replayed
     send_failure(endpoint, invoices, shard_id, 10, 20)
     send_failure(endpoint, invoices, shard_id, first, first)
     code, output = replay(endpoint.url, invoices)
-    assert code == 2 and "shardId is not a shard ID" in output and "is not a sequence number" in output, output
+    assert code == 3 and "shardId is not a shard ID" in output and "is not a sequence number" in output, output
     assert read_aggregates(endpoint, invoices.aggregate_table)["A"]["Total"] == 5
     assert queue_depth(endpoint, invoices.failure_queue_url) == 2
 
 
 def replay_run(endpoint_url, aggregator):
     """``run_replay`` itself, for the reports (the keys named for reconcile)."""
-    from ops.replay_command import run_replay
+    from ops.replay import run_replay
     from ops.targets import resolve_target
 
     argv = ["replay", *target_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)]
@@ -529,7 +529,7 @@ def test_single_source_replay_is_exact_and_names_an_overtaken_key(endpoint, tmp_
     target = target_argv(endpoint.url, aggregator, failure_queue=True, quarantine_queue=True)
     code = main(["replay", *argv, *target])  # the operator's own console
     output = capsys.readouterr().out
-    assert code == 2 and "needs reconcile" in output and "keys S:a:" in output, output
+    assert code == 3 and "needs reconcile" in output and "keys S:a:" in output, output
     balances = read_aggregates(endpoint, aggregator.aggregate_table, group_by="Account")
     assert balances["b"]["Balance"] == 7, "b's record was replayed exactly"
 
@@ -551,12 +551,12 @@ def test_a_rerun_names_no_key_its_own_earlier_run_applied(endpoint, invoices):
         dynamodb.put_item(TableName=invoices.source_table, Item=invoice_image("INV-K", "1", "25"))
         poller.drain()  # K's MODIFY lands first
     code, output = replay(endpoint.url, invoices)
-    assert code == 2 and "1 applied, 1 needs reconcile" in output and "keys S:INV-K:" in output, output
+    assert code == 3 and "1 applied, 1 needs reconcile" in output and "keys S:INV-K:" in output, output
     assert read_aggregates(endpoint, invoices.aggregate_table)["INV-X"]["Total"] == 7
     totals = read_aggregates(endpoint, invoices.aggregate_table)
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
     code, output = replay(endpoint.url, invoices)
-    assert code == 2 and "1 needs reconcile" in output and "keys S:INV-K:" in output, output
+    assert code == 3 and "1 needs reconcile" in output and "keys S:INV-K:" in output, output
     assert read_aggregates(endpoint, invoices.aggregate_table) == totals
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
 
@@ -567,7 +567,7 @@ def test_drop_unreplayable_says_it_deleted_what_it_deleted(endpoint, invoices):
     shard_id, first = shard_of(endpoint, invoices)
     send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds: expired
     code, output = replay(endpoint.url, invoices, "--drop-unreplayable")
-    assert code == 2 and "deleted 1 message(s)" in output and queue_depth(endpoint, invoices.failure_queue_url) == 0
+    assert code == 3 and "deleted 1 message(s)" in output and queue_depth(endpoint, invoices.failure_queue_url) == 0
     assert "kept" not in output and "the message was deleted (--drop-unreplayable)" in output, output
 
 
@@ -583,5 +583,5 @@ def test_a_range_an_earlier_run_read_whole_still_names_its_keys_once_the_stream_
         QueueUrl=invoices.failure_queue_url, MessageBody=with_named_keys(body, {"S:INV-9"})
     )
     code, output = replay(endpoint.url, invoices)
-    assert code == 2 and "1 needs reconcile" in output and "--key S:INV-9" in output and "expired" not in output
+    assert code == 3 and "1 needs reconcile" in output and "--key S:INV-9" in output and "expired" not in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1

@@ -10,7 +10,7 @@ from handler.errors import HandlerError
 from handler.fastpath import fast_reader
 from handler.planner import plan_batch
 from handler.spec import parse_spec
-from ops.recompute import recompute
+from ops.recount import recompute
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
 SPECS = [

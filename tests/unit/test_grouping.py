@@ -20,8 +20,8 @@ from handler.grouping import composite_group, decode_key, encode_key, part_attri
 from handler.planner import plan_batch
 from handler.processor import store_for
 from handler.spec import SpecError, parse_spec
-from ops.bucket_range import bucket_start, labels_between
 from ops.errors import CommandError
+from ops.query import bucket_start, labels_between
 from tests.conftest import SOURCE_TABLE_ARN, stream_record
 
 ORDERS = {

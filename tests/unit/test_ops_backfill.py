@@ -22,9 +22,8 @@ from rich.console import Console
 
 import ops.__main__ as cli
 from handler.spec import parse_spec
-from ops.backfill import BackfillError, first_records
-from ops.backfill_command import run_backfill
-from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
+from ops.backfill import BackfillError, first_records, run_backfill
+from ops.stream import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
 from ops.targets import Target
 from tests.conftest import INVOICE_SPEC, invoice_image
 
@@ -37,7 +36,7 @@ DESCRIBE_PAGE = 100
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch):
     """The reader pauses on empty pages to leave the mapping its share of the shard; a script needs none."""
-    monkeypatch.setattr("ops.shard_reader.EMPTY_PAGE_PAUSE_SECONDS", 0)
+    monkeypatch.setattr("ops.stream.EMPTY_PAGE_PAUSE_SECONDS", 0)
 
 
 @dataclass
@@ -277,7 +276,7 @@ def test_a_stream_read_that_cannot_be_complete_writes_nothing(failure, message):
 def test_the_cli_refuses_an_incomplete_read_in_one_line(monkeypatch):
     dynamodb = ScriptedDynamoDB(changed_items(120)[1])
     scripted = target(failing_stream(stalled()), dynamodb)
-    monkeypatch.setattr(cli, "resolve_target", lambda args: scripted)
+    monkeypatch.setattr("ops.backfill.resolve_target", lambda args: scripted)
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["backfill"], console=console) == 1
     output = console.export_text()
@@ -312,7 +311,7 @@ def test_a_run_stopped_between_writes_says_how_far_it_got_and_that_a_rerun_is_ex
     AWS's error alone, leaving the operator to guess whether the aggregates were half backfilled."""
     shards, scanned = changed_items(10)
     dynamodb = ScriptedDynamoDB(scanned, fail_at=(3, error))
-    monkeypatch.setattr(cli, "resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
+    monkeypatch.setattr("ops.backfill.resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["backfill"], console=console) == code
     output = console.export_text()
@@ -354,7 +353,7 @@ def test_a_run_interrupted_while_reading_says_nothing_was_written(monkeypatch):
         raise KeyboardInterrupt
 
     stream.get_records = interrupted
-    monkeypatch.setattr(cli, "resolve_target", lambda args: target(stream, dynamodb))
+    monkeypatch.setattr("ops.backfill.resolve_target", lambda args: target(stream, dynamodb))
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["backfill"], console=console) == 130
     assert "interrupted while reading the table and its stream: backfill wrote nothing" in console.export_text()
@@ -388,7 +387,7 @@ def test_a_key_dynamodb_refuses_is_named_and_the_others_are_backfilled(monkeypat
     shards, scanned = changed_items(10)
     refusal = ClientError({"Error": {"Code": "ValidationException", "Message": "Number overflow"}}, "UpdateItem")
     dynamodb = ScriptedDynamoDB(scanned, fail_at=(3, refusal))
-    monkeypatch.setattr(cli, "resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
+    monkeypatch.setattr("ops.backfill.resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["backfill"], console=console) == 1
     output = console.export_text()

@@ -14,13 +14,12 @@ from handler.fold import NumberOverflow
 from handler.spec import SpecError
 from ops.backfill import BackfillError
 from ops.errors import CommandError, InvalidRow, OpsError, UnreadableMessage
-from ops.numbers import NumberError
+from ops.load_plan import UnreadableFile
 from ops.quarantine_plan import MessageError as QuarantineMessageError
+from ops.replay import RangeExpired, RangeUnfinished
 from ops.replay_plan import MessageError as ReplayMessageError
-from ops.rows import UnreadableFile
-from ops.stream_range import RangeExpired, RangeUnfinished
 from ops.targets import TargetError
-from ops.textfile import InputFileError
+from ops.text import InputFileError, NumberError
 
 NO_EMULATOR = ["reconcile", "--endpoint-url", "http://127.0.0.1:9"]
 

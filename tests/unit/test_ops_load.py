@@ -49,7 +49,7 @@ def test_a_load_interrupted_midway_says_how_many_rows_are_in_and_that_loading_ag
     data.write_text("InvoiceNumber,TransactionId,Amount,InvoiceDate\n" + rows)
     source = ScriptedSource()
     target = ScriptedTarget(None, "Src", "Agg", parse_spec(INVOICE_AGGREGATION), source=source)
-    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    monkeypatch.setattr("ops.load.resolve_target", lambda args: target)
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["load", str(data)], console=console) == 130
     output = console.export_text()
@@ -63,7 +63,7 @@ def test_a_load_into_the_aggregate_table_is_refused(monkeypatch, tmp_path):
     data.write_text('{"InvoiceNumber": "A", "Amount": 5, "InvoiceDate": "06062016"}\n')
     spec = parse_spec({key: value for key, value in INVOICE_AGGREGATION.items() if key != "sort_key"})
     source = OneKey()
-    monkeypatch.setattr(cli, "resolve_target", lambda args: ScriptedTarget(None, "Agg", "Agg", spec, source=source))
+    monkeypatch.setattr("ops.load.resolve_target", lambda args: ScriptedTarget(None, "Agg", "Agg", spec, source=source))
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["load", str(data)], console=console) == 1
     assert "error: the source table and the aggregate table are both Agg" in console.export_text()

@@ -1,12 +1,12 @@
-"""DynamoDB's number rules as the operator tools apply them (ops.numbers, ops.options)."""
+"""DynamoDB's number rules as the operator tools apply them (ops.text, ops.targets)."""
 
 import argparse
 from decimal import Decimal
 
 import pytest
 
-from ops.numbers import NumberError, parse_number_text, storable_text, storage_problem
-from ops.options import endpoint_url, is_table_name, seconds, whole_number
+from ops.targets import endpoint_url, is_table_name, seconds, whole_number
+from ops.text import NumberError, parse_number_text, storable_text, storage_problem
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,7 @@ def test_images_compare_by_value():
 def test_copies_with_different_reasons_are_decided_by_the_one_that_promises_least(refused_first):
     """The handler quarantines a MODIFY to a bad image for its image, and again if DynamoDB then refuses
     its removal: the removal was not applied, so the record is for reconcile whichever copy comes first."""
-    from ops.quarantine_command import merged
+    from ops.quarantine import merged
     from ops.queue import QueueMessage
 
     raw = stream_record(7, "MODIFY", new=bad("1"), old=invoice_image("A", "1", "10"))
@@ -238,7 +238,7 @@ def every_later_step(text, now=1e9):
 
     from rich.console import Console
 
-    from ops.quarantine_command import Settled, _list_table, _show, merged
+    from ops.quarantine import Settled, _list_table, _show, merged
     from ops.queue import QueueMessage
 
     (entry,) = merged([QueueMessage("m", "h", text, now - 60)])
@@ -300,7 +300,7 @@ def test_drops_list_is_never_cut_short_in_piped_output():
 
     from rich.console import Console
 
-    from ops.quarantine_command import Settled, _show, merged
+    from ops.quarantine import Settled, _show, merged
     from ops.queue import QueueMessage
     from tests.unit.test_ops_query import column_text
 
@@ -318,7 +318,7 @@ def quarantined_raw(image):
 
 def test_a_message_of_the_same_record_with_other_keys_is_not_merged_as_a_copy():
     """Merged, its keys were never shown, and settling or dropping the record deleted it too."""
-    from ops.quarantine_command import merged
+    from ops.quarantine import merged
     from ops.queue import QueueMessage
 
     first = message_body(quarantined_raw(invoice_image("A", "1", None)))

@@ -82,7 +82,7 @@ def test_a_single_attribute_key_takes_the_tables_type():
 
 
 def test_load_needs_each_part_attribute_and_reads_epoch_parts_as_numbers():
-    from ops.items import to_item
+    from ops.load_plan import to_item
 
     spec = parse_spec(
         {

@@ -14,12 +14,10 @@ from rich.console import Console
 import ops.__main__ as cli
 from aggregations import INVOICE_AGGREGATION
 from handler.spec import parse_spec
-from ops.drift_table import drift_table, measure_totals
 from ops.errors import CommandError
-from ops.recompute import recompute, unstorable_totals
-from ops.reconcile import Drift, Report, actual_totals, compare
-from ops.repair import repair_request
-from ops.schema import aggregate_problem, source_problem
+from ops.reconcile import drift_table, measure_totals, repair_request
+from ops.recount import Drift, Report, actual_totals, compare, recompute, unstorable_totals
+from ops.tables import aggregate_problem, source_problem
 from ops.targets import Target, TargetError, resolve_target
 
 SPEC = parse_spec(INVOICE_AGGREGATION)
@@ -159,7 +157,7 @@ def test_a_repair_stopped_midway_says_how_far_it_got(monkeypatch, error, code):
     """Adversarial pass: `reconcile --repair` stopped midway exited 130 in silence, or with AWS's error alone."""
     tables = ScriptedTables([image(f"K{n}", "1", "5") for n in range(6)], fail_at=2, error=error)
     target = ScriptedTarget(None, "Src", "Agg", SPEC, tables=tables)
-    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    monkeypatch.setattr("ops.reconcile.resolve_target", lambda args: target)
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["reconcile", "--repair"], console=console) == code
     output = console.export_text()
@@ -204,7 +202,7 @@ def test_the_same_table_as_source_and_aggregate_is_refused(monkeypatch, command)
     spec = parse_spec({key: value for key, value in INVOICE_AGGREGATION.items() if key != "sort_key"})
     table = OneKeyTable()
     target = ScriptedTarget(None, "Orders", "Orders", spec, tables=table)
-    monkeypatch.setattr(cli, "resolve_target", lambda args: target)
+    monkeypatch.setattr(f"ops.{command}.resolve_target", lambda args: target)
     console = Console(record=True, width=400, file=io.StringIO())
     argv = [command, "--repair"] if command == "reconcile" else [command]
     assert cli.main(argv, console=console) == 1

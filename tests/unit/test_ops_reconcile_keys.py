@@ -5,7 +5,7 @@ import pytest
 from aggregations import DAILY_REVENUE_AGGREGATION, INVOICE_AGGREGATION
 from handler.spec import parse_spec
 from ops.errors import CommandError
-from ops.reconcile_keys import MAX_FILTER_CHARS, MAX_IN_VALUES, parse_key, parse_keys, reads_by_query, scan_filter
+from ops.recount import MAX_FILTER_CHARS, MAX_IN_VALUES, parse_key, parse_keys, reads_by_query, scan_filter
 
 INVOICES = parse_spec(INVOICE_AGGREGATION)
 DAILY = parse_spec(DAILY_REVENUE_AGGREGATION)

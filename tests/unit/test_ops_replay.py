@@ -10,11 +10,9 @@ from rich.console import Console
 
 from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
 from handler.position import foreign_stream
-from ops.describe import age_text, key_text
 from ops.errors import CommandError
-from ops.options import duration
 from ops.queue import QueueMessage, QueueReader
-from ops.replay_command import ReplayRun, _grouped, _show
+from ops.replay import RangeExpired, RangeUnfinished, ReplayRun, _grouped, _show, read_range
 from ops.replay_plan import (
     MAX_BODY_BYTES,
     NAMED_FOR_RECONCILE,
@@ -29,8 +27,9 @@ from ops.replay_plan import (
     range_gap,
     with_named_keys,
 )
-from ops.shard_reader import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, ITERATOR_RENEWALS
-from ops.stream_range import RangeExpired, RangeUnfinished, read_range
+from ops.stream import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE, ITERATOR_RENEWALS
+from ops.targets import duration
+from ops.text import age_text, key_text
 from tests.conftest import EVENTS
 
 ARN = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-11-01T09:30:00.125"

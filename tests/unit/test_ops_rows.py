@@ -1,12 +1,11 @@
-"""Reading files into rows, rows into items, and settling duplicates: pure (ops.rows, items, load_plan)."""
+"""Reading files into rows, rows into items, and settling duplicates: pure (ops.load_plan, items, load_plan)."""
 
 import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from handler.spec import parse_spec
-from ops.load_plan import plan_load
-from ops.rows import UnreadableFile, read_rows
-from ops.textfile import numbered_lines
+from ops.load_plan import UnreadableFile, plan_load, read_rows
+from ops.text import numbered_lines
 
 INVOICES = parse_spec(INVOICE_AGGREGATION)
 HEADER = "InvoiceNumber,TransactionId,Amount,InvoiceDate\n"

@@ -1,44 +1,48 @@
-"""The one reader of a DynamoDB stream, for replay and backfill: every shard, every page.
-
-What DynamoDB documents (API reference, DynamoDB Streams), and what each rule here answers:
-
-- DescribeStream returns at most 100 shards; ``LastEvaluatedShardId`` is set when it stopped
-  early, and "the only way to know when you have reached the end of the result set is when
-  LastEvaluatedShardId is empty". So the shards are listed page after page, passing it back as
-  ``ExclusiveStartShardId``: a stream with 150 shards has its last 50 on the second page.
-- A shard whose ``SequenceNumberRange`` has an ``EndingSequenceNumber`` is closed: it ends, and
-  GetRecords says so by leaving ``NextShardIterator`` out. An open shard has no end yet: at its
-  current end it answers empty pages, each with a next iterator.
-- GetRecords: "If there are no stream records available in the portion of the shard that the
-  iterator points to, GetRecords returns an empty list. Note that it might take multiple calls to
-  get to a portion of the shard that contains stream records." So an empty page never ends a read
-  by itself. Where a record is known to lie ahead (a closed shard's end, a range whose first record
-  was read) up to ``EMPTY_PAGES_IN_RANGE`` empty pages in a row are read through, and a read that
-  still stops short is *stalled*: the caller refuses to treat it as complete. Where nothing is
-  known to lie ahead (an open shard), ``EMPTY_PAGES`` in a row are taken as its current end: the
-  API has no other way to tell the end of an open shard.
-- ``TrimmedDataAccessException`` (records past the 24-hour retention) and
-  ``ResourceNotFoundException`` (a shard or stream that is gone) mean the records are lost to
-  this read: ``RangeExpired``. An iterator lasts 15 minutes (``ExpiredIteratorException``): a new
-  one is taken after the last record read.
-
-The stream's shards allow two readers at once and the mapping is one, so a read pauses on every
-empty page (``EMPTY_PAGE_PAUSE_SECONDS``) and callers read one shard at a time.
+"""Reading a DynamoDB stream: the one shard reader of replay and backfill, and its records turned
+into the records Lambda delivers.
 """
 
 from __future__ import annotations
 
+import base64
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from .errors import OpsError
-from .stream_events import sequence_of
+
+# --------------------------------------------------------------------------------------------------
+# The one reader of a DynamoDB stream, for replay and backfill: every shard, every page.
+#
+# What DynamoDB documents (API reference, DynamoDB Streams), and what each rule here answers:
+#
+# - DescribeStream returns at most 100 shards; ``LastEvaluatedShardId`` is set when it stopped
+#   early, and "the only way to know when you have reached the end of the result set is when
+#   LastEvaluatedShardId is empty". So the shards are listed page after page, passing it back as
+#   ``ExclusiveStartShardId``: a stream with 150 shards has its last 50 on the second page.
+# - A shard whose ``SequenceNumberRange`` has an ``EndingSequenceNumber`` is closed: it ends, and
+#   GetRecords says so by leaving ``NextShardIterator`` out. An open shard has no end yet: at its
+#   current end it answers empty pages, each with a next iterator.
+# - GetRecords: "If there are no stream records available in the portion of the shard that the
+#   iterator points to, GetRecords returns an empty list. Note that it might take multiple calls to
+#   get to a portion of the shard that contains stream records." So an empty page never ends a read
+#   by itself. Where a record is known to lie ahead (a closed shard's end, a range whose first record
+#   was read) up to ``EMPTY_PAGES_IN_RANGE`` empty pages in a row are read through, and a read that
+#   still stops short is *stalled*: the caller refuses to treat it as complete. Where nothing is
+#   known to lie ahead (an open shard), ``EMPTY_PAGES`` in a row are taken as its current end: the
+#   API has no other way to tell the end of an open shard.
+# - ``TrimmedDataAccessException`` (records past the 24-hour retention) and
+#   ``ResourceNotFoundException`` (a shard or stream that is gone) mean the records are lost to
+#   this read: ``RangeExpired``. An iterator lasts 15 minutes (``ExpiredIteratorException``): a new
+#   one is taken after the last record read.
+#
+# The stream's shards allow two readers at once and the mapping is one, so a read pauses on every
+# empty page (``EMPTY_PAGE_PAUSE_SECONDS``) and callers read one shard at a time.
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -210,3 +214,63 @@ def _raise_if_expired(error: ClientError) -> None:
     if code in EXPIRED_CODES:
         message = error.response["Error"].get("Message", "")
         raise RangeExpired(f"{code}: {message}".strip().rstrip(":")) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Turning GetRecords output into the records Lambda delivers: pure.
+#
+# boto3 decodes binary attributes to bytes and creation times to datetimes; the Lambda event
+# carries base64 text and epoch seconds, plus the stream ARN and region on every record.
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+
+
+def lambda_record(record: RecordTypeDef, stream_arn: str, region: str) -> dict[str, Any]:
+    body: dict[str, Any] = dict(record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        body["ApproximateCreationDateTime"] = created.timestamp()
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in body:
+            body[image] = wire_image(body[image])
+    converted = {
+        "eventID": record.get("eventID", ""),
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": body,
+        "eventSourceARN": stream_arn,
+    }
+    if "userIdentity" in record:
+        converted["userIdentity"] = record["userIdentity"]
+    return converted
+
+
+def sequence_of(record: Mapping[str, Any]) -> int:
+    """A record's sequence number as an integer: they are decimal strings, and only their numeric order means
+    anything."""
+    return int(record["dynamodb"]["SequenceNumber"])
+
+
+def wire_image(image: dict[str, Any]) -> dict[str, Any]:
+    """An item as boto3 returns it (bytes for binary) in the event's wire format (base64 text)."""
+    return {name: _wire_value(value) for name, value in image.items()}
+
+
+def _wire_value(value: dict[str, Any]) -> dict[str, Any]:
+    kind, raw = next(iter(value.items()))
+    if kind == "B":
+        return {"B": _b64(raw)}
+    if kind == "BS":
+        return {"BS": [_b64(item) for item in raw]}
+    if kind == "M":
+        return {"M": {name: _wire_value(item) for name, item in raw.items()}}
+    if kind == "L":
+        return {"L": [_wire_value(item) for item in raw]}
+    return {kind: raw}
+
+
+def _b64(raw: bytes | str) -> str:
+    return raw if isinstance(raw, str) else base64.b64encode(raw).decode()

@@ -1,17 +1,23 @@
-"""Checking that the aggregation fits the tables, before a command reads or writes anything.
-
-A spec naming keys a table does not have used to surface as ``KeyError: 'Customer'`` deep in a
-scan, or as a write DynamoDB refuses after others had landed. One DescribeTable per table turns
-that into one line naming the spec field and the table. The comparisons are pure; only
-``check_tables`` calls AWS.
+"""The tables as the commands find them: the aggregation checked against their key schemas before
+anything is read or written, and the parallel consistent Scan that reconcile and backfill read with.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from ._lambda_code import AggregationSpec
 from .errors import CommandError
+
+# --------------------------------------------------------------------------------------------------
+# Checking that the aggregation fits the tables, before a command reads or writes anything.
+#
+# A spec naming keys a table does not have used to surface as ``KeyError: 'Customer'`` deep in a
+# scan, or as a write DynamoDB refuses after others had landed. One DescribeTable per table turns
+# that into one line naming the spec field and the table. The comparisons are pure; only
+# ``check_tables`` calls AWS.
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -73,3 +79,41 @@ def check_tables(
         problem = aggregate_problem(spec, aggregate, key_schema(client, aggregate))
     if problem:
         raise CommandError(problem)
+
+
+# --------------------------------------------------------------------------------------------------
+# A parallel, paginated, consistent Scan: the read side of reconcile and backfill.
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef
+
+
+def parallel_scan(
+    client: DynamoDBClient,
+    table: str,
+    segments: int = 4,
+    progress: Callable[[int], None] = lambda n: None,
+    where: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Every item of ``table`` (that passes ``where``'s FilterExpression), read by ``segments`` workers at once."""
+
+    def segment(number: int) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request: ScanInputTypeDef = {
+            "TableName": table,
+            "Segment": number,
+            "TotalSegments": segments,
+            "ConsistentRead": True,
+            **(where or {}),  # type: ignore[typeddict-item]
+        }
+        while True:
+            page = client.scan(**request)
+            items.extend(page.get("Items", []))
+            progress(len(page.get("Items", [])))
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(max_workers=segments) as pool:
+        return [item for part in pool.map(segment, range(segments)) for item in part]

@@ -3,12 +3,11 @@
 Redelivery can quarantine one record twice, so messages are merged on stream ARN + sequence
 number, and every copy is deleted together once the record is settled. What redrive may do with
 a record follows from what the handler did with it (ops.quarantine_plan, docs/runbook.md).
-
-Kept apart from argument parsing (__main__.py) so the tests call it directly.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,9 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ._lambda_code import Disposition, foreign_stream, key_value
-from .describe import age_text, cell
 from .engine import apply_records, engine_for
-from .errors import CommandError
+from .errors import EXIT_ATTENTION, EXIT_OK, CommandError, exit_codes
 from .quarantine_plan import (
     SUPERSEDED_NOTE,
     Action,
@@ -35,10 +33,12 @@ from .quarantine_plan import (
     redrive_decision,
     written_again,
 )
-from .queue import QUARANTINE_VISIBILITY_SECONDS, QueueMessage, QueueReader
-from .schema import check_tables, key_schema
-from .stream_events import wire_image
-from .targets import Target
+from .queue import QUARANTINE_VISIBILITY_SECONDS, QueueMessage, QueueReader, add_visibility_argument
+from .stream import wire_image
+from .tables import check_tables, key_schema
+from .targets import Target, add_pipeline_arguments, add_target_arguments, duration, resolve_target
+from .text import age_text, cell
+
 
 REASON_WIDTH = 70
 
@@ -316,3 +316,58 @@ def _summary(console: Console, action: str, result: Settled, deleted: int, dry_r
     console.print(f"{what}; deleted {deleted} message(s) from the quarantine queue")
     if deleted < len(result.delete):
         console.print(f"{len(result.delete) - deleted} message(s) were no longer this run's to delete: run again")
+
+
+def add_parser(subparsers: Any) -> None:
+    quarantine = subparsers.add_parser("quarantine", help="list, redrive or drop quarantined records")
+    actions = quarantine.add_subparsers(dest="action", required=True)
+    refused = "1: an error, or a refusal (messages in flight: another reader holds some); nothing unsettled is deleted"
+    interrupted = "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; what was not deleted is visible again"
+    raw = argparse.RawDescriptionHelpFormatter
+    listing = actions.add_parser(
+        "list",
+        help="the quarantined records, one row per record (copies merged)",
+        epilog=exit_codes("0: listed (the whole queue)", refused, "2: bad arguments", interrupted),
+        formatter_class=raw,
+    )
+    redrive = actions.add_parser(
+        "redrive",
+        help="settle records whose source item was fixed, and apply records valid under the current spec "
+        "(docs/runbook.md, 'Redrive')",
+        epilog=exit_codes(
+            "0: every record settled", refused, "2: bad arguments", "3: a record kept (the table says why)", interrupted
+        ),
+        formatter_class=raw,
+    )
+    redrive.add_argument(
+        "--source-fixed",
+        action="store_true",
+        help="you fixed the source items: settle truncated records (which kept no image) whose item is now valid",
+    )
+    redrive.add_argument("--dry-run", action="store_true", help="say what would be settled, applied and kept")
+    drop = actions.add_parser(
+        "drop",
+        help="delete the records older than --older-than, and list them",
+        epilog=exit_codes("0: dropped (each listed before it was deleted)", refused, "2: bad arguments", interrupted),
+        formatter_class=raw,
+    )
+    drop.add_argument("--older-than", type=duration, required=True, help="an age such as 7d, 12h or 30m")
+    drop.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    for action in (listing, redrive, drop):
+        add_visibility_argument(action, QUARANTINE_VISIBILITY_SECONDS)
+        add_target_arguments(action)
+        add_pipeline_arguments(action)
+        action.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    settled = run_quarantine(
+        resolve_target(args),
+        console,
+        args.action,
+        older_than=getattr(args, "older_than", None),
+        source_fixed=getattr(args, "source_fixed", False),
+        dry_run=getattr(args, "dry_run", False),
+        visibility_timeout=args.visibility_timeout,
+    )
+    return EXIT_OK if settled else EXIT_ATTENTION

@@ -1,24 +1,16 @@
-"""`replay`: apply the batches the event source mapping gave up on, from the stream, exactly once.
-
-Each failure-queue message names a shard and a sequence range (``DDBStreamBatchInfo``), not the
-records. Replay reads that range back from the stream and applies it through the Lambda's own
-engine (ops.engine), so records already applied are skipped by their positions: replay may run
-while the mapping is live, and may run again. A message is deleted only once every record of its
-range was applied or quarantined; a range the stream no longer holds is "expired", and
-``reconcile`` is the way out.
-
-Kept apart from argument parsing (__main__.py) so the tests call it directly.
-"""
+"""`replay`: its options, the run, and the read of each failed batch's range back from the shard."""
 
 from __future__ import annotations
 
+import argparse
 import shlex
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
@@ -26,25 +18,46 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from . import PROG
 from ._lambda_code import BatchProcessor, Disposition, describe_error, foreign_stream
-from .describe import cell, key_text
 from .engine import apply_records, engine_for
-from .queue import REPLAY_VISIBILITY_SECONDS, QueueMessage, QueueReader
+from .errors import EXIT_ATTENTION, EXIT_OK, exit_codes
+from .queue import REPLAY_VISIBILITY_SECONDS, QueueMessage, QueueReader, add_visibility_argument
 from .replay_plan import (
+    BatchRange,
     MessageError,
     MessageReport,
     Outcome,
     batch_range,
     failed_keys,
+    in_range,
     named_keys,
     overtaken,
+    range_gap,
     with_named_keys,
 )
-from .schema import check_tables
-from .shard_reader import STREAMS_CLIENT_CONFIG
-from .stream_range import RangeExpired, RangeUnfinished, read_range
-from .targets import Target
-from .textfile import read_text
+from .stream import (
+    STREAMS_CLIENT_CONFIG,
+    RangeExpired,
+    RangeUnfinished,
+    ShardReading,
+    ShardSpan,
+    lambda_record,
+    read_shard,
+)
+from .tables import check_tables
+from .targets import Target, add_pipeline_arguments, add_target_arguments, resolve_target
+from .text import cell, key_text, read_text
+
+# --------------------------------------------------------------------------------------------------
+# `replay`: apply the batches the event source mapping gave up on, from the stream, exactly once.
+#
+# Each failure-queue message names a shard and a sequence range (``DDBStreamBatchInfo``), not the
+# records. Replay reads that range back from the stream and applies it through the Lambda's own
+# engine (ops.engine), so records already applied are skipped by their positions: replay may run
+# while the mapping is live, and may run again. A message is deleted only once every record of its
+# range was applied or quarantined; a range the stream no longer holds is "expired", and
+# ``reconcile`` is the way out.
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -52,7 +65,7 @@ if TYPE_CHECKING:
 IN_FLIGHT_RISK = "Replaying the rest now could apply later batches before theirs"
 
 RECONCILE_ADVICE = (
-    "reconcile: `python -m ops reconcile`, then `--repair` once the stream has caught up (README, "
+    f"reconcile: `{PROG} reconcile`, then `--repair` once the stream has caught up (README, "
     "'When reconcile --repair is safe')"
 )
 
@@ -258,7 +271,7 @@ def reconcile_keys_advice(keys: Iterable[str]) -> str:
     """The command that reconciles just ``keys``, quoted for a shell, so it can be pasted as printed."""
     named = " ".join(f"--key {shlex.quote(key)}" for key in sorted(keys))
     return (
-        f"reconcile them: `python -m ops reconcile {named}` (with this command's table options), then the same "
+        f"reconcile them: `{PROG} reconcile {named}` (with this command's table options), then the same "
         "with `--repair` once the stream has caught up (README, 'When reconcile --repair is safe')"
     )
 
@@ -299,3 +312,99 @@ def _note(report: MessageReport) -> str | None:
     if outcome is Outcome.UNREADABLE:
         return f"kept: {report.problem}"
     return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading one batch's records back out of a DynamoDB stream, with the one shard reader (ops.stream).
+#
+# The read starts AT the range's first record and stops at the first record at or past its last.
+# Trimmed records or a shard that is gone make the range "expired"; a closed shard that ends short of
+# the range, or an open one that answers a few empty pages in a row before the range began, too.
+# Empty pages do not always mean the end: once the range's first record was read, its last one
+# exists too (it reached Lambda, and a shard is trimmed from its oldest record on), so the reader
+# reads through many more empty pages, and an open shard that still stops short is "unfinished"
+# (read it again), never "expired".
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_dynamodbstreams.type_defs import RecordTypeDef
+
+__all__ = ["RangeExpired", "RangeUnfinished", "read_range"]
+
+
+def read_range(
+    client: DynamoDBStreamsClient,
+    batch: BatchRange,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[list[Mapping[str, Any]]]:
+    """The batch's records in stream order, as Lambda delivers them, a page at a time.
+
+    Raises
+    ------
+    RangeExpired
+        When DynamoDB says the records were trimmed or the shard is gone, or the shard ran out
+        before the range's last record (after yielding what it did hold).
+    RangeUnfinished
+        When an open shard that held the range's first record answered only empty pages before
+        its last one (after yielding what it read).
+    """
+    reading = ShardReading()
+    span = ShardSpan(batch.stream_arn, batch.shard_id, start=batch.start, end=batch.end)
+    for records in read_shard(client, span, reading, sleep):
+        wanted = in_range(batch, records)
+        if wanted:
+            yield [lambda_record(cast("RecordTypeDef", record), batch.stream_arn, batch.region) for record in wanted]
+    gap = range_gap(batch, reading.first_seen, reading.last_seen)
+    if gap and reading.stalled and reading.first_seen == batch.start:
+        raise RangeUnfinished(
+            f"the open shard answered {reading.empty} empty pages in a row after {reading.last_seen}, before the "
+            f"range's last record {batch.end}"
+        )
+    if gap:
+        raise RangeExpired(gap)
+
+
+REPLAY_HELP = (
+    "read each failed batch the failure queue describes back from the stream and apply it through the engine "
+    "(already-applied records are skipped, so it is safe while the mapping runs and when repeated); a message "
+    "is deleted once its whole range is applied or quarantined. Replay is a second reader of the shard beside "
+    "the mapping: DynamoDB allows two at once, so run one replay at a time"
+)
+
+
+def add_parser(subparsers: Any) -> None:
+    replay = subparsers.add_parser(
+        "replay",
+        help=REPLAY_HELP,
+        description=REPLAY_HELP,
+        epilog=exit_codes(
+            "0: every message settled (applied, already applied or quarantined) and deleted; with --dry-run: every "
+            "range read and replayable",
+            "1: an error or a refusal told in one line (messages in flight: another reader holds some); "
+            "what was not settled is kept",
+            "2: bad arguments",
+            "3: some message not settled (expired, needs reconcile, failed, incomplete read, unreadable: kept unless "
+            "--drop-unreplayable)",
+            "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; what was not deleted is visible again",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument(
+        "--message", type=Path, metavar="FILE", help="replay the one on-failure message in this file, not the queue"
+    )
+    replay.add_argument("--dry-run", action="store_true", help="read the ranges and say what would be replayed")
+    replay.add_argument(
+        "--drop-unreplayable",
+        action="store_true",
+        help="also delete the messages replay cannot settle (expired, or needing reconcile): after reconcile --repair",
+    )
+    add_visibility_argument(replay, REPLAY_VISIBILITY_SECONDS)
+    add_target_arguments(replay)
+    add_pipeline_arguments(replay)
+    replay.set_defaults(run=main)
+
+
+def main(args: argparse.Namespace, console: Console) -> int:
+    target = resolve_target(args)
+    run = run_replay(target, console, args.message, args.dry_run, args.drop_unreplayable, args.visibility_timeout)
+    return EXIT_OK if run.settled else EXIT_ATTENTION

@@ -29,11 +29,14 @@ from . import PROG, backfill, load, quarantine, query, reconcile, replay
 from ._lambda_code import HandlerError
 from .errors import EXIT_ERROR, OpsError
 from .local import commands as local_commands
+from .text import wants_json
 
 EXPECTED_ERRORS = (OpsError, HandlerError, ClientError, BotoCoreError, OSError)
 """What a command can meet in normal use and says in one line: our refusals, AWS's errors, the file
 system's. Anything else (a bare ValueError, a KeyError) is a bug and keeps its traceback."""
 
+PIPED_WIDTH = 100_000
+"""Columns of a console that is not a terminal: wide enough that no table cell is ever cut."""
 COMMANDS: tuple[ModuleType, ...] = (local_commands, load, reconcile, backfill, replay, quarantine, query)
 """Each adds its parsers with ``add_parser(subparsers)``, setting ``run``, the function that runs it."""
 
@@ -81,7 +84,7 @@ def _stopped_like_ctrl_c() -> Iterator[None]:
 def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = console or Console(emoji=False)  # keys and reasons are data: "S:new:" must not print as an emoji
+    console = console or _console(wants_json(args))
     try:
         with _stopped_like_ctrl_c():
             return _run(args, console)
@@ -96,6 +99,18 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
             raise
         console.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
         return EXIT_ERROR
+
+
+def _console(json_on_stdout: bool) -> Console:
+    """Where the tables and notes go: stdout, or stderr when stdout carries ``--output json``.
+
+    Piped or redirected, rich would lay tables out in 80 columns and cut shard IDs, keys and reasons
+    to "…"; so a stream that is not a terminal gets no width limit, and each row stays one line that
+    grep and a file keep whole. Emoji codes are off: keys and reasons are data, and "S:new:" must not
+    print as an emoji."""
+    stream = sys.stderr if json_on_stdout else sys.stdout
+    width = None if stream.isatty() else PIPED_WIDTH
+    return Console(emoji=False, stderr=json_on_stdout, width=width)
 
 
 def _run(args: argparse.Namespace, console: Console) -> int:

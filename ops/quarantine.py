@@ -37,10 +37,7 @@ from .queue import QUARANTINE_VISIBILITY_SECONDS, QueueMessage, QueueReader, add
 from .stream import wire_image
 from .tables import check_tables, key_schema
 from .targets import Target, add_pipeline_arguments, add_target_arguments, duration, resolve_target
-from .text import age_text, cell
-
-
-REASON_WIDTH = 70
+from .text import add_output_argument, age_text, cell, print_json, wants_json
 
 
 @dataclass
@@ -61,8 +58,7 @@ class Entry:
 
     @property
     def reason(self) -> str:
-        text = self.record.reason if self.record else f"unreadable: {self.problem}"
-        return text if len(text) <= REASON_WIDTH else text[: REASON_WIDTH - 1] + "…"
+        return self.record.reason if self.record else f"unreadable: {self.problem}"
 
 
 @dataclass
@@ -94,6 +90,7 @@ def run_quarantine(
     dry_run: bool = False,
     visibility_timeout: int = QUARANTINE_VISIBILITY_SECONDS,
     clock: Callable[[], float] = time.time,
+    as_json: bool = False,
 ) -> bool:
     """Returns whether every record was settled (``list`` and ``drop`` always are).
 
@@ -114,6 +111,8 @@ def run_quarantine(
         if action == "list":
             console.print(_list_table(entries, now))
             console.print(f"{len(entries)} quarantined record(s) in {len(messages)} message(s)")
+            if as_json:
+                print_json(list_document(entries, now))
             return True
         if action == "drop":
             assert older_than is not None  # checked above
@@ -284,6 +283,27 @@ def _list_table(entries: list[Entry], now: float) -> Table:
     return table
 
 
+def list_document(entries: list[Entry], now: float) -> dict[str, Any]:
+    """`quarantine list --output json`: every record whole, as the table shows it, plus what identifies it."""
+    records = []
+    for entry in entries:
+        record = entry.record
+        records.append(
+            {
+                "key": entry.key if record else None,
+                "event": record.event_name if record else None,
+                "reason": entry.reason,
+                "age_seconds": entry.age(now),
+                "copies": len(entry.messages),
+                "stream_arn": record.stream_arn if record else None,
+                "sequence_number": record.sequence_number if record else None,
+                "readable": record is not None,
+                "message_ids": [message.message_id for message in entry.messages],
+            }
+        )
+    return {"records": records, "messages": sum(len(entry.messages) for entry in entries)}
+
+
 def _show(console: Console, action: str, result: Settled, now: float, dry_run: bool) -> None:
     """The rows, rendered whole before printing; an unreadable message to be dropped is shown as it came."""
     title = f"quarantine {action}" + (" (dry run: nothing written or deleted)" if dry_run else "")
@@ -353,6 +373,7 @@ def add_parser(subparsers: Any) -> None:
     )
     drop.add_argument("--older-than", type=duration, required=True, help="an age such as 7d, 12h or 30m")
     drop.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    add_output_argument(listing)
     for action in (listing, redrive, drop):
         add_visibility_argument(action, QUARANTINE_VISIBILITY_SECONDS)
         add_target_arguments(action)
@@ -369,5 +390,6 @@ def main(args: argparse.Namespace, console: Console) -> int:
         source_fixed=getattr(args, "source_fixed", False),
         dry_run=getattr(args, "dry_run", False),
         visibility_timeout=args.visibility_timeout,
+        as_json=wants_json(args),
     )
     return EXIT_OK if settled else EXIT_ATTENTION

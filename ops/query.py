@@ -10,6 +10,7 @@ import binascii
 import re
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, DecimalException
 from typing import Any
@@ -31,15 +32,16 @@ from ._lambda_code import (
     attribute_part_text,
     decode_key,
     encode_key,
+    key_token,
     key_value,
     label,
     wall_time,
     zone,
 )
-from .errors import CommandError, exit_codes
+from .errors import EXIT_ERROR, EXIT_OK, CommandError, exit_codes
 from .tables import aggregate_problem, key_schema
 from .targets import Target, add_target_arguments, resolve_target
-from .text import NumberError, cell, parse_number_text
+from .text import NumberError, add_output_argument, cell, parse_number_text, print_json, wants_json
 
 # --------------------------------------------------------------------------------------------------
 # `query VALUE... [--from A --to B]`: print one aggregate, or one key's buckets over a range, as a table.
@@ -53,7 +55,16 @@ BATCH_GET_KEYS = 100
 MAX_UNPROCESSED_ROUNDS = 8
 
 
-def run_query(target: Target, values: list[str], first: str | None, last: str | None, console: Console) -> int:
+@dataclass
+class QueryResult:
+    spec: AggregationSpec
+    keys: list[AttributeValue]
+    """The keys asked for, in order."""
+    items: dict[str, dict[str, AttributeValue]]
+    """The aggregates found, by key text."""
+
+
+def run_query(target: Target, values: list[str], first: str | None, last: str | None, console: Console) -> QueryResult:
     dynamodb = target.client("dynamodb")
     schema = key_schema(dynamodb, target.aggregate_table)
     problem = aggregate_problem(target.spec, target.aggregate_table, schema)
@@ -65,7 +76,23 @@ def run_query(target: Target, values: list[str], first: str | None, last: str | 
     if not items:
         for note in not_found_notes(values):
             console.print(f"note: {cell(note)}", soft_wrap=True, highlight=False)
-    return 0 if items else 1
+    return QueryResult(target.spec, keys, items)
+
+
+def query_document(result: QueryResult) -> dict[str, Any]:
+    """`query --output json`: each aggregate found, in the order asked, as DynamoDB stores it (typed), with its
+    key as `reconcile --key` takes it and its group_by parts; the keys asked for but not found."""
+    found, missing = [], []
+    for key in result.keys:
+        item = result.items.get(_text(key))
+        token = key_token({"B": _text(key)} if "B" in key else key, result.spec.group_by)  # B as base64 text
+        if item is None:
+            missing.append(token)
+            continue
+        parts = decode_key(key["S"]) if result.spec.group_parts else [_text(key)]
+        names = [part.name for part in result.spec.group_parts] or [result.spec.group_by]
+        found.append({"key": token, "parts": dict(zip(names, parts, strict=True)), "item": item})
+    return {"aggregates": found, "not_found": missing}
 
 
 def read_keys(
@@ -356,9 +383,13 @@ def add_parser(subparsers: Any) -> None:
     query.add_argument("values", nargs="*", metavar="VALUE", help="one value per group_by part, in order")
     query.add_argument("--from", dest="first", metavar="BUCKET", help="first bucket (a label or an ISO date/time)")
     query.add_argument("--to", dest="last", metavar="BUCKET", help="last bucket, inclusive")
+    add_output_argument(query)
     add_target_arguments(query)
     query.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
-    return run_query(resolve_target(args), args.values, args.first, args.last, console)
+    result = run_query(resolve_target(args), args.values, args.first, args.last, console)
+    if wants_json(args):
+        print_json(query_document(result))
+    return EXIT_OK if result.items else EXIT_ERROR

@@ -47,7 +47,7 @@ from .recount import (
 from .stream import wire_image
 from .tables import check_tables, key_schema, parallel_scan
 from .targets import Target, add_target_arguments, resolve_target, whole_number
-from .text import cell, storable_text
+from .text import add_output_argument, cell, number_json, print_json, storable_text, wants_json
 
 # --------------------------------------------------------------------------------------------------
 # `reconcile [--key KEY ...] [--repair]`: read both tables (or the keys named), show the drift, repair it if asked.
@@ -205,10 +205,36 @@ def _stopped(report: Report, total: int) -> str:
 NO_NUMBER = "—"
 
 
+def reconcile_document(report: Report, repair: bool) -> dict[str, Any]:
+    """`reconcile --output json`: every drift with the key as `--key` takes it; numbers as exact text and
+    the stored value in DynamoDB's typed form (a measure stored as a string is shown as one)."""
+    return {
+        "keys_checked": report.keys_checked,
+        "invalid_items": report.invalid_items,
+        "drifts": [
+            {
+                "key": drift.group_token,
+                "measure": drift.measure,
+                "expected": number_json(drift.expected),
+                "stored": drift.stored,
+                "difference": number_json(drift.difference),
+            }
+            for drift in report.drifts
+        ],
+        "totals": {measure: number_json(total) for measure, total in measure_totals(report.drifts).items()},
+        "unstorable": list(report.unstorable),
+        "absent": list(report.absent),
+        "repair": repair,
+        "repaired": report.repaired,
+        "skipped_changed": list(report.skipped_changed),
+    }
+
+
 def drift_table(report: Report) -> Table:
     table = Table(title=f"{len(report.drifts)} drift(s) over {report.keys_checked} key(s)")
     for column in ("key", "measure", "expected", "actual", "difference"):
-        table.add_column(column, justify="left" if column in ("key", "measure") else "right")
+        # folded, never cut to "…": a key or a stored value is what the operator looks up or repairs
+        table.add_column(column, justify="left" if column in ("key", "measure") else "right", overflow="fold")
     for drift in report.drifts:
         table.add_row(
             escape(drift.group_token),
@@ -230,8 +256,7 @@ def shown(value: AttributeValue | None) -> str:
     ((kind, raw),) = value.items()
     if kind == "N":
         return str(raw)
-    text = repr(raw)
-    return f"{kind} {text if len(text) <= 40 else text[:39] + '…'}"
+    return f"{kind} {raw!r}"
 
 
 def measure_totals(drifts: list[Drift]) -> dict[str, Decimal | None]:
@@ -331,11 +356,14 @@ def add_parser(subparsers: Any) -> None:
         help=f"parallel scan segments, 1 to {MAX_SEGMENTS} (default %(default)s)",
     )
     add_key_arguments(reconcile)
+    add_output_argument(reconcile)
     add_target_arguments(reconcile)
     reconcile.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace, console: Console) -> int:
     report = run_reconcile(resolve_target(args), args.repair, args.segments, console, args.key, args.keys_from)
+    if wants_json(args):
+        print_json(reconcile_document(report, args.repair))
     found = report.skipped_changed if args.repair else report.drifts or report.unstorable
     return EXIT_ATTENTION if found else EXIT_OK

@@ -47,7 +47,7 @@ from .stream import (
 )
 from .tables import check_tables
 from .targets import Target, add_pipeline_arguments, add_target_arguments, resolve_target
-from .text import cell, key_text, read_text
+from .text import add_output_argument, cell, key_text, print_json, read_text, wants_json
 
 # --------------------------------------------------------------------------------------------------
 # `replay`: apply the batches the event source mapping gave up on, from the stream, exactly once.
@@ -238,7 +238,8 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
     table = Table(title="replay" + (" (dry run: nothing written or deleted)" if dry_run else ""))
     counted = ("read", "applied", "already applied", "no change", "quarantined")
     for column in ("shard", "sequence range", *counted, "outcome"):
-        table.add_column(column, justify="right" if column in counted else "left")
+        # folded, never cut to "shardI…": a shard ID or sequence number is what the operator looks up
+        table.add_column(column, justify="right" if column in counted else "left", overflow="fold")
     for report in run.reports:
         batch = report.batch
         counts = report.dispositions
@@ -265,6 +266,32 @@ def _show(console: Console, run: ReplayRun, from_file: bool, dry_run: bool) -> N
     console.print(f"{len(run.reports)} batch(es): {summary}{where}")
     if run.lost:
         console.print(f"{run.lost} message(s) became visible again before their turn (another reader?): run again")
+
+
+def replay_document(run: ReplayRun, dry_run: bool) -> dict[str, Any]:
+    """`replay --output json`: each batch as the table and its note show it, with the keys to reconcile."""
+    batches = []
+    for report in run.reports:
+        batch, counts = report.batch, report.dispositions
+        batches.append(
+            {
+                "shard_id": batch.shard_id if batch else None,
+                "first_sequence_number": str(batch.start) if batch else None,
+                "last_sequence_number": str(batch.end) if batch else None,
+                "records_read": report.records_read,
+                "applied": counts[Disposition.APPLIED],
+                "already_applied": counts[Disposition.ALREADY_APPLIED],
+                "no_change": counts[Disposition.NO_CHANGE],
+                "quarantined": counts[Disposition.QUARANTINED],
+                "outcome": report.outcome.value,
+                "settled": report.outcome.settled,
+                "message_deleted": report.deleted,
+                "keys_to_reconcile": sorted(report.overtaken),
+                "failed_keys": list(report.failed_keys),
+                "note": _note(report),
+            }
+        )
+    return {"dry_run": dry_run, "batches": batches, "deleted": run.deleted, "lost": run.lost, "settled": run.settled}
 
 
 def reconcile_keys_advice(keys: Iterable[str]) -> str:
@@ -307,7 +334,7 @@ def _note(report: MessageReport) -> str | None:
             "still there (the range's first one was read). Replay again; later batches were not attempted"
         )
     if outcome is Outcome.FAILED:
-        keys = ", ".join(report.failed_keys[:5]) + (" ..." if len(report.failed_keys) > 5 else "")
+        keys = ", ".join(report.failed_keys)  # every one: the note is the record of what to fix
         return f"not settled, kept: {report.problem}; records not applied: {keys}. Fix the cause and replay again"
     if outcome is Outcome.UNREADABLE:
         return f"kept: {report.problem}"
@@ -399,6 +426,7 @@ def add_parser(subparsers: Any) -> None:
         help="also delete the messages replay cannot settle (expired, or needing reconcile): after reconcile --repair",
     )
     add_visibility_argument(replay, REPLAY_VISIBILITY_SECONDS)
+    add_output_argument(replay)
     add_target_arguments(replay)
     add_pipeline_arguments(replay)
     replay.set_defaults(run=main)
@@ -407,4 +435,6 @@ def add_parser(subparsers: Any) -> None:
 def main(args: argparse.Namespace, console: Console) -> int:
     target = resolve_target(args)
     run = run_replay(target, console, args.message, args.dry_run, args.drop_unreplayable, args.visibility_timeout)
+    if wants_json(args):
+        print_json(replay_document(run, args.dry_run))
     return EXIT_OK if run.settled else EXIT_ATTENTION

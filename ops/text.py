@@ -1,9 +1,13 @@
 """What the operator reads and writes as text: keys, ages and printable data in tables; the operator's
-files, read with errors that name the file and line; and DynamoDB's number rules. All pure.
+files, read with errors that name the file and line; DynamoDB's number rules; and `--output json`. Pure,
+but for printing the JSON.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import json
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
@@ -149,3 +153,48 @@ def storable_text(number: Decimal, name: str) -> str:
 def _short(number: Decimal) -> str:
     text = str(number)
     return text if len(text) <= 60 else f"{text[:28]}…{text[-28:]}"
+
+
+# --------------------------------------------------------------------------------------------------
+# `--output json`: one JSON document on stdout for scripts; the tables and notes go to stderr, so the
+# person who ran it still sees them and nothing is hidden, and stdout parses as it is.
+#
+# Values read from a table keep DynamoDB's own typed form ({"N": "12.50"}), as `aws dynamodb` prints
+# them, and computed numbers are exact decimal text: a JSON number would be read as a float by most
+# parsers (jq among them), and money must not be rounded on its way to a script.
+
+OUTPUTS = ("table", "json")
+
+
+def add_output_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        choices=OUTPUTS,
+        default="table",
+        help="table (default), or json: one JSON document on stdout for scripts; the table and notes then "
+        "go to stderr. Numbers are exact decimal text; stored values keep DynamoDB's typed form",
+    )
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    return getattr(args, "output", "table") == "json"
+
+
+def print_json(document: Mapping[str, Any]) -> None:
+    """``document`` on stdout, ASCII only: keys are data, and a terminal escape or a bidirectional
+    override in one must reach a script as an escape, never act on the terminal of whoever pipes it."""
+    print(json.dumps(document, indent=2, ensure_ascii=True, default=_json_value))
+
+
+def number_json(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -22,7 +22,7 @@ from ._lambda_code import (
     key_token,
     update_request,
 )
-from .errors import EXIT_OK, CommandError, OpsError
+from .errors import EXIT_OK, CommandError, OpsError, exit_codes
 from .recount import BACKFILL_MARKER, GroupTotals, recompute, unstorable_totals
 from .stream import (
     STREAMS_CLIENT_CONFIG,
@@ -275,16 +275,21 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
     return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")
 
 
-BACKFILL_EXITS = (
-    "exit codes: 0 backfilled, or nothing left to do; 1 an error told in one line (nothing written when the stream "
-    "cannot be read to its end or a total cannot be stored; else it says how far it got, run again, or which keys "
-    "DynamoDB refused, the others done); 2 a usage error; 130 interrupted (it says how far it got: run again)"
+BACKFILL_EXITS = exit_codes(
+    "0: backfilled, or nothing left to do",
+    "1: an error told in one line (nothing written when the stream cannot be read to its end or a total cannot be "
+    "stored; else it says how far it got, run again, or which keys DynamoDB refused, the others done)",
+    "2: bad arguments",
+    "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; it says how far it got: run again",
 )
 
 
 def add_parser(subparsers: Any) -> None:
     backfill = subparsers.add_parser(
-        "backfill", help="add the items that predate the stream, exactly once", epilog=BACKFILL_EXITS
+        "backfill",
+        help="add the items that predate the stream, exactly once",
+        epilog=BACKFILL_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_target_arguments(backfill)
     backfill.set_defaults(run=main)

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from ._lambda_code import describe_error
-from .errors import EXIT_ERROR, EXIT_OK, CommandError
+from .errors import EXIT_ERROR, EXIT_OK, CommandError, exit_codes
 from .load_plan import ParsedRow, RowError, UnreadableFile, plan_load
 from .tables import check_tables, refuse_same_table
 from .targets import Target, add_target_arguments, resolve_target
@@ -129,15 +129,21 @@ def _write_chunk(client: DynamoDBClient, table: str, chunk: Sequence[ParsedRow])
     raise CommandError(f"DynamoDB left {len(requests)} items unprocessed after {MAX_UNPROCESSED_ROUNDS} tries")
 
 
-LOAD_EXITS = (
-    "exit codes: 0 every row loaded; 1 a row was rejected (the others loaded, none under --strict), or an error "
-    "told in one line; 2 a usage error; 130 interrupted (it says how many rows are in: loading the file again is safe)"
+LOAD_EXITS = exit_codes(
+    "0: every row loaded",
+    "1: a row was rejected (the others loaded, none under --strict), or an error told in one line",
+    "2: bad arguments",
+    "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; it says how many rows are in (loading the file "
+    "again is safe)",
 )
 
 
 def add_parser(subparsers: Any) -> None:
     load = subparsers.add_parser(
-        "load", help="bulk-load transactions from CSV or JSON Lines into the source table", epilog=LOAD_EXITS
+        "load",
+        help="bulk-load transactions from CSV or JSON Lines into the source table",
+        epilog=LOAD_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     load.add_argument("file", type=Path)
     load.add_argument("--strict", action="store_true", help="load nothing if any row is bad")

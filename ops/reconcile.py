@@ -26,7 +26,7 @@ from ._lambda_code import (
     key_attributes,
     update_request,
 )
-from .errors import EXIT_ATTENTION, EXIT_OK, CommandError
+from .errors import EXIT_ATTENTION, EXIT_OK, CommandError, exit_codes
 from .query import not_found_notes, read_keys
 from .recount import (
     BACKFILL_MARKER,
@@ -336,17 +336,22 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
 
 MAX_SEGMENTS = 64
 """Parallel scan workers: beyond this a thread each only queues requests (and 20,000 hung for minutes)."""
-RECONCILE_EXITS = (
-    "exit codes: 0 no drift (with --repair: every drifted key repaired); 1 an error told in one line (--repair "
-    "writes nothing when a total cannot be stored exactly); 2 a usage error; 3 drift, or a total that cannot be "
-    "stored, was found (with --repair: a key the stream changed meanwhile was skipped, run again); 130 interrupted "
-    "(it says how many keys were repaired: run again)"
+RECONCILE_EXITS = exit_codes(
+    "0: no drift (with --repair: every drifted key repaired)",
+    "1: an error told in one line (--repair writes nothing when a total cannot be stored exactly)",
+    "2: bad arguments",
+    "3: drift, or a total that cannot be stored, was found (with --repair: a key the stream changed meanwhile was "
+    "skipped: run again)",
+    "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; it says how many keys were repaired: run again",
 )
 
 
 def add_parser(subparsers: Any) -> None:
     reconcile = subparsers.add_parser(
-        "reconcile", help="recompute aggregates from the source and show the drift", epilog=RECONCILE_EXITS
+        "reconcile",
+        help="recompute aggregates from the source and show the drift",
+        epilog=RECONCILE_EXITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     reconcile.add_argument("--repair", action="store_true", help="rewrite drifted aggregates (conditional writes)")
     reconcile.add_argument(

@@ -77,7 +77,7 @@ def test_a_bug_is_never_reduced_to_one_line(monkeypatch, bug):
 
 @pytest.mark.parametrize(
     ("command", "codes"),
-    [("load", ["0", "1", "2", "130"]), ("reconcile", ["0", "1", "2", "130"]), ("backfill", ["0", "1", "2", "130"])],
+    [("load", ["0", "1", "2", "130"]), ("reconcile", ["0", "1", "2", "3", "130"]), ("backfill", ["0", "1", "2", "130"])],
 )
 def test_a_commands_help_lists_its_exit_codes(capsys, command, codes):
     """Adversarial pass (issue 16): scripts and on-call read exit codes from --help, which named none."""
@@ -86,7 +86,7 @@ def test_a_commands_help_lists_its_exit_codes(capsys, command, codes):
     text = " ".join(capsys.readouterr().out.split())
     listed = text.partition("exit codes: ")[2]
     assert listed, text
-    assert [code for code in codes if f" {code} " not in f" {listed}"] == []
+    assert [code for code in codes if f" {code}: " not in f" {listed}" and f" {code} (" not in f" {listed}"] == []
 
 
 def _commands(parser: argparse.ArgumentParser, path: str = "") -> list[tuple[str, argparse.ArgumentParser]]:
@@ -108,3 +108,20 @@ def test_every_commands_help_lists_its_exit_codes():
     assert {"demo", "replay", "quarantine drop", "query"} <= {words for words, _ in commands}
     missing = [words for words, parser in commands if "exit codes:" not in parser.format_help()]
     assert missing == []
+
+
+def test_exit_code_2_is_only_ever_a_usage_error():
+    """Issue 17: reconcile's drift and replay's unsettled messages shared 2 with argparse's usage error, so a
+    script could not tell "found drift" from "mistyped an option". Every command's help says what 2 means."""
+    for words, parser in _commands(cli.build_parser()):
+        listed = parser.format_help().partition("exit codes:")[2]
+        twos = [line.strip() for line in listed.splitlines() if line.strip().startswith("2")]
+        assert twos == ["2: bad arguments"], (words, twos)
+
+
+@pytest.mark.parametrize("command", ["reconcile", "replay", "quarantine redrive"])
+def test_a_command_that_finds_something_to_act_on_says_so_with_3(command):
+    parser = dict(_commands(cli.build_parser()))[command]
+    listed = parser.format_help().partition("exit codes:")[2]
+    assert any(line.strip().startswith("3: ") for line in listed.splitlines()), listed
+

@@ -44,10 +44,25 @@ COMMANDS: tuple[ModuleType, ...] = (local_commands, load, reconcile, backfill, r
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="StreamAggregator's local and operator tools")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not just its message")
+    parser.add_argument("--version", action=VersionAction, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
     return parser
+
+
+class VersionAction(argparse.Action):
+    """``--version``: the component's version (``components/_version.py``), imported only when asked for, since
+    importing ``components`` brings in pulumi, which no other command needs."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from ._lambda_code import package_version
+
+        print(f"{parser.prog} {package_version()}")  # on stdout, as argparse's own version action prints it
+        parser.exit()
 
 
 class Terminated(KeyboardInterrupt):

@@ -112,6 +112,16 @@ else:  # installed from the wheel
     from stream_aggregator.handler.telemetry import Writer
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
+
+def package_version() -> str:
+    """The version pyproject.toml gives the wheel; read on demand (``components`` imports pulumi)."""
+    if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+        from components._version import __version__
+    else:
+        from stream_aggregator.components._version import __version__
+    return __version__
+
+
 __all__ = [
     "EXACT",
     "EXPIRY_MARGIN_SECONDS",
@@ -161,6 +171,7 @@ __all__ = [
     "key_value",
     "label",
     "number_text",
+    "package_version",
     "parse_spec",
     "position_text",
     "reason_kind",

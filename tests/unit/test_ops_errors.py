@@ -125,3 +125,12 @@ def test_a_command_that_finds_something_to_act_on_says_so_with_3(command):
     listed = parser.format_help().partition("exit codes:")[2]
     assert any(line.strip().startswith("3: ") for line in listed.splitlines()), listed
 
+
+
+def test_version_is_the_packages_and_goes_to_stdout(capsys):
+    from components._version import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"python -m ops {__version__}\n"

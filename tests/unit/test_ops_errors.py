@@ -77,7 +77,11 @@ def test_a_bug_is_never_reduced_to_one_line(monkeypatch, bug):
 
 @pytest.mark.parametrize(
     ("command", "codes"),
-    [("load", ["0", "1", "2", "130"]), ("reconcile", ["0", "1", "2", "3", "130"]), ("backfill", ["0", "1", "2", "130"])],
+    [
+        ("load", ["0", "1", "2", "130"]),
+        ("reconcile", ["0", "1", "2", "3", "130"]),
+        ("backfill", ["0", "1", "2", "130"]),
+    ],
 )
 def test_a_commands_help_lists_its_exit_codes(capsys, command, codes):
     """Adversarial pass (issue 16): scripts and on-call read exit codes from --help, which named none."""
@@ -124,7 +128,6 @@ def test_a_command_that_finds_something_to_act_on_says_so_with_3(command):
     parser = dict(_commands(cli.build_parser()))[command]
     listed = parser.format_help().partition("exit codes:")[2]
     assert any(line.strip().startswith("3: ") for line in listed.splitlines()), listed
-
 
 
 def test_version_is_the_packages_and_goes_to_stdout(capsys):

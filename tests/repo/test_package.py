@@ -9,11 +9,16 @@ import shutil
 import site
 import subprocess
 import sys
+import tomllib
 import zipfile
+from email.parser import Parser
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
@@ -21,6 +26,7 @@ from components import StreamAggregator, StreamAggregatorArgs
 from components._version import __version__
 from components.multi_language import provider
 from components.stream_aggregator import TYPE_TOKEN
+from ops.__main__ import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = TYPE_TOKEN
@@ -74,10 +80,20 @@ def test_wheel_holds_one_import_package_with_the_component_and_the_handler(wheel
     names = {n for n in zipfile.ZipFile(wheel).namelist() if not n.startswith("stream_aggregator-")}
     packaged = ROOT / "packaging" / "stream_aggregator"
     expected = {f"stream_aggregator/{p.name}" for p in packaged.iterdir() if p.is_file()}
-    expected |= {f"stream_aggregator/components/{p.name}" for p in (ROOT / "components").glob("*.py")}
-    expected |= {f"stream_aggregator/handler/{p.name}" for p in (ROOT / "handler").glob("*.py")}
-    assert {"stream_aggregator/__init__.py", "stream_aggregator/py.typed"} <= expected
+    for folder in ("components", "handler", "ops", "ops/local"):
+        expected |= {f"stream_aggregator/{folder}/{p.name}" for p in (ROOT / folder).glob("*.py")}
+    assert {
+        "stream_aggregator/__init__.py",
+        "stream_aggregator/py.typed",
+        "stream_aggregator/aggregations.py",
+    } <= expected
     assert names == expected
+
+
+def test_wheel_carries_aggregations_py_itself_not_the_symlink(wheel):
+    """packaging/stream_aggregator/aggregations.py is a symlink to the root's; the wheel holds the file's text."""
+    shipped = zipfile.ZipFile(wheel).read("stream_aggregator/aggregations.py")
+    assert shipped == (ROOT / "aggregations.py").read_bytes()
 
 
 def test_wheel_carries_the_licence_its_metadata_names(wheel):
@@ -255,6 +271,149 @@ def test_the_readmes_users_test_fails_with_pulumis_bare_mocks(installed, tmp_pat
     assert result.returncode == 1 and "existing_source.stream_arn is not a DynamoDB stream ARN" in result.stdout, (
         result.stdout[-3000:]
     )
+
+
+def declared_extras() -> dict[str, list[Requirement]]:
+    """pyproject.toml's optional dependencies, parsed."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return {extra: [Requirement(line) for line in lines] for extra, lines in declared.items()}
+
+
+def test_the_extras_require_what_requirements_dev_txt_does():
+    """The versions are written twice (pip reads requirements-dev.txt, the wheel pyproject.toml): equal here."""
+    lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    pinned = {}
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if text and not text.startswith("-"):
+            requirement = Requirement(text)
+            pinned[canonicalize_name(requirement.name)] = requirement
+    declared = declared_extras()
+    assert set(declared) == {"ops", "local"}
+    assert [str(r) for r in declared["local"] if r.name == "stream-aggregator"] == ["stream-aggregator[ops]"]
+    for requirement in (r for rs in declared.values() for r in rs if r.name != "stream-aggregator"):
+        assert str(pinned[canonicalize_name(requirement.name)]) == str(requirement), requirement.name
+
+
+def wheel_requirements(wheel: Path) -> list[Requirement]:
+    archive = zipfile.ZipFile(wheel)
+    metadata = Parser().parsestr(archive.read(f"stream_aggregator-{__version__}.dist-info/METADATA").decode())
+    return [Requirement(line) for line in metadata.get_all("Requires-Dist") or []]
+
+
+def test_the_base_install_is_pulumi_and_pulumi_aws_and_the_rest_comes_with_an_extra(wheel):
+    """A Pulumi program that uses the component gets no boto3, rich or moto; [ops] and [local] bring them."""
+    requirements = wheel_requirements(wheel)
+    base = {r.name for r in requirements if r.marker is None}
+    assert base == {"pulumi", "pulumi-aws"}
+
+    def needed_with(extra: str) -> set[str]:
+        return {r.name for r in requirements if r.marker is not None and r.marker.evaluate({"extra": extra})}
+
+    assert needed_with("") == set(), "a requirement whose marker holds without an extra"
+    assert {"boto3", "rich"} <= needed_with("ops") and "moto" not in needed_with("ops")
+    assert needed_with("local") == {"stream-aggregator", "moto"}
+
+
+def installed_command(
+    installed: tuple[Path, Path], arguments: list[str], cwd: Path, pythonpath: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The fresh venv's ``stream-aggregator`` script run as a user would, from ``cwd``; ``arguments``
+    starting with "python" run the venv's python instead."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    if pythonpath:
+        environment["PYTHONPATH"] = str(pythonpath)
+    script = installed[0].parent / "stream-aggregator"
+    command = [installed[0], *arguments[1:]] if arguments[:1] == ["python"] else [script, *arguments]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=environment, timeout=90)
+
+
+def command_names() -> set[str]:
+    return set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+
+
+def test_the_installed_command_lists_every_command_under_its_own_name(installed, tmp_path):
+    """The console script from the wheel, with nothing of the repository on the path."""
+    result = installed_command(installed, ["--help"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("usage: stream-aggregator "), result.stdout[:200]
+    listed = result.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert set(listed) == command_names() and {"reconcile", "replay", "quarantine", "demo"} <= set(listed)
+    assert "No module named 'ops'" in run_installed(installed[0], "import ops", tmp_path).stderr
+
+
+def test_the_installed_command_runs_the_demo_on_the_embedded_emulator(installed, tmp_path):
+    """moto comes through the .pth, as [local] would install it; the invoice aggregation from the wheel."""
+    result = installed_command(installed, ["demo"], tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "InvoiceTotal" in result.stdout and "Traceback" not in result.stderr
+
+
+def brought_by(requirements: list[Requirement], extra: str) -> set[str]:
+    """The distributions (installed here) that ``requirements`` with ``extra`` bring, transitively."""
+    found: set[str] = set()
+    todo = [(r, {extra, ""}) for r in requirements]
+    while todo:
+        requirement, wanted = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if requirement.marker is not None and not any(requirement.marker.evaluate({"extra": e}) for e in wanted):
+            continue
+        if name in found or name == "stream-aggregator":
+            continue
+        found.add(name)
+        try:
+            needs = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:  # not installed here (another platform's): nothing to hide either
+            continue
+        todo += [(Requirement(line), {*requirement.extras, ""}) for line in needs]
+    return found
+
+
+BLOCKER = """
+import importlib.abc, sys
+
+NOT_INSTALLED = frozenset({names!r})
+
+
+class NotInstalled(importlib.abc.MetaPathFinder):
+    \"\"\"What the [ops] extra does not install cannot be imported, as in a venv that has only it.\"\"\"
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in NOT_INSTALLED:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NotInstalled())
+"""
+
+
+def test_with_the_ops_extra_alone_every_command_is_there_and_demo_names_the_local_extra(installed, wheel, tmp_path):
+    """Modules of this venv's distributions that neither the base install nor [ops] brings are hidden
+    (moto among them) by a finder a sitecustomize.py installs: the process has what `pip install
+    stream-aggregator[ops]` gives."""
+    with_ops = brought_by(wheel_requirements(wheel), "ops")
+    hidden = {
+        module
+        for module, distributions in metadata.packages_distributions().items()
+        if not any(canonicalize_name(d) in with_ops for d in distributions)
+    }
+    assert {"moto", "werkzeug"} <= hidden and not {"boto3", "botocore", "rich", "pulumi"} & hidden
+    site_dir = tmp_path / "only-ops"
+    site_dir.mkdir()
+    (site_dir / "sitecustomize.py").write_text(BLOCKER.format(names=sorted(hidden)))
+    work = tmp_path / "work"
+    work.mkdir()
+    assert (
+        "No module named 'moto'" in installed_command(installed, ["python", "-c", "import moto"], work, site_dir).stderr
+    )
+    helped = installed_command(installed, ["--help"], work, site_dir)
+    assert helped.returncode == 0, helped.stderr[-3000:]
+    assert helped.stdout.startswith("usage: stream-aggregator ") and all(c in helped.stdout for c in command_names())
+    refused = installed_command(installed, ["demo"], work, site_dir)
+    said = (refused.stdout + refused.stderr).strip()
+    assert refused.returncode == 1 and "Traceback" not in said, said[-3000:]
+    assert len(said.splitlines()) == 1 and "[local] extra" in said and "stream-aggregator[local]" in said, said
 
 
 @pytest.fixture(scope="module")

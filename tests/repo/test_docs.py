@@ -86,8 +86,10 @@ def test_every_path_the_docs_name_exists(doc, path):
 
 
 def test_every_ops_command_the_docs_name_exists():
+    """As a checkout runs them (`python -m ops X`) and as the installed console script does (`stream-aggregator X`)."""
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    named = {match for doc in DOCS for match in re.findall(r"python -m ops (?:--\w+ )*([a-z][\w-]*)", text_of(doc))}
+    pattern = r"(?:python -m ops|stream-aggregator) (?:--\w+ )*([a-z][\w-]*)"
+    named = {match for doc in DOCS for match in re.findall(pattern, text_of(doc))}
     assert named and named <= commands, f"not commands: {sorted(named - commands)}"
 
 

@@ -8,7 +8,8 @@ error; the records it already covers are dropped and the rest is written again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,6 +36,10 @@ class InlineStore:
         self._client = client
         self._table = table_name
         self._group_by = group_by
+
+    def apply_all(self, plans: Sequence[KeyPlan], pool: Executor) -> list[KeyOutcome]:
+        """One conditional UpdateItem per key, concurrently (see docs/design.md on why not packed)."""
+        return list(pool.map(self.apply, plans))
 
     def apply(self, plan: KeyPlan) -> KeyOutcome:
         """Apply ``plan`` exactly once; never raises, failures are in the outcome."""

@@ -24,34 +24,29 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .attributes import AttributeValue
 from .errors import describe_error
-from .fold import Delta, KeyPlan, split_applied
-from .isolation import isolate
-from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
+from .fold import Delta, KeyPlan
+from .outcome import KeyOutcome
 from .packing import Packed, Unit, pack
 from .position import ledger_id
 from .transaction import (
     LEDGER_KEY,
     LEDGER_POSITION,
-    RETRYABLE_REASONS,
     AggregateTarget,
     Cancellation,
+    Transaction,
     item_chunks,
     read_cancellation,
     reason_code,
     transaction,
 )
+from .write_loop import APPLIED, Answer, Verdict, WriteLoop, fail
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_dynamodb import DynamoDBClient
 
-MAX_PAUSED_RETRIES = 8
-"""Conflict or throttling retries per transaction before its records are failed back to Lambda."""
-BACKOFF_BASE_SECONDS = 0.02
-BACKOFF_CAP_SECONDS = 1.0
 
-
-class LedgerStore:
-    """Writes aggregates fed by many source items: a transaction per key and chunk of items."""
+class LedgerStore(WriteLoop[AggregateTarget, Transaction]):
+    """Writes aggregates fed by many source items: keys packed into transactions, each key whole."""
 
     def __init__(
         self,
@@ -64,13 +59,12 @@ class LedgerStore:
         key_attributes: Callable[[AttributeValue], Mapping[str, AttributeValue]] | None = None,
     ):
         """``key_attributes``: a composite group's part attributes from its key (``grouping.part_attributes``)."""
+        super().__init__(sleep, jitter)
         self._key_attributes = key_attributes
         self._client = client
         self._aggregate_table = aggregate_table
         self._ledger_table = ledger_table
         self._group_by = group_by
-        self._sleep = sleep
-        self._jitter = jitter
 
     def apply(self, plan: KeyPlan) -> KeyOutcome:
         """Apply one key's ``plan`` exactly once, alone; never raises, failures are in the outcome."""
@@ -83,7 +77,7 @@ class LedgerStore:
         """Apply every key's plan exactly once, packed; never raises, failures are in the outcomes.
 
         Ends: every cancelled transaction takes at least one key out of the packing or removes
-        records from one (a cancellation naming no action is answered by writing each key alone).
+        records from one (a cancellation that blames no action is answered by writing each key alone).
         """
         keys = [self._key(plan) for plan in plans]
         alone: list[Future[None]] = []
@@ -104,7 +98,7 @@ class LedgerStore:
             if not units:
                 break
             packs = pack(units)
-            for packed, error in zip(packs, pool.map(self._send, packs), strict=True):
+            for packed, error in zip(packs, pool.map(self._send_packed, packs), strict=True):
                 keys[packed.units[0].owner].outcome.writes += 1
                 self._after(packed, error, keys, leave)
         for future in alone:
@@ -120,7 +114,7 @@ class LedgerStore:
         )
         return _Key(target, item_chunks(plan.deltas))
 
-    def _send(self, packed: Packed) -> ClientError | BotoCoreError | None:
+    def _send_packed(self, packed: Packed) -> ClientError | BotoCoreError | None:
         try:
             self._client.transact_write_items(**packed.request)
         except (ClientError, BotoCoreError) as error:
@@ -135,111 +129,67 @@ class LedgerStore:
             for unit in packed.units:
                 keys[unit.owner].landed()
             return
-        if isinstance(error, BotoCoreError):  # as a key alone: failed back, Lambda redelivers
+        code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+        slices = _reason_slices(packed, error) if isinstance(error, ClientError) else None
+        if slices is None and code in ("ValidationException", "TransactionCanceledException"):
+            for unit in packed.units:  # refused whole, or reasons that blame no action: alone, each answers for itself
+                leave(unit.owner)
+            return
+        if slices is None:  # an outage or an error past the SDK's retries: failed back as each key alone would be
             for unit in packed.units:
                 keys[unit.owner].fail(describe_error(error))
             return
-        slices = _reason_slices(packed, error)
-        if slices is None:  # refused or throttled as a whole: written alone, each key's answer is its own
-            for unit in packed.units:
-                leave(unit.owner)
-            return
         for unit, reasons in zip(packed.units, slices, strict=True):
+            if all(reason_code(reason) == "None" for reason in reasons):
+                continue  # not written: packed again in the next round
             key = keys[unit.owner]
-            if RETRYABLE_REASONS.intersection(reason_code(reason) for reason in reasons):
+            answer = _answer(read_cancellation(reasons, unit.transaction.items))
+            if answer.verdict is Verdict.RETRY:
                 key.outcome.transaction_conflicts += 1
                 leave(unit.owner, paused=1)
-                continue
-            cancellation = read_cancellation(reasons, unit.transaction.items)
-            if cancellation.error_code == "ValidationError":  # alone, the culprit is isolated
+            elif answer.verdict is Verdict.REFUSED:  # alone, the culprit is isolated
                 leave(unit.owner)
-            elif cancellation.error:
-                key.fail(cancellation.error)
-            elif cancellation.stored or cancellation.unread:
-                key.pending = self._settle(key.target, key.pending, cancellation, key.outcome)
-            # else every reason is None: not written, packed again in the next round
+            elif answer.verdict is Verdict.FAILED:
+                key.fail(answer.detail)
+            else:
+                key.pending = self.settle(key.target, key.pending, answer, key.outcome)
 
     def _alone(self, key: _Key, paused: int = 0) -> None:
         """The key's remaining records, one transaction per chunk; ``paused``: the conflicts already met."""
         if paused:
-            self._sleep(self._backoff(paused))
+            self.pause(paused)
         while key.next_pending():
             pending, key.pending = key.pending, []
-            self._apply_chunk(key.target, pending, key.outcome, paused)
+            self.write(key.target, pending, key.outcome, paused)
             paused = 0
 
-    def _apply_chunk(self, target: AggregateTarget, pending: list[Delta], outcome: KeyOutcome, paused: int = 0) -> None:
-        """Ends: each settled cancellation removes records (or fails them), and pauses are capped."""
+    def _request(self, target: AggregateTarget, pending: list[Delta]) -> Transaction:
+        return transaction(target, pending)
 
-        def write(records: list[Delta]) -> None:
-            self._apply_chunk(target, records, outcome)
-
-        while pending:
-            try:
-                request = transaction(target, pending)
-            except ArithmeticError:  # the records' sum cannot be exact in 38 digits
-                isolate(outcome, pending, UNSTORABLE_REASON, write)
-                return
-            try:
-                outcome.writes += 1
-                self._client.transact_write_items(**request.request)
-            except ClientError as error:
-                cancellation = _cancellation(error, request.items)
-                refusal = _refusal(error, cancellation)
-                if refusal:  # refused as invalid: no retry can succeed
-                    isolate(outcome, pending, f"{REFUSED_REASON}: {refusal}", write)
-                    return
-                if cancellation is None or cancellation.error:
-                    _failed(outcome, target, pending, (cancellation and cancellation.error) or describe_error(error))
-                    return
-                if cancellation.stored or cancellation.unread:
-                    pending = self._settle(target, pending, cancellation, outcome)
-                    continue
-                paused += 1
-                outcome.transaction_conflicts += 1
-                if paused > MAX_PAUSED_RETRIES:
-                    _failed(outcome, target, pending, "transaction kept conflicting")
-                    return
-                self._sleep(self._backoff(paused))
-            except BotoCoreError as error:
-                _failed(outcome, target, pending, describe_error(error))
-                return
-            else:
-                outcome.applied.extend(delta.position for delta in pending)
-                return
-
-    def _settle(
-        self, target: AggregateTarget, pending: list[Delta], cancellation: Cancellation, outcome: KeyOutcome
-    ) -> list[Delta]:
-        """Drop what the entries whose condition failed already cover; returns what is left to write."""
+    def _send(self, target: AggregateTarget, request: Transaction) -> Answer:
         try:
-            stored = {**cancellation.stored, **self._read_entries(target, cancellation.unread)}
-        except (ClientError, BotoCoreError) as error:
-            _failed(outcome, target, pending, describe_error(error))
-            return []
-        outcome.conditional_retries += 1
-        split = split_applied(pending, stored)
-        if len(split.pending) == len(pending):
-            _failed(outcome, target, pending, "a ledger condition failed below these records: another writer?")
-            return []
-        outcome.skip_applied(split.applied, stored)
-        outcome.stale.extend(delta.position for delta in split.stale)
-        return split.pending
+            self._client.transact_write_items(**request.request)
+        except ClientError as error:
+            cancellation = _cancellation(error, request.items)
+            if cancellation is not None:
+                return _answer(cancellation)
+            if error.response.get("Error", {}).get("Code") == "ValidationException":
+                return Answer(Verdict.REFUSED, describe_error(error))
+            return Answer(Verdict.FAILED, describe_error(error))
+        except BotoCoreError as error:
+            return Answer(Verdict.FAILED, describe_error(error))
+        return APPLIED
 
-    def _read_entries(self, target: AggregateTarget, items: list[str]) -> dict[str, str]:
-        """The positions of entries whose condition failed but did not come back with the error."""
-        stored: dict[str, str] = {}
-        for item in items:
+    def _stored(self, target: AggregateTarget, answer: Answer) -> dict[str, str]:
+        """The positions that came back with the cancellation, and those of the entries that did not."""
+        stored = dict(answer.stored)
+        for item in answer.unread:
             key = {LEDGER_KEY: {"S": ledger_id(target.group_token, item)}}
             entry = self._client.get_item(TableName=self._ledger_table, Key=key, ConsistentRead=True).get("Item", {})
             position = entry.get(LEDGER_POSITION, {}).get("S")
             if isinstance(position, str):
                 stored[item] = position
         return stored
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: concurrent writers of one hot key spread out instead of colliding again."""
-        return self._jitter() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
 
 
 @dataclass
@@ -264,7 +214,7 @@ class _Key:
         self.pending = []
 
     def fail(self, detail: str) -> None:
-        _failed(self.outcome, self.target, self.pending, detail)
+        fail(self.outcome, self.target, self.pending, detail)
         self.pending = []
 
     def close(self) -> None:
@@ -275,7 +225,7 @@ class _Key:
 
 
 def _reason_slices(packed: Packed, error: ClientError) -> list[list[object]] | None:
-    """Each key's cancellation reasons, or None when the error names no action at fault."""
+    """Each key's cancellation reasons, or None when the error is no cancellation naming an action at fault."""
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return None
     slices = packed.reasons(error.response.get("CancellationReasons", []))
@@ -291,12 +241,12 @@ def _cancellation(error: ClientError, items: list[str | None]) -> Cancellation |
     return read_cancellation(error.response.get("CancellationReasons", []), items)
 
 
-def _refusal(error: ClientError, cancellation: Cancellation | None) -> str | None:
-    """DynamoDB's message when it refused the write as invalid (no retry can succeed), else None."""
-    if cancellation is not None:
-        return cancellation.error if cancellation.error_code == "ValidationError" else None
-    return describe_error(error) if error.response.get("Error", {}).get("Code") == "ValidationException" else None
-
-
-def _failed(outcome: KeyOutcome, target: AggregateTarget, pending: list[Delta], detail: str) -> None:
-    outcome.fail([delta.position for delta in pending], f"aggregate {target.group_token}: {detail}")
+def _answer(cancellation: Cancellation) -> Answer:
+    """What one key's cancellation reasons say to do: refused, failed, settle what is applied, or retry."""
+    if cancellation.error_code == "ValidationError":
+        return Answer(Verdict.REFUSED, cancellation.error or "")
+    if cancellation.error:
+        return Answer(Verdict.FAILED, cancellation.error)
+    if cancellation.stored or cancellation.unread:
+        return Answer(Verdict.CONDITION_FAILED, stored=cancellation.stored, unread=cancellation.unread)
+    return Answer(Verdict.RETRY)

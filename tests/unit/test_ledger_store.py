@@ -6,9 +6,10 @@ from decimal import Decimal
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from handler.fold import EXACT, Delta, KeyPlan
-from handler.ledger_store import BACKOFF_CAP_SECONDS, MAX_PAUSED_RETRIES, LedgerStore
+from handler.ledger_store import LedgerStore
 from handler.position import position_text
 from handler.transaction import LEDGER_POSITION
+from handler.write_loop import BACKOFF_CAP_SECONDS, MAX_PAUSED_RETRIES
 
 
 def at(sequence: int) -> str:
@@ -239,11 +240,15 @@ def test_an_error_naming_no_action_sends_each_key_alone():
         assert a.applied == [0] and b.applied == [1]
 
 
-def test_a_network_failure_fails_every_key_of_its_transaction():
-    client = Scripted(EndpointConnectionError(endpoint_url="http://x"))
-    a, b = packed(client, [], key_plan("a", "o1"), key_plan("b", "o2", start=1))
-    assert a.pending == [0] and b.pending == [1] and "Could not connect" in a.error
-    assert len(client.transactions) == 1
+def test_an_outage_fails_every_key_of_its_transaction_as_it_would_each_key_alone():
+    for error, says in (
+        (EndpointConnectionError(endpoint_url="http://x"), "Could not connect"),
+        (ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "TransactWriteItems"), "Internal"),
+    ):
+        client = Scripted(error)
+        a, b = packed(client, [], key_plan("a", "o1"), key_plan("b", "o2", start=1))
+        assert a.pending == [0] and b.pending == [1] and says in a.error and says in b.error
+        assert len(client.transactions) == 1
 
 
 def test_a_key_over_99_items_writes_its_chunks_in_order_and_stops_at_a_failure():

@@ -7,7 +7,7 @@ ledger rests on: a key's actions are never split across two transactions.
 
 import json
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handler.packing import Unit, pack
@@ -92,6 +92,7 @@ def test_reasons_are_sliced_per_unit_in_request_order():
     assert packed.reasons(reasons[:6]) is None, "not one reason per action: nothing can be read from them"
 
 
+@settings(deadline=None, max_examples=60)  # large requests are serialized to measure them; no timing here
 @given(st.lists(st.integers(1, 120), min_size=1, max_size=40), st.integers(0, 3))
 def test_any_keys_pack_into_legal_transactions_each_key_whole(sizes, big):
     latest = {"Last": {"S": "b" * (big * 100 * 1024)}} if big else None

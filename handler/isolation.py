@@ -2,8 +2,8 @@
 
 A write refused as invalid (or whose sum cannot be sent exactly) fails the same way on every
 retry, and Lambda would finally drop its records. Alone, a record can be quarantined whole;
-among others, the records are written one at a time until the culprit is alone. Both stores use
-this, each passing how it writes.
+among others, the records are written one at a time until the culprit is alone. The write loop
+(``write_loop``) uses this for both stores, passing how it writes.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ after it that was applied is skipped on redelivery by the stored positions.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
@@ -85,7 +85,7 @@ class BatchProcessor:
         records = event_records(event)
         plan = plan_batch(self.config.spec, records, self._clock(), source_table_arn=self.config.source_table_arn)
         quarantine_future = self._pool.submit(self._quarantine.send, plan.quarantine)
-        outcomes = list(self._pool.map(self._store.apply, plan.keys.values()))
+        outcomes = self._store.apply_all(list(plan.keys.values()), self._pool)
         failed = dict(quarantine_future.result())
         for outcome in outcomes:
             self._merge(plan.counters, outcome, failed)
@@ -129,7 +129,9 @@ class BatchProcessor:
 
 
 class AggregateStore(Protocol):
-    def apply(self, plan: KeyPlan) -> KeyOutcome: ...
+    def apply_all(self, plans: Sequence[KeyPlan], pool: Executor) -> list[KeyOutcome]:
+        """Each plan's outcome, in order: every key written exactly once, concurrently on ``pool``."""
+        ...
 
 
 def store_for(config: HandlerConfig, dynamodb_client: DynamoDBClient) -> AggregateStore:

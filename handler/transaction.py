@@ -135,8 +135,8 @@ def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Ca
     """Classify each action's cancellation reason (``CancellationReasons`` is in action order)."""
     result = Cancellation()
     for reason, item in zip(reasons, items, strict=False):
-        code = reason.get("Code", "None") if isinstance(reason, dict) else "None"
-        if code in ("None", None):
+        code = reason_code(reason)
+        if code == "None":
             continue
         if code == "ConditionalCheckFailed" and item is not None:
             stored = (reason.get("Item") or {}).get(LEDGER_POSITION, {}).get("S")
@@ -150,3 +150,9 @@ def read_cancellation(reasons: Sequence[Any], items: Sequence[str | None]) -> Ca
             result.error = f"transaction cancelled: {code}: {reason.get('Message', '')}".strip()
             result.error_code = code
     return result
+
+
+def reason_code(reason: Any) -> str:
+    """One action's cancellation code; "None" (DynamoDB's word) when the action itself was not at fault."""
+    code = reason.get("Code") if isinstance(reason, dict) else None
+    return code if isinstance(code, str) else "None"

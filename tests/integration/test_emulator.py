@@ -68,7 +68,7 @@ class EmulatorProcess:
 
     def __init__(self, *argv: str):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ops", "emulator", *argv],
+            [sys.executable, "-X", "faulthandler", "-m", "ops", "emulator", *argv],  # SIGABRT dumps every thread
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -101,6 +101,9 @@ class EmulatorProcess:
             # still caught, and the lines it printed say where it stood
             code = self.process.wait(timeout=90)
         except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGABRT)  # faulthandler writes where each thread stands
+            self.process.wait(timeout=30)
+            self._reader.join(timeout=10)
             raise AssertionError("no exit 90 s after Ctrl-C:\n" + "\n".join(self.lines)) from None
         self._reader.join(timeout=10)
         return code

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from handler.clients import lambda_config
+from handler.config import DEFAULT_CONCURRENCY
 from handler.fold import fold
 from handler.planner import plan_batch
 from handler.processor import BatchProcessor
@@ -35,22 +36,34 @@ TARGETS = {"invoices": 10.0, "fan-in": 5.0}
 
 
 @dataclass(frozen=True)
-class ClientCpu:
+class BatchCpu:
+    """One workload handled in batches of 100, medians over its batches."""
+
     workload: str
-    target: float | None
     batches: int
     keys_per_batch: float
     writes_per_batch: float
     """Aggregate writes (a transaction or an UpdateItem each) per batch, as the handler counts them."""
     cpu_seconds: float
-    """Median over batches of this process's CPU for one ``handle`` call."""
+    """This process's CPU for one ``handle`` call."""
     plan_fold_seconds: float
-    """Median over the same batches of plan + fold alone (no requests built or sent)."""
+    """Plan + fold alone on the same batches (no requests built or sent)."""
+
+
+@dataclass(frozen=True)
+class ClientCpu:
+    measured: BatchCpu
+    target: float | None
     put_item_seconds: float
+    """The unit: one minimal PutItem's CPU in the same run."""
 
     @property
     def put_items(self) -> float:
-        return self.cpu_seconds / self.put_item_seconds
+        return self.measured.cpu_seconds / self.put_item_seconds
+
+    @property
+    def plan_fold_put_items(self) -> float:
+        return self.measured.plan_fold_seconds / self.put_item_seconds
 
 
 def cpu_workloads() -> list[tuple[Workload, float | None]]:
@@ -67,23 +80,29 @@ def _first(workload: Workload, count: int) -> Workload:
     return replace(workload, records=workload.records[:count])
 
 
-def put_item_seconds(endpoint: Endpoint, rounds: int = 7, calls: int = 100) -> float:
-    """CPU of one minimal PutItem: the median over ``rounds`` of the mean over ``calls``."""
-    client = endpoint.client("dynamodb", config=lambda_config(64))
-    client.create_table(
-        TableName="put-item-unit",
+UNIT_TABLE = "put-item-unit"
+
+
+def create_unit_table(endpoint: Endpoint) -> None:
+    endpoint.client("dynamodb").create_table(
+        TableName=UNIT_TABLE,
         BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "Id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "Id", "AttributeType": "S"}],
     )
-    client.put_item(TableName="put-item-unit", Item={"Id": {"S": "warm-up"}})
+
+
+def put_item_rounds(endpoint: Endpoint, rounds: int = 3, calls: int = 100) -> list[float]:
+    """CPU of one minimal PutItem, the mean over ``calls``, for each of ``rounds``."""
+    client = endpoint.client("dynamodb", config=lambda_config(DEFAULT_CONCURRENCY))
+    client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": "warm-up"}})
     per_round = []
     for round_ in range(rounds):
         started = time.process_time()
         for call in range(calls):
-            client.put_item(TableName="put-item-unit", Item={"Id": {"S": f"{round_}-{call}"}})
+            client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": f"{round_}-{call}"}})
         per_round.append((time.process_time() - started) / calls)
-    return statistics.median(per_round)
+    return per_round
 
 
 def lambda_processor(endpoint: Endpoint, workload: Workload) -> BatchProcessor:
@@ -107,8 +126,8 @@ def handle_seconds(processor: BatchProcessor, batch: list[dict[str, Any]]) -> fl
     return float(seconds)
 
 
-def measure(endpoint: Endpoint, workload: Workload, unit: float, target: float | None) -> ClientCpu:
-    """Handle ``workload`` in batches of 100 on fresh tables; medians over its batches."""
+def measure(endpoint: Endpoint, workload: Workload) -> BatchCpu:
+    """Handle ``workload`` in batches of 100 on fresh tables."""
     processor = lambda_processor(endpoint, workload)
     dealt = list(_batches(workload.records))
     cpu, keys, writes = [], [], []
@@ -117,22 +136,28 @@ def measure(endpoint: Endpoint, workload: Workload, unit: float, target: float |
         keys.append(processor.last_counters.keys)
         writes.append(processor.last_counters.writes)
     plan_fold = [_cpu(partial(_plan_and_fold, workload, batch))[0] for batch in dealt]
-    return ClientCpu(
+    return BatchCpu(
         workload=workload.name,
-        target=target,
         batches=len(dealt),
         keys_per_batch=statistics.mean(keys),
         writes_per_batch=statistics.mean(writes),
         cpu_seconds=statistics.median(cpu),
         plan_fold_seconds=statistics.median(plan_fold),
-        put_item_seconds=unit,
     )
 
 
 def run(endpoint: Endpoint) -> list[ClientCpu]:
-    """The unit first, then each workload, all against ``endpoint`` (an emulator in another process)."""
-    unit = put_item_seconds(endpoint)
-    return [measure(endpoint, workload, unit, target) for workload, target in cpu_workloads()]
+    """Each workload against ``endpoint`` (an emulator in another process), with rounds of the unit
+    before each and after the last, so the unit (their median) sees the machine's load as they do."""
+    create_unit_table(endpoint)
+    rounds: list[float] = []
+    measured: list[tuple[BatchCpu, float | None]] = []
+    for workload, target in cpu_workloads():
+        rounds += put_item_rounds(endpoint)
+        measured.append((measure(endpoint, workload), target))
+    rounds += put_item_rounds(endpoint)
+    unit = statistics.median(rounds)
+    return [ClientCpu(batch_cpu, target, unit) for batch_cpu, target in measured]
 
 
 def print_client_cpu(results: list[ClientCpu]) -> None:
@@ -147,10 +172,11 @@ def print_client_cpu(results: list[ClientCpu]) -> None:
     print(f"  {'workload':<38} {columns} {memories}")
     for r in results:
         target = "-" if r.target is None else f"<= {r.target:.0f}{'' if r.put_items <= r.target else '!'}"
-        at_memory = " ".join(f"{lambda_seconds(r.cpu_seconds, mb) * 1000:>6.0f}ms" for mb in LAMBDA_MEMORIES_MB)
-        counts = f"{r.keys_per_batch:>5.1f} {r.writes_per_batch:>6.1f}"
-        units = f"{r.put_items:>8.1f} {target:>7} {r.plan_fold_seconds / r.put_item_seconds:>9.1f}"
-        print(f"  {r.workload:<38} {counts} {r.cpu_seconds * 1000:>7.1f} {units} {at_memory}")
+        m = r.measured
+        at_memory = " ".join(f"{lambda_seconds(m.cpu_seconds, mb) * 1000:>6.0f}ms" for mb in LAMBDA_MEMORIES_MB)
+        counts = f"{m.keys_per_batch:>5.1f} {m.writes_per_batch:>6.1f}"
+        units = f"{r.put_items:>8.1f} {target:>7} {r.plan_fold_put_items:>9.1f}"
+        print(f"  {m.workload:<38} {counts} {m.cpu_seconds * 1000:>7.1f} {units} {at_memory}")
     print("  (PutItems: CPU / one PutItem's; plan+fold in the same unit; '!' marks a target not met)")
 
 

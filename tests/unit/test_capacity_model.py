@@ -13,7 +13,7 @@ from benchmarks.capacity_model import (
     quarantine_dollars,
     stream_read_dollars,
 )
-from benchmarks.client_cpu import ClientCpu, print_client_cpu
+from benchmarks.client_cpu import BatchCpu, ClientCpu, print_client_cpu
 from benchmarks.cost import batches
 from benchmarks.prices import Prices
 
@@ -56,26 +56,8 @@ def test_the_duration_is_the_cpu_at_lambdas_share_plus_the_round_trips():
 
 
 def test_client_cpu_is_counted_in_put_items_and_a_missed_target_marked(capsys):
-    over = ClientCpu(
-        "invoices",
-        10.0,
-        batches=10,
-        keys_per_batch=50,
-        writes_per_batch=50,
-        cpu_seconds=0.030,
-        plan_fold_seconds=0.002,
-        put_item_seconds=0.001,
-    )
-    under = ClientCpu(
-        "fan-in",
-        5.0,
-        batches=10,
-        keys_per_batch=2,
-        writes_per_batch=2,
-        cpu_seconds=0.004,
-        plan_fold_seconds=0.001,
-        put_item_seconds=0.001,
-    )
+    over = ClientCpu(BatchCpu("invoices", 10, 50, 50, cpu_seconds=0.030, plan_fold_seconds=0.002), 10.0, 0.001)
+    under = ClientCpu(BatchCpu("fan-in", 10, 2, 2, cpu_seconds=0.004, plan_fold_seconds=0.001), 5.0, 0.001)
     assert over.put_items == pytest.approx(30) and under.put_items == pytest.approx(4)
     print_client_cpu([over, under])
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}

@@ -140,7 +140,9 @@ def measure(runs: int = 9) -> dict[str, dict[str, float]]:
 
 
 def print_cold_start(results: dict[str, dict[str, float]], runs: int) -> None:
-    print(f"cold start, median of {runs} fresh interpreters per variant, run in turn:")
+    version = ".".join(map(str, sys.version_info[:3]))
+    print(f"cold start (Python {version}; bytecode only loads on the version that compiled it), median of {runs}")
+    print("fresh interpreters per variant, run in turn:")
     for name, timings in results.items():
         if len(timings) == 1:
             print(f"  {name}: {next(iter(timings.values())) * 1000:.0f} ms")

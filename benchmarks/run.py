@@ -218,7 +218,7 @@ def print_costs(results: list[CostResult]) -> None:
     )
 
 
-COLD_START_RUNS = 9
+COLD_START_RUNS = 15
 
 
 def main() -> None:

@@ -2,21 +2,19 @@
 mapping's settings do to it, for the invoice workload and a high fan-in one.
 
 Write units are billed by DynamoDB's rules on the emulator for each setting, side by side in one
-run; the handler's CPU time is measured in-process; the write round trip is an assumption, printed
-with the results (see ``capacity_model``).
+run; the handler's CPU time is measured on the same batches through real botocore against an
+emulator in another process (``client_cpu``), SDK included; the write round trip is an
+assumption, printed with the results (see ``capacity_model``).
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from handler.config import DEFAULT_CONCURRENCY
-from handler.fold import fold
-from handler.planner import plan_batch
 from handler.transaction import MAX_ITEMS_PER_TRANSACTION
 from ops.local.emulator import item_level_transaction_rollback, moto_server
 from ops.targets import Endpoint
@@ -31,8 +29,10 @@ from .capacity_model import (
     quarantine_dollars,
     stream_read_dollars,
 )
+from .client_cpu import handle_seconds, lambda_processor
 from .cost import batches, billed_processor
 from .prices import ON_DEMAND_US_EAST_1, Prices
+from .remote_emulator import emulator_process
 from .workloads import Workload
 
 SETTINGS = ((10, 1), (100, 1), (1000, 1), (100, 4), (100, 10))
@@ -58,19 +58,14 @@ def write_rounds(workload: Workload, batch: list[dict[str, Any]]) -> int:
     return max(math.ceil(len(per_key) / DEFAULT_CONCURRENCY), 1 if single_source else chunks)
 
 
-def cpu_seconds(workload: Workload, dealt: list[list[dict[str, Any]]], repeats: int = 3) -> float:
-    """The handler's CPU time to plan and fold every batch, best of ``repeats`` (no I/O)."""
-    best = math.inf
-    for _ in range(repeats):
-        started = time.process_time()
-        for batch in dealt:
-            for key in plan_batch(workload.spec, batch, time.time()).keys.values():
-                fold(key.deltas)
-        best = min(best, time.process_time() - started)
-    return best
+def cpu_seconds(remote: Endpoint, workload: Workload, dealt: list[list[dict[str, Any]]]) -> float:
+    """This process's CPU to handle every batch through botocore, against ``remote`` (another process)."""
+    processor = lambda_processor(remote, workload)
+    return sum(handle_seconds(processor, batch) for batch in dealt)
 
 
-def measure_setting(endpoint: Endpoint, workload: Workload, batch_size: int, lanes: int) -> Measured:
+def measure_setting(endpoint: Endpoint, remote: Endpoint, workload: Workload, batch_size: int, lanes: int) -> Measured:
+    """Bill the setting on ``endpoint`` (each write read before and after), then time it on ``remote``."""
     dealt = list(batches(workload.records, batch_size, lanes))
     _, processor, client = billed_processor(endpoint, workload)
     failed = sum(len(processor.handle({"Records": batch}, None)["batchItemFailures"]) for batch in dealt)
@@ -82,19 +77,21 @@ def measure_setting(endpoint: Endpoint, workload: Workload, batch_size: int, lan
         invocations=len(dealt),
         write_units=bill.write_units,
         write_rounds=sum(write_rounds(workload, batch) for batch in dealt),
-        cpu_seconds=cpu_seconds(workload, dealt),
+        cpu_seconds=cpu_seconds(remote, workload, dealt),
     )
 
 
 def run(assumptions: Assumptions, prices: Prices = ON_DEMAND_US_EAST_1) -> list[Row]:
     rows = []
-    with moto_server() as endpoint, item_level_transaction_rollback():  # moto quirk: ops/local/emulator.py
+    # moto quirk (ops/local/emulator.py): item-level rollback, here and in the remote emulator
+    with moto_server() as endpoint, item_level_transaction_rollback(), emulator_process() as remote:
         for workload in (workloads.invoices(), workloads.fan_in(1000, customers=2)):
             for batch_size, lanes in SETTINGS:
-                measured = measure_setting(endpoint, workload, batch_size, lanes)
+                measured = measure_setting(endpoint, remote, workload, batch_size, lanes)
                 cost = per_million(measured, assumptions, prices)
                 rows.append(Row(workload.name, batch_size, lanes, measured, cost))
                 endpoint.reset()
+                remote.reset()
     return rows
 
 
@@ -105,7 +102,8 @@ def main() -> None:
     print(f"Per million source writes, on-demand prices in {prices.region} read on {prices.read_on};")
     print(
         f"Lambda arm64 at {assumptions.memory_mb} MB; assumed write round trip "
-        f"{assumptions.write_round_trip_seconds * 1000:.0f} ms; CPU measured here, scaled to Lambda's share."
+        f"{assumptions.write_round_trip_seconds * 1000:.0f} ms; client CPU (SDK included) measured here, "
+        "scaled to Lambda's share."
     )
     print(
         f"  {'workload':<34} {'batch':>5} {'PF':>3} {'invocations':>11} {'ms/inv':>7} {'GB-s':>7} "

@@ -2,7 +2,8 @@
 
 What is measured (by ``benchmarks/capacity.py``, in one run): write units per record, billed by
 DynamoDB's rules on the emulator; aggregate keys and transaction rounds per batch; the handler's
-CPU time per batch on this machine. What is assumed, and said so in the output: the round-trip time
+client CPU time per batch on this machine, SDK included (requests signed and sent over HTTP to an
+emulator in another process). What is assumed, and said so in the output: the round-trip time
 of one DynamoDB write from Lambda in the same region, and that Lambda's CPU share scales with
 memory (the Lambda developer guide: a function has the equivalent of one vCPU at 1,769 MB).
 """
@@ -16,7 +17,22 @@ from .prices import Prices
 
 MILLION = 1_000_000
 ONE_VCPU_MB = 1769
-"""Memory at which Lambda allocates the equivalent of one full vCPU (Lambda developer guide, memory)."""
+"""Memory at which Lambda allocates the equivalent of one full vCPU: "Lambda allocates CPU power in
+proportion to the amount of memory configured ... At 1,769 MB, a function has the equivalent of one
+vCPU" (Lambda developer guide, https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html)."""
+LAMBDA_MEMORIES_MB = (128, 256, 512, ONE_VCPU_MB)
+"""The memory sizes the benchmark estimates a batch's CPU-bound time at."""
+
+
+def cpu_share(memory_mb: int) -> float:
+    """The fraction of one vCPU a function of ``memory_mb`` gets. Above 1,769 MB Lambda adds cores, but
+    one thread cannot use more than one, and the handler's CPU is mostly one thread's (the GIL)."""
+    return min(memory_mb / ONE_VCPU_MB, 1.0)
+
+
+def lambda_seconds(cpu_seconds: float, memory_mb: int) -> float:
+    """How long ``cpu_seconds`` of one full core takes at Lambda's share for ``memory_mb``."""
+    return cpu_seconds / cpu_share(memory_mb)
 
 
 @dataclass(frozen=True)
@@ -29,7 +45,8 @@ class Measured:
     write_rounds: int
     """Sum over invocations of sequential write round trips (keys beyond the handler's concurrency queue)."""
     cpu_seconds: float
-    """The handler's own CPU time for every batch (decode, plan, fold, build requests), on this machine."""
+    """This process's CPU time to handle every batch through real botocore (decode, plan, fold, and
+    building, signing, sending and parsing every request), on this machine's cores."""
 
 
 @dataclass(frozen=True)
@@ -64,11 +81,10 @@ def per_million(measured: Measured, assumptions: Assumptions, prices: Prices) ->
     only for bad records (see ``quarantine_dollars``).
     """
     scale = MILLION / measured.records
-    # A CPU second measured here takes 1 / cpu_share seconds where Lambda gives a fraction of a vCPU.
-    cpu_share = min(assumptions.memory_mb / ONE_VCPU_MB, 1.0)
-    duration = (
-        measured.cpu_seconds / cpu_share + measured.write_rounds * assumptions.write_round_trip_seconds
-    ) / measured.invocations
+    # CPU and round trips are added, not overlapped: an upper bound, since one key's request is built
+    # and signed while another's is in flight.
+    cpu = lambda_seconds(measured.cpu_seconds, assumptions.memory_mb)
+    duration = (cpu + measured.write_rounds * assumptions.write_round_trip_seconds) / measured.invocations
     invocations = measured.invocations * scale
     gb_seconds = invocations * duration * assumptions.memory_mb / 1024
     write_units = measured.write_units * scale

@@ -28,8 +28,9 @@ from ops.local.faultproxy import FaultPlan, fault_proxy, sequential_round_trips
 from ops.local.local_resources import create_local_aggregator
 from ops.targets import Endpoint
 
-from . import workloads
+from . import client_cpu, cold_start, workloads
 from .cost import PRICE_PER_MILLION_WRITE_UNITS, CostResult, measure
+from .remote_emulator import emulator_process
 from .seed_handler import SeedHandler
 from .workloads import START, record
 
@@ -217,11 +218,18 @@ def print_costs(results: list[CostResult]) -> None:
     )
 
 
+COLD_START_RUNS = 15
+
+
 def main() -> None:
     with moto_server() as endpoint:
         latency = batch_latency(endpoint)
         endpoint.reset()
         cost_results = costs(endpoint)
+    # After the in-process emulator has stopped: only the client's work is left in this process.
+    with emulator_process() as remote:
+        cpu = client_cpu.run(remote)
+    cold = cold_start.measure(COLD_START_RUNS)
     speed = throughput()
     bucketed = bucketed_throughput()
     print("StreamAggregator vs the seed's per-record handler (same records, same run)\n")
@@ -243,6 +251,8 @@ def main() -> None:
         f"  per customer: {bucketed['one attribute']:,.0f} records/s   per customer per Berlin day: "
         f"{bucketed['bucketed']:,.0f} records/s   ratio {bucketed['bucketed'] / bucketed['one attribute']:.2f}x"
     )
+    client_cpu.print_client_cpu(cpu)
+    cold_start.print_cold_start(cold, COLD_START_RUNS)
 
 
 if __name__ == "__main__":

@@ -10,3 +10,10 @@ def writer_config(write_concurrency: int) -> Config:
     """A connection for each concurrent key write (plus the quarantine send and one spare), and the
     SDK's standard retries: five after the first try (botocore reads ``max_attempts`` as retries here)."""
     return Config(max_pool_connections=write_concurrency + 2, retries={"mode": "standard", "max_attempts": 5})
+
+
+def lambda_config(write_concurrency: int) -> Config:
+    """The Lambda's clients: ``writer_config`` with short timeouts, so a stuck connection is retried
+    inside the invocation instead of running into the function's timeout (which would retry the
+    whole batch)."""
+    return writer_config(write_concurrency).merge(Config(connect_timeout=3, read_timeout=10))

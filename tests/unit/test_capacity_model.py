@@ -3,13 +3,17 @@
 import pytest
 
 from benchmarks.capacity_model import (
+    ONE_VCPU_MB,
     Assumptions,
     Measured,
+    cpu_share,
+    lambda_seconds,
     ledger_storage_dollars,
     per_million,
     quarantine_dollars,
     stream_read_dollars,
 )
+from benchmarks.client_cpu import BatchCpu, ClientCpu, print_client_cpu
 from benchmarks.cost import batches
 from benchmarks.prices import Prices
 
@@ -34,6 +38,32 @@ def test_less_memory_is_less_cpu_so_longer_cpu_time():
     full = per_million(measured, Assumptions(memory_mb=1769), PRICES)
     eighth = per_million(measured, Assumptions(memory_mb=1769 // 8), PRICES)
     assert eighth.duration_seconds == pytest.approx(full.duration_seconds * 1769 / (1769 // 8))
+
+
+def test_lambdas_share_of_a_vcpu_grows_with_memory_up_to_one_core():
+    assert cpu_share(ONE_VCPU_MB) == 1.0
+    assert cpu_share(128) == pytest.approx(128 / 1769)
+    # above 1,769 MB Lambda adds a second core, which the handler's one thread (the GIL) cannot use
+    assert cpu_share(3008) == 1.0
+    # issue 18's arithmetic: 50 ms of CPU on a full core is about 345 ms at 256 MB
+    assert lambda_seconds(0.050, 256) == pytest.approx(0.050 * 1769 / 256)
+
+
+def test_the_duration_is_the_cpu_at_lambdas_share_plus_the_round_trips():
+    measured = Measured(records=100, invocations=1, write_units=200, write_rounds=3, cpu_seconds=0.05)
+    cost = per_million(measured, Assumptions(memory_mb=512, write_round_trip_seconds=0.01), PRICES)
+    assert cost.duration_seconds == pytest.approx(lambda_seconds(0.05, 512) + 0.03)
+
+
+def test_client_cpu_is_counted_in_put_items_and_a_missed_target_marked(capsys):
+    over = ClientCpu(BatchCpu("invoices", 10, 50, 50, cpu_seconds=0.030, plan_fold_seconds=0.002), 10.0, 0.001)
+    under = ClientCpu(BatchCpu("fan-in", 10, 2, 2, cpu_seconds=0.004, plan_fold_seconds=0.001), 5.0, 0.001)
+    assert over.put_items == pytest.approx(30) and under.put_items == pytest.approx(4)
+    print_client_cpu([over, under])
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
+    assert "<= 10!" in rows["invoices"] and "<= 5!" not in rows["fan-in"] and "<= 5" in rows["fan-in"]
+    # at 128 MB the 30 ms of a full core take 30 * 1769 / 128 ms
+    assert f"{0.030 * 1769 / 128 * 1000:.0f}ms" in rows["invoices"]
 
 
 def test_the_other_costs():

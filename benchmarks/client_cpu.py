@@ -1,0 +1,196 @@
+"""The handler's client CPU per batch, SDK included, in units of one minimal PutItem.
+
+Every request goes through real botocore (building, signing, HTTP, parsing) to an emulator in
+another process (``remote_emulator``), and only this process's CPU is counted
+(``time.process_time``, every thread of this process: the handler writes keys from a pool). The
+unit, one PutItem of a one-attribute item measured in the same run on the same client settings,
+makes the figure mean the same on any machine; the milliseconds do not.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from handler.clients import lambda_config
+from handler.config import DEFAULT_CONCURRENCY
+from handler.fold import fold
+from handler.planner import plan_batch
+from handler.processor import BatchProcessor
+from ops.local.local_resources import create_local_aggregator
+from ops.targets import Endpoint
+
+from . import workloads
+from .capacity_model import LAMBDA_MEMORIES_MB, lambda_seconds
+from .workloads import SOURCE_TABLE_ARN, Workload
+
+BATCH = 100
+TARGETS = {"invoices": 10.0, "fan-in": 5.0}
+"""Issue 18's targets in PutItem-equivalents per 100-record batch; printed beside the figures, never enforced."""
+
+
+@dataclass(frozen=True)
+class BatchCpu:
+    """One workload handled in batches of 100, medians over its batches."""
+
+    workload: str
+    batches: int
+    keys_per_batch: float
+    writes_per_batch: float
+    """Aggregate writes (a transaction or an UpdateItem each) per batch, as the handler counts them."""
+    cpu_seconds: float
+    """This process's CPU for one ``handle`` call."""
+    plan_fold_seconds: float
+    """Plan + fold alone on the same batches (no requests built or sent)."""
+
+
+@dataclass(frozen=True)
+class ClientCpu:
+    measured: BatchCpu
+    target: float | None
+    put_item_seconds: float
+    """The unit: one minimal PutItem's CPU in the same run."""
+
+    @property
+    def put_items(self) -> float:
+        return self.measured.cpu_seconds / self.put_item_seconds
+
+    @property
+    def plan_fold_put_items(self) -> float:
+        return self.measured.plan_fold_seconds / self.put_item_seconds
+
+
+def cpu_workloads() -> list[tuple[Workload, float | None]]:
+    """1,000 records each: the invoice workload (about 50 keys a batch), two customers (2 keys a
+    batch) and the single-source account balances, with their targets."""
+    return [
+        (_first(workloads.invoices(), 1000), TARGETS["invoices"]),
+        (workloads.fan_in(500, customers=2), TARGETS["fan-in"]),
+        (_first(workloads.single_source(), 1000), None),
+    ]
+
+
+def _first(workload: Workload, count: int) -> Workload:
+    return replace(workload, records=workload.records[:count])
+
+
+UNIT_TABLE = "put-item-unit"
+
+
+def create_unit_table(endpoint: Endpoint) -> None:
+    endpoint.client("dynamodb").create_table(
+        TableName=UNIT_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "Id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "Id", "AttributeType": "S"}],
+    )
+
+
+def put_item_rounds(endpoint: Endpoint, rounds: int = 3, calls: int = 100) -> list[float]:
+    """CPU of one minimal PutItem, the mean over ``calls``, for each of ``rounds``."""
+    client = endpoint.client("dynamodb", config=lambda_config(DEFAULT_CONCURRENCY))
+    client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": "warm-up"}})
+    per_round = []
+    for round_ in range(rounds):
+        started = time.process_time()
+        for call in range(calls):
+            client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": f"{round_}-{call}"}})
+        per_round.append((time.process_time() - started) / calls)
+    return per_round
+
+
+def lambda_processor(endpoint: Endpoint, workload: Workload) -> BatchProcessor:
+    """Our handler on fresh tables for ``workload``, with the Lambda's client settings."""
+    aggregator = create_local_aggregator(endpoint, workload.spec, f"cpu{uuid.uuid4().hex[:8]}")
+    config = replace(aggregator.handler_config("cpu"), source_table_arn=SOURCE_TABLE_ARN)
+    settings = lambda_config(config.write_concurrency)
+    return BatchProcessor(
+        config,
+        endpoint.client("dynamodb", config=settings),
+        endpoint.client("sqs", config=settings),
+        log_stream=io.StringIO(),
+    )
+
+
+def handle_seconds(processor: BatchProcessor, batch: list[dict[str, Any]]) -> float:
+    """This process's CPU for one ``handle`` call; a failed record would make it another workload's."""
+    seconds, response = _cpu(partial(processor.handle, {"Records": batch}, None))
+    if response["batchItemFailures"]:
+        raise RuntimeError("a batch failed, so its CPU is not the workload's")
+    return float(seconds)
+
+
+def measure(endpoint: Endpoint, workload: Workload) -> BatchCpu:
+    """Handle ``workload`` in batches of 100 on fresh tables."""
+    processor = lambda_processor(endpoint, workload)
+    dealt = list(_batches(workload.records))
+    cpu, keys, writes = [], [], []
+    for batch in dealt:
+        cpu.append(handle_seconds(processor, batch))
+        keys.append(processor.last_counters.keys)
+        writes.append(processor.last_counters.writes)
+    plan_fold = [_cpu(partial(_plan_and_fold, workload, batch))[0] for batch in dealt]
+    return BatchCpu(
+        workload=workload.name,
+        batches=len(dealt),
+        keys_per_batch=statistics.mean(keys),
+        writes_per_batch=statistics.mean(writes),
+        cpu_seconds=statistics.median(cpu),
+        plan_fold_seconds=statistics.median(plan_fold),
+    )
+
+
+def run(endpoint: Endpoint) -> list[ClientCpu]:
+    """Each workload against ``endpoint`` (an emulator in another process), with rounds of the unit
+    before each and after the last, so the unit (their median) sees the machine's load as they do."""
+    create_unit_table(endpoint)
+    rounds: list[float] = []
+    measured: list[tuple[BatchCpu, float | None]] = []
+    for workload, target in cpu_workloads():
+        rounds += put_item_rounds(endpoint)
+        measured.append((measure(endpoint, workload), target))
+    rounds += put_item_rounds(endpoint)
+    unit = statistics.median(rounds)
+    return [ClientCpu(batch_cpu, target, unit) for batch_cpu, target in measured]
+
+
+def print_client_cpu(results: list[ClientCpu]) -> None:
+    unit = results[0].put_item_seconds
+    print(
+        f"handler client CPU per {BATCH}-record batch, SDK included (real botocore, HTTP to the emulator in another\n"
+        f"process; this process's CPU only), median of batches, in minimal PutItems (one = {unit * 1000:.3f} ms CPU\n"
+        f"here, same run); CPU-bound time at Lambda's share (memory / 1,769 MB of a vCPU) at this machine's speed:"
+    )
+    memories = " ".join(f"{f'{mb} MB':>8}" for mb in LAMBDA_MEMORIES_MB)
+    columns = f"{'keys':>5} {'writes':>6} {'ms CPU':>7} {'PutItems':>8} {'target':>7} {'plan+fold':>9}"
+    print(f"  {'workload':<38} {columns} {memories}")
+    for r in results:
+        target = "-" if r.target is None else f"<= {r.target:.0f}{'' if r.put_items <= r.target else '!'}"
+        m = r.measured
+        at_memory = " ".join(f"{lambda_seconds(m.cpu_seconds, mb) * 1000:>6.0f}ms" for mb in LAMBDA_MEMORIES_MB)
+        counts = f"{m.keys_per_batch:>5.1f} {m.writes_per_batch:>6.1f}"
+        units = f"{r.put_items:>8.1f} {target:>7} {r.plan_fold_put_items:>9.1f}"
+        print(f"  {m.workload:<38} {counts} {m.cpu_seconds * 1000:>7.1f} {units} {at_memory}")
+    print("  (PutItems: CPU / one PutItem's; plan+fold in the same unit; '!' marks a target not met)")
+
+
+def _batches(records: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(records), BATCH):
+        yield records[start : start + BATCH]
+
+
+def _cpu(run: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.process_time()
+    result = run()
+    return time.process_time() - started, result
+
+
+def _plan_and_fold(workload: Workload, batch: list[dict[str, Any]]) -> None:
+    for key in plan_batch(workload.spec, batch, time.time(), source_table_arn=SOURCE_TABLE_ARN).keys.values():
+        fold(key.deltas)

@@ -63,6 +63,14 @@ def test_a_port_out_of_range_or_not_a_number_is_a_usage_error(capsys, port):
     assert error == f"python -m ops emulator: error: {expected}"
 
 
+def _ctrl_c_reaches_it() -> None:
+    """In the child, SIGINT as a terminal delivers it. A command started in the background of a
+    non-interactive shell (CI's runner, `cmd &` in a script) inherits SIGINT ignored, and Python then
+    never raises KeyboardInterrupt: the emulator rightly keeps running, as `nohup` asks, and a test
+    that interrupts it would wait forever (it did, twice, in CI on 2026-12-05)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class EmulatorProcess:
     """``python -m ops emulator ARGS`` in its own process, its output (stdout and stderr) read as it comes."""
 
@@ -73,6 +81,7 @@ class EmulatorProcess:
             stderr=subprocess.STDOUT,
             text=True,
             cwd=ROOT,
+            preexec_fn=_ctrl_c_reaches_it,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -276,11 +276,10 @@ def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp
 
 
 BACKFILL_EXITS = exit_codes(
-    "0: backfilled, or nothing left to do",
-    "1: an error told in one line (nothing written when the stream cannot be read to its end or a total cannot be "
+    "backfilled, or nothing left to do",
+    "an error told in one line (nothing written when the stream cannot be read to its end or a total cannot be "
     "stored; else it says how far it got, run again, or which keys DynamoDB refused, the others done)",
-    "2: bad arguments",
-    "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; it says how far it got: run again",
+    stopped="; it says how far it got: run again",
 )
 
 

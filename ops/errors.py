@@ -33,6 +33,20 @@ EXIT_ATTENTION = 3
 not settle. Never 2, so a script can tell a finding from a mistyped option."""
 
 
-def exit_codes(*codes: str) -> str:
-    """A command's exit codes, for the end of its --help (a RawDescriptionHelpFormatter keeps the lines)."""
-    return "exit codes:\n" + "\n".join(f"  {code}" for code in codes)
+STOP_CODES = "130 (Ctrl-C), 143 (kill), 129 (terminal closed)"
+"""128 + the signal: SIGTERM and SIGHUP stop a command as Ctrl-C does (``ops.__main__``)."""
+
+
+def exit_codes(done: str | None, error: str, *, found: str | None = None, stopped: str | None = None) -> str:
+    """A command's exit codes, for the end of its --help (a RawDescriptionHelpFormatter keeps the lines).
+
+    Each command says what 0, 1, 3 and a stop mean for it; the numbers, the usage line every command
+    shares and the signals' codes are written here, so every help agrees with what ``main`` returns.
+    ``stopped`` is what follows "stopped", its punctuation included."""
+    lines = [f"{EXIT_OK}: {done}"] if done is not None else []
+    lines += [f"{EXIT_ERROR}: {error}", f"{EXIT_USAGE}: bad arguments"]
+    if found is not None:
+        lines.append(f"{EXIT_ATTENTION}: {found}")
+    if stopped is not None:
+        lines.append(f"{STOP_CODES}: stopped{stopped}")
+    return "exit codes:\n" + "\n".join(f"  {line}" for line in lines)

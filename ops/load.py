@@ -130,11 +130,9 @@ def _write_chunk(client: DynamoDBClient, table: str, chunk: Sequence[ParsedRow])
 
 
 LOAD_EXITS = exit_codes(
-    "0: every row loaded",
-    "1: a row was rejected (the others loaded, none under --strict), or an error told in one line",
-    "2: bad arguments",
-    "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; it says how many rows are in (loading the file "
-    "again is safe)",
+    "every row loaded",
+    "a row was rejected (the others loaded, none under --strict), or an error told in one line",
+    stopped="; it says how many rows are in (loading the file again is safe)",
 )
 
 

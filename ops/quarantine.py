@@ -341,13 +341,13 @@ def _summary(console: Console, action: str, result: Settled, deleted: int, dry_r
 def add_parser(subparsers: Any) -> None:
     quarantine = subparsers.add_parser("quarantine", help="list, redrive or drop quarantined records")
     actions = quarantine.add_subparsers(dest="action", required=True)
-    refused = "1: an error, or a refusal (messages in flight: another reader holds some); nothing unsettled is deleted"
-    interrupted = "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; what was not deleted is visible again"
+    refused = "an error, or a refusal (messages in flight: another reader holds some); nothing unsettled is deleted"
+    interrupted = "; what was not deleted is visible again"
     raw = argparse.RawDescriptionHelpFormatter
     listing = actions.add_parser(
         "list",
         help="the quarantined records, one row per record (copies merged)",
-        epilog=exit_codes("0: listed (the whole queue)", refused, "2: bad arguments", interrupted),
+        epilog=exit_codes("listed (the whole queue)", refused, stopped=interrupted),
         formatter_class=raw,
     )
     redrive = actions.add_parser(
@@ -355,7 +355,7 @@ def add_parser(subparsers: Any) -> None:
         help="settle records whose source item was fixed, and apply records valid under the current spec "
         "(docs/runbook.md, 'Redrive')",
         epilog=exit_codes(
-            "0: every record settled", refused, "2: bad arguments", "3: a record kept (the table says why)", interrupted
+            "every record settled", refused, found="a record kept (the table says why)", stopped=interrupted
         ),
         formatter_class=raw,
     )
@@ -368,7 +368,7 @@ def add_parser(subparsers: Any) -> None:
     drop = actions.add_parser(
         "drop",
         help="delete the records older than --older-than, and list them",
-        epilog=exit_codes("0: dropped (each listed before it was deleted)", refused, "2: bad arguments", interrupted),
+        epilog=exit_codes("dropped (each listed before it was deleted)", refused, stopped=interrupted),
         formatter_class=raw,
     )
     drop.add_argument("--older-than", type=duration, required=True, help="an age such as 7d, 12h or 30m")

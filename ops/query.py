@@ -374,9 +374,7 @@ def add_parser(subparsers: Any) -> None:
         "query",
         help="print one aggregate, or one key's time buckets over a range",
         epilog=exit_codes(
-            "0: at least one aggregate found",
-            "1: none found, or an error or refusal (the message says which)",
-            "2: bad arguments",
+            "at least one aggregate found", "none found, or an error or refusal (the message says which)"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -337,12 +337,11 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
 MAX_SEGMENTS = 64
 """Parallel scan workers: beyond this a thread each only queues requests (and 20,000 hung for minutes)."""
 RECONCILE_EXITS = exit_codes(
-    "0: no drift (with --repair: every drifted key repaired)",
-    "1: an error told in one line (--repair writes nothing when a total cannot be stored exactly)",
-    "2: bad arguments",
-    "3: drift, or a total that cannot be stored, was found (with --repair: a key the stream changed meanwhile was "
-    "skipped: run again)",
-    "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; it says how many keys were repaired: run again",
+    "no drift (with --repair: every drifted key repaired)",
+    "an error told in one line (--repair writes nothing when a total cannot be stored exactly)",
+    found="drift, or a total that cannot be stored, was found (with --repair: a key the stream changed meanwhile "
+    "was skipped: run again)",
+    stopped="; it says how many keys were repaired: run again",
 )
 
 

@@ -405,14 +405,13 @@ def add_parser(subparsers: Any) -> None:
         help=REPLAY_HELP,
         description=REPLAY_HELP,
         epilog=exit_codes(
-            "0: every message settled (applied, already applied or quarantined) and deleted; with --dry-run: every "
+            "every message settled (applied, already applied or quarantined) and deleted; with --dry-run: every "
             "range read and replayable",
-            "1: an error or a refusal told in one line (messages in flight: another reader holds some); "
+            "an error or a refusal told in one line (messages in flight: another reader holds some); "
             "what was not settled is kept",
-            "2: bad arguments",
-            "3: some message not settled (expired, needs reconcile, failed, incomplete read, unreadable: kept unless "
-            "--drop-unreplayable)",
-            "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped; what was not deleted is visible again",
+            found="some message not settled (expired, needs reconcile, failed, incomplete read, unreadable: kept "
+            "unless --drop-unreplayable)",
+            stopped="; what was not deleted is visible again",
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

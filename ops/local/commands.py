@@ -18,7 +18,6 @@ from ..targets import LOCAL_PORT, seconds, whole_number
 
 MAX_SPEED = 3600
 """`demo --watch --speed`: at most an hour of order time per second."""
-STOPPED = "130 (Ctrl-C), 143 (kill), 129 (terminal closed): stopped"
 NO_EMULATOR = (
     "the embedded emulator needs moto, which the [local] extra installs: pip install 'stream-aggregator[local]'"
 )
@@ -30,10 +29,9 @@ def add_parser(subparsers: Any) -> None:
         "demo",
         help="run the invoice aggregator end to end on an embedded emulator",
         epilog=exit_codes(
-            "0: ran to its end (with --watch: for --seconds)",
-            "1: an error told in one line",
-            "2: bad arguments",
-            f"{STOPPED}; the embedded emulator and what it held are gone",
+            "ran to its end (with --watch: for --seconds)",
+            "an error told in one line",
+            stopped="; the embedded emulator and what it held are gone",
         ),
         formatter_class=raw,
     )
@@ -54,9 +52,9 @@ def add_parser(subparsers: Any) -> None:
         "emulator",
         help="run a local emulator with the invoice stack until Ctrl-C",
         epilog=exit_codes(
-            "1: an error told in one line, such as the port in use (nothing was started)",
-            "2: bad arguments",
-            f"{STOPPED}, the usual end; what it held (in memory) is gone",
+            None,
+            "an error told in one line, such as the port in use (nothing was started)",
+            stopped=", the usual end; what it held (in memory) is gone",
         ),
         formatter_class=raw,
     )

@@ -14,7 +14,9 @@ emulator's; the wheel carries that one file as ``stream_aggregator.aggregations`
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+from . import FROM_WHEEL
+
+if TYPE_CHECKING or not FROM_WHEEL:
     from aggregations import INVOICE_AGGREGATION
     from handler.attributes import (
         NUMBER_SYNTAX,
@@ -115,7 +117,7 @@ else:  # installed from the wheel
 
 def package_version() -> str:
     """The version pyproject.toml gives the wheel; read on demand (``components`` imports pulumi)."""
-    if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
+    if TYPE_CHECKING or not FROM_WHEEL:
         from components._version import __version__
     else:
         from stream_aggregator.components._version import __version__

@@ -3,8 +3,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.exceptions import ParamValidationError
 
 from handler.config import load_config
 from handler.errors import ConfigError
@@ -153,7 +155,31 @@ def test_lambda_clients_retry_and_time_out_inside_the_invocation(monkeypatch):
     assert client.meta.config.read_timeout == 10 and client.meta.config.connect_timeout == 3
     assert client.meta.config.retries["total_max_attempts"] == 6  # the first try and 5 retries
     assert client.meta.config.max_pool_connections >= main.PROCESSOR.config.write_concurrency
+    assert not _validates_parameters(client)  # DynamoDB validates every request; see writer_config
     assert main.PROCESSOR.config == load_config(environment)
+
+
+class _Serialized(Exception):
+    """Raised by a before-call hook: the request was built, so nothing refused it on the client."""
+
+
+def _validates_parameters(client: Any) -> bool:
+    """Whether the client refuses a malformed request itself: validation runs while the request is
+    serialized, before the SDK's before-call event, and nothing is sent either way."""
+
+    def stop(**_: Any) -> None:
+        raise _Serialized
+
+    client.meta.events.register("before-call.dynamodb.PutItem", stop)
+    try:
+        client.put_item(TableName="t", Item={"Id": {"S": 5}})
+    except ParamValidationError:
+        return True
+    except _Serialized:
+        return False
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.PutItem", stop)
+    raise AssertionError("the call went out")
 
 
 def test_the_pure_core_never_loads_botocore():

@@ -189,8 +189,13 @@ def storable(number: Decimal, measure: str) -> str:
 
 
 def conditional_position(expression: Expression, attribute: str, first: str, last: str) -> str:
-    """SET ``attribute`` to ``last``; returns the condition that nothing at or after ``first`` is applied."""
+    """SET ``attribute`` to ``last``; returns the condition that nothing at or after ``first`` is applied.
+
+    An item with one record in the write (the usual case) has ``first == last``: its condition
+    compares with ``:p`` itself, one value fewer for the SDK to build and DynamoDB to read."""
     expression.set("p", attribute, {"S": last})
+    if first == last:
+        return "attribute_not_exists(#p) OR #p < :p"
     expression.values[":first"] = {"S": first}
     return "attribute_not_exists(#p) OR #p < :first"
 

@@ -91,6 +91,17 @@ def test_inline_request_is_one_conditional_write():
     assert request["ExpressionAttributeValues"][":n0"] == {"N": "2"}
 
 
+def test_an_item_with_one_record_compares_with_the_position_it_sets():
+    """first == last: the condition reads ``:p``; a redelivery of that record fails it (not below itself)."""
+    store = InlineStore(client=None, table_name="Agg", group_by="AccountId")
+    from handler.fold import KeyPlan
+
+    plan = KeyPlan("S:A", {"S": "A"}, [delta(0, 5)])
+    request = store.request(plan, plan.deltas)
+    assert request["ConditionExpression"] == "attribute_not_exists(#p) OR #p < :p"
+    assert request["ExpressionAttributeValues"] == {":p": {"S": at(5)}, ":n0": {"N": "1"}}
+
+
 def test_numbers_are_sent_in_fixed_point():
     expression = measure_updates(fold([delta(0, 1, total="1E-7")]))
     assert expression.values[":n0"] == {"N": "0.0000001"}

@@ -136,7 +136,7 @@ def relative_links() -> list[tuple[str, str]]:
 
 
 def test_the_docs_link_to_one_another():
-    assert ("README.md", "docs/design.md#the-model") in relative_links()
+    assert ("README.md", "docs/design.md#the-path-of-one-record") in relative_links()
 
 
 @pytest.mark.parametrize(("doc", "link"), relative_links())

@@ -25,7 +25,7 @@ ORDERS_AGGREGATION: dict[str, Any] = {
     ],
     "filter": {"attribute": "Status", "values": ["PAID"]},
 }
-"""The README's second example: revenue, order count and last order date per customer, paid orders only."""
+"""The README's example of reuse: revenue, order count and last order date per customer, paid orders only."""
 
 DAILY_REVENUE_AGGREGATION: dict[str, Any] = {
     "partition_key": "OrderId",

@@ -59,7 +59,7 @@ def amount(rng: random.Random) -> dict[str, str]:
 
 
 def invoices(count: int = 3000, invoices: int = 400, seed: int = 7) -> Workload:
-    """The README's invoice workload: Zipf(1.1) over 400 invoices, one new transaction per record."""
+    """docs/performance.md's invoice workload: Zipf(1.1) over 400 invoices, one new transaction per record."""
     rng = random.Random(seed)
     weights = [1 / (rank**1.1) for rank in range(1, invoices + 1)]
     chosen = rng.choices(range(invoices), weights=weights, k=count)

@@ -30,8 +30,9 @@ from .filter_criteria import filter_patterns
 from .help_text import document_arguments, document_outputs
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
+from .settings import Settings
 from .stream_readers import STREAM_READERS
-from .validation import aggregate_key_type, aggregation_spec, check_settings
+from .validation import aggregation_spec, check_settings
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 """Found relative to this file, so a program in any folder deploys the right code."""
@@ -189,33 +190,6 @@ class StreamAggregatorArgs(TypedDict):
     values of 0-256 characters."""
 
 
-DEFAULTS: dict[str, Any] = {
-    "sort_key": None,
-    "group_by": None,
-    "group_by_parts": None,
-    "timezone": None,
-    "index_by_bucket": False,
-    "filter": None,
-    "ttl_deletes": "subtract",
-    "partition_key_type": "S",
-    "sort_key_type": "S",
-    "starting_position": "TRIM_HORIZON",
-    "batch_size": 100,
-    "batching_window_seconds": 0,
-    "max_retry_attempts": 10,
-    "max_record_age_seconds": 86400,
-    "filter_at_mapping": True,
-    "parallelization_factor": 1,
-    "memory_size": 256,
-    "timeout": 60,
-    "log_retention_days": 30,
-    "alarm_actions": [],
-    "tracing": True,
-    "dashboard": True,
-    "tags": {},
-}
-
-
 class StreamAggregator(pulumi.ComponentResource):
     """An exact, real-time aggregate of a DynamoDB table: a stream, a Lambda, an aggregate table (and,
     unless each aggregate has one source item, a ledger), queues for failures and bad data, alarms."""
@@ -259,25 +233,21 @@ class StreamAggregator(pulumi.ComponentResource):
         check_keys(args, StreamAggregatorArgs)
         component_name(name, NAMED_CHILDREN)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        settings: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in args.items() if v is not None}}
-        self.spec = aggregation_spec(settings)
-        check_settings(settings, self.spec)
-        settings["group_by_type"] = aggregate_key_type(settings, self.spec)
+        self.spec = aggregation_spec(args)
+        self._settings = settings = check_settings(args, self.spec)
         self._name = name
-        self._settings = settings
-        self._tags = settings["tags"]
+        self._tags = settings.tags
         child = pulumi.ResourceOptions(parent=self)
 
         self.source_table = self._create_source_table(child)
-        stream_arn = self.source_table.stream_arn if self.source_table else settings["existing_source"]["stream_arn"]
-        source_name = self.source_table.name if self.source_table else settings["existing_source"]["table_name"]
+        stream_arn, source_name = self._source(settings)
         STREAM_READERS.claim(name, stream_arn, source_name)
         self.aggregate_table = self._create_aggregate_table(child)
         self.ledger_table = None if self.spec.single_source else self._create_ledger_table(child)
         self.quarantine_queue = self._create_queue("quarantine", child)
         self.failure_queue = self._create_queue("failures", child)
         log_group = aws.cloudwatch.LogGroup(
-            self._child("logs"), retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
+            self._child("logs"), retention_in_days=settings.log_retention_days, tags=self._tags, opts=child
         )
         role, policy = self._create_role(stream_arn, log_group, child)
         self.function = self._create_function(role, log_group, stream_arn, child)
@@ -293,27 +263,34 @@ class StreamAggregator(pulumi.ComponentResource):
             raise KeyError(f"{role!r} is not in CHILDREN, so its physical name was never checked")
         return f"{self._name}-{role}"
 
+    def _source(self, settings: Settings) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
+        """The stream the mapping reads and its table's name: the source table's, or existing_source's."""
+        if self.source_table is not None:
+            return self.source_table.stream_arn, self.source_table.name
+        existing = settings.existing_source
+        if existing is None:  # _create_source_table creates the table exactly when there is none
+            raise AssertionError("neither a source table nor existing_source")
+        return existing["stream_arn"], existing["table_name"]
+
     def _create_source_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table | None:
         settings, spec = self._settings, self.spec
-        if settings.get("existing_source"):
+        if settings.existing_source is not None:
             return None
-        keys = {spec.partition_key: settings["partition_key_type"]}
+        keys = {spec.partition_key: settings.partition_key_type}
         if spec.sort_key:
-            keys[spec.sort_key] = settings["sort_key_type"]
+            keys[spec.sort_key] = settings.sort_key_type
         return aws.dynamodb.Table(
             self._child("source"),
-            name=settings.get("source_table_name"),
+            name=settings.source_table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key,
             range_key=spec.sort_key,
             attributes=[aws.dynamodb.TableAttributeArgs(name=k, type=t) for k, t in keys.items()],
             stream_enabled=True,
             stream_view_type="NEW_AND_OLD_IMAGES",
-            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                enabled=settings.get("point_in_time_recovery", True)
-            ),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=settings.point_in_time_recovery),
             server_side_encryption=self._encryption(),
-            deletion_protection_enabled=settings.get("deletion_protection", False),
+            deletion_protection_enabled=settings.deletion_protection,
             tags=self._tags,
             opts=opts,
         )
@@ -322,16 +299,17 @@ class StreamAggregator(pulumi.ComponentResource):
         spec, settings = self.spec, self._settings
         return aws.dynamodb.Table(
             self._child("aggregate"),
-            name=settings.get("aggregate_table_name"),
+            name=settings.aggregate_table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.group_by,
             attributes=[
-                aws.dynamodb.TableAttributeArgs(name=n, type=t) for n, t in aggregate_key_attributes(settings, spec)
+                aws.dynamodb.TableAttributeArgs(name=n, type=t)
+                for n, t in aggregate_key_attributes(settings.group_by_type, settings.index_by_bucket, spec)
             ],
-            global_secondary_indexes=bucket_index(settings, spec),
+            global_secondary_indexes=bucket_index(settings.index_by_bucket, spec),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=self._encryption(),
-            deletion_protection_enabled=settings.get("deletion_protection", False),
+            deletion_protection_enabled=settings.deletion_protection,
             tags=self._tags,
             opts=opts,
         )
@@ -347,14 +325,14 @@ class StreamAggregator(pulumi.ComponentResource):
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=LEDGER_EXPIRY, enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=self._encryption(),
-            deletion_protection_enabled=self._settings.get("deletion_protection", False),
+            deletion_protection_enabled=self._settings.deletion_protection,
             tags=self._tags,
             opts=opts,
         )
 
     def _encryption(self) -> aws.dynamodb.TableServerSideEncryptionArgs | None:
         """None leaves DynamoDB's default: encrypted at rest with an AWS-owned key."""
-        key = self._settings.get("kms_key_arn")
+        key = self._settings.kms_key_arn
         return aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=key) if key else None
 
     def _create_queue(self, role: str, opts: pulumi.ResourceOptions) -> aws.sqs.Queue:
@@ -378,11 +356,11 @@ class StreamAggregator(pulumi.ComponentResource):
             self.quarantine_queue.arn,
             self.failure_queue.arn,
             log_group.arn,
-            self._settings.get("kms_key_arn"),
+            self._settings.kms_key_arn,
             self.ledger_table.arn if self.ledger_table else None,
         ).apply(
             lambda a: json.dumps(
-                handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings["tracing"])
+                handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings.tracing)
             )
         )
         policy = aws.iam.RolePolicy(self._child("policy"), role=role.id, policy=document, opts=opts)
@@ -418,11 +396,11 @@ class StreamAggregator(pulumi.ComponentResource):
             handler="handler.main.lambda_handler",
             code=handler_archive(self.spec.timezone),
             role=role.arn,
-            memory_size=self._settings["memory_size"],
-            timeout=self._settings["timeout"],
+            memory_size=self._settings.memory_size,
+            timeout=self._settings.timeout,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
-            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active") if self._settings["tracing"] else None,
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active") if self._settings.tracing else None,
             tags=self._tags,
             # Created after its log group, so the first invocation's logs land under the retention.
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])),
@@ -436,12 +414,12 @@ class StreamAggregator(pulumi.ComponentResource):
             f"{self._name}-mapping",
             event_source_arn=stream_arn,
             function_name=self.function.arn,
-            starting_position=settings["starting_position"],
-            batch_size=settings["batch_size"],
-            maximum_batching_window_in_seconds=settings["batching_window_seconds"],
-            maximum_retry_attempts=settings["max_retry_attempts"],
-            maximum_record_age_in_seconds=settings["max_record_age_seconds"],
-            parallelization_factor=settings["parallelization_factor"],
+            starting_position=settings.starting_position,
+            batch_size=settings.batch_size,
+            maximum_batching_window_in_seconds=settings.batching_window_seconds,
+            maximum_retry_attempts=settings.max_retry_attempts,
+            maximum_record_age_in_seconds=settings.max_record_age_seconds,
+            parallelization_factor=settings.parallelization_factor,
             bisect_batch_on_function_error=True,
             function_response_types=["ReportBatchItemFailures"],
             filter_criteria=self._filter_criteria(),
@@ -456,17 +434,16 @@ class StreamAggregator(pulumi.ComponentResource):
 
     def _filter_criteria(self) -> pulumi.Input[aws.lambda_.EventSourceMappingFilterCriteriaArgs | None] | None:
         """Lambda skips records that match no pattern; none when every record may matter."""
-        enabled, patterns = self._settings["filter_at_mapping"], filter_patterns(self.spec)
+        enabled, patterns = self._settings.filter_at_mapping, filter_patterns(self.spec)
         if patterns is None or enabled is False:
             return None
         filters = [aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=pattern) for pattern in patterns]
         criteria = aws.lambda_.EventSourceMappingFilterCriteriaArgs(filters=filters)
+        if enabled is True:
+            return criteria
         # An Output (another language's SDK may pass one) is decided once known, never by its truthiness.
-        return (
-            criteria
-            if enabled is True
-            else pulumi.Output.from_input(enabled).apply(lambda on: criteria if on else None)
-        )
+        known: pulumi.Output[bool] = pulumi.Output.from_input(self._settings.filter_at_mapping)
+        return known.apply(lambda on: criteria if on else None)
 
     def _create_monitoring(
         self, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
@@ -482,12 +459,12 @@ class StreamAggregator(pulumi.ComponentResource):
             self.aggregate_table,
             self.ledger_table,
         )
-        specs = alarm_specs(settings["timeout"], settings["batching_window_seconds"], self.ledger_table is not None)
-        alarms = create_alarms(monitored, specs, settings["alarm_actions"], self._tags, opts)
-        return create_dashboard(monitored, settings, alarms, opts) if settings["dashboard"] else None
+        specs = alarm_specs(settings.timeout, settings.batching_window_seconds, self.ledger_table is not None)
+        alarms = create_alarms(monitored, specs, settings.alarm_actions, self._tags, opts)
+        return create_dashboard(monitored, settings, alarms, opts) if settings.dashboard else None
 
 
-NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(DEFAULTS["timeout"], 0, ledger=True)}}
+NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(Settings().timeout, 0, ledger=True)}}
 """Every child autonamed from the component's name, the alarms included (their roles do not depend on the settings)."""
 OUTPUTS = tuple(StreamAggregator.__annotations__)
 """The declared outputs; ``register_outputs`` uses exactly these names."""

@@ -95,7 +95,9 @@ class GroupPartArgs(TypedDict):
     """How a bucketed attribute holds its date: "iso8601" strings (default; without an offset they are wall-clock
     time in the timezone), "epoch_seconds" or "epoch_millis" numbers. A value in another form is invalid data."""
     format: NotRequired[str]
-    """strptime directives for date strings that are not ISO 8601, such as "%m%d%Y" (bucketed parts only)."""
+    """strptime directives for date strings that are not ISO 8601, such as "%m%d%Y" (bucketed parts only); it implies
+    string dates. An offset is %z (%Z is refused: strptime matches it against the machine's own zone names and
+    ignores it)."""
     type: NotRequired[str]
     """The type of an attribute part without a bucket: "S" (default) or "N"; a value of another type is invalid data."""
 
@@ -115,14 +117,16 @@ class StreamAggregatorArgs(TypedDict):
     """Type of the source table's sort key: S (default), N or B."""
     group_by: NotRequired[str | list[str | GroupPartArgs] | None]
     """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key. In Python it
-    may also be a list of parts, as group_by_parts takes them."""
+    may also be a list of up to 8 parts, as group_by_parts takes them."""
     group_by_parts: NotRequired[list[GroupPartArgs] | None]
-    """Aggregate by several parts (instead of group_by): attributes and time buckets of date attributes,
-    such as [{"attribute": "CustomerId"}, {"attribute": "OrderDate", "bucket": "day"}]. The aggregate key is one
-    string, the parts' values joined by "#" (C-17#2026-11-28), in an attribute named for the parts
-    (CustomerId#OrderDate_day); each part is also written as its own attribute (CustomerId, OrderDate_day)."""
+    """Aggregate by several parts, at most 8 (instead of group_by; in languages other than Python, where group_by is one
+    attribute, the only way): attributes and time buckets of date attributes, such as [{"attribute": "CustomerId"},
+    {"attribute": "OrderDate", "bucket": "day"}]. The aggregate key is one string, the parts' values joined by "#"
+    (C-17#2026-11-28), in an attribute named for the parts (CustomerId#OrderDate_day); each part is also written as its
+    own attribute (CustomerId, OrderDate_day)."""
     timezone: NotRequired[str | None]
-    """The zone time buckets are labelled in, an IANA name such as "Europe/Berlin" (default UTC)."""
+    """The zone time buckets are labelled in: UTC (default) or an IANA region name such as "Europe/Berlin"
+    (localtime, posix/..., right/..., Etc/... zones, legacy aliases and paths are refused)."""
     index_by_bucket: NotRequired[bool]
     """Add a global secondary index on the first time-bucket part (OrderDate_day), sorted by the aggregate key and
     projecting every attribute, so every group of one bucket is one Query (default false)."""
@@ -136,15 +140,19 @@ class StreamAggregatorArgs(TypedDict):
     """What deletions by DynamoDB TTL do: "subtract" (default) or "ignore" (for tables that archive by TTL)."""
     source_table_name: NotRequired[pulumi.Input[str] | None]
     """Physical name of the source table (3-255 letters, digits, _ . -); by default Pulumi autonames it, so stacks
-    don't collide."""
+    and instances don't collide."""
     aggregate_table_name: NotRequired[pulumi.Input[str] | None]
-    """Physical name of the aggregate table (3-255 letters, digits, _ . -); autonamed by default."""
+    """Physical name of the aggregate table (3-255 letters, digits, _ . -); autonamed by default, so stacks and
+    instances don't collide."""
     existing_source: NotRequired[ExistingSourceArgs | None]
     """Attach to a table made elsewhere instead of creating the source table; give its key types as
     partition_key_type and sort_key_type. Excludes the source table's settings (its name, kms_key_arn,
-    point_in_time_recovery, deletion_protection)."""
+    point_in_time_recovery, deletion_protection). No other StreamAggregator of the program may read its stream
+    (refused at construction): DynamoDB Streams advises at most two readers per shard, and the second is kept for
+    the operator's tools (backfill, replay). Readers in other programs cannot be seen from here: count them first."""
     starting_position: NotRequired[str]
-    """TRIM_HORIZON (default for a table created here: no record is missed) or LATEST."""
+    """TRIM_HORIZON (default: for a table created here, nothing written before the mapping exists is missed) or
+    LATEST."""
     batch_size: NotRequired[int]
     """Records per invocation, a whole number from 1 to 10000 (default 100)."""
     batching_window_seconds: NotRequired[int]
@@ -158,8 +166,10 @@ class StreamAggregatorArgs(TypedDict):
     filter_at_mapping: NotRequired[bool]
     """Set the mapping's filter criteria from the aggregation's filter (default true), so Lambda is not
     invoked, or billed, for records the handler would do nothing with: records whose old and new images
-    both fail the filter. Every record that can change an aggregate or be quarantined still arrives
-    (README, "Filtering at the mapping")."""
+    both fail the filter. Every record that can change an aggregate or be quarantined still arrives. Numbers are
+    not matched by value (a number filter lets every number through), TTL deletions cannot be told apart (with
+    ttl_deletes "ignore" they arrive and are ignored), and a filter that would need more than Lambda's 5 patterns
+    gets none; false sends every record (docs/design.md, "Filtering at the mapping")."""
     parallelization_factor: NotRequired[int]
     """Concurrent batches per shard, a whole number from 1 to 10 (default 1). Any value is exact: Lambda keeps
     each item's records in order."""

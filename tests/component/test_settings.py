@@ -1,7 +1,8 @@
 """Settings: each setting's default is its field default, given values win, and None is not given.
 
-The argument docstrings state the defaults again, for the multi-language schema and help() (Pulumi's
-analyzer has no other place for them): here they are compared with Settings, so the copy cannot drift.
+The argument docstrings state the defaults and the bounds again, for the multi-language schema and
+help() (Pulumi's analyzer has no other place for them): here they are compared with Settings' defaults
+and the rules' ``allows``, so the copy cannot drift.
 """
 
 import re
@@ -9,6 +10,7 @@ import re
 import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
+from components.argument_rules import Allowed
 from components.help_text import field_docs
 from components.settings import SETTING_RULES, Settings
 from components.stream_aggregator import StreamAggregatorArgs
@@ -32,6 +34,13 @@ def test_a_default_the_docstring_states_is_the_code_default(name):
     value = re.escape(stated(default))
     pattern = rf'"?\b{value}\b"? \(default\b|\(default "?{value}\b"?'
     assert re.search(pattern, DOCS[name]), f"{name}'s docstring does not say its default is {default!r}"
+
+
+@pytest.mark.parametrize("name", [name for name, rule in SETTING_RULES.items() if isinstance(rule, Allowed)])
+def test_every_bound_a_rule_allows_is_in_the_docstring(name):
+    """batch_size's rule allows 1 to 10000: its docstring must say 1 and 10000, whatever its words."""
+    numbers = re.compile(r"(?<!\d)-?\d+")  # 3-255 is 3 and 255
+    assert set(numbers.findall(SETTING_RULES[name].allows)) <= set(numbers.findall(DOCS[name])), name
 
 
 def test_what_is_not_given_is_the_field_default_and_none_is_not_given():

@@ -23,7 +23,7 @@ WHOLE_NUMBER_SETTINGS = {
 
 def configured() -> dict[str, Any]:
     """The arguments this stack's config sets. Unset keys are left out, so the component's own
-    defaults (components/stream_aggregator.py, DEFAULTS) are the only ones."""
+    defaults (components/settings.py, Settings) are the only ones."""
     settings: dict[str, Any] = {arg: config.get_int(key) for key, arg in WHOLE_NUMBER_SETTINGS.items()}
     settings["deletion_protection"] = config.get_bool("deletionProtection")
     settings["tracing"] = config.get_bool("tracing")

@@ -12,9 +12,6 @@ exact source, which ``python -m ops query`` reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pulumi
 import pulumi_aws as aws
 
@@ -22,21 +19,23 @@ from ._lambda_code import AggregationSpec, bucket_index_name, zone_file
 from .errors import StreamAggregatorError
 
 
-def aggregate_key_attributes(settings: Mapping[str, Any], spec: AggregationSpec) -> list[tuple[str, str]]:
+def aggregate_key_attributes(
+    key_type: pulumi.Input[str], index_by_bucket: bool, spec: AggregationSpec
+) -> list[tuple[str, pulumi.Input[str]]]:
     """(name, type) of every attribute that keys the table or its index."""
-    attributes = [(spec.group_by, settings["group_by_type"])]
-    bucket = spec.first_bucket_part if settings.get("index_by_bucket") else None
+    attributes = [(spec.group_by, key_type)]
+    bucket = spec.first_bucket_part if index_by_bucket else None
     if bucket is not None and bucket.name != spec.group_by:
         attributes.append((bucket.name, "S"))
     return attributes
 
 
 def bucket_index(
-    settings: Mapping[str, Any], spec: AggregationSpec
+    index_by_bucket: bool, spec: AggregationSpec
 ) -> list[aws.dynamodb.TableGlobalSecondaryIndexArgs] | None:
     """The index on the first time-bucket part, when ``index_by_bucket`` asks for it."""
     bucket = spec.first_bucket_part
-    if not settings.get("index_by_bucket") or bucket is None:
+    if not index_by_bucket or bucket is None:
         return None
     keys = [(bucket.name, "HASH")] + ([] if bucket.name == spec.group_by else [(spec.group_by, "RANGE")])
     return [

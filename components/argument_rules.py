@@ -103,66 +103,60 @@ def is_whole_number(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
-def whole_number(low: int, high: int) -> Rule:
+@dataclass(frozen=True)
+class Allowed:
+    """A rule one predicate decides, with what it allows said once: its error message and the generated
+    docs/configuration.md both read ``allows``."""
+
+    allows: str
+    """What the value must be, as "must be ..." ends."""
+    accepts: Callable[[Any], bool]
+
+    def __call__(self, name: str, value: Any) -> None:
+        if not self.accepts(value):
+            fail(name, f"must be {self.allows}, got {value!r}")
+
+
+def whole_number(low: int, high: int) -> Allowed:
     """A rule for a Lambda or mapping setting that AWS takes as an integer within [low, high]."""
-
-    def rule(name: str, value: Any) -> None:
-        if not is_whole_number(value) or not low <= value <= high:
-            fail(name, f"must be a whole number from {low} to {high}, got {value!r}")
-
-    return rule
+    return Allowed(
+        f"a whole number from {low} to {high}", lambda value: is_whole_number(value) and low <= value <= high
+    )
 
 
-def record_age(name: str, value: Any) -> None:
-    """-1 means records never expire; otherwise Lambda wants at least a minute and at most a week."""
-    if not is_whole_number(value) or not (value == -1 or 60 <= value <= 604800):
-        fail(name, f"must be -1 or a whole number from 60 to 604800, got {value!r}")
+record_age = Allowed(
+    "-1 or a whole number from 60 to 604800",
+    lambda value: is_whole_number(value) and (value == -1 or 60 <= value <= 604800),
+)
+"""-1 means records never expire; otherwise Lambda wants at least a minute and at most a week."""
+log_retention = Allowed(
+    f"one of CloudWatch's retention values {sorted(LOG_RETENTION_DAYS)}",
+    lambda value: is_whole_number(value) and value in LOG_RETENTION_DAYS,
+)
 
 
-def log_retention(name: str, value: Any) -> None:
-    if not is_whole_number(value) or value not in LOG_RETENTION_DAYS:
-        fail(name, f"must be one of CloudWatch's retention values {sorted(LOG_RETENTION_DAYS)}, got {value!r}")
-
-
-def one_of(*allowed: str) -> Rule:
+def one_of(*allowed: str) -> Allowed:
     """A rule for a closed set of strings, compared exactly as AWS compares them (case matters)."""
-
-    def rule(name: str, value: Any) -> None:
-        if not isinstance(value, str) or value not in allowed:
-            fail(name, f"must be one of {', '.join(map(repr, allowed))}, got {value!r}")
-
-    return rule
+    return Allowed(f"one of {', '.join(map(repr, allowed))}", lambda value: isinstance(value, str) and value in allowed)
 
 
-def boolean(name: str, value: Any) -> None:
-    """Strictly a bool: "false" is a non-empty string, so Python would read it as true."""
-    if not isinstance(value, bool):
-        fail(name, f"must be true or false, got {value!r}")
-
-
-def table_name(name: str, value: Any) -> None:
-    if not isinstance(value, str) or TABLE_NAME.problem(value):
-        fail(name, f"must be a DynamoDB table name: 3 to 255 letters, digits, '_', '.' or '-', got {value!r}")
-
-
-def kms_key_arn(name: str, value: Any) -> None:
-    """A key's ARN, not its id or an alias: the handler's IAM policy grants kms:Decrypt on exactly it,
-    and IAM matches key operations against the key's own ARN, never an alias's."""
-    if not isinstance(value, str) or not _KMS_KEY_ARN.fullmatch(value):
-        fail(
-            name,
-            f"must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>, not an alias), got {value!r}",
-        )
-
-
-def stream_arn(name: str, value: Any) -> None:
-    """The ARN of a table's stream, not of the table: the mapping reads it and the policy grants on it."""
-    if not isinstance(value, str) or not _STREAM_ARN.fullmatch(value):
-        fail(
-            name,
-            "must be a DynamoDB stream ARN "
-            f"(arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>), got {value!r}",
-        )
+boolean = Allowed("true or false", lambda value: isinstance(value, bool))
+"""Strictly a bool: "false" is a non-empty string, so Python would read it as true."""
+table_name = Allowed(
+    f"a DynamoDB table name: {TABLE_NAME.shortest} to {TABLE_NAME.longest} {TABLE_NAME.says}",
+    lambda value: isinstance(value, str) and TABLE_NAME.problem(value) is None,
+)
+kms_key_arn = Allowed(
+    "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>, not an alias)",
+    lambda value: isinstance(value, str) and _KMS_KEY_ARN.fullmatch(value) is not None,
+)
+"""A key's ARN, not its id or an alias: the handler's IAM policy grants kms:Decrypt on exactly it,
+and IAM matches key operations against the key's own ARN, never an alias's."""
+stream_arn = Allowed(
+    "a DynamoDB stream ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>)",
+    lambda value: isinstance(value, str) and _STREAM_ARN.fullmatch(value) is not None,
+)
+"""The ARN of a table's stream, not of the table: the mapping reads it and the policy grants on it."""
 
 
 def alarm_actions(name: str, value: Any) -> None:

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from .alarms import PERIOD_SECONDS, AlarmSpec, Watched, iterator_age_threshold_ms
 from .dashboard import DashboardTargets, dashboard_body, dashboard_name, region_of
+from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _dimensions(spec: AlarmSpec, name: pulumi.Input[str]) -> pulumi.Output[dict[
 
 def create_dashboard(
     monitored: Monitored,
-    settings: Mapping[str, Any],
+    settings: Settings,
     alarms: Sequence[aws.cloudwatch.MetricAlarm],
     opts: pulumi.ResourceOptions,
 ) -> aws.cloudwatch.Dashboard:
@@ -133,9 +134,9 @@ def create_dashboard(
                     quarantine_queue=resolved[4],
                     aggregate_table=resolved[5],
                     ledger_table=resolved[6],
-                    timeout_seconds=settings["timeout"],
+                    timeout_seconds=settings.timeout,
                     iterator_age_threshold_ms=iterator_age_threshold_ms(
-                        settings["timeout"], settings["batching_window_seconds"]
+                        settings.timeout, settings.batching_window_seconds
                     ),
                     alarm_arns=tuple(resolved[7:]),
                 )

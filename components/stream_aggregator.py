@@ -30,8 +30,9 @@ from .filter_criteria import filter_patterns
 from .help_text import document_arguments, document_outputs
 from .monitoring import Monitored, create_alarms, create_dashboard
 from .policies import ASSUME_ROLE_POLICY, handler_policy
+from .settings import Settings
 from .stream_readers import STREAM_READERS
-from .validation import aggregate_key_type, aggregation_spec, check_settings
+from .validation import aggregation_spec, check_settings
 
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 """Found relative to this file, so a program in any folder deploys the right code."""
@@ -94,7 +95,9 @@ class GroupPartArgs(TypedDict):
     """How a bucketed attribute holds its date: "iso8601" strings (default; without an offset they are wall-clock
     time in the timezone), "epoch_seconds" or "epoch_millis" numbers. A value in another form is invalid data."""
     format: NotRequired[str]
-    """strptime directives for date strings that are not ISO 8601, such as "%m%d%Y" (bucketed parts only)."""
+    """strptime directives for date strings that are not ISO 8601, such as "%m%d%Y" (bucketed parts only); it implies
+    string dates. An offset is %z (%Z is refused: strptime matches it against the machine's own zone names and
+    ignores it)."""
     type: NotRequired[str]
     """The type of an attribute part without a bucket: "S" (default) or "N"; a value of another type is invalid data."""
 
@@ -114,14 +117,16 @@ class StreamAggregatorArgs(TypedDict):
     """Type of the source table's sort key: S (default), N or B."""
     group_by: NotRequired[str | list[str | GroupPartArgs] | None]
     """The attribute to aggregate by; defaults to partition_key. It becomes the aggregate table's key. In Python it
-    may also be a list of parts, as group_by_parts takes them."""
+    may also be a list of up to 8 parts, as group_by_parts takes them."""
     group_by_parts: NotRequired[list[GroupPartArgs] | None]
-    """Aggregate by several parts (instead of group_by): attributes and time buckets of date attributes,
-    such as [{"attribute": "CustomerId"}, {"attribute": "OrderDate", "bucket": "day"}]. The aggregate key is one
-    string, the parts' values joined by "#" (C-17#2026-11-28), in an attribute named for the parts
-    (CustomerId#OrderDate_day); each part is also written as its own attribute (CustomerId, OrderDate_day)."""
+    """Aggregate by several parts, at most 8 (instead of group_by; in languages other than Python, where group_by is one
+    attribute, the only way): attributes and time buckets of date attributes, such as [{"attribute": "CustomerId"},
+    {"attribute": "OrderDate", "bucket": "day"}]. The aggregate key is one string, the parts' values joined by "#"
+    (C-17#2026-11-28), in an attribute named for the parts (CustomerId#OrderDate_day); each part is also written as its
+    own attribute (CustomerId, OrderDate_day)."""
     timezone: NotRequired[str | None]
-    """The zone time buckets are labelled in, an IANA name such as "Europe/Berlin" (default UTC)."""
+    """The zone time buckets are labelled in: UTC (default) or an IANA region name such as "Europe/Berlin"
+    (localtime, posix/..., right/..., Etc/... zones, legacy aliases and paths are refused)."""
     index_by_bucket: NotRequired[bool]
     """Add a global secondary index on the first time-bucket part (OrderDate_day), sorted by the aggregate key and
     projecting every attribute, so every group of one bucket is one Query (default false)."""
@@ -135,15 +140,19 @@ class StreamAggregatorArgs(TypedDict):
     """What deletions by DynamoDB TTL do: "subtract" (default) or "ignore" (for tables that archive by TTL)."""
     source_table_name: NotRequired[pulumi.Input[str] | None]
     """Physical name of the source table (3-255 letters, digits, _ . -); by default Pulumi autonames it, so stacks
-    don't collide."""
+    and instances don't collide."""
     aggregate_table_name: NotRequired[pulumi.Input[str] | None]
-    """Physical name of the aggregate table (3-255 letters, digits, _ . -); autonamed by default."""
+    """Physical name of the aggregate table (3-255 letters, digits, _ . -); autonamed by default, so stacks and
+    instances don't collide."""
     existing_source: NotRequired[ExistingSourceArgs | None]
     """Attach to a table made elsewhere instead of creating the source table; give its key types as
     partition_key_type and sort_key_type. Excludes the source table's settings (its name, kms_key_arn,
-    point_in_time_recovery, deletion_protection)."""
+    point_in_time_recovery, deletion_protection). No other StreamAggregator of the program may read its stream
+    (refused at construction): DynamoDB Streams advises at most two readers per shard, and the second is kept for
+    the operator's tools (backfill, replay). Readers in other programs cannot be seen from here: count them first."""
     starting_position: NotRequired[str]
-    """TRIM_HORIZON (default for a table created here: no record is missed) or LATEST."""
+    """TRIM_HORIZON (default: for a table created here, nothing written before the mapping exists is missed) or
+    LATEST."""
     batch_size: NotRequired[int]
     """Records per invocation, a whole number from 1 to 10000 (default 100)."""
     batching_window_seconds: NotRequired[int]
@@ -157,8 +166,10 @@ class StreamAggregatorArgs(TypedDict):
     filter_at_mapping: NotRequired[bool]
     """Set the mapping's filter criteria from the aggregation's filter (default true), so Lambda is not
     invoked, or billed, for records the handler would do nothing with: records whose old and new images
-    both fail the filter. Every record that can change an aggregate or be quarantined still arrives
-    (README, "Filtering at the mapping")."""
+    both fail the filter. Every record that can change an aggregate or be quarantined still arrives. Numbers are
+    not matched by value (a number filter lets every number through), TTL deletions cannot be told apart (with
+    ttl_deletes "ignore" they arrive and are ignored), and a filter that would need more than Lambda's 5 patterns
+    gets none; false sends every record (docs/design.md, "Filtering at the mapping")."""
     parallelization_factor: NotRequired[int]
     """Concurrent batches per shard, a whole number from 1 to 10 (default 1). Any value is exact: Lambda keeps
     each item's records in order."""
@@ -187,33 +198,6 @@ class StreamAggregatorArgs(TypedDict):
     tags: NotRequired[dict[str, str]]
     """Tags for every taggable resource: at most 50, keys of 1-128 characters not starting with "aws:",
     values of 0-256 characters."""
-
-
-DEFAULTS: dict[str, Any] = {
-    "sort_key": None,
-    "group_by": None,
-    "group_by_parts": None,
-    "timezone": None,
-    "index_by_bucket": False,
-    "filter": None,
-    "ttl_deletes": "subtract",
-    "partition_key_type": "S",
-    "sort_key_type": "S",
-    "starting_position": "TRIM_HORIZON",
-    "batch_size": 100,
-    "batching_window_seconds": 0,
-    "max_retry_attempts": 10,
-    "max_record_age_seconds": 86400,
-    "filter_at_mapping": True,
-    "parallelization_factor": 1,
-    "memory_size": 256,
-    "timeout": 60,
-    "log_retention_days": 30,
-    "alarm_actions": [],
-    "tracing": True,
-    "dashboard": True,
-    "tags": {},
-}
 
 
 class StreamAggregator(pulumi.ComponentResource):
@@ -259,25 +243,21 @@ class StreamAggregator(pulumi.ComponentResource):
         check_keys(args, StreamAggregatorArgs)
         component_name(name, NAMED_CHILDREN)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        settings: dict[str, Any] = {**DEFAULTS, **{k: v for k, v in args.items() if v is not None}}
-        self.spec = aggregation_spec(settings)
-        check_settings(settings, self.spec)
-        settings["group_by_type"] = aggregate_key_type(settings, self.spec)
+        self.spec = aggregation_spec(args)
+        self._settings = settings = check_settings(args, self.spec)
         self._name = name
-        self._settings = settings
-        self._tags = settings["tags"]
+        self._tags = settings.tags
         child = pulumi.ResourceOptions(parent=self)
 
         self.source_table = self._create_source_table(child)
-        stream_arn = self.source_table.stream_arn if self.source_table else settings["existing_source"]["stream_arn"]
-        source_name = self.source_table.name if self.source_table else settings["existing_source"]["table_name"]
+        stream_arn, source_name = self._source(settings)
         STREAM_READERS.claim(name, stream_arn, source_name)
         self.aggregate_table = self._create_aggregate_table(child)
         self.ledger_table = None if self.spec.single_source else self._create_ledger_table(child)
         self.quarantine_queue = self._create_queue("quarantine", child)
         self.failure_queue = self._create_queue("failures", child)
         log_group = aws.cloudwatch.LogGroup(
-            self._child("logs"), retention_in_days=settings["log_retention_days"], tags=self._tags, opts=child
+            self._child("logs"), retention_in_days=settings.log_retention_days, tags=self._tags, opts=child
         )
         role, policy = self._create_role(stream_arn, log_group, child)
         self.function = self._create_function(role, log_group, stream_arn, child)
@@ -293,27 +273,34 @@ class StreamAggregator(pulumi.ComponentResource):
             raise KeyError(f"{role!r} is not in CHILDREN, so its physical name was never checked")
         return f"{self._name}-{role}"
 
+    def _source(self, settings: Settings) -> tuple[pulumi.Input[str], pulumi.Input[str]]:
+        """The stream the mapping reads and its table's name: the source table's, or existing_source's."""
+        if self.source_table is not None:
+            return self.source_table.stream_arn, self.source_table.name
+        existing = settings.existing_source
+        if existing is None:  # _create_source_table creates the table exactly when there is none
+            raise AssertionError("neither a source table nor existing_source")
+        return existing["stream_arn"], existing["table_name"]
+
     def _create_source_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table | None:
         settings, spec = self._settings, self.spec
-        if settings.get("existing_source"):
+        if settings.existing_source is not None:
             return None
-        keys = {spec.partition_key: settings["partition_key_type"]}
+        keys = {spec.partition_key: settings.partition_key_type}
         if spec.sort_key:
-            keys[spec.sort_key] = settings["sort_key_type"]
+            keys[spec.sort_key] = settings.sort_key_type
         return aws.dynamodb.Table(
             self._child("source"),
-            name=settings.get("source_table_name"),
+            name=settings.source_table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.partition_key,
             range_key=spec.sort_key,
             attributes=[aws.dynamodb.TableAttributeArgs(name=k, type=t) for k, t in keys.items()],
             stream_enabled=True,
             stream_view_type="NEW_AND_OLD_IMAGES",
-            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-                enabled=settings.get("point_in_time_recovery", True)
-            ),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=settings.point_in_time_recovery),
             server_side_encryption=self._encryption(),
-            deletion_protection_enabled=settings.get("deletion_protection", False),
+            deletion_protection_enabled=settings.deletion_protection,
             tags=self._tags,
             opts=opts,
         )
@@ -322,16 +309,17 @@ class StreamAggregator(pulumi.ComponentResource):
         spec, settings = self.spec, self._settings
         return aws.dynamodb.Table(
             self._child("aggregate"),
-            name=settings.get("aggregate_table_name"),
+            name=settings.aggregate_table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.group_by,
             attributes=[
-                aws.dynamodb.TableAttributeArgs(name=n, type=t) for n, t in aggregate_key_attributes(settings, spec)
+                aws.dynamodb.TableAttributeArgs(name=n, type=t)
+                for n, t in aggregate_key_attributes(settings.group_by_type, settings.index_by_bucket, spec)
             ],
-            global_secondary_indexes=bucket_index(settings, spec),
+            global_secondary_indexes=bucket_index(settings.index_by_bucket, spec),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=self._encryption(),
-            deletion_protection_enabled=settings.get("deletion_protection", False),
+            deletion_protection_enabled=settings.deletion_protection,
             tags=self._tags,
             opts=opts,
         )
@@ -347,14 +335,14 @@ class StreamAggregator(pulumi.ComponentResource):
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=LEDGER_EXPIRY, enabled=True),
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=self._encryption(),
-            deletion_protection_enabled=self._settings.get("deletion_protection", False),
+            deletion_protection_enabled=self._settings.deletion_protection,
             tags=self._tags,
             opts=opts,
         )
 
     def _encryption(self) -> aws.dynamodb.TableServerSideEncryptionArgs | None:
         """None leaves DynamoDB's default: encrypted at rest with an AWS-owned key."""
-        key = self._settings.get("kms_key_arn")
+        key = self._settings.kms_key_arn
         return aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=key) if key else None
 
     def _create_queue(self, role: str, opts: pulumi.ResourceOptions) -> aws.sqs.Queue:
@@ -378,11 +366,11 @@ class StreamAggregator(pulumi.ComponentResource):
             self.quarantine_queue.arn,
             self.failure_queue.arn,
             log_group.arn,
-            self._settings.get("kms_key_arn"),
+            self._settings.kms_key_arn,
             self.ledger_table.arn if self.ledger_table else None,
         ).apply(
             lambda a: json.dumps(
-                handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings["tracing"])
+                handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings.tracing)
             )
         )
         policy = aws.iam.RolePolicy(self._child("policy"), role=role.id, policy=document, opts=opts)
@@ -418,11 +406,11 @@ class StreamAggregator(pulumi.ComponentResource):
             handler="handler.main.lambda_handler",
             code=handler_archive(self.spec.timezone),
             role=role.arn,
-            memory_size=self._settings["memory_size"],
-            timeout=self._settings["timeout"],
+            memory_size=self._settings.memory_size,
+            timeout=self._settings.timeout,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
-            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active") if self._settings["tracing"] else None,
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active") if self._settings.tracing else None,
             tags=self._tags,
             # Created after its log group, so the first invocation's logs land under the retention.
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[log_group])),
@@ -436,12 +424,12 @@ class StreamAggregator(pulumi.ComponentResource):
             f"{self._name}-mapping",
             event_source_arn=stream_arn,
             function_name=self.function.arn,
-            starting_position=settings["starting_position"],
-            batch_size=settings["batch_size"],
-            maximum_batching_window_in_seconds=settings["batching_window_seconds"],
-            maximum_retry_attempts=settings["max_retry_attempts"],
-            maximum_record_age_in_seconds=settings["max_record_age_seconds"],
-            parallelization_factor=settings["parallelization_factor"],
+            starting_position=settings.starting_position,
+            batch_size=settings.batch_size,
+            maximum_batching_window_in_seconds=settings.batching_window_seconds,
+            maximum_retry_attempts=settings.max_retry_attempts,
+            maximum_record_age_in_seconds=settings.max_record_age_seconds,
+            parallelization_factor=settings.parallelization_factor,
             bisect_batch_on_function_error=True,
             function_response_types=["ReportBatchItemFailures"],
             filter_criteria=self._filter_criteria(),
@@ -456,17 +444,16 @@ class StreamAggregator(pulumi.ComponentResource):
 
     def _filter_criteria(self) -> pulumi.Input[aws.lambda_.EventSourceMappingFilterCriteriaArgs | None] | None:
         """Lambda skips records that match no pattern; none when every record may matter."""
-        enabled, patterns = self._settings["filter_at_mapping"], filter_patterns(self.spec)
+        enabled, patterns = self._settings.filter_at_mapping, filter_patterns(self.spec)
         if patterns is None or enabled is False:
             return None
         filters = [aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=pattern) for pattern in patterns]
         criteria = aws.lambda_.EventSourceMappingFilterCriteriaArgs(filters=filters)
+        if enabled is True:
+            return criteria
         # An Output (another language's SDK may pass one) is decided once known, never by its truthiness.
-        return (
-            criteria
-            if enabled is True
-            else pulumi.Output.from_input(enabled).apply(lambda on: criteria if on else None)
-        )
+        known: pulumi.Output[bool] = pulumi.Output.from_input(self._settings.filter_at_mapping)
+        return known.apply(lambda on: criteria if on else None)
 
     def _create_monitoring(
         self, log_group: aws.cloudwatch.LogGroup, opts: pulumi.ResourceOptions
@@ -482,12 +469,12 @@ class StreamAggregator(pulumi.ComponentResource):
             self.aggregate_table,
             self.ledger_table,
         )
-        specs = alarm_specs(settings["timeout"], settings["batching_window_seconds"], self.ledger_table is not None)
-        alarms = create_alarms(monitored, specs, settings["alarm_actions"], self._tags, opts)
-        return create_dashboard(monitored, settings, alarms, opts) if settings["dashboard"] else None
+        specs = alarm_specs(settings.timeout, settings.batching_window_seconds, self.ledger_table is not None)
+        alarms = create_alarms(monitored, specs, settings.alarm_actions, self._tags, opts)
+        return create_dashboard(monitored, settings, alarms, opts) if settings.dashboard else None
 
 
-NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(DEFAULTS["timeout"], 0, ledger=True)}}
+NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(Settings().timeout, 0, ledger=True)}}
 """Every child autonamed from the component's name, the alarms included (their roles do not depend on the settings)."""
 OUTPUTS = tuple(StreamAggregator.__annotations__)
 """The declared outputs; ``register_outputs`` uses exactly these names."""

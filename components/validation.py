@@ -1,47 +1,21 @@
 """Checking the component's arguments at construction time, so `pulumi preview` fails early with a
-message that names the argument. The aggregation rules themselves live in handler/spec.py; the rule
-for each other setting lives in argument_rules.py, and this module says which setting gets which."""
+message that names the argument. The aggregation rules themselves live in handler/spec.py; each other
+setting's type, default and rule live in settings.py, and this module checks how they combine."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 from . import argument_rules as rules
 from ._lambda_code import AggregationSpec, DateForm, GroupPart, MeasureOp, SpecError, bucket_index_name, parse_spec
 from .argument_rules import fail, is_known
 from .errors import StreamAggregatorArgsError
+from .settings import SETTING_RULES, Settings
 
-__all__ = ["StreamAggregatorArgsError", "aggregate_key_type", "aggregation_spec", "check_settings"]
+__all__ = ["SETTING_RULES", "Settings", "StreamAggregatorArgsError", "aggregation_spec", "check_settings"]
 
-KEY_TYPE = rules.one_of("S", "N", "B")
-SETTING_RULES: dict[str, rules.Rule] = {
-    "partition_key_type": KEY_TYPE,
-    "sort_key_type": KEY_TYPE,
-    "group_by_type": KEY_TYPE,
-    "source_table_name": rules.table_name,
-    "aggregate_table_name": rules.table_name,
-    "existing_source": rules.existing_source,
-    "starting_position": rules.one_of("TRIM_HORIZON", "LATEST"),
-    "batch_size": rules.whole_number(1, 10000),
-    "batching_window_seconds": rules.whole_number(0, 300),
-    "max_retry_attempts": rules.whole_number(-1, 10000),
-    "max_record_age_seconds": rules.record_age,
-    "parallelization_factor": rules.whole_number(1, 10),
-    "memory_size": rules.whole_number(128, 10240),
-    "timeout": rules.whole_number(1, 900),
-    "log_retention_days": rules.log_retention,
-    "alarm_actions": rules.alarm_actions,
-    "tracing": rules.boolean,
-    "dashboard": rules.boolean,
-    "point_in_time_recovery": rules.boolean,
-    "filter_at_mapping": rules.boolean,
-    "index_by_bucket": rules.boolean,
-    "deletion_protection": rules.boolean,
-    "kms_key_arn": rules.kms_key_arn,
-    "tags": rules.tags,
-}
-"""Every argument outside the aggregation, with its rule."""
 DECIDED_AT_CONSTRUCTION = {
     "tracing": "it decides whether the function is traced and granted X-Ray",
     "dashboard": "it decides whether the dashboard exists",
@@ -67,38 +41,44 @@ def aggregation_spec(args: Mapping[str, Any]) -> AggregationSpec:
         raise StreamAggregatorArgsError(f"StreamAggregator: {error}") from None
 
 
-def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> None:
-    """Everything outside the aggregation itself. Values that are still unknown Outputs are skipped:
-    they cannot be read at construction, and in a preview most resource outputs are unknown."""
+def check_settings(args: Mapping[str, Any], spec: AggregationSpec) -> Settings:
+    """Everything outside the aggregation, as ``Settings``: the arguments given (None is not given),
+    the defaults for the rest, and ``group_by_type`` the aggregate table's key type. Values that are
+    still unknown Outputs are skipped: they cannot be read at construction, and in a preview most
+    resource outputs are unknown."""
+    given = {name: value for name, value in args.items() if name in SETTING_RULES and value is not None}
     for name, rule in SETTING_RULES.items():
-        if is_known(args.get(name)):
-            rule(name, args[name])
+        if is_known(given.get(name)):
+            rule(name, given[name])
     for name, why in DECIDED_AT_CONSTRUCTION.items():
-        if args.get(name) is not None and not is_known(args[name]):
+        if name in given and not is_known(given[name]):
             fail(name, f"must be a plain value, not an Output: {why}")
-    _tables_are_distinct(args)
-    if args.get("existing_source") is not None:
+    settings = Settings(**given)
+    _tables_are_distinct(settings)
+    if settings.existing_source is not None:
         for conflicting in SOURCE_TABLE_SETTINGS:
-            if args.get(conflicting) is not None:
+            if conflicting in given:
                 fail(conflicting, "configures the source table, which existing_source says is made elsewhere")
-    if args.get("index_by_bucket") and spec.first_bucket_part is None:
+    if settings.index_by_bucket and spec.first_bucket_part is None:
         fail("index_by_bucket", "indexes the first group_by part with a time bucket, and group_by has none")
-    if args.get("index_by_bucket") is True:
+    if settings.index_by_bucket:
         _index_name_is_valid(spec)
-    aggregate_key_type(args, spec)
-    _aggregation_reads_declared_types(args, spec)
+    type_given = "group_by_type" in given
+    settings = replace(settings, group_by_type=aggregate_key_type(settings, spec, type_given))
+    _aggregation_reads_declared_types(settings, spec, type_given)
     _fits_the_environment(spec)
+    return settings
 
 
-def _tables_are_distinct(args: Mapping[str, Any]) -> None:
+def _tables_are_distinct(settings: Settings) -> None:
     """The aggregate table named as the source table would be a second CreateTable of one name, refused by
     AWS after the source table exists: a deployment stopped halfway."""
-    existing = args.get("existing_source")
+    existing = settings.existing_source
     sources = {
-        "source_table_name": args.get("source_table_name"),
+        "source_table_name": settings.source_table_name,
         "existing_source.table_name": existing.get("table_name") if isinstance(existing, Mapping) else None,
     }
-    aggregate = args.get("aggregate_table_name")
+    aggregate = settings.aggregate_table_name
     for setting, source in sources.items():
         if is_known(aggregate) and is_known(source) and aggregate == source:
             fail("aggregate_table_name", f"is {aggregate!r}, the same as {setting}: the aggregate needs its own table")
@@ -119,26 +99,28 @@ def _fits_the_environment(spec: AggregationSpec) -> None:
         )
 
 
-def aggregate_key_type(args: Mapping[str, Any], spec: AggregationSpec) -> Any:
-    """The aggregate table's key type, given the settings with DEFAULTS applied.
+def aggregate_key_type(settings: Settings, spec: AggregationSpec, type_given: bool) -> Any:
+    """The aggregate table's key type, from the settings as given or defaulted.
 
     The handler writes the group_by value with the type it has in the source item, so when group_by
     is one of the source table's keys the aggregate key must have that key's type: it is derived
-    from partition_key_type or sort_key_type, and a group_by_type that says otherwise is an error
+    from partition_key_type or sort_key_type, and a group_by_type given that says otherwise is an error
     (the table would be created, and every write to it refused). Only for another attribute is
-    group_by_type the sole source, S by default. A composite group's key is always a string.
+    group_by_type the sole source, by its default when not given. A composite group's key is always a string.
     """
-    given = args.get("group_by_type")
+    given = settings.group_by_type if type_given else None
     if spec.group_parts:
         if is_known(given) and given not in (None, "S"):
             fail("group_by_type", f"is {given!r}, but a composite group's key is a string (S): leave it out")
-        _parts_read_keys_as_typed(args, spec)
+        _parts_read_keys_as_typed(settings, spec)
         return "S"
-    source_keys = {spec.partition_key: "partition_key_type", spec.sort_key: "sort_key_type"}
-    key_setting = source_keys.get(spec.group_by)
-    if key_setting is None:
-        return given or "S"
-    derived = args[key_setting]
+    source_keys = {
+        spec.partition_key: ("partition_key_type", settings.partition_key_type),
+        spec.sort_key: ("sort_key_type", settings.sort_key_type),
+    }
+    if spec.group_by not in source_keys:
+        return settings.group_by_type
+    key_setting, derived = source_keys[spec.group_by]
     if is_known(given) and is_known(derived) and given != derived:
         fail(
             "group_by_type",
@@ -163,23 +145,26 @@ def _index_name_is_valid(spec: AggregationSpec) -> None:
         )
 
 
-def _typed_source_keys(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str, tuple[str, str]]:
+def _typed_source_keys(settings: Settings, spec: AggregationSpec) -> dict[str, tuple[str, str]]:
     """The source table's key attributes whose type is known here, each with its role and type. A key's
     type is the same in every item, so anything that reads a key as another type can never work."""
-    keys = {spec.partition_key: ("partition key", "partition_key_type"), spec.sort_key: ("sort key", "sort_key_type")}
+    keys = {
+        spec.partition_key: ("partition key", settings.partition_key_type),
+        spec.sort_key: ("sort key", settings.sort_key_type),
+    }
     return {
-        attribute: (f"the {role}", args[setting])
-        for attribute, (role, setting) in keys.items()
-        if attribute is not None and is_known(args.get(setting))
+        attribute: (f"the {role}", cast(str, key_type))  # known, so it passed KEY_TYPE
+        for attribute, (role, key_type) in keys.items()
+        if attribute is not None and is_known(key_type)
     }
 
 
-def _declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str, tuple[str, str]]:
+def _declared_types(settings: Settings, spec: AggregationSpec, type_given: bool) -> dict[str, tuple[str, str]]:
     """Every attribute whose type the arguments fix, with what fixes it: the source keys, group_by with
     its type (the aggregate table's key), what each group_by part reads its attribute as, and a sum's
     number. An item whose attribute has another type fails that reading (quarantined, or its write
     refused). The first to fix a type is named; the sums are checked against the others."""
-    declared = _typed_source_keys(args, spec)
+    declared = _typed_source_keys(settings, spec)
     if spec.group_parts:
         for index, part in enumerate(spec.group_parts):
             reads, how = _part_reads(part)
@@ -191,20 +176,20 @@ def _declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> dict[str,
                     f"{earlier[0]}: no item can satisfy both, so every record would be quarantined"
                 )
     elif spec.group_by not in declared:
-        key_type = aggregate_key_type(args, spec)
+        key_type = settings.group_by_type  # the aggregate table's, once check_settings derived it
         if is_known(key_type):
-            given = "group_by_type" if args.get("group_by_type") is not None else "group_by_type's default"
-            declared[spec.group_by] = (f"group_by, keying the aggregate table as {given} says", key_type)
+            given = "group_by_type" if type_given else "group_by_type's default"
+            declared[spec.group_by] = (f"group_by, keying the aggregate table as {given} says", cast(str, key_type))
     for index, measure in enumerate(spec.measures):
         if measure.op is MeasureOp.SUM and measure.attribute is not None:
             declared.setdefault(measure.attribute, (f"summed by measures[{index}]", "N"))
     return declared
 
 
-def _aggregation_reads_declared_types(args: Mapping[str, Any], spec: AggregationSpec) -> None:
+def _aggregation_reads_declared_types(settings: Settings, spec: AggregationSpec, type_given: bool) -> None:
     """A filter on an attribute of a declared type compares values of that type, and a sum needs a number:
     otherwise no item passes the filter (nothing is counted), or every record is quarantined."""
-    declared = _declared_types(args, spec)
+    declared = _declared_types(settings, spec, type_given)
     item_filter = spec.item_filter
     if item_filter is not None and item_filter.attribute in declared:
         what, declared_type = declared[item_filter.attribute]
@@ -236,10 +221,10 @@ def _part_reads(part: GroupPart) -> tuple[str, str]:
     return "S", f" (a date in the format {part.format!r})" if part.format else " (an ISO date)"
 
 
-def _parts_read_keys_as_typed(args: Mapping[str, Any], spec: AggregationSpec) -> None:
+def _parts_read_keys_as_typed(settings: Settings, spec: AggregationSpec) -> None:
     """A part on one of the source table's keys must read it as the key's type: a key's type is the
     same in every item, so otherwise every record would be quarantined."""
-    keys = _typed_source_keys(args, spec)
+    keys = _typed_source_keys(settings, spec)
     for index, part in enumerate(spec.group_parts):
         if part.attribute not in keys:
             continue

@@ -22,8 +22,8 @@ from components._version import __version__
 from components.argument_keys import UnknownArgumentError
 from components.errors import StreamAggregatorArgsError
 from components.multi_language import provider
+from components.settings import Settings
 from components.stream_aggregator import (
-    DEFAULTS,
     ExistingSourceArgs,
     FilterArgs,
     GroupPartArgs,
@@ -204,5 +204,5 @@ def test_every_argument_the_component_reads_is_declared():
     """A default or a rule under a name the TypedDict does not declare would never apply: the key check
     refuses that name, so the argument it meant would keep no default, or no check."""
     declared = set(StreamAggregatorArgs.__annotations__)
-    for names in (DEFAULTS, SETTING_RULES, DECIDED_AT_CONSTRUCTION, SOURCE_TABLE_SETTINGS):
+    for names in (Settings.__dataclass_fields__, SETTING_RULES, DECIDED_AT_CONSTRUCTION, SOURCE_TABLE_SETTINGS):
         assert set(names) <= declared, sorted(set(names) - declared)

@@ -9,22 +9,30 @@ after it that was applied is skipped on redelivery by the stored positions.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import LEDGER_VARIABLE, HandlerConfig
 from .errors import ConfigError
-from .fold import KeyPlan
 from .grouping import part_attributes
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
-from .outcome import Covered, Disposition, KeyOutcome, Quarantined, ReasonKind, reason, record_dispositions
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, emit, log, summary_line
+from .types import (
+    Covered,
+    Disposition,
+    KeyOutcome,
+    KeyPlan,
+    PartialBatchResponse,
+    Quarantined,
+    ReasonKind,
+    reason,
+)
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,14 +43,6 @@ STALE_REASON = reason(
     "this record's stream is older than one already applied for its item (the table's stream was "
     "disabled and enabled again while both were read); it may or may not have been applied: reconcile the key",
 )
-
-
-class BatchItemFailure(TypedDict):
-    itemIdentifier: str
-
-
-class PartialBatchResponse(TypedDict):
-    batchItemFailures: list[BatchItemFailure]
 
 
 class BatchProcessor:
@@ -126,6 +126,29 @@ class BatchProcessor:
             log("ERROR", "aggregate write failed", self._log_stream, error=outcome.error, records=len(outcome.pending))
             for position in outcome.pending:
                 failed.setdefault(position, outcome.error)
+
+
+def record_dispositions(
+    count: int, quarantined: Iterable[int], outcomes: Iterable[KeyOutcome], failed: Iterable[int]
+) -> list[Disposition]:
+    """Each record's disposition, by position in the batch.
+
+    A record may touch two keys (it moved its item to another group): it counts as applied if
+    either change landed now, and as already applied only if every change it makes was covered.
+    A failure outranks everything (the record must come again), then quarantine.
+    """
+    result = [Disposition.NO_CHANGE] * count
+    for outcome in outcomes:
+        for position in outcome.duplicates:
+            if result[position] is Disposition.NO_CHANGE:
+                result[position] = Disposition.ALREADY_APPLIED
+        for position in outcome.applied:
+            result[position] = Disposition.APPLIED
+    for position in quarantined:
+        result[position] = Disposition.QUARANTINED
+    for position in failed:
+        result[position] = Disposition.FAILED
+    return result
 
 
 class AggregateStore(Protocol):

@@ -30,12 +30,11 @@ if TYPE_CHECKING or not FROM_WHEEL:
     from handler.buckets import Bucket, DateForm, label, wall_time, zone
     from handler.clients import writer_config
     from handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
-    from handler.contribution import RecordEffect, image_contribution, record_effect, record_item_token
+    from handler.contribution import image_contribution, record_effect, record_item_token
     from handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
     from handler.fold import EXACT, Expression, update_request
     from handler.group_parts import bucket_index_name
     from handler.grouping import MAX_COMPOSITE_KEY_BYTES, attribute_part_text, decode_key, encode_key, key_attributes
-    from handler.outcome import Covered, Disposition, ReasonKind, reason_kind
     from handler.position import (
         EXPIRY_MARGIN_SECONDS,
         STREAM_MARKER,
@@ -59,6 +58,7 @@ if TYPE_CHECKING or not FROM_WHEEL:
     )
     from handler.telemetry import Writer
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+    from handler.types import Covered, Disposition, ReasonKind, RecordEffect, reason_kind
 else:  # installed from the wheel
     from stream_aggregator.aggregations import INVOICE_AGGREGATION
     from stream_aggregator.handler.attributes import (
@@ -73,12 +73,7 @@ else:  # installed from the wheel
     from stream_aggregator.handler.buckets import Bucket, DateForm, label, wall_time, zone
     from stream_aggregator.handler.clients import writer_config
     from stream_aggregator.handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
-    from stream_aggregator.handler.contribution import (
-        RecordEffect,
-        image_contribution,
-        record_effect,
-        record_item_token,
-    )
+    from stream_aggregator.handler.contribution import image_contribution, record_effect, record_item_token
     from stream_aggregator.handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
     from stream_aggregator.handler.fold import EXACT, Expression, update_request
     from stream_aggregator.handler.group_parts import bucket_index_name
@@ -89,7 +84,6 @@ else:  # installed from the wheel
         encode_key,
         key_attributes,
     )
-    from stream_aggregator.handler.outcome import Covered, Disposition, ReasonKind, reason_kind
     from stream_aggregator.handler.position import (
         EXPIRY_MARGIN_SECONDS,
         STREAM_MARKER,
@@ -113,6 +107,7 @@ else:  # installed from the wheel
     )
     from stream_aggregator.handler.telemetry import Writer
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+    from stream_aggregator.handler.types import Covered, Disposition, ReasonKind, RecordEffect, reason_kind
 
 
 def package_version() -> str:

@@ -24,6 +24,7 @@ from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, emit, log, summary_line
 from .types import (
+    BatchResult,
     Covered,
     Disposition,
     KeyOutcome,
@@ -60,21 +61,13 @@ class BatchProcessor:
         self._clock = clock
         self._log_stream = log_stream
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
-        self.last_counters = BatchCounters()
-        """The previous batch's counters, for the tests; the summary line is what Lambda's logs get."""
-        self.last_dispositions: list[Disposition] = []
-        """What the previous batch did with each record, by position: for the operator's replay."""
-        self.last_error: str | None = None
-        """Why the previous batch's earliest failed record failed (its summary line's ``firstError``)."""
-        self.last_covered: list[Covered] = []
-        """The previous batch's records found applied already, per key, with the positions that covered them."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
         """The Lambda handler signature, so the local poller can invoke this directly."""
-        return self.process(event, request_id=getattr(context, "aws_request_id", ""))
+        return self.process(event, request_id=getattr(context, "aws_request_id", "")).response
 
-    def process(self, event: Mapping[str, Any], request_id: str = "") -> PartialBatchResponse:
-        """Handle one stream batch.
+    def process(self, event: Mapping[str, Any], request_id: str = "") -> BatchResult:
+        """Handle one stream batch; what it did is returned, and nothing of it stays on the processor.
 
         Raises
         ------
@@ -97,25 +90,27 @@ class BatchProcessor:
             items = [Quarantined(p, decode_record(records[p], p), reason) for p, reason in sorted(late.items())]
             failed.update(self._quarantine.send(items))
         plan.counters.failed_records = len(failed)
-        self.last_counters = plan.counters
         quarantined = [item.position for item in plan.quarantine] + list(late)
-        self.last_dispositions = record_dispositions(len(records), quarantined, outcomes, failed)
         earliest = min(failed) if failed else None
-        self.last_error = failed[earliest] if earliest is not None else None
-        self.last_covered = [
-            Covered(position, key.group_token, stored)
-            for key, outcome in zip(plan.keys.values(), outcomes, strict=True)
-            for position, stored in outcome.covered.items()
-        ]
         extra: dict[str, Any] = {"requestId": request_id}
         if earliest is not None:
             extra["retryFrom"] = plan.sequence_numbers[earliest]
             extra["firstError"] = failed[earliest]
         line = summary_line(plan.counters, self.config.aggregator_name, extra, self._clock())
         emit(line, self._log_stream)
-        if earliest is None:
-            return {"batchItemFailures": []}
-        return {"batchItemFailures": [{"itemIdentifier": plan.sequence_numbers[earliest]}]}
+        return BatchResult(
+            response={
+                "batchItemFailures": [] if earliest is None else [{"itemIdentifier": plan.sequence_numbers[earliest]}]
+            },
+            dispositions=record_dispositions(len(records), quarantined, outcomes, failed),
+            covered=[
+                Covered(position, key.group_token, stored)
+                for key, outcome in zip(plan.keys.values(), outcomes, strict=True)
+                for position, stored in outcome.covered.items()
+            ],
+            first_error=None if earliest is None else failed[earliest],
+            counters=plan.counters,
+        )
 
     def _merge(self, counters: BatchCounters, outcome: KeyOutcome, failed: dict[int, str]) -> None:
         counters.writes += outcome.writes

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TypedDict
 if TYPE_CHECKING:  # annotations only: plain data imports nothing of the package at run time
     from .attributes import AttributeValue
     from .records import StreamRecord
+    from .telemetry import BatchCounters
 
 
 class ReasonKind(StrEnum):
@@ -172,3 +173,20 @@ class PartialBatchResponse(TypedDict):
     """What the Lambda returns (``ReportBatchItemFailures``): the earliest record not applied, or none."""
 
     batchItemFailures: list[BatchItemFailure]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch did, returned by ``BatchProcessor.process``: nothing of it stays on the processor,
+    so one processor can serve two callers (or threads) and each reads its own batch's result."""
+
+    response: PartialBatchResponse
+    """What the Lambda returns."""
+    dispositions: list[Disposition]
+    """What the batch did with each record, by position: for the operator's replay."""
+    covered: list[Covered]
+    """The records found applied already, per key, with the positions that covered them."""
+    first_error: str | None
+    """Why the earliest failed record failed (the summary line's ``firstError``); None when none failed."""
+    counters: BatchCounters
+    """The batch's counters, as its summary line reports them."""

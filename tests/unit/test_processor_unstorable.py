@@ -61,11 +61,12 @@ def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applie
         stream_record(2, "INSERT", new=invoice_image("A", "2", "1E-37")),
         stream_record(3, "INSERT", new=invoice_image("A", "3", "2")),
     ]
-    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    result = processor.process({"Records": records})
+    assert result.response == {"batchItemFailures": []}
     assert dynamodb.totals["A"] == Decimal("10000000000000000000000000000000000002")
     assert [body["sequenceNumber"] for body in queue.bodies] == ["2"]
     assert "refused" in queue.bodies[0]["reason"] and "Number precision exceeded" in queue.bodies[0]["reason"]
-    assert processor.last_counters.quarantined == 1 and processor.last_counters.failed_records == 0
+    assert result.counters.quarantined == 1 and result.counters.failed_records == 0
 
 
 class Refusing:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .attributes import INTERNAL_PREFIX
 from .errors import describe_error
 from .fold import conditional_position, fold, measure_updates, update_request
-from .spec import INTERNAL_PREFIX
 from .types import Delta, KeyOutcome, KeyPlan
 from .write_loop import APPLIED, Answer, Verdict, WriteLoop, fail
 

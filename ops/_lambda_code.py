@@ -19,6 +19,7 @@ from . import FROM_WHEEL
 if TYPE_CHECKING or not FROM_WHEEL:
     from aggregations import INVOICE_AGGREGATION
     from handler.attributes import (
+        INTERNAL_PREFIX,
         NUMBER_SYNTAX,
         AttributeValue,
         key_number_text,
@@ -48,7 +49,6 @@ if TYPE_CHECKING or not FROM_WHEEL:
     from handler.processor import BatchProcessor
     from handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from handler.spec import (
-        INTERNAL_PREFIX,
         AggregationSpec,
         GroupPart,
         MeasureOp,
@@ -62,6 +62,7 @@ if TYPE_CHECKING or not FROM_WHEEL:
 else:  # installed from the wheel
     from stream_aggregator.aggregations import INVOICE_AGGREGATION
     from stream_aggregator.handler.attributes import (
+        INTERNAL_PREFIX,
         NUMBER_SYNTAX,
         AttributeValue,
         key_number_text,
@@ -97,7 +98,6 @@ else:  # installed from the wheel
     from stream_aggregator.handler.processor import BatchProcessor
     from stream_aggregator.handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from stream_aggregator.handler.spec import (
-        INTERNAL_PREFIX,
         AggregationSpec,
         GroupPart,
         MeasureOp,

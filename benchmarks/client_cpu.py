@@ -18,11 +18,10 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from handler.clients import lambda_config
 from handler.config import DEFAULT_CONCURRENCY
 from handler.fold import fold
 from handler.planner import plan_batch
-from handler.processor import BatchProcessor
+from handler.processor import BatchProcessor, lambda_config
 from handler.types import BatchResult
 from ops.local.local_resources import create_local_aggregator
 from ops.targets import Endpoint

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 
-from .clients import lambda_config
 from .config import HandlerConfig, load_config
-from .processor import BatchProcessor
+from .processor import BatchProcessor, lambda_config
 from .types import PartialBatchResponse
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none

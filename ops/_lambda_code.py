@@ -29,7 +29,6 @@ if TYPE_CHECKING or not FROM_WHEEL:
         storage_problem,
     )
     from handler.buckets import Bucket, DateForm, label, wall_time, zone
-    from handler.clients import writer_config
     from handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
     from handler.contribution import image_contribution, record_effect, record_item_token
     from handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
@@ -46,7 +45,7 @@ if TYPE_CHECKING or not FROM_WHEEL:
         stream_label,
         table_of_stream,
     )
-    from handler.processor import BatchProcessor
+    from handler.processor import BatchProcessor, writer_config
     from handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from handler.spec import (
         AggregationSpec,
@@ -72,7 +71,6 @@ else:  # installed from the wheel
         storage_problem,
     )
     from stream_aggregator.handler.buckets import Bucket, DateForm, label, wall_time, zone
-    from stream_aggregator.handler.clients import writer_config
     from stream_aggregator.handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
     from stream_aggregator.handler.contribution import image_contribution, record_effect, record_item_token
     from stream_aggregator.handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
@@ -95,7 +93,7 @@ else:  # installed from the wheel
         stream_label,
         table_of_stream,
     )
-    from stream_aggregator.handler.processor import BatchProcessor
+    from stream_aggregator.handler.processor import BatchProcessor, writer_config
     from stream_aggregator.handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from stream_aggregator.handler.spec import (
         AggregationSpec,

@@ -53,6 +53,9 @@ STALE_REASON = reason(
 
 
 class BatchProcessor:
+    """The engine a Lambda container keeps between invocations: its clients, its store and its write
+    pool. Each ``process`` call returns its own batch's ``BatchResult``; nothing of a batch stays here."""
+
     def __init__(
         self,
         config: HandlerConfig,

@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from handler.clients import lambda_config
 from handler.config import DEFAULT_CONCURRENCY
 from handler.fold import fold
 from handler.planner import plan_batch
-from handler.processor import BatchProcessor
+from handler.processor import BatchProcessor, lambda_config
+from handler.types import BatchResult
 from ops.local.local_resources import create_local_aggregator
 from ops.targets import Endpoint
 
@@ -119,11 +119,16 @@ def lambda_processor(endpoint: Endpoint, workload: Workload) -> BatchProcessor:
 
 
 def handle_seconds(processor: BatchProcessor, batch: list[dict[str, Any]]) -> float:
-    """This process's CPU for one ``handle`` call; a failed record would make it another workload's."""
-    seconds, response = _cpu(partial(processor.handle, {"Records": batch}, None))
-    if response["batchItemFailures"]:
+    """This process's CPU for one batch; a failed record would make it another workload's."""
+    return handled(processor, batch)[0]
+
+
+def handled(processor: BatchProcessor, batch: list[dict[str, Any]]) -> tuple[float, BatchResult]:
+    """This process's CPU for one batch, and what the batch did (its counters say how many writes)."""
+    seconds, result = _cpu(partial(processor.process, {"Records": batch}))
+    if result.response["batchItemFailures"]:
         raise RuntimeError("a batch failed, so its CPU is not the workload's")
-    return float(seconds)
+    return float(seconds), result
 
 
 def measure(endpoint: Endpoint, workload: Workload) -> BatchCpu:
@@ -132,9 +137,10 @@ def measure(endpoint: Endpoint, workload: Workload) -> BatchCpu:
     dealt = list(_batches(workload.records))
     cpu, keys, writes = [], [], []
     for batch in dealt:
-        cpu.append(handle_seconds(processor, batch))
-        keys.append(processor.last_counters.keys)
-        writes.append(processor.last_counters.writes)
+        seconds, result = handled(processor, batch)
+        cpu.append(seconds)
+        keys.append(result.counters.keys)
+        writes.append(result.counters.writes)
     plan_fold = [_cpu(partial(_plan_and_fold, workload, batch))[0] for batch in dealt]
     return BatchCpu(
         workload=workload.name,

@@ -48,9 +48,8 @@ def lap(name):
     started = now
 {import_sdk}
 lap("import the SDK")
-from handler.clients import lambda_config
 from handler.config import load_config
-from handler.processor import BatchProcessor
+from handler.processor import BatchProcessor, lambda_config
 lap("import the handler's modules")
 config = load_config(os.environ)
 lap("read and check the configuration")

@@ -1,7 +1,10 @@
-"""DynamoDB attribute values, decoded only as far as aggregation needs.
+"""DynamoDB attribute values, decoded only as far as aggregation needs, and the names attributes may have.
 
 A full TypeDeserializer pass over both images costs more than the whole fold; the handler reads
 a handful of attributes, so it decodes those and leaves the rest of the image untouched.
+
+The names an aggregation may give attributes (``attribute_name``) are checked here too, once, for
+the spec and for its group_by parts alike.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from .errors import InvalidImage
+from .errors import InvalidImage, SpecError
 
 AttributeValue = dict[str, Any]
 """A typed attribute value as the stream carries it, e.g. ``{"N": "100.25"}``."""
@@ -102,6 +105,26 @@ that aggregate fail ("Item size to update has exceeded the maximum allowed size"
 
 MAX_KEY_BYTES = 2048
 """DynamoDB's limit on a partition key value: a group value longer than this cannot key an aggregate."""
+
+INTERNAL_PREFIX = "_wm"
+"""Attributes of an aggregate item whose names start with this belong to the handler (its position)."""
+MAX_KEY_NAME_BYTES = 255
+"""DynamoDB's limit on the name of a key attribute (a table's or an index's)."""
+
+
+def attribute_name(value: Any, field: str) -> str:
+    """``value`` as an attribute name the handler may read or write, else ``SpecError`` naming ``field``."""
+    if not isinstance(value, str) or not value:
+        raise SpecError(f"{field} must be a non-empty attribute name, got {value!r}")
+    if name_bytes(value) > MAX_KEY_NAME_BYTES:
+        raise SpecError(f"{field} is longer than DynamoDB's {MAX_KEY_NAME_BYTES} bytes for a key attribute's name")
+    if value.startswith(INTERNAL_PREFIX):
+        raise SpecError(f"{field} {value!r} starts with {INTERNAL_PREFIX!r}, which is reserved for the handler's state")
+    return value
+
+
+def name_bytes(name: str) -> int:
+    return len(name.encode("utf-8", "surrogatepass"))
 
 
 def scalar_value(value: AttributeValue, attribute: str) -> TypedScalar | None:

@@ -9,7 +9,6 @@ it appears and when it goes away. That symmetry is what keeps MODIFY and REMOVE 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .attributes import (
@@ -25,37 +24,14 @@ from .attributes import (
 )
 from .errors import InvalidImage
 from .grouping import composite_group
-from .outcome import ReasonKind, reason
 from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
 from .spec import AggregationSpec, ItemFilter, TtlDeletes
+from .types import ImageContribution, ReasonKind, RecordEffect, reason
 
 ONE = Decimal(1)
 FAST_KEY_CHARS = MAX_KEY_BYTES // 4
 """A string this short is a valid key whatever its characters (UTF-8 takes at most 4 bytes each)."""
-
-
-@dataclass(slots=True)
-class ImageContribution:
-    """What one valid, filter-passing image contributes to its group."""
-
-    group_token: str
-    group_value: AttributeValue
-    numbers: Mapping[str, Decimal]
-    """sum and count measures by name; count contributes 1."""
-    latest: Mapping[str, AttributeValue]
-
-
-@dataclass(slots=True)
-class RecordEffect:
-    """A record's contributions, plus why it must be quarantined, if it must."""
-
-    item_token: str | None
-    """The source item's identity (partition and sort key); None when the keys are unusable."""
-    removed: ImageContribution | None = None
-    added: ImageContribution | None = None
-    quarantine_reason: str | None = None
-    notes: tuple[str, ...] = field(default=())
 
 
 def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue]) -> ImageContribution | None:

@@ -18,11 +18,12 @@ from typing import Any
 from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS, parse_number
 from .contribution import FAST_KEY_CHARS
 from .errors import InvalidImage
-from .fold import EXACT, Delta, too_wide
+from .fold import EXACT, too_wide
 from .grouping import composite_group
 from .position import is_sequence_number, item_token, position_text, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
 from .spec import AggregationSpec
+from .types import Delta
 
 SHORT_TEXT = MAX_LATEST_BYTES // 8
 """A string this short is a valid ``latest`` value whatever its characters (UTF-8, JSON escapes)."""

@@ -14,9 +14,9 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, local
 from typing import TYPE_CHECKING
 
 from .attributes import MAX_NUMBER_DIGITS, AttributeValue, number_text
-from .contribution import ImageContribution, RecordEffect
 from .errors import HandlerError
 from .position import label_of
+from .types import Delta, ImageContribution, RecordEffect
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
@@ -27,29 +27,6 @@ EXACT = Context(prec=2 * MAX_NUMBER_DIGITS + 2, traps=[Inexact, InvalidOperation
 
 class NumberOverflow(HandlerError, ArithmeticError):
     """A folded delta needs more than DynamoDB's 38 significant digits."""
-
-
-@dataclass(slots=True)
-class Delta:
-    """One record's effect on one aggregate key."""
-
-    position: int
-    """Index of the record in its batch."""
-    stream_position: str
-    item: str
-    """The source item's token (``position.item_token``)."""
-    created_at: int
-    numbers: Mapping[str, Decimal]
-    latest: Mapping[str, AttributeValue]
-
-
-@dataclass
-class KeyPlan:
-    """Everything a batch does to one aggregate key, in stream order."""
-
-    group_token: str
-    group_value: AttributeValue
-    deltas: list[Delta] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .attributes import MAX_KEY_NAME_BYTES, attribute_name, name_bytes
 from .buckets import Bucket, DateForm, label, zone_problem
 from .errors import SpecError
-from .names import MAX_KEY_NAME_BYTES, attribute_name, name_bytes
 
 MAX_GROUP_PARTS = 8
 """Keeps the composite key short and each write's expression small (tested at this bound)."""

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .attributes import INTERNAL_PREFIX
 from .errors import describe_error
-from .fold import Delta, KeyPlan, conditional_position, fold, measure_updates, update_request
-from .outcome import KeyOutcome
-from .spec import INTERNAL_PREFIX
+from .fold import conditional_position, fold, measure_updates, update_request
+from .types import Delta, KeyOutcome, KeyPlan
 from .write_loop import APPLIED, Answer, Verdict, WriteLoop, fail
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none

@@ -24,8 +24,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .attributes import AttributeValue
 from .errors import describe_error
-from .fold import Delta, KeyPlan
-from .outcome import KeyOutcome
 from .packing import Packed, Unit, pack
 from .position import ledger_id
 from .transaction import (
@@ -39,6 +37,7 @@ from .transaction import (
     reason_code,
     transaction,
 )
+from .types import Delta, KeyOutcome, KeyPlan
 from .write_loop import APPLIED, Answer, Verdict, WriteLoop, fail
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none

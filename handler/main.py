@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 import botocore.session
 
-from .clients import lambda_config
 from .config import HandlerConfig, load_config
-from .processor import BatchProcessor, PartialBatchResponse
+from .processor import BatchProcessor, lambda_config
+from .types import PartialBatchResponse
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -18,12 +18,12 @@ from .attributes import AttributeValue
 from .contribution import record_effect
 from .errors import EventShapeError
 from .fastpath import fast_reader
-from .fold import Delta, KeyPlan, is_noop, record_deltas, too_wide
-from .outcome import Quarantined, ReasonKind, reason
+from .fold import is_noop, record_deltas, too_wide
 from .position import foreign_stream
 from .records import StreamRecord, decode_record, unreadable_record
 from .spec import AggregationSpec
 from .telemetry import BatchCounters
+from .types import Delta, KeyPlan, Quarantined, ReasonKind, reason
 
 
 @dataclass

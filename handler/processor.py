@@ -4,27 +4,42 @@ Writes for different keys are independent, so they run in a bounded thread pool 
 about one write round trip. A failure on one key fails only the records that touch it; the
 response names the earliest record not applied, and Lambda redelivers from there. Everything
 after it that was applied is skipped on redelivery by the stored positions.
+
+The SDK settings of the clients it writes with are here too (``writer_config``), since they are
+sized by its pool: the Lambda's (``main``) and the operator engine's (replay, redrive) are built
+from them, so both retry and pool connections alike.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.config import Config
 
 from .config import LEDGER_VARIABLE, HandlerConfig
 from .errors import ConfigError
-from .fold import KeyPlan
 from .grouping import part_attributes
 from .inline_store import InlineStore
 from .ledger_store import LedgerStore
-from .outcome import Covered, Disposition, KeyOutcome, Quarantined, ReasonKind, reason, record_dispositions
 from .planner import plan_batch
 from .quarantine import QuarantineQueue
 from .records import decode_record, event_records
 from .telemetry import BatchCounters, Writer, emit, log, summary_line
+from .types import (
+    BatchResult,
+    Covered,
+    Disposition,
+    KeyOutcome,
+    KeyPlan,
+    PartialBatchResponse,
+    Quarantined,
+    ReasonKind,
+    reason,
+)
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,15 +52,10 @@ STALE_REASON = reason(
 )
 
 
-class BatchItemFailure(TypedDict):
-    itemIdentifier: str
-
-
-class PartialBatchResponse(TypedDict):
-    batchItemFailures: list[BatchItemFailure]
-
-
 class BatchProcessor:
+    """The engine a Lambda container keeps between invocations: its clients, its store and its write
+    pool. Each ``process`` call returns its own batch's ``BatchResult``; nothing of a batch stays here."""
+
     def __init__(
         self,
         config: HandlerConfig,
@@ -60,21 +70,13 @@ class BatchProcessor:
         self._clock = clock
         self._log_stream = log_stream
         self._pool = ThreadPoolExecutor(max_workers=config.write_concurrency, thread_name_prefix="aggregate-write")
-        self.last_counters = BatchCounters()
-        """The previous batch's counters, for the tests; the summary line is what Lambda's logs get."""
-        self.last_dispositions: list[Disposition] = []
-        """What the previous batch did with each record, by position: for the operator's replay."""
-        self.last_error: str | None = None
-        """Why the previous batch's earliest failed record failed (its summary line's ``firstError``)."""
-        self.last_covered: list[Covered] = []
-        """The previous batch's records found applied already, per key, with the positions that covered them."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> PartialBatchResponse:
         """The Lambda handler signature, so the local poller can invoke this directly."""
-        return self.process(event, request_id=getattr(context, "aws_request_id", ""))
+        return self.process(event, request_id=getattr(context, "aws_request_id", "")).response
 
-    def process(self, event: Mapping[str, Any], request_id: str = "") -> PartialBatchResponse:
-        """Handle one stream batch.
+    def process(self, event: Mapping[str, Any], request_id: str = "") -> BatchResult:
+        """Handle one stream batch; what it did is returned, and nothing of it stays on the processor.
 
         Raises
         ------
@@ -97,25 +99,27 @@ class BatchProcessor:
             items = [Quarantined(p, decode_record(records[p], p), reason) for p, reason in sorted(late.items())]
             failed.update(self._quarantine.send(items))
         plan.counters.failed_records = len(failed)
-        self.last_counters = plan.counters
         quarantined = [item.position for item in plan.quarantine] + list(late)
-        self.last_dispositions = record_dispositions(len(records), quarantined, outcomes, failed)
         earliest = min(failed) if failed else None
-        self.last_error = failed[earliest] if earliest is not None else None
-        self.last_covered = [
-            Covered(position, key.group_token, stored)
-            for key, outcome in zip(plan.keys.values(), outcomes, strict=True)
-            for position, stored in outcome.covered.items()
-        ]
         extra: dict[str, Any] = {"requestId": request_id}
         if earliest is not None:
             extra["retryFrom"] = plan.sequence_numbers[earliest]
             extra["firstError"] = failed[earliest]
         line = summary_line(plan.counters, self.config.aggregator_name, extra, self._clock())
         emit(line, self._log_stream)
-        if earliest is None:
-            return {"batchItemFailures": []}
-        return {"batchItemFailures": [{"itemIdentifier": plan.sequence_numbers[earliest]}]}
+        return BatchResult(
+            response={
+                "batchItemFailures": [] if earliest is None else [{"itemIdentifier": plan.sequence_numbers[earliest]}]
+            },
+            dispositions=record_dispositions(len(records), quarantined, outcomes, failed),
+            covered=[
+                Covered(position, key.group_token, stored)
+                for key, outcome in zip(plan.keys.values(), outcomes, strict=True)
+                for position, stored in outcome.covered.items()
+            ],
+            first_error=None if earliest is None else failed[earliest],
+            counters=plan.counters,
+        )
 
     def _merge(self, counters: BatchCounters, outcome: KeyOutcome, failed: dict[int, str]) -> None:
         counters.writes += outcome.writes
@@ -126,6 +130,52 @@ class BatchProcessor:
             log("ERROR", "aggregate write failed", self._log_stream, error=outcome.error, records=len(outcome.pending))
             for position in outcome.pending:
                 failed.setdefault(position, outcome.error)
+
+
+def writer_config(write_concurrency: int) -> Config:
+    """A connection for each concurrent key write (plus the quarantine send and one spare), and the
+    SDK's standard retries: five after the first try (botocore reads ``max_attempts`` as retries here).
+
+    Client-side parameter validation is off, as botocore's Config reference allows "for performance
+    reasons": it walked every action of a packed transaction and was a quarter of the handler's
+    client CPU (``make bench``). Every request is built by the handler, not taken from input, and DynamoDB
+    validates each one again: what it refuses comes back as a ValidationException, which the write
+    loop narrows to the one record responsible, as before."""
+    return Config(
+        max_pool_connections=write_concurrency + 2,
+        retries={"mode": "standard", "max_attempts": 5},
+        parameter_validation=False,
+    )
+
+
+def lambda_config(write_concurrency: int) -> Config:
+    """The Lambda's clients: ``writer_config`` with short timeouts, so a stuck connection is retried
+    inside the invocation instead of running into the function's timeout (which would retry the
+    whole batch)."""
+    return writer_config(write_concurrency).merge(Config(connect_timeout=3, read_timeout=10))
+
+
+def record_dispositions(
+    count: int, quarantined: Iterable[int], outcomes: Iterable[KeyOutcome], failed: Iterable[int]
+) -> list[Disposition]:
+    """Each record's disposition, by position in the batch.
+
+    A record may touch two keys (it moved its item to another group): it counts as applied if
+    either change landed now, and as already applied only if every change it makes was covered.
+    A failure outranks everything (the record must come again), then quarantine.
+    """
+    result = [Disposition.NO_CHANGE] * count
+    for outcome in outcomes:
+        for position in outcome.duplicates:
+            if result[position] is Disposition.NO_CHANGE:
+                result[position] = Disposition.ALREADY_APPLIED
+        for position in outcome.applied:
+            result[position] = Disposition.APPLIED
+    for position in quarantined:
+        result[position] = Disposition.QUARANTINED
+    for position in failed:
+        result[position] = Disposition.FAILED
+    return result
 
 
 class AggregateStore(Protocol):

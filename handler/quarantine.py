@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .outcome import Quarantined
+from .types import Quarantined
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_sqs import SQSClient

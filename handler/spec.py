@@ -15,14 +15,11 @@ from enum import Enum, StrEnum
 from functools import cached_property
 from typing import Any
 
-from .attributes import storage_problem
+from .attributes import INTERNAL_PREFIX, attribute_name, storage_problem
 from .errors import SpecError
 from .group_parts import GroupPart, key_name, parse_group_parts, parse_timezone
-from .names import INTERNAL_PREFIX, MAX_KEY_NAME_BYTES, attribute_name
 
 __all__ = [  # names other modules import from here, some defined elsewhere
-    "INTERNAL_PREFIX",
-    "MAX_KEY_NAME_BYTES",
     "AggregationSpec",
     "GroupPart",
     "ItemFilter",

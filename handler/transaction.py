@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .attributes import AttributeValue
-from .fold import Delta, Expression, conditional_position, fold, measure_updates, update_request
+from .fold import Expression, conditional_position, fold, measure_updates, update_request
 from .position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id
+from .types import Delta
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemsInputTypeDef, TransactWriteItemTypeDef

@@ -4,7 +4,7 @@ Powertools' idempotency layer is the model (``BasePersistenceLayer`` runs the al
 DynamoDB layer supplies only its reads and writes). Here the algorithm is: build the key's write
 from the records still pending; send it; if a position condition failed, read what the stored
 positions cover, drop those records and write the rest again; a write DynamoDB refuses as invalid
-is narrowed to the one record responsible (``isolation``); a conflict or throttling is paused and
+is narrowed to the one record responsible (``isolate``); a conflict or throttling is paused and
 retried; anything else fails the records back to Lambda. A store supplies ``_request`` (its write,
 built from pending records), ``_send`` (the AWS call, its answer read into an ``Answer``) and
 ``_stored`` (the positions a failed condition found).
@@ -26,9 +26,8 @@ from typing import Generic, Protocol, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import describe_error
-from .fold import Delta, split_applied
-from .isolation import isolate
-from .outcome import REFUSED_REASON, UNSTORABLE_REASON, KeyOutcome
+from .fold import split_applied
+from .types import Delta, KeyOutcome, ReasonKind, reason
 
 
 class Keyed(Protocol):
@@ -45,6 +44,11 @@ MAX_PAUSED_RETRIES = 8
 """Conflict or throttling retries per write before its records are failed back to Lambda."""
 BACKOFF_BASE_SECONDS = 0.02
 BACKOFF_CAP_SECONDS = 1.0
+
+UNSTORABLE_REASON = reason(
+    ReasonKind.AMOUNTS, "the aggregate cannot hold this record's change exactly in 38 significant digits"
+)
+REFUSED_REASON = reason(ReasonKind.REFUSED, "DynamoDB will not apply this record to its aggregate, so no retry can")
 
 
 class Verdict(Enum):
@@ -149,3 +153,20 @@ class WriteLoop(ABC, Generic[Target, Request]):
 def fail(outcome: KeyOutcome, target: Keyed, pending: list[Delta], detail: str) -> None:
     """``pending`` not applied: Lambda redelivers them; the error names the key."""
     outcome.fail([delta.position for delta in pending], f"aggregate {target.group_token}: {detail}")
+
+
+def isolate(outcome: KeyOutcome, pending: list[Delta], reason: str, write: Callable[[list[Delta]], None]) -> None:
+    """Quarantine ``pending``'s one record for ``reason``; or ``write`` its records singly, stopping at
+    a failure of another kind with the rest left pending, so the key's records stay in stream order.
+
+    A write refused as invalid (or whose sum cannot be sent exactly) fails the same way on every
+    retry, and Lambda would finally drop its records. Alone, a record can be quarantined whole;
+    among others, the records are written one at a time until the culprit is alone."""
+    if len(pending) == 1:
+        outcome.unstorable[pending[0].position] = reason
+        return
+    for index, delta in enumerate(pending):
+        write([delta])
+        if outcome.error:
+            outcome.pending.extend(later.position for later in pending[index + 1 :])
+            return

@@ -19,6 +19,7 @@ from . import FROM_WHEEL
 if TYPE_CHECKING or not FROM_WHEEL:
     from aggregations import INVOICE_AGGREGATION
     from handler.attributes import (
+        INTERNAL_PREFIX,
         NUMBER_SYNTAX,
         AttributeValue,
         key_number_text,
@@ -28,14 +29,12 @@ if TYPE_CHECKING or not FROM_WHEEL:
         storage_problem,
     )
     from handler.buckets import Bucket, DateForm, label, wall_time, zone
-    from handler.clients import writer_config
     from handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
-    from handler.contribution import RecordEffect, image_contribution, record_effect, record_item_token
+    from handler.contribution import image_contribution, record_effect, record_item_token
     from handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
     from handler.fold import EXACT, Expression, update_request
     from handler.group_parts import bucket_index_name
     from handler.grouping import MAX_COMPOSITE_KEY_BYTES, attribute_part_text, decode_key, encode_key, key_attributes
-    from handler.outcome import Covered, Disposition, ReasonKind, reason_kind
     from handler.position import (
         EXPIRY_MARGIN_SECONDS,
         STREAM_MARKER,
@@ -46,10 +45,9 @@ if TYPE_CHECKING or not FROM_WHEEL:
         stream_label,
         table_of_stream,
     )
-    from handler.processor import BatchProcessor
+    from handler.processor import BatchProcessor, writer_config
     from handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from handler.spec import (
-        INTERNAL_PREFIX,
         AggregationSpec,
         GroupPart,
         MeasureOp,
@@ -59,9 +57,11 @@ if TYPE_CHECKING or not FROM_WHEEL:
     )
     from handler.telemetry import Writer
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+    from handler.types import Covered, Disposition, ReasonKind, RecordEffect, reason_kind
 else:  # installed from the wheel
     from stream_aggregator.aggregations import INVOICE_AGGREGATION
     from stream_aggregator.handler.attributes import (
+        INTERNAL_PREFIX,
         NUMBER_SYNTAX,
         AttributeValue,
         key_number_text,
@@ -71,14 +71,8 @@ else:  # installed from the wheel
         storage_problem,
     )
     from stream_aggregator.handler.buckets import Bucket, DateForm, label, wall_time, zone
-    from stream_aggregator.handler.clients import writer_config
     from stream_aggregator.handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
-    from stream_aggregator.handler.contribution import (
-        RecordEffect,
-        image_contribution,
-        record_effect,
-        record_item_token,
-    )
+    from stream_aggregator.handler.contribution import image_contribution, record_effect, record_item_token
     from stream_aggregator.handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
     from stream_aggregator.handler.fold import EXACT, Expression, update_request
     from stream_aggregator.handler.group_parts import bucket_index_name
@@ -89,7 +83,6 @@ else:  # installed from the wheel
         encode_key,
         key_attributes,
     )
-    from stream_aggregator.handler.outcome import Covered, Disposition, ReasonKind, reason_kind
     from stream_aggregator.handler.position import (
         EXPIRY_MARGIN_SECONDS,
         STREAM_MARKER,
@@ -100,10 +93,9 @@ else:  # installed from the wheel
         stream_label,
         table_of_stream,
     )
-    from stream_aggregator.handler.processor import BatchProcessor
+    from stream_aggregator.handler.processor import BatchProcessor, writer_config
     from stream_aggregator.handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from stream_aggregator.handler.spec import (
-        INTERNAL_PREFIX,
         AggregationSpec,
         GroupPart,
         MeasureOp,
@@ -113,6 +105,7 @@ else:  # installed from the wheel
     )
     from stream_aggregator.handler.telemetry import Writer
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
+    from stream_aggregator.handler.types import Covered, Disposition, ReasonKind, RecordEffect, reason_kind
 
 
 def package_version() -> str:

@@ -57,10 +57,10 @@ def apply_records(engine: BatchProcessor, records: Sequence[Mapping[str, Any]]) 
     """
     applied = Applied()
     for start in range(0, len(records), ENGINE_BATCH):
-        engine.process({"Records": list(records[start : start + ENGINE_BATCH])})
-        applied.dispositions.extend(engine.last_dispositions)
-        applied.covered.extend(replace(c, position=start + c.position) for c in engine.last_covered)
-        if engine.last_error is not None:
-            applied.error = engine.last_error
+        result = engine.process({"Records": list(records[start : start + ENGINE_BATCH])})
+        applied.dispositions.extend(result.dispositions)
+        applied.covered.extend(replace(c, position=start + c.position) for c in result.covered)
+        if result.first_error is not None:
+            applied.error = result.first_error
             break
     return applied

@@ -59,9 +59,9 @@ def test_redelivery_from_any_point_never_double_counts(endpoint, invoice_spec):
         response = processor.handle({"Records": records[: start + 1]}, None)
         assert response == {"batchItemFailures": []}
         processor.handle({"Records": records[start:]}, None)
-    processor.handle({"Records": records}, None)
-    assert processor.last_counters.duplicates_skipped == len(records)
-    assert processor.last_counters.writes == 1, "both keys in one transaction, even when every record is a duplicate"
+    counters = processor.process({"Records": records}).counters
+    assert counters.duplicates_skipped == len(records)
+    assert counters.writes == 1, "both keys in one transaction, even when every record is a duplicate"
     totals = read_aggregates(endpoint, aggregator.aggregate_table)
     assert totals["ABC"]["Total"] == Decimal(400)
     assert totals["INV-1"] == {"Total": Decimal("20.00"), "TransactionCount": Decimal(1), "UpdateDate": "07062016"}
@@ -71,9 +71,9 @@ def test_a_batch_is_packed_into_as_few_transactions_as_the_limits_allow(endpoint
     aggregator = new_aggregator(endpoint, invoice_spec)
     processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     records = [stream_record(1000 + i, "INSERT", new=invoice_image(f"K{i % 7}", f"t{i}", "1.25")) for i in range(100)]
-    processor.handle({"Records": records}, None)
+    counters = processor.process({"Records": records}).counters
     # 7 aggregates and 100 entries are 107 actions: two transactions of at most 100, each key whole
-    assert processor.last_counters.keys == 7 and processor.last_counters.writes == 2
+    assert counters.keys == 7 and counters.writes == 2
     totals = read_aggregates(endpoint, aggregator.aggregate_table)
     assert sum(t["TransactionCount"] for t in totals.values()) == 100
     assert sum(t["Total"] for t in totals.values()) == Decimal("125.00")
@@ -153,7 +153,7 @@ def test_fan_in_state_lives_in_the_ledger_with_an_expiry_not_on_the_aggregate(en
         return stream_record(sequence, "INSERT", new=image, keys=("OrderId",), created_at=created_at)
 
     now = int(time.time())
-    processor.handle({"Records": [order(1, "o1", now - 60), order(2, "o2", now)]}, None)
+    counters = processor.process({"Records": [order(1, "o1", now - 60), order(2, "o2", now)]}).counters
     dynamodb = endpoint.client("dynamodb")
     item = dynamodb.get_item(TableName=aggregator.aggregate_table, Key={"CustomerId": {"S": "c"}})["Item"]
     assert item == {"CustomerId": {"S": "c"}, "N": {"N": "2"}}, "nothing but the key and the measures"
@@ -164,7 +164,7 @@ def test_fan_in_state_lives_in_the_ledger_with_an_expiry_not_on_the_aggregate(en
     ]
     ttl = dynamodb.describe_time_to_live(TableName=aggregator.ledger_table)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == LEDGER_EXPIRY and ttl["TimeToLiveStatus"] == "ENABLED"
-    assert processor.last_counters.writes == 1, "one transaction for the key"
+    assert counters.writes == 1, "one transaction for the key"
 
 
 def test_single_source_keeps_one_inline_position_and_no_ledger(endpoint):
@@ -180,8 +180,8 @@ def test_single_source_keeps_one_inline_position_and_no_ledger(endpoint):
 
     records = [change(1, None, "5"), change(2, "5", "7"), change(3, "7", "4")]
     processor.handle({"Records": records}, None)
-    processor.handle({"Records": records[1:]}, None)
-    assert processor.last_counters.writes == 1 and processor.last_counters.duplicates_skipped == 2
+    counters = processor.process({"Records": records[1:]}).counters
+    assert counters.writes == 1 and counters.duplicates_skipped == 2
     item = endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key={"AccountId": {"S": "a"}})
     assert set(item["Item"]) == {"AccountId", "Balance", INLINE_POSITION} and item["Item"]["Balance"] == {"N": "4"}
 
@@ -200,8 +200,9 @@ def test_a_sum_beyond_38_digits_neither_crashes_nor_holds_up_other_keys(endpoint
         stream_record(2, "INSERT", new=invoice_image("WIDE", "2", "1E-100")),
         stream_record(3, "INSERT", new=invoice_image("OK", "1", "5")),
     ]
-    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
-    assert processor.last_counters.writes == 3, "WIDE one record at a time, OK in one write"
+    result = processor.process({"Records": records})
+    assert result.response == {"batchItemFailures": []}
+    assert result.counters.writes == 3, "WIDE one record at a time, OK in one write"
     assert read_aggregates(endpoint, aggregator.aggregate_table)["OK"]["Total"] == Decimal(5)
 
 
@@ -266,11 +267,12 @@ def test_records_of_another_tables_stream_are_quarantined_and_the_rest_applied(e
     mine, foreign = [r for b in batches[:-1] for r in b], batches[-1]
     records = [mine[0], *foreign, *mine[1:]]
     processor = make_processor(endpoint, ours)
-    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    result = processor.process({"Records": records})
+    assert result.response == {"batchItemFailures": []}
     assert read_aggregates(endpoint, ours.aggregate_table)["A"]["Total"] == Decimal(12)
     messages = drain_queue(endpoint, ours.quarantine_queue_url)
     assert [m["record"] for m in messages] == foreign
     assert all(
         m["reason"].startswith(f"foreign stream: from the stream of {theirs.source_table_arn},") for m in messages
     )
-    assert processor.last_counters.quarantined == 1
+    assert result.counters.quarantined == 1

@@ -72,8 +72,8 @@ def fan_in_of_ten_thousand(endpoint):
     pages = dynamodb.get_paginator("scan").paginate(TableName=aggregator.ledger_table)
     sizes = [item_size(item) for page in pages for item in page["Items"]]
     assert len(sizes) == 2 * per_customer and max(sizes) < 200, "one small entry per (customer, order)"
-    processor.handle({"Records": records[:100]}, None)
-    assert processor.last_counters.duplicates_skipped == 100, "a redelivery long after is still skipped"
+    counters = processor.process({"Records": records[:100]}).counters
+    assert counters.duplicates_skipped == 100, "a redelivery long after is still skipped"
 
 
 def test_hot_keys_under_contention_retry_conflicts_count_them_and_stay_exact(endpoint):
@@ -123,11 +123,11 @@ def test_a_re_enabled_stream_is_applied_and_a_late_old_stream_record_is_quaranti
     first = order(900, "o1", "c1", 1000, label="2026-01-01T00:00:00.000")
     processor.handle({"Records": [first]}, None)
     second = order(5, "o1", "c1", 3000, old=first["dynamodb"]["NewImage"], label="2026-03-01T00:00:00.000")
-    processor.handle({"Records": [second]}, None)
-    assert processor.last_counters.duplicates_skipped == 0
+    assert processor.process({"Records": [second]}).counters.duplicates_skipped == 0
     late = order(901, "o1", "c1", 2000, old=first["dynamodb"]["NewImage"], label="2026-01-01T00:00:00.000")
-    assert processor.handle({"Records": [late]}, None) == {"batchItemFailures": []}
-    assert processor.last_counters.stale_stream_records == 1
+    result = processor.process({"Records": [late]})
+    assert result.response == {"batchItemFailures": []}
+    assert result.counters.stale_stream_records == 1
     group = spec.group_by
     measure = spec.sums[0][0]
     assert read_aggregates(endpoint, aggregator.aggregate_table, group_by=group)[

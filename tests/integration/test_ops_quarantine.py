@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 
-from handler.outcome import Quarantined
 from handler.quarantine import QuarantineQueue, message_body
 from handler.records import decode_record
 from handler.spec import parse_spec
+from handler.types import Quarantined
 from ops.__main__ import main
 from ops.local.poller import MappingSettings, StreamPoller
 from tests.conftest import (

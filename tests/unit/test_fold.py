@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.fold import Delta, NumberOverflow, fold, measure_updates, split_applied
+from handler.fold import NumberOverflow, fold, measure_updates, split_applied
 from handler.inline_store import INLINE_POSITION, InlineStore
 from handler.position import item_token, ledger_id, position_text, stream_label
+from handler.types import Delta
 
 OLD_STREAM = "2026-01-01T00:00:00.000"
 NEW_STREAM = "2026-06-01T00:00:00.000"
@@ -79,7 +80,7 @@ def test_item_tokens_and_ledger_ids_never_collide(p1, s1, p2, s2):
 
 def test_inline_request_is_one_conditional_write():
     store = InlineStore(client=None, table_name="Agg", group_by="AccountId")
-    from handler.fold import KeyPlan
+    from handler.types import KeyPlan
 
     plan = KeyPlan("S:A", {"S": "A"}, [delta(0, 5, date="x"), delta(1, 7)])
     request = store.request(plan, plan.deltas)

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from botocore.exceptions import ClientError
 
-from handler.fold import Delta, KeyPlan
 from handler.inline_store import INLINE_POSITION, InlineStore
 from handler.position import position_text
+from handler.types import Delta, KeyPlan
 
 
 def at(sequence: int) -> str:

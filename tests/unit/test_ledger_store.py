@@ -5,10 +5,11 @@ from decimal import Decimal
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from handler.fold import EXACT, Delta, KeyPlan
+from handler.fold import EXACT
 from handler.ledger_store import LedgerStore
 from handler.position import position_text
 from handler.transaction import LEDGER_POSITION
+from handler.types import Delta, KeyPlan
 from handler.write_loop import BACKOFF_CAP_SECONDS, MAX_PAUSED_RETRIES
 
 

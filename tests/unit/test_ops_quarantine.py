@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handler.outcome import REFUSED_REASON, UNSTORABLE_REASON, Quarantined, ReasonKind, reason, reason_kind
 from handler.position import STREAM_RETENTION_SECONDS
 from handler.processor import STALE_REASON
 from handler.quarantine import message_body
 from handler.records import decode_record
 from handler.spec import parse_spec
+from handler.types import Quarantined, ReasonKind, reason, reason_kind
+from handler.write_loop import REFUSED_REASON, UNSTORABLE_REASON
 from ops.quarantine_plan import (
     Action,
     MessageError,

@@ -8,8 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 from rich.console import Console
 
-from handler.outcome import Covered, Disposition, KeyOutcome, record_dispositions
 from handler.position import foreign_stream
+from handler.processor import record_dispositions
+from handler.types import Covered, Disposition, KeyOutcome
 from ops.errors import CommandError
 from ops.queue import QueueMessage, QueueReader
 from ops.replay import RangeExpired, RangeUnfinished, ReplayRun, _grouped, _show, read_range

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from handler.outcome import ReasonKind, reason_kind
 from handler.planner import plan_batch
 from handler.records import event_records
+from handler.types import ReasonKind, reason_kind
 from tests.conftest import SOURCE_TABLE_ARN, invoice_image, load_event, stream_record
 
 

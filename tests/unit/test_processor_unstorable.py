@@ -14,6 +14,7 @@ from handler.config import HandlerConfig
 from handler.fold import EXACT
 from handler.processor import BatchProcessor
 from handler.spec import parse_spec
+from handler.types import Disposition
 from tests.conftest import INVOICE_SPEC, SOURCE_TABLE_ARN, invoice_image, stream_record
 
 
@@ -61,11 +62,36 @@ def test_the_record_the_aggregate_cannot_hold_is_quarantined_and_the_rest_applie
         stream_record(2, "INSERT", new=invoice_image("A", "2", "1E-37")),
         stream_record(3, "INSERT", new=invoice_image("A", "3", "2")),
     ]
-    assert processor.handle({"Records": records}, None) == {"batchItemFailures": []}
+    result = processor.process({"Records": records})
+    assert result.response == {"batchItemFailures": []}
     assert dynamodb.totals["A"] == Decimal("10000000000000000000000000000000000002")
     assert [body["sequenceNumber"] for body in queue.bodies] == ["2"]
     assert "refused" in queue.bodies[0]["reason"] and "Number precision exceeded" in queue.bodies[0]["reason"]
-    assert processor.last_counters.quarantined == 1 and processor.last_counters.failed_records == 0
+    assert result.counters.quarantined == 1 and result.counters.failed_records == 0
+
+
+def test_each_batch_returns_its_own_result_and_a_later_batch_leaves_it_as_it_was():
+    """Nothing of a batch stays on the processor: the result is the caller's, whatever runs after it."""
+    config = HandlerConfig(
+        spec=parse_spec({**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:1]}),
+        aggregate_table="Agg",
+        quarantine_queue_url="q",
+        source_table_arn=SOURCE_TABLE_ARN,
+        ledger_table="Ledger",
+    )
+    processor = BatchProcessor(config, Totals(), Queue(), log_stream=open("/dev/null", "w"))  # noqa: SIM115
+    wide = [
+        stream_record(1, "INSERT", new=invoice_image("A", "1", "1E+37")),
+        stream_record(2, "INSERT", new=invoice_image("A", "2", "1E-37")),
+        stream_record(3, "INSERT", new=invoice_image("A", "3", "2")),
+    ]
+    first = processor.process({"Records": wide})
+    second = processor.process({"Records": [stream_record(4, "INSERT", new=invoice_image("B", "1", "5"))]})
+    assert first.dispositions == [Disposition.APPLIED, Disposition.QUARANTINED, Disposition.APPLIED]
+    assert (first.counters.records, first.counters.quarantined, first.first_error) == (3, 1, None)
+    assert second.dispositions == [Disposition.APPLIED]
+    assert (second.counters.records, second.counters.quarantined) == (1, 0)
+    assert first.response == second.response == {"batchItemFailures": []} and first.covered == second.covered == []
 
 
 class Refusing:

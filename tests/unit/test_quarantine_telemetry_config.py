@@ -10,11 +10,11 @@ from botocore.exceptions import ParamValidationError
 
 from handler.config import load_config
 from handler.errors import ConfigError
-from handler.outcome import Quarantined
 from handler.quarantine import MAX_MESSAGE_BYTES, QuarantineQueue, message_body
 from handler.records import decode_record, unreadable_record
 from handler.spec import parse_spec
 from handler.telemetry import BatchCounters, summary_line
+from handler.types import Quarantined
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,7 +186,7 @@ def test_the_pure_core_never_loads_botocore():
     """Decode, contribution, fold and plan are pure: a data type imported from a module that calls
     AWS would drag botocore in (and tie the core to it)."""
     pure = ["records", "attributes", "contribution", "fold", "planner", "position", "transaction", "spec"]
-    pure += ["config", "outcome", "fastpath", "telemetry"]
+    pure += ["config", "types", "fastpath", "telemetry"]
     code = "import sys; " + "; ".join(f"import handler.{name}" for name in pure) + "; print('botocore' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -4,11 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from handler.fold import Delta, KeyPlan
 from handler.ledger_store import LedgerStore
 from handler.planner import plan_batch
 from handler.position import position_text
 from handler.spec import parse_spec
+from handler.types import Delta, KeyPlan
 from tests.conftest import invoice_image, stream_record
 
 ORDERS = {"partition_key": "OrderId", "group_by": "Status", "measures": [{"name": "N", "op": "count"}]}

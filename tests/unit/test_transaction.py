@@ -10,7 +10,6 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.fold import Delta
 from handler.group_parts import MAX_GROUP_PARTS
 from handler.grouping import MAX_COMPOSITE_KEY_BYTES, composite_group, part_attributes
 from handler.position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id, position_text
@@ -26,6 +25,7 @@ from handler.transaction import (
     read_cancellation,
     transaction,
 )
+from handler.types import Delta
 
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
 MAX_EXPRESSION_BYTES = 4 * 1024

@@ -1,15 +1,25 @@
-"""What writing one aggregate key's plan did: plain data, shared by both stores and the processor."""
+"""The handler's plain data: what passes from one step of a record's path to the next.
+
+A record is decoded (``records``), its effect on the aggregates found (``contribution``: a
+``RecordEffect`` of ``ImageContribution``\\s), cut into one ``Delta`` per aggregate key and planned
+(``planner``: a ``KeyPlan`` per key), written (the stores: a ``KeyOutcome`` per key), and reported
+(``processor``: a ``BatchResult``). Each step imports these types from here and none from another
+step, so the steps import in one direction (tests/repo/test_import_graph.py), as Powertools keeps
+its batch ``types`` apart from its engine. This module imports nothing of the package when it runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:  # annotations only: plain data imports nothing of the package at run time
-    from .fold import Delta
+    from .attributes import AttributeValue
     from .records import StreamRecord
+    from .telemetry import BatchCounters
 
 
 class ReasonKind(StrEnum):
@@ -45,10 +55,50 @@ def reason_kind(text: str) -> ReasonKind | None:
     return _KINDS.get(head) if separator else None
 
 
-UNSTORABLE_REASON = reason(
-    ReasonKind.AMOUNTS, "the aggregate cannot hold this record's change exactly in 38 significant digits"
-)
-REFUSED_REASON = reason(ReasonKind.REFUSED, "DynamoDB will not apply this record to its aggregate, so no retry can")
+@dataclass(slots=True)
+class ImageContribution:
+    """What one valid, filter-passing image contributes to its group."""
+
+    group_token: str
+    group_value: AttributeValue
+    numbers: Mapping[str, Decimal]
+    """sum and count measures by name; count contributes 1."""
+    latest: Mapping[str, AttributeValue]
+
+
+@dataclass(slots=True)
+class RecordEffect:
+    """A record's contributions, plus why it must be quarantined, if it must."""
+
+    item_token: str | None
+    """The source item's identity (partition and sort key); None when the keys are unusable."""
+    removed: ImageContribution | None = None
+    added: ImageContribution | None = None
+    quarantine_reason: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(slots=True)
+class Delta:
+    """One record's effect on one aggregate key."""
+
+    position: int
+    """Index of the record in its batch."""
+    stream_position: str
+    item: str
+    """The source item's token (``position.item_token``)."""
+    created_at: int
+    numbers: Mapping[str, Decimal]
+    latest: Mapping[str, AttributeValue]
+
+
+@dataclass
+class KeyPlan:
+    """Everything a batch does to one aggregate key, in stream order."""
+
+    group_token: str
+    group_value: AttributeValue
+    deltas: list[Delta] = field(default_factory=list)
 
 
 @dataclass
@@ -115,24 +165,28 @@ class Covered:
     stored: str
 
 
-def record_dispositions(
-    count: int, quarantined: Iterable[int], outcomes: Iterable[KeyOutcome], failed: Iterable[int]
-) -> list[Disposition]:
-    """Each record's disposition, by position in the batch.
+class BatchItemFailure(TypedDict):
+    itemIdentifier: str
 
-    A record may touch two keys (it moved its item to another group): it counts as applied if
-    either change landed now, and as already applied only if every change it makes was covered.
-    A failure outranks everything (the record must come again), then quarantine.
-    """
-    result = [Disposition.NO_CHANGE] * count
-    for outcome in outcomes:
-        for position in outcome.duplicates:
-            if result[position] is Disposition.NO_CHANGE:
-                result[position] = Disposition.ALREADY_APPLIED
-        for position in outcome.applied:
-            result[position] = Disposition.APPLIED
-    for position in quarantined:
-        result[position] = Disposition.QUARANTINED
-    for position in failed:
-        result[position] = Disposition.FAILED
-    return result
+
+class PartialBatchResponse(TypedDict):
+    """What the Lambda returns (``ReportBatchItemFailures``): the earliest record not applied, or none."""
+
+    batchItemFailures: list[BatchItemFailure]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one batch did, returned by ``BatchProcessor.process``: nothing of it stays on the processor,
+    so one processor can serve two callers (or threads) and each reads its own batch's result."""
+
+    response: PartialBatchResponse
+    """What the Lambda returns."""
+    dispositions: list[Disposition]
+    """What the batch did with each record, by position: for the operator's replay."""
+    covered: list[Covered]
+    """The records found applied already, per key, with the positions that covered them."""
+    first_error: str | None
+    """Why the earliest failed record failed (the summary line's ``firstError``); None when none failed."""
+    counters: BatchCounters
+    """The batch's counters, as its summary line reports them."""

@@ -95,7 +95,7 @@ def test_inline_request_is_one_conditional_write():
 def test_an_item_with_one_record_compares_with_the_position_it_sets():
     """first == last: the condition reads ``:p``; a redelivery of that record fails it (not below itself)."""
     store = InlineStore(client=None, table_name="Agg", group_by="AccountId")
-    from handler.fold import KeyPlan
+    from handler.types import KeyPlan
 
     plan = KeyPlan("S:A", {"S": "A"}, [delta(0, 5)])
     request = store.request(plan, plan.deltas)

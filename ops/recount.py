@@ -183,7 +183,7 @@ def actual_totals(spec: AggregationSpec, table: str, items: Iterable[dict[str, A
         if group_value is None:
             raise CommandError(f"table {table} has an item without spec group_by {spec.group_by!r}")
         try:
-            token = key_token(group_value, spec.group_by)
+            token = _token(spec, group_value)  # a binary key is bytes here, as boto3 returns it
         except InvalidImage as error:
             raise CommandError(f"table {table}: {error}") from None
         entry = KeyTotals(group_value)
@@ -277,6 +277,8 @@ def _composite(spec: AggregationSpec, raw: str) -> AttributeValue:
 
 
 def _token(spec: AggregationSpec, value: AttributeValue) -> str:
+    """The handler's group token of a key as a client call takes or returns it: a binary key is bytes there,
+    and base64 text in the stream's images, which ``key_token`` reads."""
     raw = value.get("B")
     if isinstance(raw, bytes):
         return f"B:{base64.b64encode(raw).decode()}"

@@ -14,8 +14,8 @@ from hashlib import md5
 import pytest
 
 from handler.spec import parse_spec
-from ops.recount import BACKFILL_MARKER
 from ops.local.local_resources import source_key_schema
+from ops.recount import BACKFILL_MARKER
 from tests.conftest import new_aggregator, target_argv
 from tests.integration.test_cli import cli, drain
 from tests.integration.test_ops_output import run

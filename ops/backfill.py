@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from ._lambda_code import (
     AggregationSpec,
     EventName,
     Expression,
+    creation_seconds,
     describe_error,
     key_attributes,
     key_token,
@@ -25,6 +27,7 @@ from ._lambda_code import (
 from .errors import EXIT_OK, CommandError, OpsError, exit_codes
 from .recount import BACKFILL_MARKER, GroupTotals, recompute, unstorable_totals
 from .stream import (
+    EMPTY_PAGES_IN_RANGE,
     STREAMS_CLIENT_CONFIG,
     RangeExpired,
     RangeUnfinished,
@@ -61,10 +64,11 @@ def run_backfill(target: Target, console: Console) -> int:
     stream_arn = target.stream_arn()
     try:
         scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
-        first = first_records(streams, stream_arn, target.spec)
+        read = first_records(streams, stream_arn, target.spec, scan_ended=time.time())
     except KeyboardInterrupt:
         console.print(f"interrupted while reading the table and its stream: {NOTHING_WRITTEN}")
         raise
+    first = read.first
     bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
     unstorable = unstorable_totals(bases)
     if unstorable:
@@ -95,6 +99,7 @@ def run_backfill(target: Target, console: Console) -> int:
         f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
         f"began; {len(bases) - written - len(refused)} already done; {invalid} invalid item(s) left out"
     )
+    console.print(read.coverage(), soft_wrap=True, highlight=False)
     if refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise CommandError(
@@ -140,10 +145,16 @@ def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:
 # OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
 #
 # 1. scan the table;
-# 2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record: every
-#    shard, every page, through empty pages (ops.stream); a read that cannot be complete
-#    refuses the run before anything is written, since a missed first record would take the scanned
-#    image for the state at enablement and the marker below would lock it in;
+# 2. then read the stream from TRIM_HORIZON, keeping each item's first record: every shard, every
+#    page, through empty pages (ops.stream); a read that cannot be complete refuses the run before
+#    anything is written, since a missed first record would take the scanned image for the state at
+#    enablement and the marker below would lock it in. What must be read is every record made before
+#    the scan ended: a change after it left the scanned image as it was. A closed shard is read to its
+#    end. An open one has none: it is read until a record made after the scan ended (its creation
+#    time past the scan's end by ``CLOCK_MARGIN_SECONDS``), which proves every earlier record of the
+#    shard read, and which ends the read of a shard the table's writers never let fall quiet; else
+#    through as many empty pages as a closed shard (``awaited``), the only end the API can show.
+#    The run then says which of the two each open shard got (``StreamRead.coverage``);
 # 3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
 #    else the scanned image (it has not changed since enablement: a change would be in the stream,
 #    which was read after the scan).
@@ -159,6 +170,10 @@ if TYPE_CHECKING:
 
 MAX_STREAM_AGE = timedelta(hours=23)
 NOTHING_WRITTEN = "backfill wrote nothing"
+CLOCK_MARGIN_SECONDS = 60
+"""How far past the scan's end (this machine's clock) a record's creation time (AWS's, "approximate" and
+rounded down to the second) must be to prove an open shard read past the scan: room for the two clocks'
+skew. An open shard busy enough never to answer empty pages is read about this much longer."""
 
 ItemKey = tuple[str, ...]
 
@@ -172,10 +187,45 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
     return tuple(key_token(image[name], name) for name in names)
 
 
+@dataclass
+class StreamRead:
+    """Each item's earliest record in the stream, and how far each shard was read."""
+
+    scan_ended: float
+    first: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+    records: int = 0
+    closed: int = 0
+    """Closed shards, read to their end."""
+    passed: int = 0
+    """Open shards read to a record made after the scan ended: every earlier record of theirs was read."""
+    current_end: list[str] = field(default_factory=list)
+    """Open shards that answered ``EMPTY_PAGES_IN_RANGE`` empty pages in a row before such a record: taken
+    to end there."""
+
+    def coverage(self) -> str:
+        """What the read covered, for the operator: which shards are known to be read past the scan."""
+        ended = datetime.fromtimestamp(self.scan_ended, UTC).isoformat(timespec="seconds")
+        text = (
+            f"read {self.records} stream record(s): {self.closed} closed shard(s) to their end, {self.passed} open "
+            f"shard(s) past the scan's end ({ended})"
+        )
+        if not self.current_end:
+            return text
+        shown = ", ".join(self.current_end[:3]) + (
+            f" (and {len(self.current_end) - 3} more)" if len(self.current_end) > 3 else ""
+        )
+        return (
+            f"{text}, {len(self.current_end)} open shard(s) to their current end ({EMPTY_PAGES_IN_RANGE} empty pages "
+            f"in a row, no record made since the scan): {shown}. A change made before the scan ended that DynamoDB "
+            "had not yet made readable there would be missed, its item taken as scanned: `reconcile` shows such a "
+            "drift"
+        )
+
+
 def first_records(
-    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
-) -> dict[ItemKey, dict[str, Any]]:
-    """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end.
+    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec, scan_ended: float
+) -> StreamRead:
+    """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end or past the scan.
 
     Raises
     ------
@@ -202,25 +252,35 @@ def first_records(
             "may have trimmed records, so the table's state at enablement is lost. Reconcile instead (quiesce writers "
             "first)."
         )
+    read = StreamRead(scan_ended)
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
     for shard in listing.shards:
         try:
-            for record in _shard_records(stream_client, shard):
+            for record in _shard_records(stream_client, shard, read):
+                read.records += 1
                 key = item_key(spec, record["dynamodb"]["Keys"])
                 sequence = sequence_of(record)
                 if key not in first or sequence < first[key][0]:
                     first[key] = (sequence, record)
         except (ClientError, BotoCoreError) as error:
             raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
-    return {key: record for key, (_, record) in first.items()}
+    read.first = {key: record for key, (_, record) in first.items()}
+    return read
 
 
-def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan) -> Iterator[dict[str, Any]]:
-    """Every record of one shard; a read that cannot be complete raises BackfillError."""
+def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan, read: StreamRead) -> Iterator[dict[str, Any]]:
+    """Every record of one shard (an open one: to past the scan, or its current end); a read that cannot be
+    complete raises BackfillError. ``read`` is told which end the shard's read reached."""
     reading = ShardReading()
+    bound = read.scan_ended + CLOCK_MARGIN_SECONDS
     try:
-        for records in read_shard(client, shard, reading):
-            yield from (lambda_record(record, shard.stream_arn, "") for record in records)
+        for records in read_shard(client, replace(shard, awaited=not shard.closed), reading):
+            converted = [lambda_record(record, shard.stream_arn, "") for record in records]
+            yield from converted
+            created = creation_seconds(converted[-1]["dynamodb"].get("ApproximateCreationDateTime"))
+            if not shard.closed and created is not None and created > bound:
+                read.passed += 1  # the records of a shard are in order: every one made before the scan was read
+                return
     except RangeExpired as gone:
         raise BackfillError(
             f"{NOTHING_WRITTEN}: shard {shard.shard_id} cannot be read from its start ({gone}): the records since "
@@ -233,6 +293,10 @@ def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan) -> Iterator[
             "its end (DynamoDB says reaching records can take several calls): the read is incomplete. Run backfill "
             "again."
         )
+    if reading.stalled:
+        read.current_end.append(shard.shard_id)
+    else:  # GetRecords ended it (a shard open when listed may close while read)
+        read.closed += 1
 
 
 def initial_images(

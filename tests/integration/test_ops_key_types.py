@@ -17,10 +17,10 @@ from handler.spec import parse_spec
 from ops.local.local_resources import source_key_schema
 from ops.recount import BACKFILL_MARKER
 from tests.conftest import new_aggregator, target_argv
-from tests.integration.test_cli import cli, drain
+from tests.integration.test_cli import cli, drain, no_empty_page_pause  # noqa: F401 (a fixture)
 from tests.integration.test_ops_output import run
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_empty_page_pause")]
 
 BLOB_SPEC = {
     "partition_key": "Blob",

@@ -229,6 +229,11 @@ def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dic
 # only the keys named are compared: the filter saves reading, it never decides what counts.
 
 KEY_FORM = "write a key as reconcile and replay print it: S:<text>, N:<number> or B:<base64>"
+FROM_JSON = (
+    "a JSON document, not one key a line: jq -r '.batches[].keys_to_reconcile[]' makes the keys of replay's, "
+    "jq -r '.drifts[].key' of reconcile's, jq -r '.aggregates[].key' of query's"
+)
+"""A key starts with its type (``S:``), never with ``{`` or ``[``: such a file is a command's ``--output json``."""
 MAX_FILTER_CHARS = 4000
 """An expression is at most 4 KB (DynamoDB's expression parameters limits)."""
 MAX_OPERATORS = 300
@@ -291,6 +296,8 @@ def parse_keys(spec: AggregationSpec, texts: Iterable[str], key_type: str, path:
     named = [parse_key(spec, text, key_type) for text in texts]
     if path is not None:
         for number, line in numbered_lines(read_text(path)):
+            if line.lstrip().startswith(("{", "[")):
+                raise CommandError(f"{path}:{number}: {FROM_JSON}")
             if line:
                 named.append(parse_key(spec, line, key_type, f"{path}:{number}:"))
     unique = {key.token: key for key in named}

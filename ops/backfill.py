@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -170,6 +172,10 @@ if TYPE_CHECKING:
 
 MAX_STREAM_AGE = timedelta(hours=23)
 NOTHING_WRITTEN = "backfill wrote nothing"
+SHARD_READERS = 16
+"""Shards read at once. A shard's read limits are its own (two readers: the mapping and this one), and a quiet
+open shard takes 100 empty pages, 25 s of pauses, before it is taken to end: one at a time, n such shards
+took n times that."""
 CLOCK_MARGIN_SECONDS = 60
 """How far past the scan's end (this machine's clock) a record's creation time (AWS's, "approximate" and
 rounded down to the second) must be to prove an open shard read past the scan: room for the two clocks'
@@ -252,34 +258,90 @@ def first_records(
             "may have trimmed records, so the table's state at enablement is lost. Reconcile instead (quiesce writers "
             "first)."
         )
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, min(SHARD_READERS, len(listing.shards)))) as pool:
+        futures = [pool.submit(_read_shard, stream_client, shard, spec, scan_ended, stop) for shard in listing.shards]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((future.exception() for future in futures if future.done() and future.exception()), None)
+            if failed is not None:
+                raise failed
+        except BaseException:
+            stop.set()  # the other shards' reads end at their next page or pause
+            raise
+    return _merged(scan_ended, [future.result() for future in futures])
+
+
+class _Stopped(Exception):
+    """Another shard's read failed, or the run was interrupted: this one ends without a result."""
+
+
+@dataclass
+class ShardRead:
+    """One shard's part of a ``StreamRead``."""
+
+    shard_id: str
+    first: dict[ItemKey, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    records: int = 0
+    end: str = "closed"
+    """closed: GetRecords ended it; passed: a record made after the scan was read; current: empty pages."""
+
+
+def _read_shard(
+    client: DynamoDBStreamsClient, shard: ShardSpan, spec: AggregationSpec, scan_ended: float, stop: threading.Event
+) -> ShardRead:
+    """One shard's items' first records; BackfillError when its read cannot be complete."""
+    result = ShardRead(shard.shard_id)
+    try:
+        for record in _shard_records(client, shard, scan_ended, stop, result):
+            result.records += 1
+            key = item_key(spec, record["dynamodb"]["Keys"])
+            sequence = sequence_of(record)
+            if key not in result.first or sequence < result.first[key][0]:
+                result.first[key] = (sequence, record)
+    except (ClientError, BotoCoreError) as error:
+        raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
+    return result
+
+
+def _merged(scan_ended: float, shards: list[ShardRead]) -> StreamRead:
+    """The shards' reads as one, in the listing's order: each item's earliest record across them."""
     read = StreamRead(scan_ended)
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
-    for shard in listing.shards:
-        try:
-            for record in _shard_records(stream_client, shard, read):
-                read.records += 1
-                key = item_key(spec, record["dynamodb"]["Keys"])
-                sequence = sequence_of(record)
-                if key not in first or sequence < first[key][0]:
-                    first[key] = (sequence, record)
-        except (ClientError, BotoCoreError) as error:
-            raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
+    for shard in shards:
+        read.records += shard.records
+        read.closed += shard.end == "closed"
+        read.passed += shard.end == "passed"
+        if shard.end == "current":
+            read.current_end.append(shard.shard_id)
+        for key, (sequence, record) in shard.first.items():
+            if key not in first or sequence < first[key][0]:
+                first[key] = (sequence, record)
     read.first = {key: record for key, (_, record) in first.items()}
     return read
 
 
-def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan, read: StreamRead) -> Iterator[dict[str, Any]]:
+def _shard_records(
+    client: DynamoDBStreamsClient, shard: ShardSpan, scan_ended: float, stop: threading.Event, result: ShardRead
+) -> Iterator[dict[str, Any]]:
     """Every record of one shard (an open one: to past the scan, or its current end); a read that cannot be
-    complete raises BackfillError. ``read`` is told which end the shard's read reached."""
+    complete raises BackfillError. ``result.end`` is told which end the read reached."""
+
+    def pause(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise _Stopped
+
     reading = ShardReading()
-    bound = read.scan_ended + CLOCK_MARGIN_SECONDS
+    bound = scan_ended + CLOCK_MARGIN_SECONDS
     try:
-        for records in read_shard(client, replace(shard, awaited=not shard.closed), reading):
+        for records in read_shard(client, replace(shard, awaited=not shard.closed), reading, pause):
+            if stop.is_set():
+                raise _Stopped
             converted = [lambda_record(record, shard.stream_arn, "") for record in records]
             yield from converted
             created = creation_seconds(converted[-1]["dynamodb"].get("ApproximateCreationDateTime"))
             if not shard.closed and created is not None and created > bound:
-                read.passed += 1  # the records of a shard are in order: every one made before the scan was read
+                result.end = "passed"  # the records of a shard are in order: every one made before the scan was read
                 return
     except RangeExpired as gone:
         raise BackfillError(
@@ -293,10 +355,7 @@ def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan, read: Stream
             "its end (DynamoDB says reaching records can take several calls): the read is incomplete. Run backfill "
             "again."
         )
-    if reading.stalled:
-        read.current_end.append(shard.shard_id)
-    else:  # GetRecords ended it (a shard open when listed may close while read)
-        read.closed += 1
+    result.end = "current" if reading.stalled else "closed"  # closed: a shard open when listed may close meanwhile
 
 
 def initial_images(

@@ -45,7 +45,8 @@ from .errors import OpsError
 #   one is taken after the last record read.
 #
 # The stream's shards allow two readers at once and the mapping is one, so a read pauses on every
-# empty page (``EMPTY_PAGE_PAUSE_SECONDS``) and callers read one shard at a time.
+# empty page (``EMPTY_PAGE_PAUSE_SECONDS``) and a caller never has two reads of one shard at once
+# (backfill reads several shards at once, each by one read).
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient

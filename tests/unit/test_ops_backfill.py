@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from rich.console import Console
 
 import ops.__main__ as cli
 from handler.spec import parse_spec
-from ops.backfill import CLOCK_MARGIN_SECONDS, BackfillError, first_records, run_backfill
+from ops.backfill import CLOCK_MARGIN_SECONDS, SHARD_READERS, BackfillError, first_records, run_backfill
 from ops.stream import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
 from ops.targets import Target
 from tests.conftest import INVOICE_SPEC, invoice_image
@@ -471,3 +472,28 @@ def test_an_open_shard_taken_at_its_current_end_is_named(monkeypatch):
         f"2 open shard(s) to their current end ({EMPTY_PAGES_IN_RANGE} empty pages in a row, no record made since "
         f"the scan): {shard_id(0)}, {shard_id(3)}. A change made before the scan ended" in output
     )
+
+
+class MeetingStream(ScriptedStream):
+    """Its open shards' first GetRecords each wait for all the others' (a barrier): a reader that reads shards
+    one at a time never gets past the first, and the barrier's guard breaks it."""
+
+    def __init__(self, shards: list[ScriptedShard]):
+        super().__init__(shards)
+        self.barrier = threading.Barrier(len(shards), timeout=30)
+
+    def get_records(self, ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:
+        if ShardIterator.endswith("#0"):
+            self.barrier.wait()
+        return super().get_records(ShardIterator, Limit)
+
+
+def test_shards_are_read_at_once_so_quiet_open_ones_wait_out_their_empty_pages_together():
+    """edges 2: a quiet open shard now takes 100 empty pages (25 s of pauses) to be taken at its end; read one at a
+    time, a table's n open shards took n times that. They are read SHARD_READERS at a time."""
+    shards, scanned = changed_items(SHARD_READERS)
+    for shard in shards:
+        shard.closed = False
+    stream, dynamodb = MeetingStream(shards), ScriptedDynamoDB(scanned)
+    run_backfill(target(stream, dynamodb), Console(quiet=True))
+    assert len(written_totals(dynamodb)) == 10 and not stream.barrier.broken

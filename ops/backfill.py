@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -276,6 +277,17 @@ class _Stopped(Exception):
     """Another shard's read failed, or the run was interrupted: this one ends without a result."""
 
 
+class ShardEnd(StrEnum):
+    """Where a shard's read ended."""
+
+    CLOSED = "closed"
+    """GetRecords ended it: a closed shard's end (or a shard open when listed that closed meanwhile)."""
+    PASSED = "passed"
+    """An open shard's record made after the scan ended was read: every earlier record of it was."""
+    CURRENT = "current"
+    """An open shard answered ``EMPTY_PAGES_IN_RANGE`` empty pages in a row first: taken to end there."""
+
+
 @dataclass
 class ShardRead:
     """One shard's part of a ``StreamRead``."""
@@ -283,8 +295,7 @@ class ShardRead:
     shard_id: str
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     records: int = 0
-    end: str = "closed"
-    """closed: GetRecords ended it; passed: a record made after the scan was read; current: empty pages."""
+    end: ShardEnd = ShardEnd.CLOSED
 
 
 def _read_shard(
@@ -310,9 +321,11 @@ def _merged(scan_ended: float, shards: list[ShardRead]) -> StreamRead:
     first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
     for shard in shards:
         read.records += shard.records
-        read.closed += shard.end == "closed"
-        read.passed += shard.end == "passed"
-        if shard.end == "current":
+        if shard.end is ShardEnd.CLOSED:
+            read.closed += 1
+        elif shard.end is ShardEnd.PASSED:
+            read.passed += 1
+        else:
             read.current_end.append(shard.shard_id)
         for key, (sequence, record) in shard.first.items():
             if key not in first or sequence < first[key][0]:
@@ -341,7 +354,9 @@ def _shard_records(
             yield from converted
             created = creation_seconds(converted[-1]["dynamodb"].get("ApproximateCreationDateTime"))
             if not shard.closed and created is not None and created > bound:
-                result.end = "passed"  # the records of a shard are in order: every one made before the scan was read
+                result.end = (
+                    ShardEnd.PASSED
+                )  # the records of a shard are in order: every one made before the scan was read
                 return
     except RangeExpired as gone:
         raise BackfillError(
@@ -355,7 +370,7 @@ def _shard_records(
             "its end (DynamoDB says reaching records can take several calls): the read is incomplete. Run backfill "
             "again."
         )
-    result.end = "current" if reading.stalled else "closed"  # closed: a shard open when listed may close meanwhile
+    result.end = ShardEnd.CURRENT if reading.stalled else ShardEnd.CLOSED
 
 
 def initial_images(

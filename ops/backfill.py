@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +21,7 @@ from ._lambda_code import (
     AggregationSpec,
     EventName,
     Expression,
+    creation_seconds,
     describe_error,
     key_attributes,
     key_token,
@@ -25,6 +30,7 @@ from ._lambda_code import (
 from .errors import EXIT_OK, CommandError, OpsError, exit_codes
 from .recount import BACKFILL_MARKER, GroupTotals, recompute, unstorable_totals
 from .stream import (
+    EMPTY_PAGES_IN_RANGE,
     STREAMS_CLIENT_CONFIG,
     RangeExpired,
     RangeUnfinished,
@@ -61,10 +67,11 @@ def run_backfill(target: Target, console: Console) -> int:
     stream_arn = target.stream_arn()
     try:
         scanned = [wire_image(item) for item in parallel_scan(dynamodb, target.source_table)]
-        first = first_records(streams, stream_arn, target.spec)
+        read = first_records(streams, stream_arn, target.spec, scan_ended=time.time())
     except KeyboardInterrupt:
         console.print(f"interrupted while reading the table and its stream: {NOTHING_WRITTEN}")
         raise
+    first = read.first
     bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
     unstorable = unstorable_totals(bases)
     if unstorable:
@@ -95,6 +102,7 @@ def run_backfill(target: Target, console: Console) -> int:
         f"backfilled {written} aggregate(s) from {len(scanned)} item(s) and {len(first)} changed since the stream "
         f"began; {len(bases) - written - len(refused)} already done; {invalid} invalid item(s) left out"
     )
+    console.print(read.coverage(), soft_wrap=True, highlight=False)
     if refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise CommandError(
@@ -140,10 +148,16 @@ def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:
 # OldImage of a MODIFY or REMOVE, nothing for an INSERT. So:
 #
 # 1. scan the table;
-# 2. then read the stream from TRIM_HORIZON to its end, keeping each item's first record: every
-#    shard, every page, through empty pages (ops.stream); a read that cannot be complete
-#    refuses the run before anything is written, since a missed first record would take the scanned
-#    image for the state at enablement and the marker below would lock it in;
+# 2. then read the stream from TRIM_HORIZON, keeping each item's first record: every shard, every
+#    page, through empty pages (ops.stream); a read that cannot be complete refuses the run before
+#    anything is written, since a missed first record would take the scanned image for the state at
+#    enablement and the marker below would lock it in. What must be read is every record made before
+#    the scan ended: a change after it left the scanned image as it was. A closed shard is read to its
+#    end. An open one has none: it is read until a record made after the scan ended (its creation
+#    time past the scan's end by ``CLOCK_MARGIN_SECONDS``), which proves every earlier record of the
+#    shard read, and which ends the read of a shard the table's writers never let fall quiet; else
+#    through as many empty pages as a closed shard (``awaited``), the only end the API can show.
+#    The run then says which of the two each open shard got (``StreamRead.coverage``);
 # 3. S0 of an item = its first record's OldImage if the stream has one (None after an INSERT),
 #    else the scanned image (it has not changed since enablement: a change would be in the stream,
 #    which was read after the scan).
@@ -159,6 +173,14 @@ if TYPE_CHECKING:
 
 MAX_STREAM_AGE = timedelta(hours=23)
 NOTHING_WRITTEN = "backfill wrote nothing"
+SHARD_READERS = 16
+"""Shards read at once. A shard's read limits are its own (two readers: the mapping and this one), and a quiet
+open shard takes 100 empty pages, 25 s of pauses, before it is taken to end: one at a time, n such shards
+took n times that."""
+CLOCK_MARGIN_SECONDS = 60
+"""How far past the scan's end (this machine's clock) a record's creation time (AWS's, "approximate" and
+rounded down to the second) must be to prove an open shard read past the scan: room for the two clocks'
+skew. An open shard busy enough never to answer empty pages is read about this much longer."""
 
 ItemKey = tuple[str, ...]
 
@@ -172,10 +194,45 @@ def item_key(spec: AggregationSpec, image: dict[str, Any]) -> ItemKey:
     return tuple(key_token(image[name], name) for name in names)
 
 
+@dataclass
+class StreamRead:
+    """Each item's earliest record in the stream, and how far each shard was read."""
+
+    scan_ended: float
+    first: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+    records: int = 0
+    closed: int = 0
+    """Closed shards, read to their end."""
+    passed: int = 0
+    """Open shards read to a record made after the scan ended: every earlier record of theirs was read."""
+    current_end: list[str] = field(default_factory=list)
+    """Open shards that answered ``EMPTY_PAGES_IN_RANGE`` empty pages in a row before such a record: taken
+    to end there."""
+
+    def coverage(self) -> str:
+        """What the read covered, for the operator: which shards are known to be read past the scan."""
+        ended = datetime.fromtimestamp(self.scan_ended, UTC).isoformat(timespec="seconds")
+        text = (
+            f"read {self.records} stream record(s): {self.closed} closed shard(s) to their end, {self.passed} open "
+            f"shard(s) past the scan's end ({ended})"
+        )
+        if not self.current_end:
+            return text
+        shown = ", ".join(self.current_end[:3]) + (
+            f" (and {len(self.current_end) - 3} more)" if len(self.current_end) > 3 else ""
+        )
+        return (
+            f"{text}, {len(self.current_end)} open shard(s) to their current end ({EMPTY_PAGES_IN_RANGE} empty pages "
+            f"in a row, no record made since the scan): {shown}. A change made before the scan ended that DynamoDB "
+            "had not yet made readable there would be missed, its item taken as scanned: `reconcile` shows such a "
+            "drift"
+        )
+
+
 def first_records(
-    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec
-) -> dict[ItemKey, dict[str, Any]]:
-    """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end.
+    stream_client: DynamoDBStreamsClient, stream_arn: str, spec: AggregationSpec, scan_ended: float
+) -> StreamRead:
+    """Each item's earliest record in the stream: every shard, from TRIM_HORIZON to its end or past the scan.
 
     Raises
     ------
@@ -202,25 +259,105 @@ def first_records(
             "may have trimmed records, so the table's state at enablement is lost. Reconcile instead (quiesce writers "
             "first)."
         )
-    first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
-    for shard in listing.shards:
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=max(1, min(SHARD_READERS, len(listing.shards)))) as pool:
+        futures = [pool.submit(_read_shard, stream_client, shard, spec, scan_ended, stop) for shard in listing.shards]
         try:
-            for record in _shard_records(stream_client, shard):
-                key = item_key(spec, record["dynamodb"]["Keys"])
-                sequence = sequence_of(record)
-                if key not in first or sequence < first[key][0]:
-                    first[key] = (sequence, record)
-        except (ClientError, BotoCoreError) as error:
-            raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
-    return {key: record for key, (_, record) in first.items()}
+            wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((future.exception() for future in futures if future.done() and future.exception()), None)
+            if failed is not None:
+                raise failed
+        except BaseException:
+            stop.set()  # the other shards' reads end at their next page or pause
+            raise
+    return _merged(scan_ended, [future.result() for future in futures])
 
 
-def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan) -> Iterator[dict[str, Any]]:
-    """Every record of one shard; a read that cannot be complete raises BackfillError."""
-    reading = ShardReading()
+class _Stopped(Exception):
+    """Another shard's read failed, or the run was interrupted: this one ends without a result."""
+
+
+class ShardEnd(StrEnum):
+    """Where a shard's read ended."""
+
+    CLOSED = "closed"
+    """GetRecords ended it: a closed shard's end (or a shard open when listed that closed meanwhile)."""
+    PASSED = "passed"
+    """An open shard's record made after the scan ended was read: every earlier record of it was."""
+    CURRENT = "current"
+    """An open shard answered ``EMPTY_PAGES_IN_RANGE`` empty pages in a row first: taken to end there."""
+
+
+@dataclass
+class ShardRead:
+    """One shard's part of a ``StreamRead``."""
+
+    shard_id: str
+    first: dict[ItemKey, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    records: int = 0
+    end: ShardEnd = ShardEnd.CLOSED
+
+
+def _read_shard(
+    client: DynamoDBStreamsClient, shard: ShardSpan, spec: AggregationSpec, scan_ended: float, stop: threading.Event
+) -> ShardRead:
+    """One shard's items' first records; BackfillError when its read cannot be complete."""
+    result = ShardRead(shard.shard_id)
     try:
-        for records in read_shard(client, shard, reading):
-            yield from (lambda_record(record, shard.stream_arn, "") for record in records)
+        for record in _shard_records(client, shard, scan_ended, stop, result):
+            result.records += 1
+            key = item_key(spec, record["dynamodb"]["Keys"])
+            sequence = sequence_of(record)
+            if key not in result.first or sequence < result.first[key][0]:
+                result.first[key] = (sequence, record)
+    except (ClientError, BotoCoreError) as error:
+        raise BackfillError(f"{NOTHING_WRITTEN}: reading shard {shard.shard_id}: {describe_error(error)}") from None
+    return result
+
+
+def _merged(scan_ended: float, shards: list[ShardRead]) -> StreamRead:
+    """The shards' reads as one, in the listing's order: each item's earliest record across them."""
+    read = StreamRead(scan_ended)
+    first: dict[ItemKey, tuple[int, dict[str, Any]]] = {}
+    for shard in shards:
+        read.records += shard.records
+        if shard.end is ShardEnd.CLOSED:
+            read.closed += 1
+        elif shard.end is ShardEnd.PASSED:
+            read.passed += 1
+        else:
+            read.current_end.append(shard.shard_id)
+        for key, (sequence, record) in shard.first.items():
+            if key not in first or sequence < first[key][0]:
+                first[key] = (sequence, record)
+    read.first = {key: record for key, (_, record) in first.items()}
+    return read
+
+
+def _shard_records(
+    client: DynamoDBStreamsClient, shard: ShardSpan, scan_ended: float, stop: threading.Event, result: ShardRead
+) -> Iterator[dict[str, Any]]:
+    """Every record of one shard (an open one: to past the scan, or its current end); a read that cannot be
+    complete raises BackfillError. ``result.end`` is told which end the read reached."""
+
+    def pause(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise _Stopped
+
+    reading = ShardReading()
+    bound = scan_ended + CLOCK_MARGIN_SECONDS
+    try:
+        for records in read_shard(client, replace(shard, awaited=not shard.closed), reading, pause):
+            if stop.is_set():
+                raise _Stopped
+            converted = [lambda_record(record, shard.stream_arn, "") for record in records]
+            yield from converted
+            created = creation_seconds(converted[-1]["dynamodb"].get("ApproximateCreationDateTime"))
+            if not shard.closed and created is not None and created > bound:
+                result.end = (
+                    ShardEnd.PASSED
+                )  # the records of a shard are in order: every one made before the scan was read
+                return
     except RangeExpired as gone:
         raise BackfillError(
             f"{NOTHING_WRITTEN}: shard {shard.shard_id} cannot be read from its start ({gone}): the records since "
@@ -233,6 +370,7 @@ def _shard_records(client: DynamoDBStreamsClient, shard: ShardSpan) -> Iterator[
             "its end (DynamoDB says reaching records can take several calls): the read is incomplete. Run backfill "
             "again."
         )
+    result.end = ShardEnd.CURRENT if reading.stalled else ShardEnd.CLOSED
 
 
 def initial_images(

@@ -26,6 +26,7 @@ from .quarantine_plan import (
     MessageError,
     QuarantinedRecord,
     age_seconds,
+    aggregate_keys,
     copies,
     key_problem,
     needs_source_item,
@@ -47,6 +48,12 @@ class Entry:
     record: QuarantinedRecord | None
     messages: list[QueueMessage] = field(default_factory=list)
     problem: str | None = None
+    aggregates: list[str] = field(default_factory=list)
+    """The aggregate keys its item counts toward under the spec (``quarantine_plan.aggregate_keys``)."""
+
+    @property
+    def aggregate(self) -> str:
+        return ", ".join(self.aggregates) or "-"
 
     def age(self, now: float) -> float | None:
         sent = min((m.sent_at for m in self.messages if m.sent_at is not None), default=None)
@@ -107,6 +114,8 @@ def run_quarantine(
         messages = reader.receive_all()
         reader.refuse_in_flight("quarantine command", QUARANTINE_VISIBILITY_SECONDS, IN_FLIGHT_RISK)
         entries = merged(messages)
+        for entry in entries:
+            entry.aggregates = aggregate_keys(target.spec, entry.record) if entry.record else []
         now = clock()
         if action == "list":
             console.print(_list_table(entries, now))
@@ -269,12 +278,13 @@ def _applied_outcome(disposition: Disposition | None, decision: Decision, error:
 
 def _list_table(entries: list[Entry], now: float) -> Table:
     table = Table(title="quarantined records")
-    for column in ("key", "event", "reason", "age", "copies"):
+    for column in ("key", "aggregate", "event", "reason", "age", "copies"):
         table.add_column(column, justify="right" if column in ("age", "copies") else "left", overflow="fold")
     for entry in entries:
         age = entry.age(now)
         table.add_row(
             cell(entry.key),
+            cell(entry.aggregate),
             cell(entry.record.event_name) if entry.record else "-",
             cell(entry.reason),
             age_text(age) if age is not None else "?",
@@ -291,6 +301,7 @@ def list_document(entries: list[Entry], now: float) -> dict[str, Any]:
         records.append(
             {
                 "key": entry.key if record else None,
+                "aggregate_keys": list(entry.aggregates),
                 "event": record.event_name if record else None,
                 "reason": entry.reason,
                 "age_seconds": entry.age(now),
@@ -308,14 +319,13 @@ def _show(console: Console, action: str, result: Settled, now: float, dry_run: b
     """The rows, rendered whole before printing; an unreadable message to be dropped is shown as it came."""
     title = f"quarantine {action}" + (" (dry run: nothing written or deleted)" if dry_run else "")
     table = Table(title=title)
-    for column in ("key", "reason", "age", "outcome", "note"):
+    for column in ("key", "aggregate", "reason", "age", "outcome", "note"):
         # folded, never cut to "…" (80 columns when piped): drop's list is the record of what to reconcile
         table.add_column(column, justify="right" if column == "age" else "left", overflow="fold")
     for entry, outcome, note in result.rows:
         age = entry.age(now)
-        table.add_row(
-            cell(entry.key), cell(entry.reason), age_text(age) if age is not None else "?", outcome, cell(note)
-        )
+        shown_age = age_text(age) if age is not None else "?"
+        table.add_row(cell(entry.key), cell(entry.aggregate), cell(entry.reason), shown_age, outcome, cell(note))
     bodies = [
         f"message {cell(message.message_id)} (unreadable) as it came: {cell(message.body)}"
         for entry in result.rows_dropped()

@@ -38,6 +38,7 @@ from ._lambda_code import (
     STREAM_RETENTION_SECONDS,
     AggregationSpec,
     EventShapeError,
+    HandlerError,
     InvalidImage,
     ReasonKind,
     RecordEffect,
@@ -111,6 +112,38 @@ class QuarantinedRecord:
     def invalid_image_only(self) -> bool:
         """The reason says only the new image was bad, so the record's valid part was applied."""
         return reason_kind(self.reason) is ReasonKind.INVALID_NEW_IMAGE
+
+
+def aggregate_keys(spec: AggregationSpec, record: QuarantinedRecord) -> list[str]:
+    """The aggregates the record's item counts toward under ``spec``, as ``reconcile --key`` takes them: what an
+    operator told to reconcile the key reconciles (the row's own key is the source item's, which they fix).
+
+    From each image the record carries: its contribution's key when it counts; when it is invalid (it passed the
+    filter, and a measure or part is bad) and group_by is one attribute, that attribute's key, if it has one. A
+    record without images (truncated) names the key its ``Keys`` hold when group_by is one of them. Empty when
+    nothing names one: the handler's rules decide, never a guess.
+    """
+    keys: list[str] = []
+    carried = [record.body.get(name) for name in ("OldImage", "NewImage")]
+    images: list[Mapping[str, Any]] = [image for image in carried if isinstance(image, dict)] or [record.keys]
+    for image in images:
+        try:
+            contribution = image_contribution(spec, image)
+            token = contribution.group_token if contribution is not None else None
+        except HandlerError:
+            token = _single_key(spec, image)
+        if token is not None and token not in keys:
+            keys.append(token)
+    return keys
+
+
+def _single_key(spec: AggregationSpec, image: Mapping[str, Any]) -> str | None:
+    if spec.group_parts or spec.group_by not in image:
+        return None
+    try:
+        return key_token(image[spec.group_by], spec.group_by)
+    except HandlerError:
+        return None
 
 
 def quarantined_record(body: str) -> QuarantinedRecord:

@@ -378,7 +378,12 @@ def add_parser(subparsers: Any) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    query.add_argument("values", nargs="*", metavar="VALUE", help="one value per group_by part, in order")
+    query.add_argument(
+        "values",
+        nargs="*",
+        metavar="VALUE",
+        help="one value per group_by part, in order (a binary group_by as base64, as DynamoDB's JSON writes it)",
+    )
     query.add_argument("--from", dest="first", metavar="BUCKET", help="first bucket (a label or an ISO date/time)")
     query.add_argument("--to", dest="last", metavar="BUCKET", help="last bucket, inclusive")
     add_output_argument(query)

@@ -71,14 +71,16 @@ def add_key_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY",
-        help="only this aggregate key, as reconcile and replay print it (S:INV-1, N:7, S:C-17#2026-11-28); "
+        help="only this aggregate key, as reconcile and replay print it (S:INV-1, N:7, B:<base64>, "
+        "S:C-17#2026-11-28); "
         "may be given several times",
     )
     parser.add_argument(
         "--keys-from",
         type=Path,
         metavar="FILE",
-        help="only the keys in FILE, one a line as reconcile and replay print them",
+        help="only the keys in FILE, one a line as reconcile and replay print them (a command's --output json "
+        "is refused: the error gives the jq line that makes such a file of it)",
     )
 
 

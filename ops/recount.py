@@ -183,7 +183,7 @@ def actual_totals(spec: AggregationSpec, table: str, items: Iterable[dict[str, A
         if group_value is None:
             raise CommandError(f"table {table} has an item without spec group_by {spec.group_by!r}")
         try:
-            token = key_token(group_value, spec.group_by)
+            token = _token(spec, group_value)  # a binary key is bytes here, as boto3 returns it
         except InvalidImage as error:
             raise CommandError(f"table {table}: {error}") from None
         entry = KeyTotals(group_value)
@@ -229,6 +229,11 @@ def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dic
 # only the keys named are compared: the filter saves reading, it never decides what counts.
 
 KEY_FORM = "write a key as reconcile and replay print it: S:<text>, N:<number> or B:<base64>"
+FROM_JSON = (
+    "a JSON document, not one key a line: jq -r '.batches[].keys_to_reconcile[]' makes the keys of replay's, "
+    "jq -r '.drifts[].key' of reconcile's, jq -r '.aggregates[].key' of query's"
+)
+"""A key starts with its type (``S:``), never with ``{`` or ``[``: such a file is a command's ``--output json``."""
 MAX_FILTER_CHARS = 4000
 """An expression is at most 4 KB (DynamoDB's expression parameters limits)."""
 MAX_OPERATORS = 300
@@ -277,6 +282,8 @@ def _composite(spec: AggregationSpec, raw: str) -> AttributeValue:
 
 
 def _token(spec: AggregationSpec, value: AttributeValue) -> str:
+    """The handler's group token of a key as a client call takes or returns it: a binary key is bytes there,
+    and base64 text in the stream's images, which ``key_token`` reads."""
     raw = value.get("B")
     if isinstance(raw, bytes):
         return f"B:{base64.b64encode(raw).decode()}"
@@ -289,6 +296,8 @@ def parse_keys(spec: AggregationSpec, texts: Iterable[str], key_type: str, path:
     named = [parse_key(spec, text, key_type) for text in texts]
     if path is not None:
         for number, line in numbered_lines(read_text(path)):
+            if line.lstrip().startswith(("{", "[")):
+                raise CommandError(f"{path}:{number}: {FROM_JSON}")
             if line:
                 named.append(parse_key(spec, line, key_type, f"{path}:{number}:"))
     unique = {key.token: key for key in named}

@@ -35,14 +35,18 @@ from .errors import OpsError
 #   was read) up to ``EMPTY_PAGES_IN_RANGE`` empty pages in a row are read through, and a read that
 #   still stops short is *stalled*: the caller refuses to treat it as complete. Where nothing is
 #   known to lie ahead (an open shard), ``EMPTY_PAGES`` in a row are taken as its current end: the
-#   API has no other way to tell the end of an open shard.
+#   API has no other way to tell the end of an open shard. A caller for whom stopping short of a
+#   record would be a wrong total, not a rerun (backfill), marks an open shard ``awaited``: it is
+#   read through as many empty pages as a closed one, and a read that stops on them is *stalled*,
+#   which the caller then reports as the end it took.
 # - ``TrimmedDataAccessException`` (records past the 24-hour retention) and
 #   ``ResourceNotFoundException`` (a shard or stream that is gone) mean the records are lost to
 #   this read: ``RangeExpired``. An iterator lasts 15 minutes (``ExpiredIteratorException``): a new
 #   one is taken after the last record read.
 #
 # The stream's shards allow two readers at once and the mapping is one, so a read pauses on every
-# empty page (``EMPTY_PAGE_PAUSE_SECONDS``) and callers read one shard at a time.
+# empty page (``EMPTY_PAGE_PAUSE_SECONDS``) and a caller never has two reads of one shard at once
+# (backfill reads several shards at once, each by one read).
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -83,6 +87,9 @@ class ShardSpan:
     """Stop once a record at or past it was read; None: read as far as the shard goes."""
     closed: bool = False
     """DescribeStream gave the shard an EndingSequenceNumber: its end lies ahead until GetRecords says so."""
+    awaited: bool = False
+    """A record may lie past empty pages of this open shard, and missing it would be a wrong total: read through
+    ``EMPTY_PAGES_IN_RANGE`` of them, as for a closed shard, before taking its current end."""
 
 
 @dataclass
@@ -185,7 +192,7 @@ def read_shard(
 
 def _empty_limit(span: ShardSpan, reading: ShardReading) -> int:
     """How many empty pages in a row to read through: many where a record is known to lie ahead."""
-    ahead = span.closed or (span.end is not None and reading.first_seen is not None)
+    ahead = span.closed or span.awaited or (span.end is not None and reading.first_seen is not None)
     return EMPTY_PAGES_IN_RANGE if ahead else EMPTY_PAGES
 
 

@@ -87,6 +87,7 @@ def test_quarantine_list_keeps_every_reason_whole_piped_and_in_json(capsys, endp
     reason = record["reason"]
     assert len(reason) > 70 and "…" not in reason and record["copies"] == 1 and record["event"] == "INSERT"
     assert record["key"] == "InvoiceNumber=A TransactionId=2" and record["sequence_number"].isdigit()
+    assert record["aggregate_keys"] == ["S:A"]  # its Amount is bad: group_by's own attribute names it
     code, out, err = run(capsys, ["quarantine", "list", *target])
     assert code == 0 and reason in out and "…" not in out, out
 

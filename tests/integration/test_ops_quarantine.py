@@ -6,6 +6,7 @@ ops.local.poller (no event source mapping in moto).
 
 import json
 import os
+import re
 import signal
 import time
 from decimal import Decimal
@@ -564,3 +565,31 @@ def test_help_lists_the_exit_codes(capsys, command):
         main([*command, "--help"])
     help_text = capsys.readouterr().out
     assert "exit codes:" in help_text and "  0: " in help_text and "  1: " in help_text, help_text
+
+
+def test_list_and_redrive_name_the_aggregates_a_record_counts_toward(endpoint, tmp_path, capsys):
+    """edges 4: a row's key is the source item's (the operator fixes that item), but a note saying "reconcile the
+    key" needs the aggregate's, and with group_by another attribute than the partition key the source key does
+    not tell it. A MODIFY from north (valid) to south (its Amount bad) counts toward both."""
+    spec = {**INVOICE_SPEC, "group_by": "Region"}
+    regional = new_aggregator(endpoint, parse_spec(spec))
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    put(endpoint, regional, {**invoice_image("A", "1", "5"), "Region": {"S": "north"}})
+    put(endpoint, regional, {**bad_amount("A", "1"), "Region": {"S": "south"}})
+    put(endpoint, regional, {**bad_amount("B", "1"), "Region": {"S": "west"}})
+    mapping(endpoint, regional).drain()
+    code, output = quarantine(endpoint, regional, "list", "--spec", str(spec_path))
+    assert code == 0 and "2 quarantined record(s)" in output, output
+    assert re.search(r"InvoiceNumber=A TransactionId=1\s*│\s*S:north, S:south\s*│\s*MODIFY", output), output
+    assert re.search(r"InvoiceNumber=B TransactionId=1\s*│\s*S:west\s*│\s*INSERT", output), output
+    target = target_argv(endpoint.url, regional, ledger=True, quarantine_queue=True)
+    capsys.readouterr()
+    assert main(["quarantine", "list", "--output", "json", "--spec", str(spec_path), *target]) == 0
+    records = json.loads(capsys.readouterr().out)["records"]
+    assert {record["key"]: record["aggregate_keys"] for record in records} == {
+        "InvoiceNumber=A TransactionId=1": ["S:north", "S:south"],
+        "InvoiceNumber=B TransactionId=1": ["S:west"],
+    }
+    code, output = quarantine(endpoint, regional, "redrive", "--dry-run", "--spec", str(spec_path))
+    assert re.search(r"InvoiceNumber=A TransactionId=1\s*│\s*S:north, S:south\s*│", output), output

@@ -13,9 +13,9 @@ from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import REPAIRED
 from ops.recount import BACKFILL_MARKER
 from tests.conftest import INVOICE_SPEC, new_aggregator
-from tests.integration.test_cli import cli, drain
+from tests.integration.test_cli import cli, drain, no_empty_page_pause  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_empty_page_pause")]
 
 EXACT_TOTAL = "1234567890123456789012345678.91"
 """30 significant digits: Python's default decimal context (28 digits) rounds it."""

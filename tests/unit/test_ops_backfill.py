@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +24,7 @@ from rich.console import Console
 
 import ops.__main__ as cli
 from handler.spec import parse_spec
-from ops.backfill import BackfillError, first_records, run_backfill
+from ops.backfill import CLOCK_MARGIN_SECONDS, SHARD_READERS, BackfillError, first_records, run_backfill
 from ops.stream import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
 from ops.targets import Target
 from tests.conftest import INVOICE_SPEC, invoice_image
@@ -208,7 +210,7 @@ def test_backfill_reads_every_shard_of_every_page_through_empty_pages():
     only and stopped each at its first empty page, so it took the scanned Amount 200 for every item."""
     shards, scanned = changed_items(150)
     stream, dynamodb = ScriptedStream(shards), ScriptedDynamoDB(scanned)
-    first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC))
+    first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC), time.time()).first
     assert len(first) == 150
     assert {shard.shard_id for shard in shards} <= set(stream.calls)
     run_backfill(target(stream, dynamodb), Console(file=None, quiet=True))
@@ -294,7 +296,7 @@ def test_describe_stream_pages_that_loop_are_refused():
             return page
 
     with pytest.raises(BackfillError, match="LastEvaluatedShardId"):
-        first_records(Looping(shards), STREAM, parse_spec(INVOICE_SPEC))
+        first_records(Looping(shards), STREAM, parse_spec(INVOICE_SPEC), time.time())
 
 
 @pytest.mark.parametrize(
@@ -375,7 +377,7 @@ def test_an_iterator_that_expires_before_the_first_record_is_taken_again_from_th
         return original(ShardIterator, Limit)
 
     stream.get_records = get_records
-    first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC))
+    first = first_records(stream, STREAM, parse_spec(INVOICE_SPEC), time.time()).first
     assert [record["dynamodb"]["OldImage"]["Amount"] for record in first.values()] == [{"N": "1"}]
     assert calls[3] == f"{shards[0].shard_id}#0"
 
@@ -403,3 +405,95 @@ def test_a_stream_older_than_23_hours_is_refused_with_nothing_written():
     with pytest.raises(BackfillError, match=r"backfill wrote nothing: the stream was enabled at .* more than 23:00:00"):
         run_backfill(target(stream, dynamodb), Console(quiet=True))
     assert dynamodb.writes == []
+
+
+def test_an_open_shard_answering_empty_pages_before_its_records_is_read_through_them():
+    """edges 2: an open shard was taken to end at its fifth empty page in a row (EMPTY_PAGES), which GetRecords
+    may answer before records it holds. The item's first record (5 at enablement, 7 since) was never read, so
+    its scanned 7 became its state at enablement, under the marker: A got 7 added to the 2 the stream adds,
+    9 for an item worth 7, and backfill exited 0. An open shard is now read through as many empty pages as a
+    closed one."""
+    was, now = invoice_image("A", "1", "5"), invoice_image("A", "1", "7")
+    shard = ScriptedShard(shard_id(1), [record(10, "MODIFY", was, now)], empty_before=EMPTY_PAGES, closed=False)
+    dynamodb = ScriptedDynamoDB([now])
+    run_backfill(target(ScriptedStream([shard]), dynamodb), Console(quiet=True))
+    assert written_totals(dynamodb) == {"A": {"Total": Decimal(5), "TransactionCount": Decimal(1)}}
+
+
+def made_after_the_scan(sequence: int) -> dict[str, Any]:
+    """A new item's INSERT whose creation time is past the scan's end by more than the clocks' margin."""
+    inserted = record(sequence, "INSERT", None, invoice_image("B", str(sequence), "1"))
+    created = datetime.now(UTC) + timedelta(seconds=CLOCK_MARGIN_SECONDS + 5)
+    inserted["dynamodb"]["ApproximateCreationDateTime"] = created
+    return inserted
+
+
+class BusyStream(ScriptedStream):
+    """Its open shard never answers an empty page: past its scripted records, each page holds a new record made
+    after the scan, as on a table whose writers never pause. More than 500 pages is a read that never ends."""
+
+    def get_records(self, ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:
+        shard_id, _, index = ShardIterator.partition("#")
+        position = int(index)
+        if position < len(self.shards[0].pages()):
+            return super().get_records(ShardIterator, Limit)
+        assert position < 500, "the read of a busy open shard never ended"
+        self.calls.append(shard_id)
+        return {"Records": [made_after_the_scan(10_000 + position)], "NextShardIterator": f"{shard_id}#{position + 1}"}
+
+
+def test_a_busy_open_shard_is_read_to_a_record_made_after_the_scan_and_no_further(monkeypatch):
+    """edges 2: an open shard whose writers never pause never answers five empty pages: backfill read it for
+    ever. It now stops at the first record made after the scan ended (every earlier record of the shard is
+    then read), and says so."""
+    was, now = invoice_image("A", "1", "5"), invoice_image("A", "1", "7")
+    shard = ScriptedShard(shard_id(1), [record(10, "MODIFY", was, now)], closed=False)
+    stream, dynamodb = BusyStream([shard]), ScriptedDynamoDB([now])
+    monkeypatch.setattr("ops.backfill.resolve_target", lambda args: target(stream, dynamodb))
+    console = Console(record=True, width=400, file=io.StringIO())
+    assert cli.main(["backfill"], console=console) == 0
+    output = console.export_text()
+    assert "read 2 stream record(s): 0 closed shard(s) to their end, 1 open shard(s) past the scan's end" in output
+    assert "current end" not in output and len(stream.calls) == 2
+    assert written_totals(dynamodb) == {"A": {"Total": Decimal(5), "TransactionCount": Decimal(1)}}
+
+
+def test_an_open_shard_taken_at_its_current_end_is_named(monkeypatch):
+    """edges 2: the API cannot show the end of an open shard that falls quiet; the run says which shards it
+    took to end at their empty pages, and what a change it could not yet read there would do."""
+    shards, scanned = changed_items(4)  # shards 0 and 3 open, 1 and 2 closed
+    dynamodb = ScriptedDynamoDB(scanned)
+    monkeypatch.setattr("ops.backfill.resolve_target", lambda args: target(ScriptedStream(shards), dynamodb))
+    console = Console(record=True, width=1000, file=io.StringIO())
+    assert cli.main(["backfill"], console=console) == 0
+    output = console.export_text()
+    assert "read 8 stream record(s): 2 closed shard(s) to their end, 0 open shard(s) past the scan's end (" in output
+    assert (
+        f"2 open shard(s) to their current end ({EMPTY_PAGES_IN_RANGE} empty pages in a row, no record made since "
+        f"the scan): {shard_id(0)}, {shard_id(3)}. A change made before the scan ended" in output
+    )
+
+
+class MeetingStream(ScriptedStream):
+    """Its open shards' first GetRecords each wait for all the others' (a barrier): a reader that reads shards
+    one at a time never gets past the first, and the barrier's guard breaks it."""
+
+    def __init__(self, shards: list[ScriptedShard]):
+        super().__init__(shards)
+        self.barrier = threading.Barrier(len(shards), timeout=30)
+
+    def get_records(self, ShardIterator: str, Limit: int = 1000) -> dict[str, Any]:
+        if ShardIterator.endswith("#0"):
+            self.barrier.wait()
+        return super().get_records(ShardIterator, Limit)
+
+
+def test_shards_are_read_at_once_so_quiet_open_ones_wait_out_their_empty_pages_together():
+    """edges 2: a quiet open shard now takes 100 empty pages (25 s of pauses) to be taken at its end; read one at a
+    time, a table's n open shards took n times that. They are read SHARD_READERS at a time."""
+    shards, scanned = changed_items(SHARD_READERS)
+    for shard in shards:
+        shard.closed = False
+    stream, dynamodb = MeetingStream(shards), ScriptedDynamoDB(scanned)
+    run_backfill(target(stream, dynamodb), Console(quiet=True))
+    assert len(written_totals(dynamodb)) == 10 and not stream.barrier.broken

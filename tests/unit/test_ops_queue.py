@@ -159,3 +159,27 @@ def test_a_release_batch_that_fails_does_not_stop_the_other_batches():
     with pytest.raises(ClientError, match="ThrottlingException"), holder.holding():
         holder.receive_all()
     assert len(queue.visible) == 15 and len(queue.hidden) == 10, "the first batch's ten return at their timeout"
+
+
+class BusyQueue(MemoryQueue):
+    """A queue the handler quarantines into while a command reads it: a new message before every receive, as
+    real SQS's long poll returns as soon as one is there. More than 1,000 receives is receiving for ever."""
+
+    def receive_message(self, MaxNumberOfMessages, **_):
+        if self.calls["ReceiveMessage"] >= 1000:
+            raise AssertionError("receive_all never stopped")
+        self.visible[f"late{self.calls['ReceiveMessage']}"] = "quarantined while receiving"
+        return super().receive_message(MaxNumberOfMessages=MaxNumberOfMessages)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="edges 3, left for ops/queue.py (not edges' file): receive_all receives until an answer holds nothing "
+    "new, so `quarantine list/redrive/drop` and `replay` never end while messages keep arriving, holding every one",
+)
+def test_receiving_a_queue_that_keeps_filling_ends():
+    queue = BusyQueue(25)
+    holder = reader(queue)
+    with holder.holding():
+        assert len(holder.receive_all()) >= 25  # redrive then finds the queue changed, and keeps what it would apply

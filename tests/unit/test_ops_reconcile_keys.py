@@ -1,5 +1,7 @@
 """`reconcile --key`: parsing the keys named, and the reads that find their source items: pure."""
 
+import json
+
 import pytest
 
 from aggregations import DAILY_REVENUE_AGGREGATION, INVOICE_AGGREGATION
@@ -67,6 +69,24 @@ def test_keys_from_a_file_name_the_line_and_come_once(tmp_path):
     path.write_text("\n\n")
     with pytest.raises(CommandError, match=r"names no key"):
         parse_keys(INVOICES, [], "S", path)
+
+
+@pytest.mark.parametrize(
+    ("document", "jq"),
+    [
+        ({"batches": [{"keys_to_reconcile": ["S:A"], "failed_keys": []}]}, ".batches[].keys_to_reconcile[]"),
+        ({"drifts": [{"key": "S:A", "measure": "Total"}], "keys_checked": 1}, ".drifts[].key"),
+        ([{"key": "S:A"}], ".aggregates[].key"),
+    ],
+)
+def test_keys_from_a_commands_json_document_says_how_to_make_one_key_a_line(tmp_path, document, jq):
+    """edges 1: replay's `--output json` saved as a file and given to --keys-from was read line by line, its
+    first line `{` refused as a key with no word on the file being a JSON document, or on the jq line to use."""
+    path = tmp_path / "replay.json"
+    path.write_text(json.dumps(document, indent=2))
+    with pytest.raises(CommandError) as refused:
+        parse_keys(INVOICES, [], "S", path)
+    assert str(refused.value).startswith(f"{path}:1: a JSON document, not one key a line") and jq in str(refused.value)
 
 
 def test_only_a_group_by_that_is_the_partition_key_reads_by_query():

@@ -57,6 +57,8 @@ class InFlight(CommandError):
     """Another reader holds messages of the queue: what this command would see is not the whole queue."""
 
 
+EXTRA_RECEIVE_ROUNDS = 3
+"""Receives beyond the batches the queue's count asked for: its count is approximate."""
 RECEIVE_WAIT_SECONDS = 1
 """The long poll that ends receiving: on SQS an empty short poll may only mean that the servers it sampled
 had nothing, an empty long poll that the queue has nothing more to show."""
@@ -125,9 +127,16 @@ class QueueReader:
         nothing more to show, not that the sampled servers had nothing. An answer holding only messages
         already received ends it too: with a timeout shorter than receiving takes (``--visibility-timeout
         1``) they come back, and receiving went on for ever.
+
+        The rounds are bounded by what the queue held when receiving began (``EXTRA_RECEIVE_ROUNDS``
+        over its batches): a long poll answers as soon as one message is there, so a queue the handler
+        keeps quarantining into never gave an empty answer, and the command held every message for
+        ever. What arrives past the bound stays visible, not held; callers that act on the whole queue
+        see it through ``unseen()``.
         """
         received_here: dict[str, QueueMessage] = {}
-        while True:
+        rounds = -(-self._counts()[0] // RECEIVE_BATCH) + EXTRA_RECEIVE_ROUNDS
+        for _ in range(rounds):
             received = self._client.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=RECEIVE_BATCH,
@@ -141,7 +150,8 @@ class QueueReader:
                 self._held[message.message_id] = message
                 received_here[message.message_id] = message
             if not news:  # nothing left, or only messages back from a timeout shorter than receiving takes
-                return list(received_here.values())
+                break
+        return list(received_here.values())
 
     def keep_hidden(self, message: QueueMessage) -> bool:
         """Restart the message's visibility timeout before working on it; False if it is no longer ours."""

@@ -312,7 +312,7 @@ def print_level(level: Level) -> None:
     )
 
 
-MODEL_SERVICE_TIMES = (0.002, 0.005, 0.010, 0.020, 0.050)
+MODEL_SERVICE_TIMES = (0.001, 0.002, 0.005, 0.010, 0.020, 0.050)
 MODEL_BATCHES = (10, 99, 100, 198, 1000)
 
 

@@ -45,14 +45,27 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 LEVELS = (1, 4, 16, 64)
-RUNS = ((0.300, LEVELS), (0.600, (1, 16)))
-"""(service time, levels): seconds the key's item is held per transaction. It must exceed moto's own
-time for a transaction, forwarded while the item is held: about 210 ms for 99 ledger entries and the
-aggregate on this machine unloaded, more under load (the ``moto ms`` column), so 300 ms; below it the
-emulator, not the key, would set the pace. At 300 ms the key takes 3.3 transactions a second, whose
-client work stays well under one of the machine's two cores even at 64 batches in flight (the
-``client CPU`` column). 600 ms, at two levels to keep the run within about 3 minutes, shows the
-figures' dependence on it."""
+
+
+@dataclass(frozen=True)
+class Run:
+    service_seconds: float
+    """Seconds the key's item is held per transaction (or moto's own time, when longer)."""
+    levels: tuple[int, ...]
+    why: str
+
+
+RUNS = (
+    Run(
+        0.300,
+        LEVELS,
+        "above moto's own time for a transaction of 99 entries and the aggregate on this machine, so the\n"
+        "  key sets the pace, not the emulator (hold ms stays at the service time while moto's part is below\n"
+        "  it), and its 3.3 transactions a second leave this process well under one of the two cores",
+    ),
+    Run(0.600, (1, 16), "twice that, at two levels to keep the run near 2 minutes: the figures' dependence on it"),
+)
+"""Below moto's own time the emulator, not the key, would set the pace: see each ``why``."""
 SECONDS_PER_LEVEL = 15.0
 BATCH = 100
 SPEC = parse_spec(INVOICE_AGGREGATION)
@@ -285,12 +298,14 @@ def measure(service_seconds: float, levels: tuple[int, ...]) -> Iterator[Level]:
             yield run_level(hot, aggregator, in_flight, deal)
 
 
-def print_header(service_seconds: float, ceiling: KeyCeiling) -> None:
+def print_header(run: Run, ceiling: KeyCeiling) -> None:
+    service_seconds = run.service_seconds
     print(
         f"service time {service_seconds * 1000:.0f} ms per transaction on the key's item; model ceiling "
         f"{ceiling.transactions_per_second:.2f} transactions/s = {ceiling.records_per_second:,.0f} records/s "
         f"({ceiling.transactions_per_batch} transactions a {BATCH}-record batch; bound: {ceiling.bound})"
     )
+    print(f"  why {service_seconds * 1000:.0f} ms: {run.why}")
     print(
         f"  {'in flight':>9} {'tx/s':>5} {'model':>5} {'records/s':>9} {'model':>5} {'rec/tx':>6} {'busy':>5} "
         f"{'conflicts':>9} "
@@ -340,9 +355,9 @@ def main() -> None:
         "process's, in cores (the machine has 2); exact: the aggregate moved by exactly the records landed."
     )
     inexact = []
-    for service_seconds, levels in RUNS:
-        print_header(service_seconds, hot_key_ceiling(service_seconds, BATCH))
-        for level in measure(service_seconds, levels):
+    for run in RUNS:
+        print_header(run, hot_key_ceiling(run.service_seconds, BATCH))
+        for level in measure(run.service_seconds, run.levels):
             print_level(level)
             if not level.exact:
                 inexact.append(level)

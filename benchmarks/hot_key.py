@@ -4,16 +4,17 @@ ceiling ``capacity_model.hot_key_ceiling`` predicts.
 Every batch is 100 INSERTs of distinct invoice transactions, all of one invoice (the invoice
 aggregation's one key), handled by its own ``BatchProcessor`` with the Lambda's client settings, as
 separate Lambda invocations would be; ``in flight`` of them run at once, each lane dealt a new batch
-when its last one is done, for a few seconds per level. A batch whose records the handler fails
-back to Lambda is delivered again from the record it names, as Lambda does with
-ReportBatchItemFailures, until it lands. The endpoint (``hot_key_endpoint``, another process)
-serializes writes per item with a set service time and answers conflicts as DynamoDB does.
+when its last one is done, for 15 s a level. A batch whose records the handler fails back to Lambda
+is delivered again from the record it names, as Lambda does with ReportBatchItemFailures, until it
+lands or the level ends. The endpoint (``hot_key_endpoint``, another process) serializes writes per
+item with a set service time and answers conflicts as DynamoDB does.
 
-Counted per level: transactions applied (by the endpoint), conflicts (transactions it cancelled),
-the handler's own retries (its ``TransactionConflicts`` count, less the conflicts it gave up on),
-the SDK's retries (attempts less calls, from botocore's ``before-send`` and ``before-call`` events),
-and records failed back (``batchItemFailures``). Each level ends by reading the aggregate: its
-total and count must have moved by exactly the records sent, or the run says so and exits 1.
+Counted in each level's 15 s: transactions and their ledger entries committed, transactions
+cancelled and the time the key was held (all by the endpoint); the handler's own retries (its
+``TransactionConflicts``, less the conflicts it gave up on, from its summary lines); the SDK's
+retries (each call's ``RetryAttempts``); records failed back (``batchItemFailures``). Each level
+ends by reading the aggregate: its total and count must have moved by exactly the records that
+landed, or the run says so and exits 1.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck format test demo bench capacity clean
+.PHONY: venv lint typecheck format test demo bench capacity hot-key clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: venv
 
 capacity: venv
 	$(PY) -m benchmarks.capacity
+
+# One aggregate key under 1 to 64 batches in flight (about 3 minutes); in neither bench nor test.
+hot-key: venv
+	$(PY) -m benchmarks.hot_key
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist

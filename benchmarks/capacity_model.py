@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from handler.transaction import MAX_TRANSACTION_ACTIONS
+
 from .prices import Prices
 
 MILLION = 1_000_000
@@ -115,3 +117,58 @@ def stream_read_dollars(records: int, prices: Prices) -> float:
 def ledger_storage_dollars(items_in_25_hours: int, entry_bytes: int, prices: Prices) -> float:
     """A month of ledger storage: entries live 25 hours, plus DynamoDB's 100 bytes of overhead per item."""
     return items_in_25_hours * (entry_bytes + 100) / 2**30 * prices.dynamodb_per_gb_month
+
+
+PARTITION_WRITE_UNITS_PER_SECOND = 1000
+"""DynamoDB's throughput of one partition: "each individual partition is limited to 1000 write units
+per second" (developer guide, *Understanding DynamoDB warm throughput in different scenarios*; past it,
+*Key range throughput exceeded (hot partitions)*). One aggregate key is one item, so one partition,
+whatever the table's capacity or on-demand mode."""
+TRANSACTION_WRITE_FACTOR = 2
+"""DynamoDB writes every item of a transaction twice, to prepare and to commit (developer guide,
+*Capacity management for transactions*), and bills and throttles both."""
+
+
+@dataclass(frozen=True)
+class KeyCeiling:
+    """What one aggregate key can take, and which limit says so."""
+
+    transactions_per_second: float
+    records_per_second: float
+    transactions_per_batch: int
+    bound: str
+    """"service time" (the key's transactions one after another) or "partition" (its write units)."""
+
+
+def hot_key_ceiling(
+    service_seconds: float,
+    records_per_batch: int,
+    max_actions: int = MAX_TRANSACTION_ACTIONS,
+    aggregate_write_units: int = 1,
+    partition_write_units: int = PARTITION_WRITE_UNITS_PER_SECOND,
+) -> KeyCeiling:
+    """One aggregate key's ceiling, however many batches are in flight.
+
+    Every transaction that feeds a key updates its one aggregate item, so the key's transactions
+    run one after another: at most ``1 / service_seconds`` a second, where ``service_seconds`` is how
+    long DynamoDB holds the item per transaction (not documented; the benchmark sets it). Each also
+    writes the item twice (prepare, commit) at ``aggregate_write_units`` each, against the
+    partition's 1,000 a second. A transaction carries at most ``max_actions - 1`` source items
+    besides the aggregate, so a batch's ``records_per_batch`` (distinct source items of this key,
+    one record each) take ``ceil(records / (max_actions - 1))`` transactions, shared out evenly.
+
+    More batches in flight do not raise it: one batch already keeps the item busy but for the
+    client's own time between its transactions; others only wait, or conflict and pause.
+    """
+    if service_seconds <= 0 or records_per_batch < 1 or max_actions < 2:
+        raise ValueError("a positive service time, at least one record, and room for the aggregate and one item")
+    transactions_per_batch = math.ceil(records_per_batch / (max_actions - 1))
+    by_service = 1 / service_seconds
+    by_partition = partition_write_units / (TRANSACTION_WRITE_FACTOR * aggregate_write_units)
+    transactions = min(by_service, by_partition)
+    return KeyCeiling(
+        transactions_per_second=transactions,
+        records_per_second=transactions * records_per_batch / transactions_per_batch,
+        transactions_per_batch=transactions_per_batch,
+        bound="service time" if by_service <= by_partition else "partition",
+    )

@@ -33,8 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aggregations import INVOICE_AGGREGATION
-from handler.clients import lambda_config
-from handler.processor import BatchProcessor
+from handler.processor import BatchProcessor, lambda_config
 from handler.spec import parse_spec
 from ops.local.local_resources import LocalAggregator, create_local_aggregator
 

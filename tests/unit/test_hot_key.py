@@ -27,7 +27,7 @@ from benchmarks.hot_key_locks import (
     operation_item,
     transaction_items,
 )
-from handler.clients import lambda_config
+from handler.processor import lambda_config
 from handler.transaction import read_cancellation
 
 A = item_id("Agg", {"InvoiceNumber": {"S": "INV-1"}})

@@ -17,8 +17,6 @@ table a transaction touches, once per action, and the ledger grows to thousands 
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -30,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 from ops.local.emulator import item_level_transaction_rollback, moto_server
+from ops.local.forwarding import JSON_TYPE, ForwardingHandler, cancellation_body
 from ops.targets import Endpoint
 
 from .hot_key_locks import (
@@ -39,14 +38,13 @@ from .hot_key_locks import (
     ItemId,
     LockTable,
     Verdict,
-    cancellation_body,
     conflict_body,
     operation_item,
     transaction_items,
 )
+from .remote_emulator import served_by
 
 STATS_PATH = "/hot-key/stats"
-JSON_TYPE = {"Content-Type": "application/x-amz-json-1.0"}
 
 
 @dataclass
@@ -135,15 +133,10 @@ class HotKeyProxy:
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
-        local = threading.local()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        class Handler(ForwardingHandler):
+            upstream = proxy.upstream
+            forward_timeout = 60
 
             def do_GET(self) -> None:
                 if self.path == STATS_PATH:
@@ -185,32 +178,6 @@ class HotKeyProxy:
                             proxy.stats.refused += 1
                 return self._relay(response)
 
-            def _forward(self, body: bytes) -> requests.Response:
-                if not hasattr(local, "session"):
-                    local.session = requests.Session()
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                response: requests.Response = local.session.post(
-                    proxy.upstream + self.path, data=body, headers=headers, timeout=60
-                )
-                return response
-
-            def _relay(self, response: requests.Response) -> None:
-                headers = {
-                    k: v for k, v in response.headers.items() if k.lower() in ("content-type", "x-amzn-requestid")
-                }
-                self._reply(response.status_code, response.content, headers)
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
         return Handler
 
 
@@ -230,22 +197,8 @@ class HotKeyEndpoint:
 @contextmanager
 def hot_key_endpoint(service_seconds: float) -> Iterator[HotKeyEndpoint]:
     """Start ``python -m benchmarks.hot_key_endpoint`` (moto and the proxy) and yield it; stop it on exit."""
-    command = [sys.executable, "-m", __name__, repr(service_seconds)]
-    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdin is not None
-        url = child.stdout.readline().strip()
-        if not url:
-            raise RuntimeError(f"the hot-key endpoint ended before serving (exit {child.wait()})")
+    with served_by(__name__, repr(service_seconds)) as url:
         yield HotKeyEndpoint(Endpoint(url), service_seconds)
-    finally:
-        if child.stdin:
-            child.stdin.close()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 def main() -> None:

@@ -30,19 +30,18 @@ arrives meanwhile loses.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from ops.local.forwarding import ERROR_TYPE, ONGOING
 
 PREFIX = "DynamoDB_20120810."
 TRANSACT_WRITE_ITEMS = f"{PREFIX}TransactWriteItems"
 SINGLE_WRITES = frozenset(f"{PREFIX}{name}" for name in ("PutItem", "UpdateItem", "DeleteItem"))
 """Single-item writes: they lock their item, and lose to an ongoing transaction."""
 TRANSACTION_ACTIONS = ("Put", "Update", "Delete", "ConditionCheck")
-ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"
-ONGOING = "Transaction is ongoing for the item."
-"""The message DynamoDB gives a TransactionConflict reason."""
 
 ItemId = tuple[str, str]
 """(table, the item's key as canonical JSON)."""
@@ -113,22 +112,6 @@ def transaction_items(body: Mapping[str, Any], key_names: KeyNames) -> list[Item
         (operation,) = (action[name] for name in TRANSACTION_ACTIONS if name in action)
         items.append(operation_item(operation, key_names))
     return items
-
-
-def cancellation_body(actions: int, conflicting: Collection[int]) -> bytes:
-    """DynamoDB's TransactionCanceledException: a reason per action, ``TransactionConflict`` where held."""
-    reasons: list[dict[str, str]] = [
-        {"Code": "TransactionConflict", "Message": ONGOING} if index in conflicting else {"Code": "None"}
-        for index in range(actions)
-    ]
-    codes = ", ".join(reason["Code"] for reason in reasons)
-    return json.dumps(
-        {
-            "__type": f"{ERROR_TYPE}TransactionCanceledException",
-            "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-            "CancellationReasons": reasons,
-        }
-    ).encode()
 
 
 def conflict_body() -> bytes:

@@ -20,13 +20,23 @@ from ops.targets import Endpoint
 @contextmanager
 def emulator_process() -> Iterator[Endpoint]:
     """Start ``python -m benchmarks.remote_emulator`` and yield its endpoint; stop it on exit."""
-    child = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with served_by(__name__) as url:
+        yield Endpoint(url)
+
+
+@contextmanager
+def served_by(module: str, *args: str) -> Iterator[str]:
+    """Start ``python -m module args...``, which prints the URL it serves and serves until its standard
+    input closes; yield that URL, and close its input (then kill it if it lingers) on exit."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", module, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout is not None and child.stdin is not None
         url = child.stdout.readline().strip()
         if not url:
-            raise RuntimeError(f"the emulator process ended before serving (exit {child.wait()})")
-        yield Endpoint(url)
+            raise RuntimeError(f"python -m {module} ended before serving (exit {child.wait()})")
+        yield url
     finally:
         if child.stdin:
             child.stdin.close()

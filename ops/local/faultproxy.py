@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import requests
+from .forwarding import ERROR_TYPE, JSON_TYPE, ForwardingHandler, cancellation_body
 
 UPDATE_ITEM = "DynamoDB_20120810.UpdateItem"
 TRANSACT_WRITE_ITEMS = "DynamoDB_20120810.TransactWriteItems"
@@ -142,16 +141,10 @@ class FaultProxy:
         self._server.server_close()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        state, upstream = self._state, self.upstream
-        local = threading.local()
+        state = self._state
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()
-                # Headers and body go out in two writes: without this, Nagle + delayed ACK add ~40 ms.
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        class Handler(ForwardingHandler):
+            upstream = self.upstream
 
             def do_POST(self) -> None:
                 started = time.perf_counter()
@@ -170,62 +163,26 @@ class FaultProxy:
                 target = self.headers.get("X-Amz-Target", "")
                 action = state.decide(target == TRANSACT_WRITE_ITEMS) if targeted else "forward"
                 if action in ("lose", "outage"):
-                    return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
+                    return self._reply(500, _ERROR_BODY, JSON_TYPE)
                 if action == "conflict":
-                    return self._reply(400, _conflict_body(body), {"Content-Type": "application/x-amz-json-1.0"})
+                    return self._reply(400, _conflict_body(body), JSON_TYPE)
                 if action == "refuse":
-                    refusal = _refusal_body(state.plan.refuse_with or "")
-                    return self._reply(400, refusal, {"Content-Type": "application/x-amz-json-1.0"})
+                    return self._reply(400, _refusal_body(state.plan.refuse_with or ""), JSON_TYPE)
                 response = self._forward(body)
                 if action == "applied_then_error":
-                    return self._reply(500, _ERROR_BODY, {"Content-Type": "application/x-amz-json-1.0"})
-                headers = {
-                    k: v for k, v in response.headers.items() if k.lower() in ("content-type", "x-amzn-requestid")
-                }
-                return self._reply(response.status_code, response.content, headers)
-
-            def _forward(self, body: bytes) -> requests.Response:
-                if not hasattr(local, "session"):
-                    local.session = requests.Session()
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                response: requests.Response = local.session.post(
-                    upstream + self.path, data=body, headers=headers, timeout=30
-                )
-                return response
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
+                    return self._reply(500, _ERROR_BODY, JSON_TYPE)
+                return self._relay(response)
 
         return Handler
 
 
 def _conflict_body(request: bytes) -> bytes:
     """DynamoDB's cancellation for a transaction that met another one on its first item."""
-    actions = len(json.loads(request).get("TransactItems", [])) or 1
-    reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item."}]
-    reasons += [{"Code": "None"}] * (actions - 1)
-    codes = ", ".join(reason["Code"] for reason in reasons)
-    return json.dumps(
-        {
-            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-            "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]",
-            "CancellationReasons": reasons,
-        }
-    ).encode()
+    return cancellation_body(len(json.loads(request).get("TransactItems", [])) or 1, [0])
 
 
 def _refusal_body(code: str) -> bytes:
-    return json.dumps(
-        {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the fault proxy"}
-    ).encode()
+    return json.dumps({"__type": f"{ERROR_TYPE}{code}", "message": "injected by the fault proxy"}).encode()
 
 
 def sequential_round_trips(intervals: list[tuple[float, float]]) -> int:

@@ -21,7 +21,6 @@ from benchmarks.hot_key_locks import (
     Holder,
     LockTable,
     Verdict,
-    cancellation_body,
     conflict_body,
     item_id,
     operation_item,
@@ -29,6 +28,7 @@ from benchmarks.hot_key_locks import (
 )
 from handler.processor import lambda_config
 from handler.transaction import read_cancellation
+from ops.local.forwarding import cancellation_body
 
 A = item_id("Agg", {"InvoiceNumber": {"S": "INV-1"}})
 B = item_id("Ledger", {"id": {"S": "e1"}})

@@ -23,12 +23,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import requests
 
 from ops.local.emulator import item_level_transaction_rollback, moto_server
-from ops.local.forwarding import JSON_TYPE, ForwardingHandler, cancellation_body
+from ops.local.forwarding import JSON_TYPE, ForwardingHandler, LocalProxy, cancellation_body
 from ops.targets import Endpoint
 
 from .hot_key_locks import (
@@ -73,33 +73,17 @@ class Stats:
         return Stats(**{name: now[name] - before[name] for name in now})
 
 
-class HotKeyProxy:
+class HotKeyProxy(LocalProxy):
     """Runs in a thread of the endpoint's process; ``url`` is what the clients are given."""
 
     def __init__(self, upstream: str, service_seconds: float):
-        self.upstream = upstream.rstrip("/")
         self.service_seconds = service_seconds
         self.stats = Stats()
         self._locks = LockTable()
         self._changed = threading.Condition()
         self._key_names: dict[str, list[str]] = {}
-        self._describer = Endpoint(self.upstream).client("dynamodb")
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
-
-    def start(self) -> HotKeyProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._describer = Endpoint(upstream).client("dynamodb")
+        super().__init__(upstream)
 
     def key_names(self, table: str) -> list[str]:
         """The table's key attributes, asked of moto once (a Put names its item, not its key)."""

@@ -30,9 +30,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from .forwarding import ERROR_TYPE, JSON_TYPE, ForwardingHandler, cancellation_body
+from .forwarding import ERROR_TYPE, JSON_TYPE, ForwardingHandler, LocalProxy, cancellation_body
 
 UPDATE_ITEM = "DynamoDB_20120810.UpdateItem"
 TRANSACT_WRITE_ITEMS = "DynamoDB_20120810.TransactWriteItems"
@@ -105,21 +105,13 @@ class _State:
             return "forward"
 
 
-class FaultProxy:
+class FaultProxy(LocalProxy):
     """Runs in a thread; ``url`` is the endpoint to give the client under test."""
 
     def __init__(self, upstream: str, plan: FaultPlan | None = None):
-        self.upstream = upstream.rstrip("/")
         self._state = _State(plan=plan or FaultPlan())
         self._state.random.seed(self._state.plan.seed)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
+        super().__init__(upstream)
 
     @property
     def counts(self) -> FaultCounts:
@@ -131,14 +123,6 @@ class FaultProxy:
             self._state.plan = plan
             self._state.outage_left = 0
             self._state.random.seed(plan.seed)
-
-    def start(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         state = self._state

@@ -12,15 +12,45 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Collection
-from http.server import BaseHTTPRequestHandler
-from typing import ClassVar
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar, Self
 
 import requests
 
 JSON_TYPE = {"Content-Type": "application/x-amz-json-1.0"}
 ERROR_TYPE = "com.amazonaws.dynamodb.v20120810#"
 ONGOING = "Transaction is ongoing for the item."
+
+
+class LocalProxy(ABC):
+    """A proxy served by a thread of this process on loopback; ``url`` is what its clients are given.
+
+    A subclass sets up the state its handler reads, then calls ``__init__``, which builds the handler."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream.rstrip("/")
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @abstractmethod
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler, a ``ForwardingHandler`` whose ``upstream`` is ``self.upstream``."""
 
 
 class ForwardingHandler(BaseHTTPRequestHandler):

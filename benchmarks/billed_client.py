@@ -47,6 +47,7 @@ class BilledClient:
     def __init__(self, client: DynamoDBClient):
         self._client = client
         self.bill = Bill()
+        self._key_names: dict[str, list[str]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -63,15 +64,26 @@ class BilledClient:
     def transact_write_items(
         self, **request: Unpack[TransactWriteItemsInputTypeDef]
     ) -> TransactWriteItemsOutputTypeDef:
-        targets = [(a["Update"]["TableName"], a["Update"]["Key"]) for a in request["TransactItems"]]
+        targets = [self._target(action) for action in request["TransactItems"]]
         before = self._read(targets)
         response = self._client.transact_write_items(**request)
         after = self._read(targets)
         self.bill.requests += 1
-        for table, key in targets:
+        for table, key in targets:  # a Put or Delete of an absent item is billed its 1 KB minimum, as DynamoDB does
             identity = (table, _key_text(key))
             self.bill.add(table, write_units(before.get(identity), after.get(identity), transactional=True))
         return response
+
+    def _target(self, action: Any) -> tuple[str, Key]:
+        """The table and key an action writes: an Update's or Delete's key, a Put's read from the table's key schema."""
+        if "Put" not in action:
+            named = action["Update"] if "Update" in action else action["Delete"]
+            return named["TableName"], named["Key"]
+        table, item = action["Put"]["TableName"], action["Put"]["Item"]
+        if table not in self._key_names:
+            schema = self._client.describe_table(TableName=table)["Table"]["KeySchema"]
+            self._key_names[table] = [element["AttributeName"] for element in schema]
+        return table, {name: item[name] for name in self._key_names[table]}
 
     def _read(self, targets: list[tuple[str, Key]]) -> dict[tuple[str, str], dict[str, Any]]:
         wanted: dict[str, list[Key]] = {}

@@ -43,6 +43,8 @@ class CostResult:
     largest_aggregate: int
     largest_ledger_entry: int
     failed_records: int
+    extremes_write_units: int = 0
+    """Ours, on the extremes table alone (its min/max entries)."""
 
     def per_record(self, bill: Bill) -> float:
         return bill.write_units / self.records
@@ -84,6 +86,7 @@ def measure(endpoint: Endpoint, workload: Workload, batch_size: int = BATCH, lan
         largest_aggregate=_largest(endpoint, aggregator.aggregate_table),
         largest_ledger_entry=_largest(endpoint, aggregator.ledger_table) if aggregator.ledger_table else 0,
         failed_records=failed,
+        extremes_write_units=ours_client.bill.by_table.get(aggregator.extremes_table or "", 0),
     )
 
 

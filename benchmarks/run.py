@@ -191,7 +191,11 @@ FAN_INS = (10, 100, 10_000)
 
 
 def costs(endpoint: Endpoint) -> list[CostResult]:
-    results = [measure(endpoint, workloads.invoices()), measure(endpoint, workloads.single_source())]
+    results = [
+        measure(endpoint, workloads.invoices()),
+        measure(endpoint, workloads.invoices_without_extremes()),
+        measure(endpoint, workloads.single_source()),
+    ]
     with item_level_transaction_rollback():  # moto quirk: see ops/local/emulator.py
         for fan_in in FAN_INS:
             results.append(measure(endpoint, workloads.fan_in(fan_in)))
@@ -211,6 +215,13 @@ def print_costs(results: list[CostResult]) -> None:
             f"{r.dollars_per_million_records(r.ours):>9.3f} {r.dollars_per_million_records(r.seed):>9.3f} "
             f"{r.largest_aggregate:>9} {r.largest_ledger_entry:>12} {r.failed_records:>6}"
         )
+    with_max, without = results[0], results[1]
+    added = with_max.per_record(with_max.ours) - without.per_record(without.ours)
+    print(
+        f"  a max measure (LargestTransaction) adds {added:.2f} write units per record on the invoices "
+        f"({without.per_record(without.ours):.2f} -> {with_max.per_record(with_max.ours):.2f}; the extremes table's "
+        f"{with_max.extremes_write_units / with_max.records:.2f} of them)"
+    )
     single = next(r for r in results if "fan-in 1" in r.workload)
     print(
         f"  fan-in 1: {single.ours.requests} writes for {single.key_batches} (key, batch) pairs: "

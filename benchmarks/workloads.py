@@ -80,6 +80,17 @@ def invoices(count: int = 3000, invoices: int = 400, seed: int = 7) -> Workload:
     )
 
 
+def invoices_without_extremes() -> Workload:
+    """The same invoice records, aggregated without the invoice's min/max measures (LargestTransaction):
+    what a min/max adds is the difference between this and ``invoices``, measured side by side."""
+    workload = invoices()
+    raw = {
+        **INVOICE_AGGREGATION,
+        "measures": [m for m in INVOICE_AGGREGATION["measures"] if m["op"] not in ("min", "max")],
+    }
+    return Workload(f"{workload.name}, no max", parse_spec(raw), workload.records, workload.seed_attributes)
+
+
 def fan_in(orders_per_customer: int, customers: int = 2, seed: int = 11) -> Workload:
     """Every record a new order: ``orders_per_customer`` distinct source items feed each aggregate key."""
     rng = random.Random(seed)

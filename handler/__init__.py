@@ -12,7 +12,11 @@ One record's path, module by module (the data passed along each step is in ``typ
 3. fold: ``planner.plan_batch`` cuts it into one delta per aggregate key (``fold.record_deltas``),
    and the key's deltas are summed exactly (``fold.fold``);
 4. write: ``inline_store`` or ``ledger_store`` (with ``transaction`` and ``packing``) sends each
-   key's write through the one loop in ``write_loop``; bad data goes to ``quarantine``;
+   key's write through the one loop in ``write_loop``, min/max entries beside the ledger's in the
+   extremes table (``extremes``); bad data goes to ``quarantine``;
 5. report: ``processor`` merges the keys' outcomes into the Lambda's response and one summary line
    (``telemetry``), and returns them as a ``BatchResult``.
+
+Readers, not the Lambda, use ``reading`` (each measure of an aggregate item, the average computed
+on read) and ``extremes_query`` (a min or max, one Query).
 """

@@ -39,7 +39,7 @@ BASE: dict[str, Any] = {
 }
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/2020-01-01T00:00:00.000"
 VALID: dict[type, dict[str, Any]] = {
-    MeasureArgs: {"name": "Revenue", "op": "sum", "attribute": "Amount"},
+    MeasureArgs: {"name": "Largest", "op": "max", "attribute": "Amount", "type": "N"},
     FilterArgs: {"attribute": "Status", "values": ["PAID"]},
     GroupPartArgs: {"attribute": "OrderDate", "bucket": "day", "date": "iso8601", "format": "%Y", "type": "S"},
     ExistingSourceArgs: {"table_name": "Legacy", "stream_arn": STREAM_ARN},

@@ -13,7 +13,7 @@ import pytest
 
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
-from components.errors import StreamAggregatorError
+from components.errors import StreamAggregatorArgsError, StreamAggregatorError
 from components.policies import table_statements
 from handler.config import load_config
 from handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE
@@ -191,6 +191,68 @@ def test_an_extremes_grant_without_a_ledger_is_refused():
 
 
 ORDERS = {"partition_key": "OrderId", "group_by": "CustomerId", "measures": [{"name": "OrderCount", "op": "count"}]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param(
+            {"measures": [{"name": "Top", "op": "max", "attribute": "Blob", "type": "B"}]},
+            r"measures\[0\] \('Top'\)\.type 'B' cannot be ordered",
+            id="binary-type",
+        ),
+        pytest.param(
+            {"measures": [{"name": "Top", "op": "max", "attribute": "Tags", "type": "SS"}]},
+            r"'SS' cannot be ordered",
+            id="set-type",
+        ),
+        pytest.param(
+            {"sort_key": "Blob", "sort_key_type": "B", "measures": [{"name": "Top", "op": "max", "attribute": "Blob"}]},
+            r"measures\[0\] takes the max of 'Blob' as N, but it is the sort key, of type 'B', which cannot be "
+            r"ordered: every record would be quarantined",
+            id="max-of-a-binary-key",
+        ),
+        pytest.param(
+            {"measures": [{"name": "Top", "op": "min", "attribute": "OrderId"}]},
+            r"measures\[0\] takes the min of 'OrderId' as N, but it is the partition key, of type 'S', not a number",
+            id="number-min-of-a-string-key",
+        ),
+        pytest.param(
+            {
+                "partition_key_type": "N",
+                "measures": [{"name": "Top", "op": "max", "attribute": "OrderId", "type": "S"}],
+            },
+            r"takes the max of 'OrderId' as S, but it is the partition key, of type 'N', not a string",
+            id="string-max-of-a-number-key",
+        ),
+        pytest.param(
+            {"measures": [{"name": "Mean", "op": "avg", "attribute": "CustomerId"}]},
+            r"measures\[0\] averages 'CustomerId', but it is group_by, .* of type 'S', not a number",
+            id="avg-of-the-string-group",
+        ),
+        pytest.param(
+            {
+                "measures": [
+                    {"name": "T", "op": "sum", "attribute": "Amount"},
+                    {"name": "Top", "op": "max", "attribute": "Amount", "type": "S"},
+                ]
+            },
+            r"measures\[1\] takes the max of 'Amount' as S, but it is summed by measures\[0\], of type 'N'",
+            id="string-max-of-a-summed-attribute",
+        ),
+        pytest.param(
+            {
+                "measures": [{"name": "Top", "op": "max", "attribute": "PlacedAt", "type": "S"}],
+                "filter": {"attribute": "PlacedAt", "values": [7]},
+            },
+            r"filter.values holds 7 \(N\), but filter.attribute 'PlacedAt' is ordered as S by measures\[0\]",
+            id="number-filter-on-a-string-max",
+        ),
+    ],
+)
+def test_a_min_or_max_on_a_type_it_cannot_order_fails_at_construction(deploy, change, message):
+    with pytest.raises(StreamAggregatorArgsError, match=message):
+        deploy(lambda: StreamAggregator("never", {**ORDERS, **change}))
 
 
 @pytest.mark.parametrize(

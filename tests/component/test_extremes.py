@@ -1,7 +1,7 @@
 """min and max measures under mocks: the extremes table exactly when an aggregation needs one (a min
 or max over many source items per aggregate key), its shape as the handler reads it, the Lambda's
-grant on it statement by statement, its variable, output, alarm and dashboard graph; and the types
-a min or max refuses at construction.
+grant on it statement by statement, its variable, output, alarm and dashboard graph, the same table as
+ops/local creates for the emulator; and the types a min or max refuses at construction.
 
 The table's key, value and index names are the handler's (handler/extremes.py), never retyped here
 but where a test pins what the contract between the handler and its readers says."""
@@ -17,6 +17,7 @@ from components.errors import StreamAggregatorArgsError, StreamAggregatorError
 from components.policies import table_statements
 from handler.config import load_config
 from handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE
+from ops.local.local_resources import create_extremes_table
 from tests.component.conftest import autonamed, by_type, one
 
 TABLE, FUNCTION = "aws:dynamodb/table:Table", "aws:lambda/function:Function"
@@ -151,6 +152,46 @@ def test_the_dashboard_graphs_its_throttles_and_write_units(invoices):
     ]
     (alarms,) = [w for w in body["widgets"] if w["type"] == "alarm"]
     assert any(arn.endswith(autonamed("inv-extremes-throttles")) for arn in alarms["properties"]["alarms"])
+
+
+class CreateTableRecorder:
+    """Stands in for ops/local's endpoint: the one dynamodb client call, recorded instead of sent."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+
+    def client(self, service: str) -> "CreateTableRecorder":
+        assert service == "dynamodb"
+        return self
+
+    def create_table(self, **request) -> None:
+        self.requests.append(request)
+
+
+def test_the_local_emulator_creates_the_table_the_component_does(invoices):
+    """ops/local writes the shape again as a CreateTable request (the handler's integration tests run on
+    it); the two are compared here, so a change to one cannot leave the other behind."""
+    recorder = CreateTableRecorder()
+    create_extremes_table(recorder, "local-extremes")
+    (request,) = recorder.requests
+    table = one(invoices, TABLE, "inv-extremes").inputs
+
+    def keyed(sort_key: str) -> list[dict]:
+        return [
+            {"AttributeName": table["hashKey"], "KeyType": "HASH"},
+            {"AttributeName": sort_key, "KeyType": "RANGE"},
+        ]
+
+    assert request["KeySchema"] == keyed(table["rangeKey"])
+    assert request["AttributeDefinitions"] == [
+        {"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attributes"]
+    ]
+    indexes = [(index["name"], index["rangeKey"], index["projectionType"]) for index in table["localSecondaryIndexes"]]
+    assert request["LocalSecondaryIndexes"] == [
+        {"IndexName": name, "KeySchema": keyed(value), "Projection": {"ProjectionType": kind}}
+        for name, value, kind in indexes
+    ]
+    assert request["BillingMode"] == table["billingMode"] and "TimeToLiveSpecification" not in request
 
 
 @pytest.mark.parametrize(

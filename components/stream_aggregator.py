@@ -116,7 +116,8 @@ class StreamAggregatorArgs(TypedDict):
     partition_key: str
     """The source table's partition key attribute."""
     measures: list[MeasureArgs]
-    """The values kept on each aggregate item (at most 50)."""
+    """The values kept on each aggregate item: at most 50 attributes stored (an avg stores two), and at most 8
+    min or max measures (each adds one write per source item to a transaction)."""
     sort_key: NotRequired[str | None]
     """The source table's sort key attribute, if it has one."""
     partition_key_type: NotRequired[str]

@@ -14,9 +14,12 @@ import pytest
 from aggregations import INVOICE_AGGREGATION, ORDERS_AGGREGATION
 from components import StreamAggregator
 from components.errors import StreamAggregatorArgsError, StreamAggregatorError
+from components.help_text import field_docs
 from components.policies import table_statements
+from components.stream_aggregator import StreamAggregatorArgs
 from handler.config import load_config
 from handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE
+from handler.spec import MAX_EXTREMES, MAX_MEASURES
 from ops.local.local_resources import create_extremes_table
 from tests.component.conftest import autonamed, by_type, one
 
@@ -323,3 +326,9 @@ def test_a_min_or_max_on_a_type_it_cannot_order_fails_at_construction(deploy, ch
 def test_a_min_or_max_on_a_type_it_orders_is_accepted(deploy, change):
     resources = deploy(lambda: StreamAggregator("fits", {**ORDERS, **change}))
     assert one(resources, TABLE, "fits-extremes")
+
+
+def test_the_measures_docstring_states_the_parsers_bounds():
+    """The user reads the bounds in the argument's docstring (docs/configuration.md); the parser enforces them."""
+    (doc,) = [" ".join(doc.split()) for name, _, doc in field_docs(StreamAggregatorArgs) if name == "measures"]
+    assert f"at most {MAX_MEASURES} attributes stored" in doc and f"at most {MAX_EXTREMES} min or max" in doc

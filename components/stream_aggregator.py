@@ -200,7 +200,7 @@ class StreamAggregatorArgs(TypedDict):
     point_in_time_recovery: NotRequired[bool]
     """Point-in-time recovery on the source table (default true). The aggregate table always has it."""
     deletion_protection: NotRequired[bool]
-    """Deletion protection on both tables (default false)."""
+    """Deletion protection on every table the component creates (default false)."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """ARN of a customer managed KMS key for the tables (arn:<partition>:kms:<region>:<account>:key/<id>; not an
     alias, which IAM cannot grant kms:Decrypt on); AWS-owned keys by default."""

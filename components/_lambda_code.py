@@ -11,32 +11,56 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING or not (__package__ or "").startswith("stream_aggregator."):
     from handler.buckets import DateForm, zone_file
     from handler.config import HandlerConfig
+    from handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE
     from handler.group_parts import GroupPart, bucket_index_name
     from handler.position import table_of_stream
-    from handler.spec import AggregationSpec, FilterValue, MeasureOp, SpecError, parse_spec
+    from handler.spec import (
+        AggregationSpec,
+        FilterValue,
+        Measure,
+        MeasureOp,
+        OrderedType,
+        SpecError,
+        parse_spec,
+    )
     from handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 else:  # installed from the wheel
     from stream_aggregator.handler.buckets import DateForm, zone_file
     from stream_aggregator.handler.config import HandlerConfig
+    from stream_aggregator.handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE
     from stream_aggregator.handler.group_parts import GroupPart, bucket_index_name
     from stream_aggregator.handler.position import table_of_stream
-    from stream_aggregator.handler.spec import AggregationSpec, FilterValue, MeasureOp, SpecError, parse_spec
+    from stream_aggregator.handler.spec import (
+        AggregationSpec,
+        FilterValue,
+        Measure,
+        MeasureOp,
+        OrderedType,
+        SpecError,
+        parse_spec,
+    )
     from stream_aggregator.handler.telemetry import DIMENSION, METRIC_NAMES, NAMESPACE
     from stream_aggregator.handler.transaction import LEDGER_EXPIRY, LEDGER_KEY
 
 __all__ = [
     "DIMENSION",
+    "EXTREMES_ITEM",
+    "EXTREMES_KEY",
+    "INDEX_NAME",
     "LEDGER_EXPIRY",
     "LEDGER_KEY",
     "METRIC_NAMES",
     "NAMESPACE",
+    "VALUE_ATTRIBUTE",
     "AggregationSpec",
     "DateForm",
     "FilterValue",
     "GroupPart",
     "HandlerConfig",
+    "Measure",
     "MeasureOp",
+    "OrderedType",
     "SpecError",
     "bucket_index_name",
     "parse_spec",

@@ -45,6 +45,7 @@ class Watched(Enum):
     QUARANTINE_QUEUE = "quarantine queue"
     AGGREGATE_TABLE = "aggregate table"
     LEDGER_TABLE = "ledger table"
+    EXTREMES_TABLE = "extremes table"
 
     @property
     def dimension(self) -> str:
@@ -59,6 +60,7 @@ _DIMENSIONS = {
     Watched.QUARANTINE_QUEUE: "QueueName",
     Watched.AGGREGATE_TABLE: "TableName",
     Watched.LEDGER_TABLE: "TableName",
+    Watched.EXTREMES_TABLE: "TableName",
 }
 
 
@@ -118,8 +120,10 @@ def _emitted(counter: str) -> str:
     return METRIC_NAMES[counter]
 
 
-def alarm_specs(timeout_seconds: float, batching_window_seconds: float, ledger: bool) -> list[AlarmSpec]:
-    """Every alarm of one component; the ledger's only when it has a ledger table."""
+def alarm_specs(
+    timeout_seconds: float, batching_window_seconds: float, ledger: bool, extremes: bool = False
+) -> list[AlarmSpec]:
+    """Every alarm of one component; the ledger's and the extremes table's only when it has them."""
     lag_ms = iterator_age_threshold_ms(timeout_seconds, batching_window_seconds)
     lag = f"{lag_ms // 60_000} min {lag_ms // 1000 % 60} s" if lag_ms % 60_000 else f"{lag_ms // 60_000} min"
     specs = [
@@ -227,6 +231,18 @@ def alarm_specs(timeout_seconds: float, batching_window_seconds: float, ledger: 
                 Watched.LEDGER_TABLE,
                 "DynamoDB throttled writes to the ledger table in 3 of 5 minutes; transactions are retried "
                 "but the stream slows. Runbook: Alarms.",
+                SUSTAINED,
+            )
+        )
+    if extremes:
+        specs.append(
+            _alarm(
+                "extremes-throttles",
+                "AWS/DynamoDB",
+                "WriteThrottleEvents",
+                Watched.EXTREMES_TABLE,
+                "DynamoDB throttled writes to the extremes table (min/max entries) in 3 of 5 minutes; "
+                "transactions are retried but the stream slows. Runbook: Alarms.",
                 SUSTAINED,
             )
         )

@@ -29,10 +29,44 @@ class UnknownArgumentError(StreamAggregatorArgsError):
 
 def unknown_key_message(path: str, key: Any, declared: Collection[str]) -> str:
     """``path`` locates the unknown ``key``; the nearest declared name is suggested, or all of them listed."""
-    nearest = difflib.get_close_matches(str(key), list(declared), n=1, cutoff=0.6)
+    nearest = _nearest(str(key), declared)
     if nearest:
-        return f"StreamAggregator argument {path!r} is not declared: did you mean {nearest[0]!r}?"
+        return f"StreamAggregator argument {path!r} is not declared: did you mean {nearest!r}?"
     return f"StreamAggregator argument {path!r} is not declared; declared here: {', '.join(sorted(declared))}"
+
+
+def _nearest(key: str, declared: Collection[str]) -> str | None:
+    """The one declared name a typo or two away (typed, dropped, swapped or doubled characters), else
+    difflib's closest for a name mangled further; None when two names are equally near.
+
+    difflib's ratio alone misleads on short names: 'yp' (for 'op') shares more with 'type' than with
+    'op', so a measure's 'yp' was suggested 'type'."""
+    distances = {name: _edits(key, name) for name in declared}
+    fewest = min(distances.values(), default=None)
+    if fewest is not None and fewest <= min(TYPO_EDITS, max(1, len(key) // 2)):
+        closest = [name for name, distance in distances.items() if distance == fewest]
+        return closest[0] if len(closest) == 1 else None
+    found = difflib.get_close_matches(key, list(declared), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+TYPO_EDITS = 2
+"""Edits within which the fewest decide the suggestion (one for keys shorter than four characters, so
+'x' is not offered 'op')."""
+
+
+def _edits(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn ``a`` into ``b``
+    (the optimal string alignment distance)."""
+    rows = [list(range(len(b) + 1))]
+    for i, char in enumerate(a, 1):
+        row = [i]
+        for j, other in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (char != other)))
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
 
 
 def check_keys(value: Mapping[str, Any], typed: type, where: str = "") -> None:

@@ -41,6 +41,8 @@ class DashboardTargets:
     timeout_seconds: int
     iterator_age_threshold_ms: int
     alarm_arns: tuple[str, ...]
+    extremes_table: str | None = None
+    """The min/max entries' table, when the aggregation has one."""
 
 
 def dashboard_name(project: str, stack: str, component: str) -> str:
@@ -179,6 +181,8 @@ def _tables(targets: DashboardTargets) -> dict[str, Any]:
     tables = [("aggregate", targets.aggregate_table)]
     if targets.ledger_table:
         tables.append(("ledger", targets.ledger_table))
+    if targets.extremes_table:
+        tables.append(("extremes", targets.extremes_table))
     metrics: list[list[Any]] = []
     for role, table in tables:
         metrics.append(["AWS/DynamoDB", "WriteThrottleEvents", "TableName", table, {"label": f"{role} throttled"}])

@@ -28,6 +28,7 @@ class Monitored:
     quarantine_queue: aws.sqs.Queue
     aggregate_table: aws.dynamodb.Table
     ledger_table: aws.dynamodb.Table | None
+    extremes_table: aws.dynamodb.Table | None
 
     def names(self) -> dict[Watched, pulumi.Input[str]]:
         """Each watched resource's name; the aggregator's is the component's, which the handler
@@ -41,6 +42,8 @@ class Monitored:
         }
         if self.ledger_table is not None:
             names[Watched.LEDGER_TABLE] = self.ledger_table.name
+        if self.extremes_table is not None:
+            names[Watched.EXTREMES_TABLE] = self.extremes_table.name
         return names
 
 
@@ -112,7 +115,7 @@ def create_dashboard(
     opts: pulumi.ResourceOptions,
 ) -> aws.cloudwatch.Dashboard:
     """The dashboard named after the project, stack and component (dashboards are per account)."""
-    ledger = monitored.ledger_table
+    ledger, extremes = monitored.ledger_table, monitored.extremes_table
     body = pulumi.Output.all(
         monitored.function.arn,
         monitored.function.name,
@@ -121,6 +124,7 @@ def create_dashboard(
         monitored.quarantine_queue.name,
         monitored.aggregate_table.name,
         ledger.name if ledger is not None else None,
+        extremes.name if extremes is not None else None,
         *[alarm.arn for alarm in alarms],
     ).apply(
         lambda resolved: json.dumps(
@@ -138,7 +142,8 @@ def create_dashboard(
                     iterator_age_threshold_ms=iterator_age_threshold_ms(
                         settings.timeout, settings.batching_window_seconds
                     ),
-                    alarm_arns=tuple(resolved[7:]),
+                    alarm_arns=tuple(resolved[8:]),
+                    extremes_table=resolved[7],
                 )
             )
         )

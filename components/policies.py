@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import StreamAggregatorArgsError
+from .errors import StreamAggregatorArgsError, StreamAggregatorError
 
 ASSUME_ROLE_POLICY: dict[str, Any] = {
     "Version": "2012-10-17",
@@ -21,8 +21,13 @@ RESOURCE_STAR_ACTIONS = frozenset({"dynamodb:ListStreams", *TRACE_ACTIONS})
 """The actions granted on "*", because IAM defines no resource type for them (Service Authorization
 Reference, DynamoDB and X-Ray). policy/rules.py keeps a copy; tests/repo/test_policy_pack.py compares."""
 TRANSACTION_ONLY = {"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}
-"""Ledger mode writes both tables only inside TransactWriteItems, whose actions IAM authorises as the
-underlying UpdateItem; this condition refuses the same UpdateItem made on its own."""
+"""Ledger mode writes its tables only inside TransactWriteItems, whose actions IAM authorises as the
+underlying UpdateItem, PutItem and DeleteItem ("Using IAM with DynamoDB transactions"); this condition
+refuses the same calls made on their own."""
+EXTREMES_ACTIONS = ["dynamodb:DeleteItem", "dynamodb:PutItem"]
+"""The extremes table's entries, in the transactions that write the ledger: a Put when a source item
+contributes to a min/max, a Delete when it stops. The handler never reads the table (readers do:
+ops' query and reconcile Query its indexes), so it is granted no Query, GetItem or UpdateItem."""
 
 
 def table_streams(stream_arn: str) -> str:
@@ -40,9 +45,14 @@ def table_streams(stream_arn: str) -> str:
     return f"{table}/stream/*"
 
 
-def table_statements(aggregate_table_arn: str, ledger_table_arn: str | None) -> list[dict[str, Any]]:
-    """Exactly the item calls the handler's store makes, on exactly its tables."""
+def table_statements(
+    aggregate_table_arn: str, ledger_table_arn: str | None, extremes_table_arn: str | None = None
+) -> list[dict[str, Any]]:
+    """Exactly the item calls the handler's store makes, on exactly its tables. The extremes table
+    exists only beside a ledger (a single-source aggregate item holds its min and max itself)."""
     if ledger_table_arn is None:
+        if extremes_table_arn is not None:
+            raise StreamAggregatorError("an extremes table without a ledger: single-source aggregates hold their own")
         return [
             {
                 "Sid": "WriteAggregates",
@@ -60,6 +70,21 @@ def table_statements(aggregate_table_arn: str, ledger_table_arn: str | None) -> 
             "Condition": TRANSACTION_ONLY,
         },
         {"Sid": "ReadLedgerEntries", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": ledger_table_arn},
+        *_extremes_statements(extremes_table_arn),
+    ]
+
+
+def _extremes_statements(extremes_table_arn: str | None) -> list[dict[str, Any]]:
+    if extremes_table_arn is None:
+        return []
+    return [
+        {
+            "Sid": "WriteExtremesInTransactions",
+            "Effect": "Allow",
+            "Action": EXTREMES_ACTIONS,
+            "Resource": extremes_table_arn,
+            "Condition": TRANSACTION_ONLY,
+        }
     ]
 
 
@@ -71,6 +96,7 @@ def handler_policy(
     kms_key_arn: str | None = None,
     ledger_table_arn: str | None = None,
     tracing: bool = False,
+    extremes_table_arn: str | None = None,
 ) -> dict[str, Any]:
     """Least privilege for the aggregator Lambda: read its stream, update its tables, send to its
     two queues (the mapping's on-failure destination is sent with the function's role), log, and
@@ -83,7 +109,7 @@ def handler_policy(
             "Resource": table_streams(stream_arn),
         },
         {"Sid": "ListStreams", "Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
-        *table_statements(aggregate_table_arn, ledger_table_arn),
+        *table_statements(aggregate_table_arn, ledger_table_arn, extremes_table_arn),
         {"Sid": "SendToQueues", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": sorted(queue_arns)},
         {
             "Sid": "WriteLogs",

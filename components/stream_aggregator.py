@@ -11,7 +11,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_aws as aws
 
-from ._lambda_code import LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig, table_of_stream
+from ._lambda_code import EXTREMES_ITEM, EXTREMES_KEY, LEDGER_EXPIRY, LEDGER_KEY, HandlerConfig, table_of_stream
 from .aggregate_table import aggregate_key_attributes, bucket_index, zone_assets
 from .alarms import alarm_specs
 from .argument_keys import check_keys
@@ -26,6 +26,7 @@ from .argument_rules import (
     NameRule,
     component_name,
 )
+from .extremes_table import extremes_attributes, extremes_indexes
 from .filter_criteria import filter_patterns
 from .help_text import document_arguments, document_outputs
 from .monitoring import Monitored, create_alarms, create_dashboard
@@ -42,6 +43,7 @@ CHILDREN: dict[str, NameRule] = {
     "source": TABLE_NAME,
     "aggregate": TABLE_NAME,
     "ledger": TABLE_NAME,
+    "extremes": TABLE_NAME,
     "quarantine": QUEUE_NAME,
     "failures": QUEUE_NAME,
     "logs": LOG_GROUP_NAME,
@@ -68,9 +70,15 @@ class MeasureArgs(TypedDict):
     name: str
     """The attribute it is kept in on the aggregate item (letters, digits, _ . -)."""
     op: str
-    """"sum" of a number attribute, "count" of the items, or "latest" value of an attribute."""
+    """"sum" of a number attribute, "count" of the items, "latest" value of an attribute, "avg" of a number
+    attribute, or "min" or "max" of an attribute (exact when the extreme item is lowered, moved or removed)."""
     attribute: NotRequired[str]
-    """The source attribute to sum or to keep the latest value of; omitted for "count"."""
+    """The source attribute to sum, average, keep the latest value of, or take the min or max of; omitted for
+    "count"."""
+    type: NotRequired[str]
+    """What a "min" or "max" compares (no other op takes it): "N" (default), numbers compared exactly; or "S",
+    strings compared by their UTF-8 bytes, so ISO-8601 dates written in one form (2026-11-28) compare as dates.
+    Other types cannot be ordered and are refused; a value of another type than declared is invalid data."""
 
 
 class FilterArgs(TypedDict):
@@ -108,7 +116,8 @@ class StreamAggregatorArgs(TypedDict):
     partition_key: str
     """The source table's partition key attribute."""
     measures: list[MeasureArgs]
-    """The values kept on each aggregate item (at most 50)."""
+    """The values kept on each aggregate item: at most 50 attributes stored (an avg stores two), and at most 8
+    min or max measures (each adds one write per source item to a transaction)."""
     sort_key: NotRequired[str | None]
     """The source table's sort key attribute, if it has one."""
     partition_key_type: NotRequired[str]
@@ -191,7 +200,7 @@ class StreamAggregatorArgs(TypedDict):
     point_in_time_recovery: NotRequired[bool]
     """Point-in-time recovery on the source table (default true). The aggregate table always has it."""
     deletion_protection: NotRequired[bool]
-    """Deletion protection on both tables (default false)."""
+    """Deletion protection on every table the component creates (default false)."""
     kms_key_arn: NotRequired[pulumi.Input[str] | None]
     """ARN of a customer managed KMS key for the tables (arn:<partition>:kms:<region>:<account>:key/<id>; not an
     alias, which IAM cannot grant kms:Decrypt on); AWS-owned keys by default."""
@@ -202,7 +211,8 @@ class StreamAggregatorArgs(TypedDict):
 
 class StreamAggregator(pulumi.ComponentResource):
     """An exact, real-time aggregate of a DynamoDB table: a stream, a Lambda, an aggregate table (and,
-    unless each aggregate has one source item, a ledger), queues for failures and bad data, alarms."""
+    unless each aggregate has one source item, a ledger, and for a min or max an extremes table), queues for
+    failures and bad data, alarms."""
 
     source_table: aws.dynamodb.Table | None
     """The source table, or None when attached to an existing_source."""
@@ -211,6 +221,10 @@ class StreamAggregator(pulumi.ComponentResource):
     ledger_table: aws.dynamodb.Table | None
     """The stream position of each (aggregate key, source item), expired by DynamoDB TTL; None when the
     aggregation is single-source (no sort key, grouped by the partition key)."""
+    extremes_table: aws.dynamodb.Table | None
+    """One entry per (aggregate key, min/max measure, contributing source item), which readers Query by value
+    (its indexes by_n and by_s); None unless a min or max is declared on an aggregation that is not
+    single-source (a single-source aggregate item holds its one item's value itself)."""
     function: aws.lambda_.Function
     """The aggregator Lambda."""
     event_source_mapping: aws.lambda_.EventSourceMapping
@@ -254,6 +268,7 @@ class StreamAggregator(pulumi.ComponentResource):
         STREAM_READERS.claim(name, stream_arn, source_name)
         self.aggregate_table = self._create_aggregate_table(child)
         self.ledger_table = None if self.spec.single_source else self._create_ledger_table(child)
+        self.extremes_table = self._create_extremes_table(child) if self.spec.uses_extremes_table else None
         self.quarantine_queue = self._create_queue("quarantine", child)
         self.failure_queue = self._create_queue("failures", child)
         log_group = aws.cloudwatch.LogGroup(
@@ -340,6 +355,24 @@ class StreamAggregator(pulumi.ComponentResource):
             opts=opts,
         )
 
+    def _create_extremes_table(self, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
+        """One entry per (aggregate key, measure, contributing source item), ordered by value in its
+        indexes (components/extremes_table.py says why both, and the limit per group). Protected and
+        encrypted as the aggregate table: it is part of every min and max."""
+        return aws.dynamodb.Table(
+            self._child("extremes"),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=EXTREMES_KEY,
+            range_key=EXTREMES_ITEM,
+            attributes=extremes_attributes(),
+            local_secondary_indexes=extremes_indexes(),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=self._encryption(),
+            deletion_protection_enabled=self._settings.deletion_protection,
+            tags=self._tags,
+            opts=opts,
+        )
+
     def _encryption(self) -> aws.dynamodb.TableServerSideEncryptionArgs | None:
         """None leaves DynamoDB's default: encrypted at rest with an AWS-owned key."""
         key = self._settings.kms_key_arn
@@ -368,9 +401,12 @@ class StreamAggregator(pulumi.ComponentResource):
             log_group.arn,
             self._settings.kms_key_arn,
             self.ledger_table.arn if self.ledger_table else None,
+            self.extremes_table.arn if self.extremes_table else None,
         ).apply(
             lambda a: json.dumps(
-                handler_policy(a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings.tracing)
+                handler_policy(
+                    a[0], a[1], [a[2], a[3]], a[4], a[5], a[6], tracing=self._settings.tracing, extremes_table_arn=a[7]
+                )
             )
         )
         policy = aws.iam.RolePolicy(self._child("policy"), role=role.id, policy=document, opts=opts)
@@ -389,6 +425,7 @@ class StreamAggregator(pulumi.ComponentResource):
             self.quarantine_queue.url,
             self.ledger_table.name if self.ledger_table else None,
             stream_arn,
+            self.extremes_table.name if self.extremes_table else None,
         ).apply(
             lambda a: HandlerConfig(
                 spec=self.spec,
@@ -397,6 +434,7 @@ class StreamAggregator(pulumi.ComponentResource):
                 source_table_arn=table_of_stream(a[3]),
                 aggregator_name=self._name,
                 ledger_table=a[2],
+                extremes_table_name=a[4],
             ).environment()
         )
         return aws.lambda_.Function(
@@ -468,13 +506,22 @@ class StreamAggregator(pulumi.ComponentResource):
             self.quarantine_queue,
             self.aggregate_table,
             self.ledger_table,
+            self.extremes_table,
         )
-        specs = alarm_specs(settings.timeout, settings.batching_window_seconds, self.ledger_table is not None)
+        specs = alarm_specs(
+            settings.timeout,
+            settings.batching_window_seconds,
+            ledger=self.ledger_table is not None,
+            extremes=self.extremes_table is not None,
+        )
         alarms = create_alarms(monitored, specs, settings.alarm_actions, self._tags, opts)
         return create_dashboard(monitored, settings, alarms, opts) if settings.dashboard else None
 
 
-NAMED_CHILDREN = {**CHILDREN, **{spec.role: ALARM_NAME for spec in alarm_specs(Settings().timeout, 0, ledger=True)}}
+NAMED_CHILDREN = {
+    **CHILDREN,
+    **{spec.role: ALARM_NAME for spec in alarm_specs(Settings().timeout, 0, ledger=True, extremes=True)},
+}
 """Every child autonamed from the component's name, the alarms included (their roles do not depend on the settings)."""
 OUTPUTS = tuple(StreamAggregator.__annotations__)
 """The declared outputs; ``register_outputs`` uses exactly these names."""

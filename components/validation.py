@@ -5,11 +5,21 @@ setting's type, default and rule live in settings.py, and this module checks how
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from . import argument_rules as rules
-from ._lambda_code import AggregationSpec, DateForm, GroupPart, MeasureOp, SpecError, bucket_index_name, parse_spec
+from ._lambda_code import (
+    AggregationSpec,
+    DateForm,
+    GroupPart,
+    Measure,
+    MeasureOp,
+    OrderedType,
+    SpecError,
+    bucket_index_name,
+    parse_spec,
+)
 from .argument_rules import fail, is_known
 from .errors import StreamAggregatorArgsError
 from .settings import SETTING_RULES, Settings
@@ -161,9 +171,10 @@ def _typed_source_keys(settings: Settings, spec: AggregationSpec) -> dict[str, t
 
 def _declared_types(settings: Settings, spec: AggregationSpec, type_given: bool) -> dict[str, tuple[str, str]]:
     """Every attribute whose type the arguments fix, with what fixes it: the source keys, group_by with
-    its type (the aggregate table's key), what each group_by part reads its attribute as, and a sum's
-    number. An item whose attribute has another type fails that reading (quarantined, or its write
-    refused). The first to fix a type is named; the sums are checked against the others."""
+    its type (the aggregate table's key), what each group_by part reads its attribute as, and what each
+    measure reads (a sum's or avg's number, a min's or max's declared type). An item whose attribute has
+    another type fails that reading (quarantined, or its write refused). The first to fix a type is named;
+    the measures are checked against the others."""
     declared = _typed_source_keys(settings, spec)
     if spec.group_parts:
         for index, part in enumerate(spec.group_parts):
@@ -181,14 +192,16 @@ def _declared_types(settings: Settings, spec: AggregationSpec, type_given: bool)
             given = "group_by_type" if type_given else "group_by_type's default"
             declared[spec.group_by] = (f"group_by, keying the aggregate table as {given} says", cast(str, key_type))
     for index, measure in enumerate(spec.measures):
-        if measure.op is MeasureOp.SUM and measure.attribute is not None:
-            declared.setdefault(measure.attribute, (f"summed by measures[{index}]", "N"))
+        reading = _measure_reads(measure)
+        if reading is not None and measure.attribute is not None:
+            declared.setdefault(measure.attribute, (reading.by(index), reading.kind))
     return declared
 
 
 def _aggregation_reads_declared_types(settings: Settings, spec: AggregationSpec, type_given: bool) -> None:
-    """A filter on an attribute of a declared type compares values of that type, and a sum needs a number:
-    otherwise no item passes the filter (nothing is counted), or every record is quarantined."""
+    """A filter on an attribute of a declared type compares values of that type, a sum or an avg needs a
+    number, and a min or max the type it declares, one DynamoDB can order: otherwise no item passes the
+    filter (nothing is counted), or every record is quarantined."""
     declared = _declared_types(settings, spec, type_given)
     item_filter = spec.item_filter
     if item_filter is not None and item_filter.attribute in declared:
@@ -202,14 +215,55 @@ def _aggregation_reads_declared_types(settings: Settings, spec: AggregationSpec,
                     "it and count"
                 )
     for index, measure in enumerate(spec.measures):
-        if measure.op is not MeasureOp.SUM or measure.attribute not in declared:
+        reading = _measure_reads(measure)
+        if reading is None or measure.attribute not in declared:
             continue
         what, declared_type = declared[measure.attribute]
-        if declared_type != "N":
+        if declared_type != reading.kind:
             raise StreamAggregatorArgsError(
-                f"StreamAggregator: measures[{index}] sums {measure.attribute!r}, but it is {what}, of type "
-                f"{declared_type!r}, not a number: every record would be quarantined"
+                f"StreamAggregator: measures[{index}] {reading.verb} {measure.attribute!r}{reading.as_type}, but it "
+                f"is {what}, of type {declared_type!r}, {reading.refusal(declared_type)}: every record would be "
+                "quarantined"
             )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a measure reads its attribute: the type it needs, whether it orders values (a min or max),
+    and the words its messages use."""
+
+    kind: str
+    verb: str
+    passive: str
+    ordered: bool = False
+
+    @property
+    def as_type(self) -> str:
+        return f" as {self.kind}" if self.ordered else ""
+
+    def by(self, index: int) -> str:
+        return f"{self.passive} by measures[{index}]"
+
+    def refusal(self, declared_type: str) -> str:
+        if self.ordered and declared_type not in ORDERED_TYPES:
+            return "which cannot be ordered"
+        return "not a number" if self.kind == OrderedType.NUMBER.value else "not a string"
+
+
+ORDERED_TYPES = frozenset(kind.value for kind in OrderedType)
+"""The types a min or max compares (the handler's ``OrderedType``)."""
+
+
+def _measure_reads(measure: Measure) -> _Reading | None:
+    """The type a measure reads its attribute as; None for count and latest, which take any value."""
+    if measure.op is MeasureOp.SUM:
+        return _Reading(OrderedType.NUMBER.value, "sums", "summed")
+    if measure.op is MeasureOp.AVG:
+        return _Reading(OrderedType.NUMBER.value, "averages", "averaged")
+    if measure.type is not None:  # a min or max: the handler's parser gives them, and only them, a type
+        kind = measure.type.value
+        return _Reading(kind, f"takes the {measure.op.value} of", f"ordered as {kind}", ordered=True)
+    return None
 
 
 def _part_reads(part: GroupPart) -> tuple[str, str]:

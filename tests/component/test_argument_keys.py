@@ -39,7 +39,7 @@ BASE: dict[str, Any] = {
 }
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy/stream/2020-01-01T00:00:00.000"
 VALID: dict[type, dict[str, Any]] = {
-    MeasureArgs: {"name": "Revenue", "op": "sum", "attribute": "Amount"},
+    MeasureArgs: {"name": "Largest", "op": "max", "attribute": "Amount", "type": "N"},
     FilterArgs: {"attribute": "Status", "values": ["PAID"]},
     GroupPartArgs: {"attribute": "OrderDate", "bucket": "day", "date": "iso8601", "format": "%Y", "type": "S"},
     ExistingSourceArgs: {"table_name": "Legacy", "stream_arn": STREAM_ARN},
@@ -206,3 +206,15 @@ def test_every_argument_the_component_reads_is_declared():
     declared = set(StreamAggregatorArgs.__annotations__)
     for names in (Settings.__dataclass_fields__, SETTING_RULES, DECIDED_AT_CONSTRUCTION, SOURCE_TABLE_SETTINGS):
         assert set(names) <= declared, sorted(set(names) - declared)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "intended"), [("yp", "op"), ("tp", "op"), ("o", "op"), ("opp", "op"), ("tpye", "type"), ("typ", "type")]
+)
+def test_a_measures_op_and_type_are_told_apart_by_edits(deploy, wrong, intended):
+    """difflib's ratio alone offered 'type' for 'yp': it shares 'yp' with 'type' and only 'p' with 'op'."""
+    measure = {**{k: v for k, v in VALID[MeasureArgs].items() if k != intended}, wrong: VALID[MeasureArgs][intended]}
+    with pytest.raises(
+        UnknownArgumentError, match=rf"'measures\[0\]\.{wrong}' is not declared: did you mean '{intended}'\?"
+    ):
+        deploy(lambda: StreamAggregator("typo", {**BASE, "measures": [measure]}))

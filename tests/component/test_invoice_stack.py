@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi
 import yaml
 
-from tests.component.conftest import one
+from tests.component.conftest import autonamed, one
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "snapshots" / "invoice_stack.prod.json"
@@ -54,3 +54,20 @@ def test_dev_has_no_deletion_protection(deploy):
     resources = run_stack(deploy, "Pulumi.dev.yaml")
     assert one(resources, "aws:dynamodb/table:Table", "invoices-source").inputs["deletionProtectionEnabled"] is False
     assert one(resources, "aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 14
+
+
+def test_the_stack_keeps_the_largest_transaction_in_an_exported_extremes_table(deploy, monkeypatch):
+    """The invoice aggregation's max (LargestTransaction) spans many transactions per invoice."""
+    exported: dict[str, object] = {}
+
+    def export(name, value):
+        pulumi.Output.from_input(value).apply(lambda resolved: exported.update({name: resolved}))
+
+    monkeypatch.setattr(pulumi, "export", export)
+    resources = run_stack(deploy, "Pulumi.prod.yaml")
+    table = one(resources, "aws:dynamodb/table:Table", "invoices-extremes").inputs
+    assert table["deletionProtectionEnabled"] is True, "prod protects every table"
+    assert exported["extremesTableName"] == autonamed("invoices-extremes")
+    assert exported["ledger_table_name"] == autonamed("invoices-ledger")
+    variables = one(resources, "aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert variables["EXTREMES_TABLE_NAME"] == exported["extremesTableName"]

@@ -89,6 +89,7 @@ EXPECTED = {
     "partial-failures": ("StreamAggregator", METRIC_NAMES["failed_records"], "Sum", "Aggregator", SUSTAINED),
     "aggregate-throttles": ("AWS/DynamoDB", "WriteThrottleEvents", "Sum", "TableName", SUSTAINED),
     "ledger-throttles": ("AWS/DynamoDB", "WriteThrottleEvents", "Sum", "TableName", SUSTAINED),
+    "extremes-throttles": ("AWS/DynamoDB", "WriteThrottleEvents", "Sum", "TableName", SUSTAINED),
     "ordering-violations": ("StreamAggregator", METRIC_NAMES["ordering_violations"], "Sum", "Aggregator", AT_ONCE),
     "stale-stream": ("StreamAggregator", METRIC_NAMES["stale_stream_records"], "Sum", "Aggregator", AT_ONCE),
     "destination-failures": ("AWS/Lambda", "DestinationDeliveryFailures", "Sum", "FunctionName", AT_ONCE),
@@ -115,7 +116,7 @@ def test_dynamodb_alarms_fill_the_minutes_without_throttles(invoices):
     missing data whatever they are told: read raw, an alarm would stay in ALARM after a burst."""
     deployed = alarms(invoices)
     filled = {role for role, alarm in deployed.items() if "metricQueries" in alarm}
-    assert filled == {"aggregate-throttles", "ledger-throttles"}
+    assert filled == {"aggregate-throttles", "ledger-throttles", "extremes-throttles"}
     assert all(watched(deployed[role])["namespace"] == "AWS/DynamoDB" for role in filled)
 
 
@@ -125,6 +126,7 @@ def test_each_alarm_names_this_components_resources(invoices):
     assert deployed["errors"]["dimensions"] == {"FunctionName": autonamed("inv-fn")}
     assert deployed["aggregate-throttles"]["dimensions"] == {"TableName": autonamed("inv-aggregate")}
     assert deployed["ledger-throttles"]["dimensions"] == {"TableName": autonamed("inv-ledger")}
+    assert deployed["extremes-throttles"]["dimensions"] == {"TableName": autonamed("inv-extremes")}
     assert deployed["failures-depth"]["dimensions"] == {"QueueName": autonamed("inv-failures")}
     assert deployed["quarantine-depth"]["dimensions"] == {"QueueName": autonamed("inv-quarantine")}
     # The handler's dimension value is what the function is told to emit, read from its environment.
@@ -158,7 +160,7 @@ def test_the_lag_threshold_grows_with_what_one_retry_can_take(deploy):
 
 def test_a_single_source_aggregation_has_no_ledger_alarm(deploy):
     deployed = alarms(deploy(lambda: StreamAggregator("acct", SINGLE_SOURCE)))
-    assert set(deployed) == set(EXPECTED) - {"ledger-throttles"}
+    assert set(deployed) == set(EXPECTED) - {"ledger-throttles", "extremes-throttles"}
     assert deployed["partial-failures"]["alarmActions"] == [], "no actions given: the alarms still show state"
 
 
@@ -213,7 +215,7 @@ def test_the_dashboards_metrics_name_this_components_resources(invoices):
     named = {(row[0], row[1], row[2], row[3]) for row in rows}
     for metric in ("IteratorAge", "Invocations", "Errors", "Throttles", "Duration"):
         assert ("AWS/Lambda", metric, "FunctionName", autonamed("inv-fn")) in named, metric
-    for table in (autonamed("inv-aggregate"), autonamed("inv-ledger")):
+    for table in (autonamed("inv-aggregate"), autonamed("inv-ledger"), autonamed("inv-extremes")):
         assert ("AWS/DynamoDB", "WriteThrottleEvents", "TableName", table) in named
     for queue in (autonamed("inv-failures"), autonamed("inv-quarantine")):
         assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue) in named

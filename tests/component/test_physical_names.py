@@ -43,8 +43,12 @@ DAILY: dict[str, Any] = {
 INVOICES: dict[str, Any] = {
     "partition_key": "InvoiceNumber",
     "sort_key": "TransactionId",
-    "measures": [{"name": "Total", "op": "sum", "attribute": "Amount"}],
+    "measures": [
+        {"name": "Total", "op": "sum", "attribute": "Amount"},
+        {"name": "Largest", "op": "max", "attribute": "Amount"},
+    ],
 }
+"""With a max, so the extremes table and its indexes are named too."""
 
 
 def physical_names(resources: list[Recorded]) -> list[tuple[str, str, str]]:
@@ -56,7 +60,11 @@ def physical_names(resources: list[Recorded]) -> list[tuple[str, str, str]]:
             continue
         _, field = RULES[resource.typ]
         named.append((resource.typ, resource.name, resource.inputs.get(field) or resource.name + AUTONAME))
-        for index in resource.inputs.get("globalSecondaryIndexes") or []:
+        indexes = [
+            *(resource.inputs.get("globalSecondaryIndexes") or []),
+            *(resource.inputs.get("localSecondaryIndexes") or []),
+        ]
+        for index in indexes:
             named.append(("index", resource.name, index["name"]))
     return named
 
@@ -71,6 +79,8 @@ def invalid_names(resources: list[Recorded]) -> list[tuple[str, str, str]]:
 def test_every_derived_name_of_an_accepted_program_is_valid_for_aws(deploy, name, args):
     resources = deploy(lambda: StreamAggregator(name, args))
     assert len(physical_names(resources)) >= 20
+    if args is INVOICES:
+        assert {logical for _, logical, _ in physical_names(resources)} >= {f"{name}-extremes"}
     assert invalid_names(resources) == []
 
 

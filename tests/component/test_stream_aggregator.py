@@ -29,6 +29,7 @@ def test_every_resource_is_named_after_the_component(invoices):
             "inv-source",
             "inv-aggregate",
             "inv-ledger",
+            "inv-extremes",
             "inv-quarantine",
             "inv-failures",
             "inv-logs",
@@ -42,6 +43,7 @@ def test_every_resource_is_named_after_the_component(invoices):
             "inv-throttles",
             "inv-aggregate-throttles",
             "inv-ledger-throttles",
+            "inv-extremes-throttles",
             "inv-ordering-violations",
             "inv-stale-stream",
             "inv-destination-failures",
@@ -162,6 +164,7 @@ def test_iam_is_least_privilege(invoices):
         "ListStreams",
         "WriteAggregatesInTransactions",
         "ReadLedgerEntries",
+        "WriteExtremesInTransactions",
         "SendToQueues",
         "WriteLogs",
         "WriteTraces",
@@ -174,7 +177,7 @@ def test_iam_is_least_privilege(invoices):
 def test_two_aggregators_do_not_collide(deploy):
     resources = deploy(lambda: (StreamAggregator("a", INVOICE_AGGREGATION), StreamAggregator("b", ORDERS)))
     names = [(r.typ, r.name) for r in resources]
-    assert len(names) == len(set(names)) == 2 * 23
+    assert len(names) == len(set(names)) == 25 + 23, "the invoices' extremes table and its alarm, then the orders'"
     dashboards = [r.inputs["dashboardName"] for r in by_type(resources, "aws:cloudwatch/dashboard:Dashboard")]
     assert sorted(dashboards) == ["stream-aggregator-prod-a", "stream-aggregator-prod-b"]
 
@@ -220,7 +223,7 @@ def test_existing_source_creates_no_table(deploy):
         "starting_position": "LATEST",
     }
     resources = deploy(lambda: StreamAggregator("legacy", args))
-    assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate", "legacy-ledger"]
+    assert [t.name for t in by_type(resources, TABLE)] == ["legacy-aggregate", "legacy-ledger", "legacy-extremes"]
     assert one(resources, MAPPING).inputs["eventSourceArn"] == arn
     variables = one(resources, FUNCTION).inputs["environment"]["variables"]
     assert load_config(variables).source_table_arn == "arn:aws:dynamodb:us-east-1:123456789012:table/Legacy", (

@@ -450,6 +450,7 @@ def test_schema_describes_the_component(schema):
         "sourceTable",
         "aggregateTable",
         "ledgerTable",
+        "extremesTable",
         "function",
         "eventSourceMapping",
         "failureQueue",
@@ -459,6 +460,7 @@ def test_schema_describes_the_component(schema):
     assert outputs["aggregateTable"]["$ref"].endswith("/resources/aws:dynamodb%2Ftable:Table")
     assert outputs["quarantineQueue"]["$ref"].endswith("/resources/aws:sqs%2Fqueue:Queue")
     assert outputs["dashboard"]["$ref"].endswith("/resources/aws:cloudwatch%2Fdashboard:Dashboard")
+    assert outputs["extremesTable"]["$ref"] == outputs["ledgerTable"]["$ref"] == outputs["aggregateTable"]["$ref"]
     assert inputs["tracing"]["type"] == inputs["dashboard"]["type"] == "boolean"
     assert set(schema["types"]["stream-aggregator:index:ExistingSourceArgs"]["properties"]) == {
         "tableName",
@@ -466,7 +468,7 @@ def test_schema_describes_the_component(schema):
     }
     assert resource["description"].startswith("An exact, real-time aggregate of a DynamoDB table")
     measure = schema["types"]["stream-aggregator:index:MeasureArgs"]
-    assert set(measure["properties"]) == {"name", "op", "attribute"} and measure["required"] == ["name", "op"]
+    assert set(measure["properties"]) == {"name", "op", "attribute", "type"} and measure["required"] == ["name", "op"]
     assert all(field["description"] for field in measure["properties"].values())
     assert inputs["measures"]["items"]["$ref"] == "#/types/stream-aggregator:index:MeasureArgs"
     item_filter = schema["types"]["stream-aggregator:index:FilterArgs"]

@@ -196,4 +196,6 @@ def test_the_invoice_stack_passes_every_policy(deploy):  # noqa: F811 - the fixt
         for policy in POLICIES:
             assert violations(policy.validate, args) == [], (policy.name, recorded.name)
         checked += 1
-    assert checked == 22, "every resource of the component: the ledger table, 11 alarms and the dashboard included"
+    assert checked == 24, (
+        "every resource of the component: the ledger and extremes tables, 12 alarms and the dashboard included"
+    )

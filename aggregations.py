@@ -11,9 +11,11 @@ INVOICE_AGGREGATION: dict[str, Any] = {
         {"name": "Total", "op": "sum", "attribute": "Amount"},
         {"name": "TransactionCount", "op": "count"},
         {"name": "UpdateDate", "op": "latest", "attribute": "InvoiceDate"},
+        {"name": "LargestTransaction", "op": "max", "attribute": "Amount"},
     ],
 }
-"""InvoiceTransactions (InvoiceNumber, TransactionId, Amount, InvoiceDate) -> InvoiceTotal."""
+"""InvoiceTransactions (InvoiceNumber, TransactionId, Amount, InvoiceDate) -> InvoiceTotal, with the
+largest transaction per invoice (a max, exact when that transaction is lowered or removed)."""
 
 ORDERS_AGGREGATION: dict[str, Any] = {
     "partition_key": "OrderId",

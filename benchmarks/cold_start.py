@@ -93,6 +93,7 @@ def lambda_environment() -> dict[str, str]:
         "https://sqs.us-east-1.amazonaws.com/123456789012/quarantine",
         "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices",
         ledger_table="Ledger",
+        extremes_table_name="Extremes",
     )
     return {**config.environment(), "AWS_DEFAULT_REGION": "us-east-1"}
 

@@ -12,6 +12,7 @@ from .spec import AggregationSpec, SpecError, parse_spec
 SPEC_VARIABLE = "AGGREGATION_SPEC"
 TABLE_VARIABLE = "AGGREGATE_TABLE_NAME"
 LEDGER_VARIABLE = "LEDGER_TABLE_NAME"
+EXTREMES_VARIABLE = "EXTREMES_TABLE_NAME"
 QUEUE_VARIABLE = "QUARANTINE_QUEUE_URL"
 NAME_VARIABLE = "AGGREGATOR_NAME"
 SOURCE_VARIABLE = "SOURCE_TABLE_ARN"
@@ -39,12 +40,19 @@ class HandlerConfig:
     write_concurrency: int = DEFAULT_CONCURRENCY
     ledger_table: str | None = None
     """The ledger of (aggregate key, source item) positions; None in single-source mode."""
+    extremes_table_name: str | None = None
+    """The min/max entries (handler/extremes.py); set only when ``spec.uses_extremes_table``."""
 
     def __post_init__(self) -> None:
         if not self.spec.single_source and not self.ledger_table:
             raise ConfigError(
                 f"{LEDGER_VARIABLE} must be set: with a sort key or a group_by other than the partition key, "
                 "the positions of the source items live in a ledger table"
+            )
+        if self.spec.uses_extremes_table and not self.extremes_table_name:
+            raise ConfigError(
+                f"{EXTREMES_VARIABLE} must be set: min and max over many source items per aggregate key "
+                "live in an extremes table"
             )
 
     def environment(self) -> dict[str, str]:
@@ -57,6 +65,7 @@ class HandlerConfig:
             NAME_VARIABLE: self.aggregator_name,
             CONCURRENCY_VARIABLE: str(self.write_concurrency),
             **({LEDGER_VARIABLE: self.ledger_table} if self.ledger_table else {}),
+            **({EXTREMES_VARIABLE: self.extremes_table_name} if self.extremes_table_name else {}),
         }
 
 
@@ -77,6 +86,7 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
     except SpecError as error:
         raise ConfigError(f"{SPEC_VARIABLE} is not a valid aggregation: {error}") from None
     ledger_table = environ.get(LEDGER_VARIABLE) or None
+    extremes_table = environ.get(EXTREMES_VARIABLE) or None
     return HandlerConfig(
         spec=spec,
         aggregate_table=_table_name(environ[TABLE_VARIABLE], TABLE_VARIABLE),
@@ -85,6 +95,7 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
         aggregator_name=_aggregator_name(environ.get(NAME_VARIABLE) or "default"),
         write_concurrency=_concurrency(environ.get(CONCURRENCY_VARIABLE)),
         ledger_table=_table_name(ledger_table, LEDGER_VARIABLE) if ledger_table else None,
+        extremes_table_name=_table_name(extremes_table, EXTREMES_VARIABLE) if extremes_table else None,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum, StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from .attributes import INTERNAL_PREFIX, attribute_name, storage_problem
 from .errors import SpecError
@@ -21,10 +21,12 @@ from .group_parts import GroupPart, key_name, parse_group_parts, parse_timezone
 
 __all__ = [  # names other modules import from here, some defined elsewhere
     "AggregationSpec",
+    "Extreme",
     "GroupPart",
     "ItemFilter",
     "Measure",
     "MeasureOp",
+    "OrderedType",
     "SpecError",
     "TtlDeletes",
     "parse_spec",
@@ -34,7 +36,14 @@ __all__ = [  # names other modules import from here, some defined elsewhere
 
 _NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
 MAX_MEASURES = 50
-"""Keeps every UpdateExpression far below DynamoDB's 4 KB expression limit (tested at this bound)."""
+"""Keeps every UpdateExpression far below DynamoDB's 4 KB expression limit (tested at this bound).
+It bounds the attributes the measures store, too: an avg stores two."""
+MAX_EXTREMES = 8
+"""min/max measures per aggregation. In ledger mode each one adds an action per source item to a
+transaction (its extremes-table entry), so a transaction of at most 100 actions still holds 11 items."""
+AVG_SUM_SUFFIX = "_sum"
+AVG_COUNT_SUFFIX = "_count"
+"""An avg measure ``X`` is stored as the numbers ``X_sum`` and ``X_count``, never as a rounded average."""
 _FIELDS = frozenset({"partition_key", "sort_key", "group_by", "measures", "filter", "ttl_deletes", "timezone"})
 
 
@@ -42,6 +51,27 @@ class MeasureOp(StrEnum):
     SUM = "sum"
     COUNT = "count"
     LATEST = "latest"
+    AVG = "avg"
+    MIN = "min"
+    MAX = "max"
+
+
+EXTREME_OPS = frozenset({MeasureOp.MIN, MeasureOp.MAX})
+
+
+class OrderedType(StrEnum):
+    """The DynamoDB types a min/max compares, in DynamoDB's own order for a sort key of that type.
+
+    N: numbers, as Decimal (38 digits). S: strings, by their UTF-8 bytes, so ISO-8601 dates written
+    in one form (``2026-11-28``) compare as dates. Binary, booleans, sets, maps and lists are refused.
+    """
+
+    NUMBER = "N"
+    STRING = "S"
+
+
+_UNORDERED_TYPES = frozenset({"B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"})
+"""DynamoDB's other types: named so a spec that asks for one hears why it is refused."""
 
 
 class TtlDeletes(StrEnum):
@@ -60,6 +90,24 @@ class Measure:
     name: str
     op: MeasureOp
     attribute: str | None = None
+    type: OrderedType | None = None
+    """What a min/max compares (N unless given); None for every other op."""
+
+    @property
+    def stored(self) -> tuple[str, ...]:
+        """The attributes this measure keeps on the aggregate item (an avg's sum and count)."""
+        if self.op is MeasureOp.AVG:
+            return (self.name + AVG_SUM_SUFFIX, self.name + AVG_COUNT_SUFFIX)
+        return (self.name,)
+
+
+class Extreme(NamedTuple):
+    """A min or max measure, as the fold and the readers need it."""
+
+    name: str
+    op: MeasureOp
+    attribute: str
+    type: OrderedType
 
 
 @dataclass(frozen=True)
@@ -115,6 +163,45 @@ class AggregationSpec:
     def latests(self) -> tuple[tuple[str, str], ...]:
         return tuple((m.name, m.attribute) for m in self.measures if m.op is MeasureOp.LATEST and m.attribute)
 
+    @cached_property
+    def averages(self) -> tuple[tuple[str, str, str, str], ...]:
+        """(measure name, attribute, sum attribute, count attribute) of the avg measures."""
+        return tuple(
+            (m.name, m.attribute, m.name + AVG_SUM_SUFFIX, m.name + AVG_COUNT_SUFFIX)
+            for m in self.measures
+            if m.op is MeasureOp.AVG and m.attribute
+        )
+
+    @cached_property
+    def extremes(self) -> tuple[Extreme, ...]:
+        """The min and max measures, in the order declared."""
+        return tuple(
+            Extreme(m.name, m.op, m.attribute, m.type or OrderedType.NUMBER)
+            for m in self.measures
+            if m.op in EXTREME_OPS and m.attribute
+        )
+
+    @cached_property
+    def stored_numbers(self) -> tuple[str, ...]:
+        """Every number the aggregate item keeps by ADD: sums, counts, and each avg's sum and count.
+
+        What a recount or a reconcile compares exactly; a single-source min/max of type N is a number
+        too, but SET, not added, so it is not among them."""
+        names = dict.fromkeys(self.counts)
+        names.update(dict.fromkeys(name for name, _ in self.sums))
+        for _, _, total, count in self.averages:
+            names.update(dict.fromkeys((total, count)))
+        return tuple(m for measure in self.measures for m in measure.stored if m in names)
+
+    @property
+    def uses_extremes_table(self) -> bool:
+        """min/max measures that the aggregate item cannot hold alone: many source items feed it.
+
+        A single-source aggregate's one item IS its min and max, so the value is SET on the
+        aggregate item; any other aggregation keeps one extremes-table entry per (key, item, measure).
+        """
+        return bool(self.extremes) and not self.single_source
+
     def to_json(self) -> str:
         """The canonical JSON form that the component puts in the Lambda's environment."""
         return json.dumps(spec_to_dict(self), sort_keys=True, separators=(",", ":"))
@@ -126,7 +213,12 @@ def spec_to_dict(spec: AggregationSpec) -> dict[str, Any]:
         "partition_key": spec.partition_key,
         "group_by": group_by,
         "measures": [
-            {"name": m.name, "op": m.op.value, **({"attribute": m.attribute} if m.attribute else {})}
+            {
+                "name": m.name,
+                "op": m.op.value,
+                **({"attribute": m.attribute} if m.attribute else {}),
+                **({"type": m.type.value} if m.type else {}),
+            }
             for m in spec.measures
         ],
         "ttl_deletes": spec.ttl_deletes.value,
@@ -234,13 +326,29 @@ def _parse_measures(raw: Any, written: Mapping[str, str]) -> tuple[Measure, ...]
     if len(raw) > MAX_MEASURES:
         raise SpecError(f"measures has {len(raw)} entries; at most {MAX_MEASURES} are allowed")
     measures = tuple(_parse_measure(item, index) for index, item in enumerate(raw))
-    seen: set[str] = set()
+    extremes = sum(1 for measure in measures if measure.op in EXTREME_OPS)
+    if extremes > MAX_EXTREMES:
+        raise SpecError(f"measures has {extremes} min/max measures; at most {MAX_EXTREMES} are allowed")
+    stored = [name for measure in measures for name in measure.stored]
+    if len(stored) > MAX_MEASURES:
+        raise SpecError(
+            f"measures store {len(stored)} attributes (an avg stores two); at most {MAX_MEASURES} are allowed"
+        )
+    names: set[str] = set()
+    taken: dict[str, str] = dict(written)
     for measure in measures:
-        if measure.name in written:
-            raise SpecError(f"measures[].name {measure.name!r} collides with {written[measure.name]}")
-        if measure.name in seen:
+        if measure.name in names:
             raise SpecError(f"measures[].name {measure.name!r} is used twice")
-        seen.add(measure.name)
+        names.add(measure.name)
+        for name in dict.fromkeys((measure.name, *measure.stored)):  # an avg's own name is what readers show
+            if name in taken:
+                stores = "" if name == measure.name else f" stores {name!r}, which"
+                raise SpecError(f"measures[].name {measure.name!r}{stores} collides with {taken[name]}")
+            if not _NAME_PATTERN.fullmatch(name):
+                raise SpecError(f"measures[].name {measure.name!r} stores {name!r}, longer than 255 characters")
+            taken[name] = (
+                f"measure {measure.name!r}" if name == measure.name else f"measure {measure.name!r}'s {name!r}"
+            )
     return measures
 
 
@@ -248,7 +356,7 @@ def _parse_measure(raw: Any, index: int) -> Measure:
     where = f"measures[{index}]"
     if not isinstance(raw, Mapping):
         raise SpecError(f"{where} must be an object, got {raw!r}")
-    unknown = set(raw) - {"name", "op", "attribute"}
+    unknown = set(raw) - {"name", "op", "attribute", "type"}
     if unknown:
         raise SpecError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
     name = raw.get("name")
@@ -260,13 +368,31 @@ def _parse_measure(raw: Any, index: int) -> Measure:
         )
     op = _parse_enum(MeasureOp, raw.get("op"), f"{where}.op")
     attribute = raw.get("attribute")
+    kind = _ordered_type(raw, op, f"{where} ({name!r})")
     if op is MeasureOp.COUNT:
         if attribute is not None:
             raise SpecError(f"{where}.attribute must be omitted for op 'count'")
         return Measure(name=name, op=op)
     if not isinstance(attribute, str) or not attribute:
         raise SpecError(f"{where}.attribute is required for op {op.value!r}")
-    return Measure(name=name, op=op, attribute=attribute)
+    return Measure(name=name, op=op, attribute=attribute, type=kind)
+
+
+def _ordered_type(raw: Mapping[str, Any], op: MeasureOp, where: str) -> OrderedType | None:
+    """A min/max's type (N unless given); any other op takes none (avg and sum add numbers only)."""
+    if op not in EXTREME_OPS:
+        if "type" in raw:
+            raise SpecError(f"{where}.type is only for 'min' and 'max'; op {op.value!r} takes none")
+        return None
+    kind = raw.get("type", OrderedType.NUMBER.value)
+    try:
+        return OrderedType(kind)
+    except ValueError:
+        why = "cannot be ordered" if kind in _UNORDERED_TYPES else "is not a DynamoDB type min and max compare"
+        raise SpecError(
+            f"{where}.type {kind!r} {why}: min and max take 'N' (numbers) or 'S' (strings, by UTF-8 bytes, "
+            "so ISO-8601 dates in one form compare as dates)"
+        ) from None
 
 
 def _parse_filter(raw: Any) -> ItemFilter | None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING or not FROM_WHEEL:
     from handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
     from handler.contribution import image_contribution, record_effect, record_item_token
     from handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
+    from handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE, extremes_key
     from handler.fold import EXACT, Expression, update_request
     from handler.group_parts import bucket_index_name
     from handler.grouping import MAX_COMPOSITE_KEY_BYTES, attribute_part_text, decode_key, encode_key, key_attributes
@@ -74,6 +75,13 @@ else:  # installed from the wheel
     from stream_aggregator.handler.config import TABLE_ARN, TABLE_NAME, HandlerConfig
     from stream_aggregator.handler.contribution import image_contribution, record_effect, record_item_token
     from stream_aggregator.handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
+    from stream_aggregator.handler.extremes import (
+        EXTREMES_ITEM,
+        EXTREMES_KEY,
+        INDEX_NAME,
+        VALUE_ATTRIBUTE,
+        extremes_key,
+    )
     from stream_aggregator.handler.fold import EXACT, Expression, update_request
     from stream_aggregator.handler.group_parts import bucket_index_name
     from stream_aggregator.handler.grouping import (
@@ -120,7 +128,10 @@ def package_version() -> str:
 __all__ = [
     "EXACT",
     "EXPIRY_MARGIN_SECONDS",
+    "EXTREMES_ITEM",
+    "EXTREMES_KEY",
     "IMAGES_CARRIED",
+    "INDEX_NAME",
     "INTERNAL_PREFIX",
     "INVOICE_AGGREGATION",
     "LEDGER_EXPIRY",
@@ -131,6 +142,7 @@ __all__ = [
     "STREAM_RETENTION_SECONDS",
     "TABLE_ARN",
     "TABLE_NAME",
+    "VALUE_ATTRIBUTE",
     "AggregationSpec",
     "AttributeValue",
     "BatchProcessor",
@@ -157,6 +169,7 @@ __all__ = [
     "decode_record",
     "describe_error",
     "encode_key",
+    "extremes_key",
     "foreign_stream",
     "image_contribution",
     "is_sequence_number",

@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from .._lambda_code import (
+    EXTREMES_ITEM,
+    EXTREMES_KEY,
+    INDEX_NAME,
     INVOICE_AGGREGATION,
     LEDGER_EXPIRY,
     LEDGER_KEY,
+    VALUE_ATTRIBUTE,
     AggregationSpec,
     HandlerConfig,
     bucket_index_name,
@@ -32,7 +36,11 @@ from ..targets import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.literals import KeyTypeType, ScalarAttributeTypeType
-    from mypy_boto3_dynamodb.type_defs import AttributeDefinitionTypeDef, KeySchemaElementTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeDefinitionTypeDef,
+        KeySchemaElementTypeDef,
+        LocalSecondaryIndexTypeDef,
+    )
 
 
 class TableKeys(TypedDict):
@@ -52,6 +60,8 @@ class LocalAggregator:
     failure_queue_url: str
     ledger_table: str | None = None
     """Only for aggregations that are not single-source (see ``AggregationSpec.single_source``)."""
+    extremes_table: str | None = None
+    """Only for aggregations with min/max over many items per key (``AggregationSpec.uses_extremes_table``)."""
 
     @property
     def source_table_arn(self) -> str:
@@ -67,6 +77,7 @@ class LocalAggregator:
             source_table_arn=self.source_table_arn,
             aggregator_name=aggregator_name,
             ledger_table=self.ledger_table,
+            extremes_table_name=self.extremes_table,
         )
 
 
@@ -96,9 +107,11 @@ def create_local_aggregator(
         aggregate_keys = _with_bucket_index(spec, aggregate_keys)
     dynamodb.create_table(TableName=aggregate_name, BillingMode="PAY_PER_REQUEST", **aggregate_keys)
     ledger_name = None if spec.single_source else create_ledger_table(endpoint, local_name(name, LEDGER_SUFFIX))
+    extremes_name = create_extremes_table(endpoint, local_name(name, "extremes")) if spec.uses_extremes_table else None
     return LocalAggregator(
         spec=spec,
         ledger_table=ledger_name,
+        extremes_table=extremes_name,
         source_table=source_name,
         aggregate_table=aggregate_name,
         stream_arn=created["TableDescription"]["LatestStreamArn"],
@@ -130,6 +143,27 @@ def create_ledger_table(endpoint: Endpoint, name: str) -> str:
     dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **_key_schema([(LEDGER_KEY, "HASH")], {}))
     dynamodb.update_time_to_live(
         TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": LEDGER_EXPIRY}
+    )
+    return name
+
+
+def create_extremes_table(endpoint: Endpoint, name: str) -> str:
+    """The extremes table as the component makes it (handler/extremes.py): key (k, i), and per value
+    type a KEYS_ONLY local index ordering a key's entries by value; no TTL."""
+    item_key: list[tuple[str, KeyTypeType]] = [(EXTREMES_KEY, "HASH"), (EXTREMES_ITEM, "RANGE")]
+    keys = _key_schema(item_key, {})
+    indexes: list[LocalSecondaryIndexTypeDef] = []
+    for kind, value in VALUE_ATTRIBUTE.items():
+        by_value = _key_schema([(EXTREMES_KEY, "HASH"), (value, "RANGE")], {value: kind.value})
+        keys["AttributeDefinitions"].append(by_value["AttributeDefinitions"][1])
+        index: LocalSecondaryIndexTypeDef = {
+            "IndexName": INDEX_NAME[kind],
+            "KeySchema": by_value["KeySchema"],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+        indexes.append(index)
+    endpoint.client("dynamodb").create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", LocalSecondaryIndexes=indexes, **keys
     )
     return name
 

@@ -108,6 +108,7 @@ def test_every_line_the_handler_writes_takes_the_one_log_path(capsys):
         quarantine_queue_url="q",
         source_table_arn=SOURCE_TABLE_ARN,
         ledger_table="L",
+        extremes_table_name="E",
     )
     log = io.StringIO()
     processor = BatchProcessor(config, Refusing(), Queue(), log_stream=log)

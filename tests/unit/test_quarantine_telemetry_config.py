@@ -79,12 +79,13 @@ def test_config_names_what_is_missing_or_wrong():
     base = dict(VALID_ENVIRONMENT)
     with pytest.raises(ConfigError, match=r"AGGREGATION_SPEC is not a valid aggregation: measures\[0\]\.op"):
         load_config(
-            {**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "max"}]})}
+            {**base, "AGGREGATION_SPEC": json.dumps({**INVOICE_SPEC, "measures": [{"name": "x", "op": "median"}]})}
         )
     with pytest.raises(ConfigError, match="WRITE_CONCURRENCY"):
         load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), "WRITE_CONCURRENCY": "0"})
     config = load_config({**base, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
     assert config.spec == parse_spec(INVOICE_SPEC) and config.ledger_table == "ledger"
+    assert config.extremes_table_name == "extremes"
     assert load_config(config.environment()) == config
     without_ledger = {k: v for k, v in base.items() if k != "LEDGER_TABLE_NAME"}
     with pytest.raises(ConfigError, match="LEDGER_TABLE_NAME must be set"):
@@ -97,6 +98,7 @@ VALID_ENVIRONMENT = {
     "AGGREGATE_TABLE_NAME": "totals",
     "QUARANTINE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
     "LEDGER_TABLE_NAME": "ledger",
+    "EXTREMES_TABLE_NAME": "extremes",
     "SOURCE_TABLE_ARN": "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices",
 }
 
@@ -190,3 +192,16 @@ def test_the_pure_core_never_loads_botocore():
     code = "import sys; " + "; ".join(f"import handler.{name}" for name in pure) + "; print('botocore' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_min_max_over_many_items_per_key_needs_the_extremes_table():
+    without = {k: v for k, v in VALID_ENVIRONMENT.items() if k != "EXTREMES_TABLE_NAME"}
+    assert parse_spec(INVOICE_SPEC).uses_extremes_table
+    with pytest.raises(ConfigError, match="EXTREMES_TABLE_NAME must be set"):
+        load_config({**without, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC)})
+    with pytest.raises(ConfigError, match="EXTREMES_TABLE_NAME must be a DynamoDB table name"):
+        load_config({**without, "AGGREGATION_SPEC": json.dumps(INVOICE_SPEC), "EXTREMES_TABLE_NAME": "x"})
+    no_extremes = {**INVOICE_SPEC, "measures": INVOICE_SPEC["measures"][:3]}
+    assert load_config({**without, "AGGREGATION_SPEC": json.dumps(no_extremes)}).extremes_table_name is None
+    single = {"partition_key": "AccountId", "measures": [{"name": "M", "op": "max", "attribute": "Balance"}]}
+    assert load_config({**without, "AGGREGATION_SPEC": json.dumps(single)}).extremes_table_name is None

@@ -50,6 +50,7 @@ if TYPE_CHECKING or not FROM_WHEEL:
     from handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from handler.spec import (
         AggregationSpec,
+        Extreme,
         GroupPart,
         MeasureOp,
         OrderedType,
@@ -106,6 +107,7 @@ else:  # installed from the wheel
     from stream_aggregator.handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from stream_aggregator.handler.spec import (
         AggregationSpec,
+        Extreme,
         GroupPart,
         MeasureOp,
         OrderedType,
@@ -155,6 +157,7 @@ __all__ = [
     "EventName",
     "EventShapeError",
     "Expression",
+    "Extreme",
     "GroupPart",
     "HandlerConfig",
     "HandlerError",

@@ -27,6 +27,8 @@ from ._lambda_code import (
     update_request,
 )
 from .errors import EXIT_ATTENTION, EXIT_OK, CommandError, exit_codes
+from .extremes_read import read_key_entries
+from .extremes_recount import ExtremeDrift, compare_entries, entry_writes, extreme_json, recount_entries, stored_entries
 from .query import not_found_notes, read_keys
 from .recount import (
     BACKFILL_MARKER,
@@ -45,8 +47,8 @@ from .recount import (
     unstorable_totals,
 )
 from .stream import wire_image
-from .tables import check_tables, key_schema, parallel_scan
-from .targets import Target, add_target_arguments, resolve_target, whole_number
+from .tables import check_extremes_table, check_tables, key_schema, parallel_scan
+from .targets import EXTREMES_FLAG, Target, add_target_arguments, resolve_target, whole_number
 from .text import add_output_argument, cell, number_json, print_json, storable_text, wants_json
 
 # --------------------------------------------------------------------------------------------------
@@ -109,21 +111,29 @@ def run_reconcile(
             aggregates = list(found.values())
             source = _named_source(dynamodb, target, named, segments, advance)
         actual = actual_totals(target.spec, target.aggregate_table, aggregates)
-    expected, invalid = recompute(target.spec, (wire_image(item) for item in source))
+        entries = _extremes_entries(dynamodb, target, named, segments)
+    images = [wire_image(item) for item in source]
+    expected, invalid = recompute(target.spec, images)
+    wanted_entries = recount_entries(target.spec, images) if entries is not None else {}
     absent: list[str] = []
     if named is not None:
         tokens = {key.token for key in named}
         expected = {token: totals for token, totals in expected.items() if token in tokens}
         actual = {token: totals for token, totals in actual.items() if token in tokens}
+        wanted_entries = {key: value for key, value in wanted_entries.items() if key[0] in tokens}
         absent = [key.token for key in named if key.token not in expected and key.token not in actual]
+    extreme_drifts = compare_entries(target.spec, wanted_entries, entries or {})
     report = Report(
         drifts=compare(target.spec, expected, actual),
         keys_checked=len(named) if named is not None else len(set(expected) | set(actual)),
         invalid_items=invalid,
         unstorable=unstorable_totals(expected),
         absent=absent,
+        extreme_drifts=extreme_drifts,
     )
     console.print(drift_table(report))
+    if report.extreme_drifts:
+        console.print(extremes_table(report.extreme_drifts))
     if absent:
         shown = ", ".join(cell(token) for token in absent)
         console.print(f"in neither table (no source item counts for it, no aggregate): {shown}", soft_wrap=True)
@@ -133,9 +143,27 @@ def run_reconcile(
         console.print(f"[red]cannot store exactly:[/] {escape(message)}", soft_wrap=True)
     if repair and report.unstorable:
         raise CommandError(f"--repair wrote nothing: {len(report.unstorable)} total(s) cannot be stored exactly")
-    if repair and report.drifts:
+    if repair and (report.drifts or report.extreme_drifts):
         _repair(target, report, actual, console)
     return report
+
+
+def _extremes_entries(
+    dynamodb: DynamoDBClient, target: Target, named: list[NamedKey] | None, segments: int
+) -> dict[tuple[str, str], dict[str, AttributeValue]] | None:
+    """The extremes table's entries (of the keys named), by (key, measure); None when there is no such table.
+
+    For named keys, every partition of theirs whatever the measure is not read (an entry under an undeclared
+    measure's key is found by a whole-table run only)."""
+    if not target.spec.uses_extremes_table:
+        return None
+    table = str(target.extremes())
+    check_extremes_table(dynamodb, table, EXTREMES_FLAG)
+    if named is None:
+        items = parallel_scan(dynamodb, table, segments)
+    else:
+        items = read_key_entries(dynamodb, table, [key.token for key in named], target.spec.extremes)
+    return stored_entries(target.spec, items)
 
 
 def _named_source(
@@ -166,17 +194,44 @@ def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], consol
         for token, drifts in by_key.items()
     }
     dynamodb = target.client("dynamodb")
+    total = len(requests) + len(report.extreme_drifts)
     try:
         for token, request in requests.items():
             _repair_key(dynamodb, token, request, report)
+        for entries in report.extreme_drifts:
+            _repair_entries(dynamodb, str(target.extremes()), entries, report)
     except KeyboardInterrupt:
-        console.print(f"interrupted: {_stopped(report, len(requests))}")
+        console.print(f"interrupted: {_stopped(report, total)}")
         raise
     except (ClientError, BotoCoreError) as error:
-        raise CommandError(f"{describe_error(error)}: {_stopped(report, len(requests))}") from None
+        raise CommandError(f"{describe_error(error)}: {_stopped(report, total)}") from None
     console.print(f"repaired {report.repaired} key(s)")
+    if report.extreme_drifts:
+        console.print(
+            f"rebuilt the min/max entries of {len(report.extreme_drifts)} key and measure pair(s): "
+            f"{report.repaired_entries} entry(ies) written or deleted"
+        )
     if report.skipped_changed:
         console.print(f"skipped {len(report.skipped_changed)} key(s) the stream updated meanwhile: run reconcile again")
+
+
+def _repair_entries(dynamodb: DynamoDBClient, table: str, drift: ExtremeDrift, report: Report) -> None:
+    """One key and measure's entries, each write conditional on the entry as read: one that changed meanwhile
+    (the handler's transaction wrote it) is left, and the key reported as changed."""
+    changed = False
+    for write in entry_writes(table, drift):
+        try:
+            if write["op"] == "put":
+                dynamodb.put_item(**write["request"])
+            else:
+                dynamodb.delete_item(**write["request"])
+            report.repaired_entries += 1
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in CHANGED_MEANWHILE:
+                raise
+            changed = True
+    if changed and drift.group_token not in report.skipped_changed:
+        report.skipped_changed.append(drift.group_token)
 
 
 def _repair_key(dynamodb: DynamoDBClient, token: str, request: UpdateTypeDef, report: Report) -> None:
@@ -192,9 +247,10 @@ def _repair_key(dynamodb: DynamoDBClient, token: str, request: UpdateTypeDef, re
 def _stopped(report: Report, total: int) -> str:
     """Where a repair stopped midway left the table, and why running reconcile again is safe."""
     return (
-        f"--repair stopped after repairing {report.repaired} of {total} drifted key(s) (and skipping "
-        f"{len(report.skipped_changed)}); each repair is conditional on the key being as read, so run reconcile "
-        "again to see and repair what is left"
+        f"--repair stopped after repairing {report.repaired} of {total} drifted key(s) and min/max entry set(s) "
+        f"({report.repaired_entries} min/max entry(ies) written or deleted; skipping {len(report.skipped_changed)}); "
+        "each write is conditional on the key or entry being as read and none depends on another, so run "
+        "reconcile again to see and repair what is left"
     )
 
 
@@ -224,10 +280,12 @@ def reconcile_document(report: Report, repair: bool) -> dict[str, Any]:
             for drift in report.drifts
         ],
         "totals": {measure: number_json(total) for measure, total in measure_totals(report.drifts).items()},
+        "extremes": [extreme_drift_json(drift) for drift in report.extreme_drifts],
         "unstorable": list(report.unstorable),
         "absent": list(report.absent),
         "repair": repair,
         "repaired": report.repaired,
+        "repaired_entries": report.repaired_entries,
         "skipped_changed": list(report.skipped_changed),
     }
 
@@ -249,6 +307,45 @@ def drift_table(report: Report) -> Table:
         table.add_row("[bold]total", escape(measure), "", "", f"[bold]{_number(total)}")
     table.caption = f"{report.invalid_items} invalid source item(s) left out, as the handler does"
     return table
+
+
+def extreme_drift_json(drift: ExtremeDrift) -> dict[str, Any]:
+    """One min/max whose entries drifted: the extreme expected and the one a reader sees, as exact text, and
+    how many entries are missing, stray (an item that does not count) or wrong (another value)."""
+    return {
+        "key": drift.group_token,
+        "measure": drift.measure,
+        "op": drift.op.value,
+        "expected": extreme_json(drift.expected),
+        "actual": extreme_json(drift.actual),
+        "missing": drift.missing,
+        "stray": len(drift.deletes),
+        "wrong": len(drift.wrong),
+    }
+
+
+def extremes_table(drifts: list[ExtremeDrift]) -> Table:
+    """min/max drift: the extreme a reader sees, and the entries behind it that differ from the recount."""
+    table = Table(title=f"{len(drifts)} min/max drift(s) in the extremes table")
+    for column in ("key", "measure", "expected", "actual", "missing", "stray", "wrong"):
+        table.add_column(column, justify="left" if column in ("key", "measure") else "right", overflow="fold")
+    for drift in drifts:
+        table.add_row(
+            escape(drift.group_token),
+            escape(drift.measure),
+            escape(_extreme_cell(drift.expected)),
+            escape(_extreme_cell(drift.actual)),
+            str(drift.missing),
+            str(len(drift.deletes)),
+            str(len(drift.wrong)),
+        )
+    table.caption = "missing: a counted item has no entry; stray: an entry of an item not counted; wrong: another value"
+    return table
+
+
+def _extreme_cell(value: AttributeValue | None) -> str:
+    text = extreme_json(value)
+    return NO_NUMBER if text is None else text
 
 
 def shown(value: AttributeValue | None) -> str:
@@ -371,5 +468,5 @@ def main(args: argparse.Namespace, console: Console) -> int:
     report = run_reconcile(resolve_target(args), args.repair, args.segments, console, args.key, args.keys_from)
     if wants_json(args):
         print_json(reconcile_document(report, args.repair))
-    found = report.skipped_changed if args.repair else report.drifts or report.unstorable
+    found = report.skipped_changed if args.repair else report.drifts or report.extreme_drifts or report.unstorable
     return EXIT_ATTENTION if found else EXIT_OK

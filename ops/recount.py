@@ -28,6 +28,7 @@ from ._lambda_code import (
     zone,
 )
 from .errors import CommandError
+from .extremes_recount import ExtremeDrift
 from .query import part_text, single_key
 from .text import numbered_lines, read_text
 
@@ -159,7 +160,11 @@ class Report:
     """Totals DynamoDB cannot store exactly (ops.recount.unstorable_totals): never written."""
     absent: list[str] = field(default_factory=list)
     """Keys named (``reconcile --key``) that neither table holds: no source item counts for them, no aggregate."""
+    extreme_drifts: list[ExtremeDrift] = field(default_factory=list)
+    """min/max whose extremes-table entries differ from the recount (ops.extremes_recount)."""
     repaired: int = 0
+    repaired_entries: int = 0
+    """Extremes-table entries written or deleted by --repair."""
     skipped_changed: list[str] = field(default_factory=list)
 
 

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.integration
 
 def cli(endpoint, aggregator, *argv):
     console = Console(record=True, width=160)
-    code = main([*argv, *target_argv(endpoint.url, aggregator)], console)
+    extremes = ["--extremes-table", aggregator.extremes_table] if aggregator.extremes_table else []
+    code = main([*argv, *target_argv(endpoint.url, aggregator), *extremes], console)
     return code, console.export_text()
 
 

@@ -46,7 +46,8 @@ def test_reconcile_json_names_each_drift_exactly_and_the_table_goes_to_stderr(ca
         ExpressionAttributeNames={"#t": "Total"},
         ExpressionAttributeValues={":t": {"S": "35"}},  # stored with the wrong type
     )
-    code, out, err = run(capsys, ["reconcile", "--output", "json", *target_argv(endpoint.url, invoices)])
+    extremes = ["--extremes-table", invoices.extremes_table]
+    code, out, err = run(capsys, ["reconcile", "--output", "json", *target_argv(endpoint.url, invoices), *extremes])
     assert code == 3, err
     document = json.loads(out)
     assert document["keys_checked"] == 1 and document["repair"] is False

@@ -105,6 +105,9 @@ that aggregate fail ("Item size to update has exceeded the maximum allowed size"
 
 MAX_KEY_BYTES = 2048
 """DynamoDB's limit on a partition key value: a group value longer than this cannot key an aggregate."""
+MAX_SORT_KEY_BYTES = 1024
+"""DynamoDB's limit on a sort key value, an index's included: a min/max string longer than this
+cannot be ordered by the extremes table's index, so it is invalid data in every mode."""
 
 INTERNAL_PREFIX = "_wm"
 """Attributes of an aggregate item whose names start with this belong to the handler (its position)."""

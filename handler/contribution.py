@@ -14,8 +14,10 @@ from decimal import Decimal
 from .attributes import (
     MAX_KEY_BYTES,
     MAX_LATEST_BYTES,
+    MAX_SORT_KEY_BYTES,
     AttributeValue,
     client_value,
+    key_number_text,
     key_token,
     key_value,
     parse_number,
@@ -26,7 +28,7 @@ from .errors import InvalidImage
 from .grouping import composite_group
 from .position import item_token
 from .records import IMAGES_CARRIED, StreamRecord
-from .spec import AggregationSpec, ItemFilter, TtlDeletes
+from .spec import AggregationSpec, Extreme, ItemFilter, OrderedType, TtlDeletes
 from .types import ImageContribution, ReasonKind, RecordEffect, reason
 
 ONE = Decimal(1)
@@ -48,12 +50,13 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
     group = image.get(spec.group_by) if composite is None else composite.value
     if group is None:
         raise InvalidImage(f"group_by attribute {spec.group_by!r} is missing")
-    numbers: dict[str, Decimal] = dict.fromkeys(spec.counts, ONE)
-    for name, attribute in spec.sums:
+    numbers: dict[str, Decimal] = dict.fromkeys(spec.counted, ONE)
+    for name, attribute in spec.summed:
         value = image.get(attribute)
         if value is None:
             raise InvalidImage(f"attribute {attribute!r} for measure {name!r} is missing")
         numbers[name] = _sum_operand(value, attribute)
+    extremes = {extreme.name: extreme_value(extreme, image.get(extreme.attribute)) for extreme in spec.extremes}
     latest: dict[str, AttributeValue] = {}
     for name, attribute in spec.latests:
         value = image.get(attribute)
@@ -68,11 +71,37 @@ def image_contribution(spec: AggregationSpec, image: Mapping[str, AttributeValue
             )
         latest[name] = client_value(value)
     if composite is not None:
-        return ImageContribution(composite.token, composite.value, numbers, latest)
+        return ImageContribution(composite.token, composite.value, numbers, latest, extremes)
     text = group.get("S") if type(group) is dict and len(group) == 1 else None
     if isinstance(text, str) and 0 < len(text) <= FAST_KEY_CHARS:  # the common case, without the helpers
-        return ImageContribution("S:" + text, group, numbers, latest)
-    return ImageContribution(key_token(group, spec.group_by), key_value(group, spec.group_by), numbers, latest)
+        return ImageContribution("S:" + text, group, numbers, latest, extremes)
+    token, value = key_token(group, spec.group_by), key_value(group, spec.group_by)
+    return ImageContribution(token, value, numbers, latest, extremes)
+
+
+def extreme_value(extreme: Extreme, value: AttributeValue | None) -> AttributeValue:
+    """The value a min/max stores for an image: numbers in their one key text (``1.50`` is ``1.5``, as
+    DynamoDB compares them), strings as they are, at most a sort key's 1024 bytes and not empty.
+
+    Raises
+    ------
+    InvalidImage
+        When the attribute is missing, of another type than the measure's, or not storable as a sort key.
+    """
+    where = f"attribute {extreme.attribute!r} for measure {extreme.name!r}"
+    if value is None:
+        raise InvalidImage(f"{where} is missing")
+    if not isinstance(value, dict) or len(value) != 1:
+        raise InvalidImage(f"{where} is not a typed attribute value")
+    raw = value.get(extreme.type.value)
+    if raw is None:
+        kind = next(iter(value), "?")
+        raise InvalidImage(f"{where} must be of type {extreme.type.value} to compare, got type {kind}")
+    if extreme.type is OrderedType.NUMBER:
+        return {"N": key_number_text(parse_number(raw, extreme.attribute))}
+    if not isinstance(raw, str) or not 0 < len(raw.encode("utf-8", "surrogatepass")) <= MAX_SORT_KEY_BYTES:
+        raise InvalidImage(f"{where} must be a string of 1 to {MAX_SORT_KEY_BYTES} bytes to compare")
+    return {"S": raw}
 
 
 def record_effect(spec: AggregationSpec, record: StreamRecord) -> RecordEffect:

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS, parse_number
-from .contribution import FAST_KEY_CHARS
+from .contribution import FAST_KEY_CHARS, extreme_value
 from .errors import InvalidImage
-from .fold import EXACT, too_wide
+from .fold import EXACT, changed_extremes, too_wide
 from .grouping import composite_group
 from .position import is_sequence_number, item_token, position_text, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
@@ -40,13 +40,13 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
     composite = bool(spec.group_parts)
     key_count = 1 if sort_key is None else 2
     labels: dict[str, str] = {}
-    sums, counts, latests = spec.sums, spec.counts, spec.latests
-    counted = dict.fromkeys(counts, Decimal(1))
+    sums, latests, extremes = spec.summed, spec.latests, spec.extremes
+    counted = dict.fromkeys(spec.counted, Decimal(1))
 
     def image_values(
         image: Any, with_latest: bool
-    ) -> tuple[str, dict[str, Any], dict[str, Decimal], dict[str, Any]] | None:
-        """Group, sums and counts (and ``latest`` values, only wanted from a new image)."""
+    ) -> tuple[str, dict[str, Any], dict[str, Decimal], dict[str, Any], dict[str, Any]] | None:
+        """Group, sums and counts, min/max values (and ``latest`` values, only wanted from a new image)."""
         if type(image) is not dict:
             return None
         if composite:
@@ -82,7 +82,11 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
                 return None
             if with_latest:
                 latest[name] = value
-        return group_token, group, numbers, latest
+        try:
+            values = {extreme.name: extreme_value(extreme, image.get(extreme.attribute)) for extreme in extremes}
+        except InvalidImage:
+            return None  # the general path quarantines it, with the reason
+        return group_token, group, numbers, latest, values
 
     def read(record: Any, position: int, now: float) -> FastResult | None:
         if type(record) is not dict or record.get("eventSource") != "aws:dynamodb" or "userIdentity" in record:
@@ -132,16 +136,17 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
                     numbers[name] = EXACT.subtract(numbers[name], before[name])
             except ArithmeticError:
                 return None
-            delta = Delta(position, at, token, created_at, numbers, new[3])
+            delta = Delta(position, at, token, created_at, numbers, new[3], changed_extremes(old[4], new[4]))
             if too_wide(delta):
                 return None  # the general path quarantines it, with the reason
             return sequence_text, at, token, [(new[0], new[1], delta)]
         deltas = []
         if old is not None:
             negated = {name: EXACT.minus(value) for name, value in old[2].items()}
-            deltas.append((old[0], old[1], Delta(position, at, token, created_at, negated, {})))
+            gone = dict.fromkeys(old[4])
+            deltas.append((old[0], old[1], Delta(position, at, token, created_at, negated, {}, gone)))
         if new is not None:
-            deltas.append((new[0], new[1], Delta(position, at, token, created_at, new[2], new[3])))
+            deltas.append((new[0], new[1], Delta(position, at, token, created_at, new[2], new[3], new[4])))
         return sequence_text, at, token, deltas
 
     return read

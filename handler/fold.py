@@ -33,6 +33,8 @@ class NumberOverflow(HandlerError, ArithmeticError):
 class Fold:
     numbers: Mapping[str, Decimal]
     latest: Mapping[str, AttributeValue]
+    extremes: Mapping[str, Mapping[str, AttributeValue | None]]
+    """item -> min/max measure -> the value its last record folded in left (None: no longer contributes)."""
     first: Mapping[str, str]
     """item -> stream position of its first record folded in."""
     last: Mapping[str, tuple[str, int]]
@@ -63,16 +65,27 @@ def record_deltas(
     removed, added, item = effect.removed, effect.added, effect.item_token
     if removed and added and removed.group_token == added.group_token:
         numbers = {name: EXACT.subtract(added.numbers[name], removed.numbers[name]) for name in added.numbers}
-        return [(added, Delta(position, stream_position, item, created_at, numbers, dict(added.latest)))]
+        extremes = changed_extremes(removed.extremes, added.extremes)
+        return [(added, Delta(position, stream_position, item, created_at, numbers, dict(added.latest), extremes))]
     deltas = []
     if removed:
         negated = {name: EXACT.minus(value) for name, value in removed.numbers.items()}
-        deltas.append((removed, Delta(position, stream_position, item, created_at, negated, {})))
+        gone = dict.fromkeys(removed.extremes)
+        deltas.append((removed, Delta(position, stream_position, item, created_at, negated, {}, gone)))
     if added:
-        deltas.append(
-            (added, Delta(position, stream_position, item, created_at, dict(added.numbers), dict(added.latest)))
+        delta = Delta(
+            position, stream_position, item, created_at, dict(added.numbers), dict(added.latest), dict(added.extremes)
         )
+        deltas.append((added, delta))
     return deltas
+
+
+def changed_extremes(
+    before: Mapping[str, AttributeValue], after: Mapping[str, AttributeValue]
+) -> dict[str, AttributeValue | None]:
+    """The min/max values a record of an item that stays in its group changes: an unchanged one is
+    where the item's earlier records left it (they are applied before it, in item order), so it needs no write."""
+    return {name: value for name, value in after.items() if before.get(name) != value}
 
 
 def too_wide(delta: Delta) -> bool:
@@ -82,13 +95,14 @@ def too_wide(delta: Delta) -> bool:
 
 def is_noop(delta: Delta) -> bool:
     """A delta that changes nothing (e.g. a MODIFY of an attribute no measure reads) needs no write."""
-    return not delta.latest and not any(delta.numbers.values())
+    return not delta.latest and not delta.extremes and not any(delta.numbers.values())
 
 
 def fold(deltas: Iterable[Delta]) -> Fold:
     """Sum the deltas exactly; the last record in stream order gives each ``latest`` value."""
     numbers: dict[str, Decimal] = {}
     latest: dict[str, AttributeValue] = {}
+    extremes: dict[str, dict[str, AttributeValue | None]] = {}
     first: dict[str, str] = {}
     last: dict[str, tuple[str, int]] = {}
     with localcontext(EXACT):
@@ -97,10 +111,12 @@ def fold(deltas: Iterable[Delta]) -> Fold:
                 numbers[name] = numbers[name] + value if name in numbers else value
             if delta.latest:
                 latest.update(delta.latest)
+            if delta.extremes:
+                extremes.setdefault(delta.item, {}).update(delta.extremes)
             if delta.item not in first:
                 first[delta.item] = delta.stream_position
             last[delta.item] = (delta.stream_position, delta.created_at)
-    return Fold(numbers=numbers, latest=latest, first=first, last=last)
+    return Fold(numbers=numbers, latest=latest, extremes=extremes, first=first, last=last)
 
 
 def split_applied(deltas: Iterable[Delta], stored: Mapping[str, str]) -> Split:
@@ -126,6 +142,7 @@ class Expression:
     values: dict[str, AttributeValue] = field(default_factory=dict)
     sets: list[str] = field(default_factory=list)
     adds: list[str] = field(default_factory=list)
+    removes: list[str] = field(default_factory=list)
 
     def set(self, placeholder: str, name: str, value: AttributeValue) -> None:
         self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
@@ -139,12 +156,18 @@ class Expression:
         self.names[f"#{placeholder}"], self.values[f":{placeholder}"] = name, value
         self.adds.append(f"#{placeholder} :{placeholder}")
 
+    def remove(self, placeholder: str, name: str) -> None:
+        self.names[f"#{placeholder}"] = name
+        self.removes.append(f"#{placeholder}")
+
     def text(self) -> str:
         parts = []
         if self.sets:
             parts.append("SET " + ", ".join(self.sets))
         if self.adds:
             parts.append("ADD " + ", ".join(self.adds))
+        if self.removes:
+            parts.append("REMOVE " + ", ".join(self.removes))
         return " ".join(parts)
 
 
@@ -156,6 +179,15 @@ def measure_updates(folded: Fold) -> Expression:
     for index, (name, value) in enumerate(folded.latest.items()):
         expression.set(f"l{index}", name, value)
     return expression
+
+
+def inline_extremes(expression: Expression, values: Mapping[str, AttributeValue | None]) -> None:
+    """A single-source aggregate's min/max: its one item's value, SET while it contributes, else REMOVEd."""
+    for index, (name, value) in enumerate(values.items()):
+        if value is None:
+            expression.remove(f"x{index}", name)
+        else:
+            expression.set(f"x{index}", name, value)
 
 
 def storable(number: Decimal, measure: str) -> str:

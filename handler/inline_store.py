@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .attributes import INTERNAL_PREFIX
 from .errors import describe_error
-from .fold import conditional_position, fold, measure_updates, update_request
+from .fold import conditional_position, fold, inline_extremes, measure_updates, update_request
 from .types import Delta, KeyOutcome, KeyPlan
 from .write_loop import APPLIED, Answer, Verdict, WriteLoop, fail
 
@@ -57,6 +57,7 @@ class InlineStore(WriteLoop[KeyPlan, "UpdateTypeDef"]):
         folded = fold(deltas)
         ((item, first),) = folded.first.items()
         expression = measure_updates(folded)
+        inline_extremes(expression, folded.extremes.get(item, {}))
         condition = conditional_position(expression, INLINE_POSITION, first, folded.last[item][0])
         request = update_request(self._table, {self._group_by: plan.group_value}, expression, condition)
         request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"

@@ -33,6 +33,7 @@ from .transaction import (
     Cancellation,
     Transaction,
     item_chunks,
+    items_per_transaction,
     read_cancellation,
     reason_code,
     transaction,
@@ -56,9 +57,14 @@ class LedgerStore(WriteLoop[AggregateTarget, Transaction]):
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
         key_attributes: Callable[[AttributeValue], Mapping[str, AttributeValue]] | None = None,
+        extremes_table: str | None = None,
+        extremes: int = 0,
     ):
-        """``key_attributes``: a composite group's part attributes from its key (``grouping.part_attributes``)."""
+        """``key_attributes``: a composite group's part attributes from its key (``grouping.part_attributes``);
+        ``extremes``: the aggregation's min/max measures, whose entries go to ``extremes_table``."""
         super().__init__(sleep, jitter)
+        self._extremes_table = extremes_table
+        self._per_chunk = items_per_transaction(extremes)
         self._key_attributes = key_attributes
         self._client = client
         self._aggregate_table = aggregate_table
@@ -109,9 +115,15 @@ class LedgerStore(WriteLoop[AggregateTarget, Transaction]):
     def _key(self, plan: KeyPlan) -> _Key:
         parts = self._key_attributes(plan.group_value) if self._key_attributes else {}
         target = AggregateTarget(
-            self._aggregate_table, self._ledger_table, self._group_by, plan.group_token, plan.group_value, parts
+            self._aggregate_table,
+            self._ledger_table,
+            self._group_by,
+            plan.group_token,
+            plan.group_value,
+            parts,
+            self._extremes_table,
         )
-        return _Key(target, item_chunks(plan.deltas))
+        return _Key(target, item_chunks(plan.deltas, self._per_chunk))
 
     def _send_packed(self, packed: Packed) -> ClientError | BotoCoreError | None:
         try:

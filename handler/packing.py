@@ -17,10 +17,11 @@ is two calls. What makes packing safe rests on DynamoDB's documented TransactWri
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .extremes import EXTREMES_ITEM, EXTREMES_KEY
 from .transaction import MAX_TRANSACTION_ACTIONS, Transaction
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
@@ -104,10 +105,18 @@ def pack(
 
 
 def target_of(action: TransactWriteItemTypeDef) -> ItemName:
-    """The item an action names: its table and key, comparable (a key's values are str or bytes)."""
-    update = action["Update"]
-    key = update["Key"]
-    return update["TableName"], tuple(sorted((name, *_typed(value)) for name, value in key.items()))
+    """The item an action names: its table and key, comparable (a key's values are str or bytes).
+
+    An Update or Delete names its key; the only Put built here is an extremes-table entry, whose key
+    is its (k, i) (handler/extremes.py)."""
+    key: Mapping[str, Any]
+    if "Put" in action:
+        put = action["Put"]
+        table, key = put["TableName"], {name: put["Item"][name] for name in (EXTREMES_KEY, EXTREMES_ITEM)}
+    else:
+        named = action["Update"] if "Update" in action else action["Delete"]
+        table, key = named["TableName"], named["Key"]
+    return table, tuple(sorted((name, *_typed(value)) for name, value in key.items()))
 
 
 def actions_size(actions: Sequence[TransactWriteItemTypeDef]) -> int:

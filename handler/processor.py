@@ -193,5 +193,11 @@ def store_for(config: HandlerConfig, dynamodb_client: DynamoDBClient) -> Aggrega
         raise ConfigError(f"{LEDGER_VARIABLE} is not set")
     key_attributes = partial(part_attributes, spec) if spec.group_parts else None
     return LedgerStore(
-        dynamodb_client, config.aggregate_table, config.ledger_table, spec.group_by, key_attributes=key_attributes
+        dynamodb_client,
+        config.aggregate_table,
+        config.ledger_table,
+        spec.group_by,
+        key_attributes=key_attributes,
+        extremes_table=config.extremes_table_name,
+        extremes=len(spec.extremes),
     )

@@ -164,6 +164,16 @@ class AggregationSpec:
         return tuple((m.name, m.attribute) for m in self.measures if m.op is MeasureOp.LATEST and m.attribute)
 
     @cached_property
+    def summed(self) -> tuple[tuple[str, str], ...]:
+        """(stored name, attribute) of every number a record adds its attribute's value to: sums and avg sums."""
+        return self.sums + tuple((total, attribute) for _, attribute, total, _ in self.averages)
+
+    @cached_property
+    def counted(self) -> tuple[str, ...]:
+        """Stored names a contributing record adds 1 to: counts and avg counts."""
+        return self.counts + tuple(count for *_, count in self.averages)
+
+    @cached_property
     def averages(self) -> tuple[tuple[str, str, str, str], ...]:
         """(measure name, attribute, sum attribute, count attribute) of the avg measures."""
         return tuple(

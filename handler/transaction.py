@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .attributes import AttributeValue
+from .errors import ConfigError
+from .extremes import EXTREMES_ITEM, EXTREMES_KEY, VALUE_ATTRIBUTE, extremes_key
 from .fold import Expression, conditional_position, fold, measure_updates, update_request
 from .position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id
+from .spec import OrderedType
 from .types import Delta
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
@@ -52,6 +55,8 @@ class AggregateTarget:
     key_attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
     """A composite group's part attributes (``grouping.part_attributes``), set if absent: they are
     functions of the key, so the first write that creates the item gives them their only value."""
+    extremes_table: str | None = None
+    """Where min/max entries go (handler/extremes.py); None when the aggregation has no min/max."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,12 @@ class Cancellation:
     error: str | None = None
     """A reason no retry inside this invocation can fix."""
     error_code: str | None = None
+
+
+def items_per_transaction(extremes: int) -> int:
+    """Items a transaction can hold whole: each takes its ledger entry and one action per min/max
+    measure (at most; an unchanged value takes none), beside the aggregate's one update."""
+    return MAX_ITEMS_PER_TRANSACTION // (1 + extremes)
 
 
 def item_chunks(deltas: Sequence[Delta], per_chunk: int = MAX_ITEMS_PER_TRANSACTION) -> list[list[Delta]]:
@@ -116,7 +127,27 @@ def transaction(target: AggregateTarget, deltas: Iterable[Delta]) -> Transaction
         last, created_at = folded.last[item]
         actions.append(entry_action(target, item, first, last, created_at))
         items.append(item)
+        for measure, extreme in folded.extremes.get(item, {}).items():
+            actions.append(extreme_action(target, item, measure, extreme))
+            items.append(item)
     return Transaction(request={"TransactItems": actions}, items=items)
+
+
+def extreme_action(
+    target: AggregateTarget, item: str, measure: str, value: AttributeValue | None
+) -> TransactWriteItemTypeDef:
+    """Put the item's value in the (key, measure) partition, or Delete it once the item no longer
+    contributes. Unconditional: the item's ledger entry, in the same transaction, makes it exactly-once."""
+    if target.extremes_table is None:
+        raise ConfigError(f"measure {measure!r} is a min/max over many items per key: it needs an extremes table")
+    key: dict[str, AttributeValue] = {
+        EXTREMES_KEY: {"S": extremes_key(target.group_token, measure)},
+        EXTREMES_ITEM: {"S": item},
+    }
+    if value is None:
+        return {"Delete": {"TableName": target.extremes_table, "Key": key}}
+    ((kind, _),) = value.items()
+    return {"Put": {"TableName": target.extremes_table, "Item": {**key, VALUE_ATTRIBUTE[OrderedType(kind)]: value}}}
 
 
 def entry_action(

@@ -62,8 +62,10 @@ class ImageContribution:
     group_token: str
     group_value: AttributeValue
     numbers: Mapping[str, Decimal]
-    """sum and count measures by name; count contributes 1."""
+    """sum and count measures (and avg's two) by stored name; count contributes 1."""
     latest: Mapping[str, AttributeValue]
+    extremes: Mapping[str, AttributeValue]
+    """min/max measures by name: the image's value, as the aggregate or the extremes table stores it."""
 
 
 @dataclass(slots=True)
@@ -90,6 +92,9 @@ class Delta:
     created_at: int
     numbers: Mapping[str, Decimal]
     latest: Mapping[str, AttributeValue]
+    extremes: Mapping[str, AttributeValue | None] = field(default_factory=dict)
+    """min/max measures by name: the item's value after this record for this key, or None when the
+    item no longer contributes to it. A measure whose value the record leaves as it was is absent."""
 
 
 @dataclass

@@ -72,8 +72,11 @@ def test_a_batch_is_packed_into_as_few_transactions_as_the_limits_allow(endpoint
     processor = make_processor(endpoint, aggregator, source_table_arn=SOURCE_TABLE_ARN)
     records = [stream_record(1000 + i, "INSERT", new=invoice_image(f"K{i % 7}", f"t{i}", "1.25")) for i in range(100)]
     counters = processor.process({"Records": records}).counters
-    # 7 aggregates and 100 entries are 107 actions: two transactions of at most 100, each key whole
-    assert counters.keys == 7 and counters.writes == 2
+    # 7 aggregates, 100 ledger entries and 100 LargestTransaction entries are 207 actions; keys of 29 to 31
+    # actions, each whole, fit three to a transaction of at most 100
+    assert counters.keys == 7 and counters.writes == 3
+    extremes = endpoint.client("dynamodb").scan(TableName=aggregator.extremes_table)["Items"]
+    assert len(extremes) == 100 and {entry["n"]["N"] for entry in extremes} == {"1.25"}
     totals = read_aggregates(endpoint, aggregator.aggregate_table)
     assert sum(t["TransactionCount"] for t in totals.values()) == 100
     assert sum(t["Total"] for t in totals.values()) == Decimal("125.00")

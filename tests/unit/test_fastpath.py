@@ -42,6 +42,18 @@ SPECS = [
         }
     ),
     parse_spec({**INVOICE_SPEC, "group_by": ["Customer", {"attribute": "When", "bucket": "day", "format": "%m%d%Y"}]}),
+    parse_spec(
+        {
+            **INVOICE_SPEC,
+            "group_by": "Customer",
+            "measures": [
+                {"name": "Mean", "op": "avg", "attribute": "Amount"},
+                {"name": "Lowest", "op": "min", "attribute": "Amount"},
+                {"name": "First", "op": "min", "attribute": "When", "type": "S"},
+                {"name": "LastCustomer", "op": "max", "attribute": "Customer", "type": "S"},
+            ],
+        }
+    ),
 ]
 
 ODD_DIGITS = [  # text that str.isdigit, Decimal or int read as a number though DynamoDB never writes it

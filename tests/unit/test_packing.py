@@ -5,13 +5,14 @@ checked here (``check_limits`` states them apart from the code under test), and 
 ledger rests on: a key's actions are never split across two transactions.
 """
 
+import dataclasses
 import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handler.packing import Unit, pack
-from handler.transaction import AggregateTarget, item_chunks, transaction
+from handler.transaction import AggregateTarget, item_chunks, items_per_transaction, transaction
 from tests.unit.test_transaction import MAX_TRANSACTION_BYTES, check_limits, delta
 
 
@@ -106,3 +107,25 @@ def test_any_keys_pack_into_legal_transactions_each_key_whole(sizes, big):
     for packed in packs:
         check_limits(packed.request)
         assert len(json.dumps(packed.request).encode()) <= MAX_TRANSACTION_BYTES
+
+
+def test_units_with_extremes_entries_pack_whole_and_never_name_one_entry_twice():
+    extremes = {"Largest": {"N": "5"}, "First": None}
+    with_table = AggregateTarget("Agg", "Ledger", "CustomerId", "S:a", {"S": "a"}, extremes_table="Extremes")
+    same_entry = [
+        Unit(owner, transaction(with_table, [delta(0, "S:o1", 10 + owner, numbers={"N": 0}, extremes=extremes)]))
+        for owner in range(2)
+    ]
+    assert [len(p.units) for p in pack(same_entry)] == [1, 1], (
+        "the second names the first's ledger and extremes entries"
+    )
+    units = []
+    for owner in range(12):
+        key = target(f"k{owner}")
+        keyed = dataclasses.replace(key, extremes_table="Extremes")
+        deltas = [delta(i, f"S:k{owner}-o{i}", 10**20 + i, extremes=extremes) for i in range(owner * 5)]
+        units += [Unit(owner, transaction(keyed, chunk)) for chunk in item_chunks(deltas, items_per_transaction(2))]
+    packs = pack(units)
+    check_whole(units, packs)
+    for packed in packs:
+        check_limits(packed.request)

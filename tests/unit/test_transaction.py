@@ -7,13 +7,13 @@ limits are asserted here, on the requests the handler builds.
 import json
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handler.group_parts import MAX_GROUP_PARTS
 from handler.grouping import MAX_COMPOSITE_KEY_BYTES, composite_group, part_attributes
 from handler.position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id, position_text
-from handler.spec import MAX_MEASURES, parse_spec
+from handler.spec import MAX_EXTREMES, MAX_MEASURES, parse_spec
 from handler.transaction import (
     LEDGER_EXPIRY,
     LEDGER_KEY,
@@ -22,6 +22,7 @@ from handler.transaction import (
     AggregateTarget,
     Cancellation,
     item_chunks,
+    items_per_transaction,
     read_cancellation,
     transaction,
 )
@@ -35,23 +36,37 @@ TARGET = AggregateTarget("Agg", "Ledger", "CustomerId", "S:c1", {"S": "c1"})
 LABEL = "2026-01-01T00:00:00.000"
 
 
-def delta(index: int, item: str, sequence: int, numbers=None, latest=None) -> Delta:
+def delta(index: int, item: str, sequence: int, numbers=None, latest=None, extremes=None) -> Delta:
     return Delta(
-        index, position_text(LABEL, str(sequence)), item, 1_800_000_000, numbers or {"N": Decimal(1)}, latest or {}
+        index,
+        position_text(LABEL, str(sequence)),
+        item,
+        1_800_000_000,
+        numbers or {"N": Decimal(1)},
+        latest or {},
+        extremes or {},
     )
 
 
 def expressions(request):
     for action in request["TransactItems"]:
-        update = action["Update"]
-        yield update["UpdateExpression"]
-        yield update.get("ConditionExpression", "")
+        if "Update" in action:
+            update = action["Update"]
+            yield update["UpdateExpression"]
+            yield update.get("ConditionExpression", "")
+
+
+def action_target(action):
+    """The item an action names, read from the contract (an extremes entry's key is k and i), not from packing."""
+    ((kind, body),) = action.items()
+    key = {name: body["Item"][name] for name in ("k", "i")} if kind == "Put" else body["Key"]
+    return body["TableName"], json.dumps(key, sort_keys=True)
 
 
 def check_limits(request):
     actions = request["TransactItems"]
     assert len(actions) <= MAX_TRANSACTION_ACTIONS
-    targets = [(a["Update"]["TableName"], json.dumps(a["Update"]["Key"], sort_keys=True)) for a in actions]
+    targets = [action_target(action) for action in actions]
     assert len(set(targets)) == len(targets), "two actions on one item"
     assert all(len(text.encode()) <= MAX_EXPRESSION_BYTES for text in expressions(request))
     assert len(json.dumps(request).encode()) <= MAX_TRANSACTION_BYTES
@@ -68,6 +83,34 @@ def test_any_batch_shape_chunks_into_legal_transactions(items):
             assert chunk_of.setdefault(d.item, index) == index, "an item split across transactions"
         assert [d.position for d in chunk] == sorted(d.position for d in chunk)
         check_limits(transaction(TARGET, chunk).request)
+
+
+EXTREMES_TARGET = AggregateTarget("Agg", "Ledger", "CustomerId", "S:c1", {"S": "c1"}, extremes_table="Extremes")
+
+
+@settings(deadline=None)  # large requests are serialized to measure them; no timing here
+@given(
+    st.lists(st.tuples(st.integers(0, 300), st.booleans()), min_size=1, max_size=400),
+    st.integers(1, MAX_EXTREMES),
+)
+def test_any_batch_shape_with_min_max_chunks_into_legal_transactions(items, extremes):
+    """Each item takes up to one extremes action per min/max measure: chunks hold fewer items, never
+    over 100 actions or 4 MB, even with every value a sort key's full 1024 bytes."""
+    names = [f"M{index}" for index in range(extremes)]
+    deltas = [
+        delta(i, f"S:o{item}", 10**20 + i, extremes={n: {"S": "é" * 512} if contributes else None for n in names})
+        for i, (item, contributes) in enumerate(items)
+    ]
+    chunks = item_chunks(deltas, items_per_transaction(extremes))
+    assert sorted(d.position for chunk in chunks for d in chunk) == list(range(len(deltas)))
+    for chunk in chunks:
+        built = transaction(EXTREMES_TARGET, chunk)
+        assert len(built.items) == len(built.request["TransactItems"])
+        check_limits(built.request)
+    full = len({item for item, _ in items}) >= items_per_transaction(extremes)
+    assert not full or max(len(transaction(EXTREMES_TARGET, c).items) for c in chunks) > MAX_TRANSACTION_ACTIONS - (
+        1 + extremes
+    ), "a full chunk leaves no room for another item"
 
 
 def test_one_hundred_distinct_orders_of_one_customer_need_two_transactions():

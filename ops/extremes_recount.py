@@ -8,9 +8,9 @@ next min or max exact when the current one goes away; so reconcile compares the 
 ``--repair`` rebuilds exactly those: a Put of each entry the scan has and the table lacks or holds
 with another value, a Delete of each entry the table holds for an item that does not contribute.
 
-Which images count, and their group, come from the handler's ``image_contribution``: an image it
-calls invalid (a min/max attribute missing or of another type than declared) contributes no entry,
-as in the handler. A value is compared as DynamoDB orders the index's sort key: numbers as
+Which images count, their group and their value come from the handler's ``image_contribution``:
+an image it calls invalid (a min/max attribute missing or of another type than declared)
+contributes no entry, as in the handler. A value is compared as DynamoDB orders the index's sort key: numbers as
 Decimal (``1.50`` and ``1.5`` are one value), strings by their UTF-8 bytes.
 """
 
@@ -77,16 +77,9 @@ def recount_entries(spec: AggregationSpec, images: Iterable[dict[str, Any]]) -> 
             item = record_item_token(spec, _keys(spec, image))
         except InvalidImage:
             continue  # counted as invalid by ops.recount.recompute, which reads the same images
-        values = {extreme.name: image.get(extreme.attribute) for extreme in spec.extremes}
-        if any(not _typed(values[extreme.name], extreme.type) for extreme in spec.extremes):
-            continue  # invalid data, as for a sum: the image contributes nothing (the contract's rule)
-        for name, value in values.items():
-            expected.setdefault((contribution.group_token, name), {})[item] = value  # type: ignore[assignment]
+        for name, value in contribution.extremes.items():  # the handler's value: a number in its one key text
+            expected.setdefault((contribution.group_token, name), {})[item] = value
     return expected
-
-
-def _typed(value: AttributeValue | None, kind: str) -> bool:
-    return isinstance(value, dict) and set(value) == {kind}
 
 
 def _keys(spec: AggregationSpec, image: Mapping[str, AttributeValue]) -> dict[str, AttributeValue]:

@@ -169,7 +169,8 @@ class Report:
 
 
 def measured(spec: AggregationSpec) -> list[str]:
-    return [name for name, _ in spec.sums] + list(spec.counts)
+    """The numbers the aggregate item keeps by ADD (sums, counts, each avg's sum and count): what is recounted."""
+    return list(spec.stored_numbers)
 
 
 def stored_number(value: AttributeValue | None) -> Decimal | None:

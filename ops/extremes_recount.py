@@ -138,6 +138,8 @@ class ExtremeDrift:
     """Entries of items that do not contribute (stray), with the value read."""
     read: Entries = field(default_factory=dict)
     """The table's entries of this key and measure as read: what each repair write is conditional on."""
+    inline: bool = False
+    """A single-source aggregate's min/max, held by the aggregate item itself: repaired with its sums."""
 
     @property
     def missing(self) -> int:
@@ -186,6 +188,23 @@ def _indexed(entries: Entries, kind: str) -> Entries:
     """The entries the measure's index holds: a local secondary index leaves out an item without its sort key
     (or with it of another type), so a Query never sees them."""
     return {item: value for item, value in entries.items() if set(value) == {kind}}
+
+
+def compare_inline(
+    spec: AggregationSpec,
+    expected: Mapping[tuple[str, str], Entries],
+    stored: Mapping[str, Mapping[str, AttributeValue]],
+) -> list[ExtremeDrift]:
+    """A single-source aggregation's min/max: the aggregate item's attribute (``stored``: by group token, the
+    item's attributes as read) against its one source item's value; sorted by key then measure."""
+    drifts = []
+    for group_token in sorted({token for token, _ in expected} | set(stored)):
+        for extreme in spec.extremes:
+            want = extreme_of(extreme.op, expected.get((group_token, extreme.name), {}))
+            have = stored.get(group_token, {}).get(extreme.name)
+            if not same_value(want, have):
+                drifts.append(ExtremeDrift(group_token, extreme.name, extreme.op, want, have, inline=True))
+    return drifts
 
 
 def extreme_json(value: AttributeValue | None) -> str | None:

@@ -28,7 +28,15 @@ from ._lambda_code import (
 )
 from .errors import EXIT_ATTENTION, EXIT_OK, CommandError, exit_codes
 from .extremes_read import read_key_entries
-from .extremes_recount import ExtremeDrift, compare_entries, entry_writes, extreme_json, recount_entries, stored_entries
+from .extremes_recount import (
+    ExtremeDrift,
+    compare_entries,
+    compare_inline,
+    entry_writes,
+    extreme_json,
+    recount_entries,
+    stored_entries,
+)
 from .query import not_found_notes, read_keys
 from .recount import (
     BACKFILL_MARKER,
@@ -38,6 +46,7 @@ from .recount import (
     Report,
     actual_totals,
     compare,
+    inline_extremes,
     measured,
     parse_keys,
     query_request,
@@ -114,7 +123,7 @@ def run_reconcile(
         entries = _extremes_entries(dynamodb, target, named, segments)
     images = [wire_image(item) for item in source]
     expected, invalid = recompute(target.spec, images)
-    wanted_entries = recount_entries(target.spec, images) if entries is not None else {}
+    wanted_entries = recount_entries(target.spec, images)
     absent: list[str] = []
     if named is not None:
         tokens = {key.token for key in named}
@@ -122,7 +131,11 @@ def run_reconcile(
         actual = {token: totals for token, totals in actual.items() if token in tokens}
         wanted_entries = {key: value for key, value in wanted_entries.items() if key[0] in tokens}
         absent = [key.token for key in named if key.token not in expected and key.token not in actual]
-    extreme_drifts = compare_entries(target.spec, wanted_entries, entries or {})
+    if entries is not None:
+        extreme_drifts = compare_entries(target.spec, wanted_entries, entries)
+    else:  # a single-source aggregate holds its min/max itself
+        held = {token: totals.stored for token, totals in actual.items()}
+        extreme_drifts = compare_inline(target.spec, wanted_entries, held)
     report = Report(
         drifts=compare(target.spec, expected, actual),
         keys_checked=len(named) if named is not None else len(set(expected) | set(actual)),
@@ -144,7 +157,9 @@ def run_reconcile(
     if repair and report.unstorable:
         raise CommandError(f"--repair wrote nothing: {len(report.unstorable)} total(s) cannot be stored exactly")
     if repair and (report.drifts or report.extreme_drifts):
-        _repair(target, report, actual, console)
+        group_values = {token: totals.group_value for token, totals in actual.items()}
+        group_values.update({token: totals.group_value for token, totals in expected.items()})
+        _repair(target, report, actual, group_values, console)
     return report
 
 
@@ -185,20 +200,35 @@ def _named_source(
     return items
 
 
-def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], console: Console) -> None:
+def _repair(
+    target: Target, report: Report, actual: dict[str, KeyTotals], keys: dict[str, AttributeValue], console: Console
+) -> None:
+    """``keys``: each drifted key's value by group token (a key with only min/max drift has no ``Drift``)."""
     by_key: dict[str, list[Drift]] = defaultdict(list)
     for drift in report.drifts:
         by_key[drift.group_token].append(drift)
+    inline: dict[str, list[ExtremeDrift]] = defaultdict(list)
+    for extreme in report.extreme_drifts:
+        if extreme.inline:
+            inline[extreme.group_token].append(extreme)
     requests = {
-        token: repair_request(target.spec, target.aggregate_table, drifts, actual.get(token))
-        for token, drifts in by_key.items()
+        token: repair_request(
+            target.spec,
+            target.aggregate_table,
+            by_key.get(token, []),
+            actual.get(token),
+            inline.get(token, ()),
+            keys.get(token),
+        )
+        for token in dict.fromkeys([*by_key, *inline])
     }
+    entry_drifts = [drift for drift in report.extreme_drifts if not drift.inline]
     dynamodb = target.client("dynamodb")
-    total = len(requests) + len(report.extreme_drifts)
+    total = len(requests) + len(entry_drifts)
     try:
         for token, request in requests.items():
             _repair_key(dynamodb, token, request, report)
-        for entries in report.extreme_drifts:
+        for entries in entry_drifts:
             _repair_entries(dynamodb, str(target.extremes()), entries, report)
     except KeyboardInterrupt:
         console.print(f"interrupted: {_stopped(report, total)}")
@@ -206,9 +236,9 @@ def _repair(target: Target, report: Report, actual: dict[str, KeyTotals], consol
     except (ClientError, BotoCoreError) as error:
         raise CommandError(f"{describe_error(error)}: {_stopped(report, total)}") from None
     console.print(f"repaired {report.repaired} key(s)")
-    if report.extreme_drifts:
+    if entry_drifts:
         console.print(
-            f"rebuilt the min/max entries of {len(report.extreme_drifts)} key and measure pair(s): "
+            f"rebuilt the min/max entries of {len(entry_drifts)} key and measure pair(s): "
             f"{report.repaired_entries} entry(ies) written or deleted"
         )
     if report.skipped_changed:
@@ -403,22 +433,39 @@ REPAIRED = "reconcile --repair"
 """The backfill marker's value on a key a repair set (backfill writes its time)."""
 
 
-def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actual: KeyTotals | None) -> UpdateTypeDef:
-    """Set the drifted measures of one key, only if the item is still as read."""
+def repair_request(
+    spec: AggregationSpec,
+    table: str,
+    drifts: list[Drift],
+    actual: KeyTotals | None,
+    inline: Sequence[ExtremeDrift] = (),
+    group_value: AttributeValue | None = None,
+) -> UpdateTypeDef:
+    """Set the drifted measures of one key (and SET or REMOVE its drifted single-source min/max, ``inline``),
+    only if the item is still as read. ``group_value``: the key, needed when ``drifts`` is empty."""
     expression = Expression()
     names, values = expression.names, expression.values
     conditions = []
     for index, drift in enumerate(drifts):
         expression.set(f"m{index}", drift.measure, {"N": storable_text(drift.expected, drift.measure)})
+    for index, extreme in enumerate(inline):
+        if extreme.expected is None:
+            expression.remove(f"x{index}", extreme.measure)
+        else:
+            expression.set(f"x{index}", extreme.measure, extreme.expected)
     expression.set_if_absent("b", BACKFILL_MARKER, {"S": REPAIRED})
+    key = drifts[0].group_value if drifts else group_value
+    if key is None:
+        raise ValueError("repair_request needs the key: a drift, or group_value")
     if actual is None:
         names["#g"] = spec.group_by
         conditions.append("attribute_not_exists(#g)")
-        for index, (name, value) in enumerate(key_attributes(spec, drifts[0].group_value).items()):
+        for index, (name, value) in enumerate(key_attributes(spec, key).items()):
             expression.set(f"p{index}", name, value)  # a new item: its parts, as the handler writes them
     else:
         placeholders = {drift.measure: f"m{index}" for index, drift in enumerate(drifts)}
-        for index, name in enumerate(measured(spec)):
+        placeholders.update({extreme.measure: f"x{index}" for index, extreme in enumerate(inline)})
+        for index, name in enumerate(measured(spec) + inline_extremes(spec)):
             placeholder = placeholders.get(name, f"k{index}")
             names[f"#{placeholder}"] = name
             if name in actual.stored:
@@ -430,7 +477,7 @@ def repair_request(spec: AggregationSpec, table: str, drifts: list[Drift], actua
             names[f"#w{index}"] = name
             values[f":w{index}"] = value
             conditions.append(f"#w{index} = :w{index}")
-    return update_request(table, {spec.group_by: drifts[0].group_value}, expression, " AND ".join(conditions))
+    return update_request(table, {spec.group_by: key}, expression, " AND ".join(conditions))
 
 
 MAX_SEGMENTS = 64

@@ -120,7 +120,7 @@ def unstorable_totals(totals: dict[str, GroupTotals]) -> list[str]:
 class KeyTotals:
     group_value: AttributeValue
     stored: dict[str, AttributeValue] = field(default_factory=dict)
-    """The aggregate item's sum and count measures as read, whatever their type."""
+    """The aggregate item's added numbers (and a single-source min/max) as read, whatever their type."""
     internal: dict[str, AttributeValue] = field(default_factory=dict)
     """The aggregate item's handler attributes (its stream position, if single-source) as read."""
 
@@ -173,6 +173,11 @@ def measured(spec: AggregationSpec) -> list[str]:
     return list(spec.stored_numbers)
 
 
+def inline_extremes(spec: AggregationSpec) -> list[str]:
+    """The min/max the aggregate item holds itself (a single-source aggregation's); else they are elsewhere."""
+    return [] if spec.uses_extremes_table else [extreme.name for extreme in spec.extremes]
+
+
 def stored_number(value: AttributeValue | None) -> Decimal | None:
     if value is None:
         return ZERO
@@ -182,7 +187,7 @@ def stored_number(value: AttributeValue | None) -> Decimal | None:
 
 def actual_totals(spec: AggregationSpec, table: str, items: Iterable[dict[str, Any]]) -> dict[str, KeyTotals]:
     """The aggregate table's items by group token; ``CommandError`` if one cannot be an aggregate."""
-    names = measured(spec)
+    names = measured(spec) + inline_extremes(spec)
     totals: dict[str, KeyTotals] = {}
     for item in items:
         group_value = item.get(spec.group_by)

@@ -450,3 +450,36 @@ def test_a_wrong_extremes_table_is_one_line_and_nothing_is_written(endpoint, inv
     )
     assert code == 1 and message in console.export_text(), console.export_text()
     assert aggregate(endpoint, invoices, "A")["Total"] == {"N": "35"} and len(entries(endpoint, invoices)) == 1
+
+
+SINGLE_SOURCE = {
+    "partition_key": "InvoiceNumber",
+    "measures": [
+        {"name": "Total", "op": "sum", "attribute": "Amount"},
+        {"name": "Largest", "op": "max", "attribute": "Amount"},
+        {"name": "FirstDate", "op": "min", "attribute": "InvoiceDate", "type": "S"},
+    ],
+}
+
+
+def test_a_single_source_min_max_is_checked_and_repaired_on_the_aggregate_item(endpoint, tmp_path):
+    """One source item per key: its value is the min and the max, held by the aggregate item (no extremes table)."""
+    aggregator = new_aggregator(endpoint, parse_spec(SINGLE_SOURCE))
+    assert aggregator.extremes_table is None
+    dynamodb = endpoint.client("dynamodb")
+    for invoice, amount, date in (("A", "30", "2026-11-28"), ("B", "8", "2026-01-02")):
+        item = {"InvoiceNumber": {"S": invoice}, "Amount": {"N": amount}, "InvoiceDate": {"S": date}}
+        dynamodb.put_item(TableName=aggregator.source_table, Item=item)
+    put_aggregate(endpoint, aggregator, "A", Total={"N": "30"}, Largest={"N": "7"})  # wrong; FirstDate missing
+    put_aggregate(endpoint, aggregator, "B", Total={"N": "8"}, Largest={"N": "8.0"}, FirstDate={"S": "2026-01-02"})
+    put_aggregate(endpoint, aggregator, "C", Largest={"N": "5"})  # no item C: a stray value
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(SINGLE_SOURCE))
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(path))
+    assert code == 3 and "3 min/max drift(s)" in output and "S:B" not in output, output
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(path), "--repair")
+    assert code == 0 and "repaired 2 key(s)" in output, output
+    a, c = aggregate(endpoint, aggregator, "A"), aggregate(endpoint, aggregator, "C")
+    assert (a["Largest"], a["FirstDate"], a["Total"]) == ({"N": "30"}, {"S": "2026-11-28"}, {"N": "30"})
+    assert "Largest" not in c
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(path))[0] == 0

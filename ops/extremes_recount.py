@@ -257,3 +257,39 @@ def _as_read(value: AttributeValue | None) -> dict[str, Any]:
         "ExpressionAttributeNames": {"#v": VALUE_ATTRIBUTE[OrderedType(kind)]},
         "ExpressionAttributeValues": {":v": {kind: raw}},
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# `backfill`: the min/max of the items that predate the stream. Pure.
+#
+# An entry is a value, not an addition: the handler Puts an item's entry when a record changes its
+# value and Deletes it when the item stops counting, but writes nothing for a record that leaves the
+# value as it was (handler.fold.changed_extremes). So an item that existed at enablement and whose
+# value no record has changed has no entry, and backfill writes it: for each item that counted
+# toward a key at enablement and still does as scanned, its scanned value, on condition that the
+# entry is absent (one the handler wrote is newer than the scan, and stays). A single-source
+# aggregate's value is SET the same way, where absent, in the key's backfill write.
+
+
+def seeded_entries(
+    spec: AggregationSpec, initial: Iterable[dict[str, Any]], scanned: Iterable[dict[str, Any]]
+) -> dict[str, list[tuple[str, str, AttributeValue]]]:
+    """By group token: (measure, item token, scanned value) of each item that counted toward the key when the
+    stream was enabled (``initial``) and counts toward it as scanned."""
+    before, now = recount_entries(spec, initial), recount_entries(spec, scanned)
+    seeded: dict[str, list[tuple[str, str, AttributeValue]]] = {}
+    for (token, measure), items in sorted(before.items()):
+        current = now.get((token, measure), {})
+        seeded.setdefault(token, []).extend((measure, item, current[item]) for item in sorted(items) if item in current)
+    return {token: entries for token, entries in seeded.items() if entries}
+
+
+def seed_request(table: str, group_token: str, measure: str, item: str, value: AttributeValue) -> dict[str, Any]:
+    """The PutItem of one seeded entry, only where the entry is absent."""
+    ((kind, raw),) = value.items()
+    entry = {
+        EXTREMES_KEY: {"S": extremes_key(group_token, measure)},
+        EXTREMES_ITEM: {"S": item},
+        VALUE_ATTRIBUTE[OrderedType(kind)]: {kind: _wire_text(kind, raw)},
+    }
+    return {"TableName": table, "Item": entry, **_as_read(None)}

@@ -190,11 +190,22 @@ def test_backfill_adds_what_predates_the_stream_exactly_once(endpoint, no_empty_
 def test_stack_outputs_name_the_tables(endpoint, invoices, tmp_path):
     outputs = tmp_path / "outputs.json"
     outputs.write_text(
-        json.dumps({"source_table_name": invoices.source_table, "aggregate_table_name": invoices.aggregate_table})
+        json.dumps(
+            {
+                "source_table_name": invoices.source_table,
+                "aggregate_table_name": invoices.aggregate_table,
+                "extremesTableName": invoices.extremes_table,  # the invoice stack's name for it
+            }
+        )
     )
     console = Console(record=True, width=160)
     assert main(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)], console) == 0
     assert "0 drift(s) over 0 key(s)" in console.export_text()
+    outputs.write_text(json.dumps({**json.loads(outputs.read_text()), "extremesTableName": "Other"}))
+    argv = ["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)]
+    assert main([*argv, "--extremes-table", invoices.extremes_table], console) == 1
+    told = f"--extremes-table {invoices.extremes_table} is not the stack's extremesTableName Other"
+    assert told in console.export_text()
 
 
 def test_errors_are_one_line(tmp_path):

@@ -357,3 +357,39 @@ def test_the_commands_against_aws_do_not_import_the_emulator():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"
+
+
+MEASURED = {
+    "partition_key": "CustomerId",
+    "sort_key": "OrderId",
+    "measures": [
+        {"name": "Spent", "op": "sum", "attribute": "Amount"},
+        {"name": "AverageOrder", "op": "avg", "attribute": "Amount"},
+        {"name": "Largest", "op": "max", "attribute": "Amount"},
+        {"name": "FirstOrder", "op": "min", "attribute": "OrderDate", "type": "S"},
+    ],
+}
+
+
+def test_query_shows_avg_min_and_max_as_read(endpoint, tmp_path):
+    """avg computed on read from its stored sum and count; min/max by one Query of the extremes table's index."""
+    aggregator = new_aggregator(endpoint, parse_spec(MEASURED))
+    dynamodb = endpoint.client("dynamodb")
+    orders = [("C1", "1", "10", "2026-11-28"), ("C1", "2", "20", "2026-02-01"), ("C1", "3", "30", "2026-12-01")]
+    orders += [("C2", "1", "1", "2026-10-10"), ("C2", "2", "2", "2026-10-11"), ("C2", "3", "2", "2026-10-12")]
+    for customer, order, amount, date in orders:
+        item = {"CustomerId": {"S": customer}, "OrderId": {"S": order}, "Amount": {"N": amount}}
+        dynamodb.put_item(TableName=aggregator.source_table, Item={**item, "OrderDate": {"S": date}})
+    dynamodb.delete_item(TableName=aggregator.source_table, Key={"CustomerId": {"S": "C1"}, "OrderId": {"S": "3"}})
+    drain(endpoint, aggregator)  # C1's largest (30) and latest order removed: the next max is 20
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(MEASURED))
+    shown = {}
+    for customer in ("C1", "C2"):
+        code, output = cli(endpoint, aggregator, "query", customer, "--spec", str(spec))
+        row = next(line for line in output.splitlines() if f"│ {customer} " in line)
+        shown[customer] = [c.strip() for c in row.split("│")[2:6]]
+        assert code == 0, output
+    assert shown["C1"] == ["30", "15", "20", "2026-02-01"]
+    assert shown["C2"] == ["5", "1." + "6" * 36 + "7", "2", "2026-10-10"]  # 38 significant digits, rounded
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec))[0] == 0

@@ -96,13 +96,16 @@ def test_quarantine_list_keeps_every_reason_whole_piped_and_in_json(capsys, endp
 def test_query_json_gives_each_aggregate_as_stored_and_what_was_not_found(capsys, endpoint, invoices):
     put(endpoint, invoices, invoice_image("A", "1", "10.10"))
     mapping(endpoint, invoices).drain()
-    target = target_argv(endpoint.url, invoices)
+    target = [*target_argv(endpoint.url, invoices), "--extremes-table", invoices.extremes_table]
     code, out, err = run(capsys, ["query", "A", "--output", "json", *target])
     assert code == 0, err
     (found,) = json.loads(out)["aggregates"]
     assert found["key"] == "S:A" and found["parts"] == {"InvoiceNumber": "A"}
     # compared as numbers: DynamoDB returns 10.1, moto keeps the text it was given (a quirk)
     assert Decimal(found["item"]["Total"]["N"]) == Decimal("10.10") and found["item"]["TransactionCount"] == {"N": "1"}
+    measures = found["measures"]  # as read: LargestTransaction from the extremes table, not the item
+    assert "LargestTransaction" not in found["item"] and Decimal(measures["LargestTransaction"]["N"]) == Decimal("10.1")
+    assert measures["TransactionCount"] == {"N": "1"} and measures["UpdateDate"] == found["item"]["UpdateDate"]
     code, out, err = run(capsys, ["query", "B", "--output", "json", *target])
     assert code == 1 and json.loads(out) == {"aggregates": [], "not_found": ["S:B"]}
 

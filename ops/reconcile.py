@@ -45,6 +45,7 @@ from .recount import (
     NamedKey,
     Report,
     actual_totals,
+    average_drifts,
     compare,
     inline_extremes,
     measured,
@@ -136,8 +137,10 @@ def run_reconcile(
     else:  # a single-source aggregate holds its min/max itself
         held = {token: totals.stored for token, totals in actual.items()}
         extreme_drifts = compare_inline(target.spec, wanted_entries, held)
+    drifts = compare(target.spec, expected, actual)
     report = Report(
-        drifts=compare(target.spec, expected, actual),
+        drifts=drifts,
+        averages=average_drifts(target.spec, drifts, actual),
         keys_checked=len(named) if named is not None else len(set(expected) | set(actual)),
         invalid_items=invalid,
         unstorable=unstorable_totals(expected),
@@ -145,6 +148,13 @@ def run_reconcile(
         extreme_drifts=extreme_drifts,
     )
     console.print(drift_table(report))
+    for mean in report.averages:
+        console.print(
+            f"{escape(mean.group_token)} {escape(mean.measure)} (avg): expected {_number(mean.expected)}, "
+            f"reads {_number(mean.actual)}",
+            soft_wrap=True,
+            highlight=False,
+        )
     if report.extreme_drifts:
         console.print(extremes_table(report.extreme_drifts))
     if absent:
@@ -310,6 +320,15 @@ def reconcile_document(report: Report, repair: bool) -> dict[str, Any]:
             for drift in report.drifts
         ],
         "totals": {measure: number_json(total) for measure, total in measure_totals(report.drifts).items()},
+        "averages": [
+            {
+                "key": mean.group_token,
+                "measure": mean.measure,
+                "expected": number_json(mean.expected),
+                "actual": number_json(mean.actual),
+            }
+            for mean in report.averages
+        ],
         "extremes": [extreme_drift_json(drift) for drift in report.extreme_drifts],
         "unstorable": list(report.unstorable),
         "absent": list(report.absent),

@@ -20,6 +20,7 @@ from ._lambda_code import (
     AttributeValue,
     HandlerError,
     InvalidImage,
+    average,
     decode_key,
     encode_key,
     image_contribution,
@@ -162,6 +163,8 @@ class Report:
     """Keys named (``reconcile --key``) that neither table holds: no source item counts for them, no aggregate."""
     extreme_drifts: list[ExtremeDrift] = field(default_factory=list)
     """min/max whose extremes-table entries differ from the recount (ops.extremes_recount)."""
+    averages: list[AverageDrift] = field(default_factory=list)
+    """The averages that the drifted sums and counts make wrong (``average_drifts``)."""
     repaired: int = 0
     repaired_entries: int = 0
     """Extremes-table entries written or deleted by --repair."""
@@ -218,6 +221,40 @@ def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dic
             if stored_number(stored) != number:
                 drifts.append(Drift(token, group_value, name, number, stored))
     return drifts
+
+
+@dataclass(frozen=True)
+class AverageDrift:
+    """An avg whose stored sum or count drifted: the average a reader sees, and the one it should."""
+
+    group_token: str
+    measure: str
+    expected: Decimal | None
+    actual: Decimal | None
+    """None when no item counts (count 0), or a stored part is not a number."""
+
+
+def average_drifts(spec: AggregationSpec, drifts: list[Drift], actual: dict[str, KeyTotals]) -> list[AverageDrift]:
+    """Each avg of a key whose ``<name>_sum`` or ``<name>_count`` drifted, read with ``handler.reading.average``."""
+    found = {(drift.group_token, drift.measure): drift for drift in drifts}
+    result = []
+    for token in sorted({drift.group_token for drift in drifts}):
+        held = actual[token].stored if token in actual else {}
+        for name, _, total, count in spec.averages:
+            if (token, total) not in found and (token, count) not in found:
+                continue
+            want = [
+                found[(token, part)].expected if (token, part) in found else stored_number(held.get(part))
+                for part in (total, count)
+            ]
+            have = [stored_number(held.get(part)) for part in (total, count)]
+            result.append(AverageDrift(token, name, _mean(want), _mean(have)))
+    return result
+
+
+def _mean(parts: list[Decimal | None]) -> Decimal | None:
+    total, count = parts
+    return None if total is None or count is None else average(total, count)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -483,3 +483,33 @@ def test_a_single_source_min_max_is_checked_and_repaired_on_the_aggregate_item(e
     assert (a["Largest"], a["FirstDate"], a["Total"]) == ({"N": "30"}, {"S": "2026-11-28"}, {"N": "30"})
     assert "Largest" not in c
     assert cli(endpoint, aggregator, "reconcile", "--spec", str(path))[0] == 0
+
+
+def test_an_avg_drifts_with_its_stored_sum_and_reconcile_shows_and_repairs_it(endpoint, tmp_path, capsys):
+    """An avg is its stored sum and count: a wrong sum is a drift of AverageOrder_sum, shown with the average
+    it makes a reader see, and repaired like any sum."""
+    from tests.integration.test_cli import MEASURED
+
+    aggregator = new_aggregator(endpoint, parse_spec(MEASURED))
+    dynamodb = endpoint.client("dynamodb")
+    for order, amount in (("1", "10"), ("2", "20")):
+        item = {"CustomerId": {"S": "C1"}, "OrderId": {"S": order}, "Amount": {"N": amount}}
+        dynamodb.put_item(TableName=aggregator.source_table, Item={**item, "OrderDate": {"S": "2026-11-28"}})
+    drain(endpoint, aggregator)
+    dynamodb.update_item(
+        TableName=aggregator.aggregate_table,
+        Key={"CustomerId": {"S": "C1"}},
+        UpdateExpression="SET AverageOrder_sum = :s",
+        ExpressionAttributeValues={":s": {"N": "31"}},
+    )
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(MEASURED))
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(spec))
+    assert code == 3 and "AverageOrder_sum" in output and "S:C1 AverageOrder (avg): expected 15, reads 15.5" in output
+    argv = ["reconcile", "--output", "json", "--spec", str(spec), *target_argv(endpoint.url, aggregator)]
+    code, out, _ = run(capsys, [*argv, "--extremes-table", aggregator.extremes_table])
+    assert json.loads(out)["averages"] == [
+        {"key": "S:C1", "measure": "AverageOrder", "expected": "15", "actual": "15.5"}
+    ]
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec), "--repair")[0] == 0
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec))[0] == 0

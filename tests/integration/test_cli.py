@@ -30,10 +30,16 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
+def ops_argv(endpoint_url, aggregator, **flags):
+    """``target_argv``'s flags and the aggregator's extremes table, where it has one (tests/conftest.py's
+    target_argv does not name it: the emulator's own, local-extremes, would be taken instead)."""
+    extremes = ["--extremes-table", aggregator.extremes_table] if aggregator.extremes_table else []
+    return [*target_argv(endpoint_url, aggregator, **flags), *extremes]
+
+
 def cli(endpoint, aggregator, *argv):
     console = Console(record=True, width=160)
-    extremes = ["--extremes-table", aggregator.extremes_table] if aggregator.extremes_table else []
-    code = main([*argv, *target_argv(endpoint.url, aggregator), *extremes], console)
+    code = main([*argv, *ops_argv(endpoint.url, aggregator)], console)
     return code, console.export_text()
 
 

@@ -14,8 +14,8 @@ from ops.__main__ import main
 from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import REPAIRED
 from ops.recount import BACKFILL_MARKER
-from tests.conftest import INVOICE_SPEC, new_aggregator, target_argv
-from tests.integration.test_cli import cli, drain, no_empty_page_pause  # noqa: F401 (a fixture)
+from tests.conftest import INVOICE_SPEC, new_aggregator
+from tests.integration.test_cli import cli, drain, no_empty_page_pause, ops_argv  # noqa: F401 (a fixture)
 from tests.integration.test_ops_output import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_empty_page_pause")]
@@ -387,8 +387,8 @@ def test_reconcile_finds_each_wrong_missing_and_stray_extremes_entry_and_repair_
 
 def test_reconcile_output_json_gives_each_extremes_drift_exactly(endpoint, invoices, capsys):
     invoice_a_with_drifted_entries(endpoint, invoices)
-    argv = ["reconcile", "--output", "json", *target_argv(endpoint.url, invoices)]
-    code, out, _ = run(capsys, [*argv, "--extremes-table", invoices.extremes_table])
+    argv = ["reconcile", "--output", "json", *ops_argv(endpoint.url, invoices)]
+    code, out, _ = run(capsys, [*argv])
     document = json.loads(out)
     assert code == 3 and document["drifts"] == []
     assert document["extremes"] == [
@@ -445,7 +445,7 @@ def test_a_wrong_extremes_table_is_one_line_and_nothing_is_written(endpoint, inv
     invoice_a_with_drifted_entries(endpoint, invoices)
     named = table or invoices.ledger_table
     code = main(
-        ["reconcile", "--repair", *target_argv(endpoint.url, invoices), "--extremes-table", named],
+        ["reconcile", "--repair", *ops_argv(endpoint.url, invoices), "--extremes-table", named],
         console := Console(record=True, width=200),
     )
     assert code == 1 and message in console.export_text(), console.export_text()
@@ -506,8 +506,8 @@ def test_an_avg_drifts_with_its_stored_sum_and_reconcile_shows_and_repairs_it(en
     spec.write_text(json.dumps(MEASURED))
     code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(spec))
     assert code == 3 and "AverageOrder_sum" in output and "S:C1 AverageOrder (avg): expected 15, reads 15.5" in output
-    argv = ["reconcile", "--output", "json", "--spec", str(spec), *target_argv(endpoint.url, aggregator)]
-    code, out, _ = run(capsys, [*argv, "--extremes-table", aggregator.extremes_table])
+    argv = ["reconcile", "--output", "json", "--spec", str(spec), *ops_argv(endpoint.url, aggregator)]
+    code, out, _ = run(capsys, argv)
     assert json.loads(out)["averages"] == [
         {"key": "S:C1", "measure": "AverageOrder", "expected": "15", "actual": "15.5"}
     ]

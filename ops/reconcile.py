@@ -504,8 +504,8 @@ MAX_SEGMENTS = 64
 RECONCILE_EXITS = exit_codes(
     "no drift (with --repair: every drifted key repaired)",
     "an error told in one line (--repair writes nothing when a total cannot be stored exactly)",
-    found="drift, or a total that cannot be stored, was found (with --repair: a key the stream changed meanwhile "
-    "was skipped: run again)",
+    found="drift (a sum, count or avg's part, or a min/max entry missing, stray or wrong), or a total that cannot "
+    "be stored, was found (with --repair: a key or entry the stream changed meanwhile was skipped: run again)",
     stopped="; it says how many keys were repaired: run again",
 )
 

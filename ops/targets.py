@@ -31,6 +31,7 @@ from ._lambda_code import (
     repeated_keys,
 )
 from .errors import OpsError
+from .tables import check_extremes_table
 from .text import read_text
 
 # --------------------------------------------------------------------------------------------------
@@ -111,8 +112,16 @@ class Target:
             source_table_arn=self.source_table_arn(),
             aggregator_name=OPERATOR_AGGREGATOR_NAME,
             ledger_table=self.ledger_table if not self.spec.single_source else None,
-            extremes_table_name=self.extremes(),
+            extremes_table_name=self.checked_extremes(),
         )
+
+    def checked_extremes(self) -> str | None:
+        """``extremes()``, checked to exist and be keyed as one before the engine writes to it: a wrong name would
+        otherwise fail every batch's transaction, each reported as a failed batch instead of one line."""
+        table = self.extremes()
+        if table is not None:
+            check_extremes_table(self.client("dynamodb"), table, EXTREMES_FLAG)
+        return table
 
     def extremes(self) -> str | None:
         """The extremes table, when the aggregation has one (``TargetError`` when it needs one and none is named)."""

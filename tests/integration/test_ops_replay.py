@@ -591,3 +591,20 @@ def test_a_range_an_earlier_run_read_whole_still_names_its_keys_once_the_stream_
     code, output = replay(endpoint.url, invoices)
     assert code == 3 and "1 needs reconcile" in output and "--key S:INV-9" in output and "expired" not in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+
+
+def test_replay_with_a_wrong_extremes_table_is_one_line_before_anything_is_read(endpoint, invoices):
+    """The engine would write every batch's min/max entries there: each transaction failing, each batch told as
+    failed. The table is checked first instead."""
+    with failed_then_fixed(endpoint, invoices, random.Random(6)) as poller:
+        poller.drain()
+    depth = queue_depth(endpoint, invoices.failure_queue_url)
+    console = Console(record=True, width=240)
+    target = ops_argv(endpoint.url, invoices, ledger=True, failure_queue=True, quarantine_queue=True)
+    code = main(["replay", *target, "--extremes-table", "nope"], console)  # the last one given is taken
+    output = console.export_text()
+    assert code == 1 and output.strip() == (
+        "error: extremes table nope does not exist: give --extremes-table, or --stack-outputs from a stack that "
+        "exports 'extremesTableName'"
+    ), output
+    assert depth and queue_depth(endpoint, invoices.failure_queue_url) == depth

@@ -399,3 +399,13 @@ def test_query_shows_avg_min_and_max_as_read(endpoint, tmp_path):
     assert shown["C1"] == ["30", "15", "20", "2026-02-01"]
     assert shown["C2"] == ["5", "1." + "6" * 36 + "7", "2", "2026-10-10"]  # 38 significant digits, rounded
     assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec))[0] == 0
+
+
+def test_query_with_a_table_that_is_not_an_extremes_table_is_one_line(endpoint, invoices):
+    console = Console(record=True, width=240)
+    argv = ["query", "A", *ops_argv(endpoint.url, invoices), "--extremes-table", invoices.ledger_table]
+    assert main(argv, console) == 1
+    output = console.export_text()
+    assert (
+        output.startswith(f"error: table {invoices.ledger_table} is not an extremes table") and output.count("\n") == 1
+    )

@@ -33,6 +33,7 @@ if TYPE_CHECKING or not FROM_WHEEL:
     from handler.contribution import image_contribution, record_effect, record_item_token
     from handler.errors import EventShapeError, HandlerError, InvalidImage, describe_error
     from handler.extremes import EXTREMES_ITEM, EXTREMES_KEY, INDEX_NAME, VALUE_ATTRIBUTE, extremes_key
+    from handler.extremes_query import read_extremes
     from handler.fold import EXACT, Expression, update_request
     from handler.group_parts import bucket_index_name
     from handler.grouping import MAX_COMPOSITE_KEY_BYTES, attribute_part_text, decode_key, encode_key, key_attributes
@@ -47,11 +48,14 @@ if TYPE_CHECKING or not FROM_WHEEL:
         table_of_stream,
     )
     from handler.processor import BatchProcessor, writer_config
+    from handler.reading import average, read_measures
     from handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from handler.spec import (
         AggregationSpec,
+        Extreme,
         GroupPart,
         MeasureOp,
+        OrderedType,
         SpecError,
         parse_spec,
         repeated_keys,
@@ -82,6 +86,7 @@ else:  # installed from the wheel
         VALUE_ATTRIBUTE,
         extremes_key,
     )
+    from stream_aggregator.handler.extremes_query import read_extremes
     from stream_aggregator.handler.fold import EXACT, Expression, update_request
     from stream_aggregator.handler.group_parts import bucket_index_name
     from stream_aggregator.handler.grouping import (
@@ -102,11 +107,14 @@ else:  # installed from the wheel
         table_of_stream,
     )
     from stream_aggregator.handler.processor import BatchProcessor, writer_config
+    from stream_aggregator.handler.reading import average, read_measures
     from stream_aggregator.handler.records import IMAGES_CARRIED, EventName, creation_seconds, decode_record
     from stream_aggregator.handler.spec import (
         AggregationSpec,
+        Extreme,
         GroupPart,
         MeasureOp,
+        OrderedType,
         SpecError,
         parse_spec,
         repeated_keys,
@@ -153,16 +161,19 @@ __all__ = [
     "EventName",
     "EventShapeError",
     "Expression",
+    "Extreme",
     "GroupPart",
     "HandlerConfig",
     "HandlerError",
     "InvalidImage",
     "MeasureOp",
+    "OrderedType",
     "ReasonKind",
     "RecordEffect",
     "SpecError",
     "Writer",
     "attribute_part_text",
+    "average",
     "bucket_index_name",
     "creation_seconds",
     "decode_key",
@@ -182,6 +193,8 @@ __all__ = [
     "package_version",
     "parse_spec",
     "position_text",
+    "read_extremes",
+    "read_measures",
     "reason_kind",
     "record_effect",
     "record_item_token",

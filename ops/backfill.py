@@ -19,6 +19,7 @@ from rich.progress import Progress
 from ._lambda_code import (
     IMAGES_CARRIED,
     AggregationSpec,
+    AttributeValue,
     EventName,
     Expression,
     creation_seconds,
@@ -28,6 +29,7 @@ from ._lambda_code import (
     update_request,
 )
 from .errors import EXIT_OK, CommandError, OpsError, exit_codes
+from .extremes_recount import seed_request, seeded_entries
 from .recount import BACKFILL_MARKER, GroupTotals, recompute, unstorable_totals
 from .stream import (
     EMPTY_PAGES_IN_RANGE,
@@ -72,13 +74,20 @@ def run_backfill(target: Target, console: Console) -> int:
         console.print(f"interrupted while reading the table and its stream: {NOTHING_WRITTEN}")
         raise
     first = read.first
-    bases, invalid = recompute(target.spec, initial_images(target.spec, scanned, first))
+    initial = initial_images(target.spec, scanned, first)
+    bases, invalid = recompute(target.spec, initial)
+    seeded = seeded_entries(target.spec, initial, scanned)
     unstorable = unstorable_totals(bases)
     if unstorable:
         more = f" (and {len(unstorable) - 1} more)" if len(unstorable) > 1 else ""
         raise CommandError(f"{NOTHING_WRITTEN}: {unstorable[0]}{more}")
     stamp = datetime.now(UTC).isoformat()
-    requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
+    inline = {} if target.spec.uses_extremes_table else seeded
+    requests = [
+        backfill_request(target.spec, target.aggregate_table, base, stamp, inline.get(token, ()))
+        for token, base in bases.items()
+    ]
+    extremes_table = target.extremes()
     written = done = 0
     refused: list[str] = []
     try:
@@ -86,6 +95,8 @@ def run_backfill(target: Target, console: Console) -> int:
             task = progress.add_task("backfilling", total=len(requests))
             for token, request in zip(bases, requests, strict=True):
                 try:
+                    if extremes_table is not None and token in seeded:
+                        _seed_entries(dynamodb, target, extremes_table, (token, bases[token]), seeded[token])
                     written += _write_backfill(dynamodb, request)
                 except ClientError as error:
                     if error.response["Error"]["Code"] != "ValidationException":
@@ -119,6 +130,36 @@ def _stopped(done: int, total: int) -> str:
         "again adds the rest, each exactly once (within 23 hours of the stream's enablement; later, reconcile "
         "--repair)"
     )
+
+
+def _seed_entries(
+    dynamodb: DynamoDBClient,
+    target: Target,
+    table: str,
+    key: tuple[str, GroupTotals],
+    entries: list[tuple[str, str, AttributeValue]],
+) -> None:
+    """The key's min/max entries of its items from before the stream (ops.extremes_recount), written before the
+    key's marker: a key already marked is left (the handler owns its entries since), and a run stopped between
+    the entries and the marker writes them again, each only where absent."""
+    token, base = key
+    marker = {"#b": BACKFILL_MARKER}
+    found = dynamodb.get_item(
+        TableName=target.aggregate_table,
+        Key={target.spec.group_by: base.group_value},
+        ConsistentRead=True,
+        ProjectionExpression="#b",
+        ExpressionAttributeNames=marker,
+    )
+    if BACKFILL_MARKER in found.get("Item", {}):
+        return
+    for measure, item, value in entries:
+        request: Any = seed_request(table, token, measure, item, value)
+        try:
+            dynamodb.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # the entry exists: the handler wrote it from a record, newer than the scan
 
 
 def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:
@@ -400,14 +441,23 @@ def initial_images(
     return images
 
 
-def backfill_request(spec: AggregationSpec, table: str, base: GroupTotals, stamp: str) -> UpdateTypeDef:
-    """ADD the base's measures and mark the key, only if not marked yet; ``latest`` only where unset."""
+def backfill_request(
+    spec: AggregationSpec,
+    table: str,
+    base: GroupTotals,
+    stamp: str,
+    inline: Iterable[tuple[str, str, AttributeValue]] = (),
+) -> UpdateTypeDef:
+    """ADD the base's measures and mark the key, only if not marked yet; ``latest`` and a single-source min/max
+    (``inline``: ops.extremes_recount.seeded_entries) only where unset."""
     expression = Expression()
     expression.set("b", BACKFILL_MARKER, {"S": stamp})
     for index, (name, number) in enumerate(base.numbers.items()):
         expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
         expression.set_if_absent(f"l{index}", name, value)
+    for index, (name, _, value) in enumerate(inline):
+        expression.set_if_absent(f"x{index}", name, value)
     for index, (name, value) in enumerate(key_attributes(spec, base.group_value).items()):
         expression.set_if_absent(f"p{index}", name, value)
     return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")

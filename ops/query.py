@@ -30,17 +30,21 @@ from ._lambda_code import (
     InvalidImage,
     MeasureOp,
     attribute_part_text,
+    average,
     decode_key,
     encode_key,
     key_token,
     key_value,
     label,
+    read_extremes,
+    read_measures,
     wall_time,
     zone,
 )
 from .errors import EXIT_ERROR, EXIT_OK, CommandError, exit_codes
-from .tables import aggregate_problem, key_schema
-from .targets import Target, add_target_arguments, resolve_target
+from .extremes_recount import extreme_of
+from .tables import aggregate_problem, check_extremes_table, key_schema
+from .targets import EXTREMES_FLAG, Target, add_target_arguments, resolve_target
 from .text import NumberError, add_output_argument, cell, parse_number_text, print_json, wants_json
 
 # --------------------------------------------------------------------------------------------------
@@ -62,6 +66,9 @@ class QueryResult:
     """The keys asked for, in order."""
     items: dict[str, dict[str, AttributeValue]]
     """The aggregates found, by key text."""
+    measures: dict[str, dict[str, AttributeValue | None]]
+    """Each found aggregate's measures as read (handler.reading.read_measures: an avg computed, a min/max from the
+    extremes table), by key text."""
 
 
 def run_query(target: Target, values: list[str], first: str | None, last: str | None, console: Console) -> QueryResult:
@@ -72,26 +79,46 @@ def run_query(target: Target, values: list[str], first: str | None, last: str | 
         raise CommandError(problem)
     keys = query_keys(target.spec, values, first, last, schema["HASH"][1])
     items = read_keys(dynamodb, target.aggregate_table, target.spec, keys)
-    console.print(query_table(target.spec, keys, items))
+    extremes_table = target.extremes()
+    if extremes_table is not None:
+        check_extremes_table(dynamodb, extremes_table, EXTREMES_FLAG)
+    measures = {}
+    for key in keys:
+        item = items.get(_text(key))
+        if item is not None:
+            held = (
+                read_extremes(dynamodb, extremes_table, target.spec, _key_token(target.spec, key))
+                if extremes_table
+                else None
+            )
+            measures[_text(key)] = read_measures(target.spec, item, held)
+    console.print(query_table(target.spec, keys, items, measures))
     if not items:
         for note in not_found_notes(values):
             console.print(f"note: {cell(note)}", soft_wrap=True, highlight=False)
-    return QueryResult(target.spec, keys, items)
+    return QueryResult(target.spec, keys, items, measures)
+
+
+def _key_token(spec: AggregationSpec, key: AttributeValue) -> str:
+    """The handler's group token of a key asked for (a binary key as base64 text, as the stream carries it)."""
+    return key_token({"B": _text(key)} if "B" in key else key, spec.group_by)
 
 
 def query_document(result: QueryResult) -> dict[str, Any]:
     """`query --output json`: each aggregate found, in the order asked, as DynamoDB stores it (typed), with its
-    key as `reconcile --key` takes it and its group_by parts; the keys asked for but not found."""
+    key as `reconcile --key` takes it, its group_by parts and its measures as read (typed; an avg computed to 38
+    digits, a min/max from the extremes table; null where none); the keys asked for but not found."""
     found, missing = [], []
     for key in result.keys:
         item = result.items.get(_text(key))
-        token = key_token({"B": _text(key)} if "B" in key else key, result.spec.group_by)  # B as base64 text
+        token = _key_token(result.spec, key)
         if item is None:
             missing.append(token)
             continue
         parts = decode_key(key["S"]) if result.spec.group_parts else [_text(key)]
         names = [part.name for part in result.spec.group_parts] or [result.spec.group_by]
-        found.append({"key": token, "parts": dict(zip(names, parts, strict=True)), "item": item})
+        measures = result.measures.get(_text(key), {})
+        found.append({"key": token, "parts": dict(zip(names, parts, strict=True)), "item": item, "measures": measures})
     return {"aggregates": found, "not_found": missing}
 
 
@@ -231,36 +258,69 @@ def single_key(name: str, value: str, key_type: str) -> AttributeValue:
 
 
 def query_table(
-    spec: AggregationSpec, keys: Sequence[AttributeValue], items: Mapping[str, dict[str, AttributeValue]]
+    spec: AggregationSpec,
+    keys: Sequence[AttributeValue],
+    items: Mapping[str, dict[str, AttributeValue]],
+    measures: Mapping[str, Mapping[str, AttributeValue | None]] | None = None,
 ) -> Table:
-    """One row per key found, in the order asked, and a total row over several (sums and counts)."""
+    """One row per key found, in the order asked, and a total row over several.
+
+    ``measures``: each found key's measures as read (``handler.reading.read_measures``); read from the item
+    alone when not given, which an aggregation keeping min/max in the extremes table cannot do."""
     columns = [part.name for part in spec.group_parts] or [spec.group_by]
-    measures = [measure.name for measure in spec.measures]
+    names = [measure.name for measure in spec.measures]
     table = Table(title=f"{len(items)} of {len(keys)} aggregate(s) found")
     for column in columns:
         table.add_column(escape(column), overflow="fold")  # folded, never cut to "…": a narrow or piped output
-    for measure in measures:
-        table.add_column(escape(measure), justify="right", overflow="fold")  # showed "12345678901…" as a total
-    totals: dict[str, Decimal | None] = {m.name: Decimal(0) for m in spec.measures if m.op is not MeasureOp.LATEST}
-    for key in keys:
-        item = items.get(_text(key))
-        if item is None:
-            continue
+    for name in names:
+        table.add_column(escape(name), justify="right", overflow="fold")  # showed "12345678901…" as a total
+    found = [(key, items[_text(key)]) for key in keys if _text(key) in items]
+    values = {}
+    for key, item in found:
+        values[_text(key)] = measures[_text(key)] if measures is not None else read_measures(spec, item)
         parts = decode_key(key["S"]) if spec.group_parts else [_text(key)]
-        table.add_row(*map(cell, parts), *(cell(_text(item.get(name))) for name in measures))
-        for name, total in totals.items():
-            totals[name] = _add(total, item.get(name))
-    if len(items) > 1:
-        cells = [_total_cell(totals, name) for name in measures]
-        table.add_row("[bold]total", *[""] * (len(columns) - 1), *cells)
+        table.add_row(*map(cell, parts), *(cell(_text(values[_text(key)].get(name))) for name in names))
+    if len(found) > 1:
+        totals = total_cells(spec, [item for _, item in found], list(values.values()))
+        table.add_row("[bold]total", *[""] * (len(columns) - 1), *(totals[name] for name in names))
     return table
 
 
-def _total_cell(totals: Mapping[str, Decimal | None], measure: str) -> str:
-    """A sum or count's exact total; "—" where one is not a number; nothing for ``latest``."""
-    if measure not in totals:
-        return ""
-    total = totals[measure]
+def total_cells(
+    spec: AggregationSpec, items: Sequence[Mapping[str, AttributeValue]], values: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """The total row over several keys: sums and counts added exactly; an avg over all their items (their summed
+    sums over their summed counts, never an average of averages); the smallest min and the largest max;
+    nothing for ``latest``. "—" where a stored value is not a number."""
+    cells: dict[str, str] = {}
+    averages = {name: (total, count) for name, _, total, count in spec.averages}
+    for measure in spec.measures:
+        name = measure.name
+        if measure.op in (MeasureOp.SUM, MeasureOp.COUNT):
+            cells[name] = _number_cell(_sum(items, name))
+        elif name in averages:
+            total, count = (_sum(items, stored) for stored in averages[name])
+            if total is None or count is None:
+                cells[name] = "—"
+            else:
+                mean = average(total, count)
+                cells[name] = "" if mean is None else str(mean)  # no item at all: no average, as on a row
+        elif measure.op in (MeasureOp.MIN, MeasureOp.MAX):
+            held = {str(index): value[name] for index, value in enumerate(values) if value.get(name) is not None}
+            cells[name] = cell(_text(extreme_of(measure.op, held)))
+        else:
+            cells[name] = ""
+    return cells
+
+
+def _sum(items: Sequence[Mapping[str, AttributeValue]], name: str) -> Decimal | None:
+    total: Decimal | None = Decimal(0)
+    for item in items:
+        total = _add(total, item.get(name))
+    return total
+
+
+def _number_cell(total: Decimal | None) -> str:
     return "—" if total is None else str(total)
 
 

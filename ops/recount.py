@@ -20,6 +20,7 @@ from ._lambda_code import (
     AttributeValue,
     HandlerError,
     InvalidImage,
+    average,
     decode_key,
     encode_key,
     image_contribution,
@@ -28,6 +29,7 @@ from ._lambda_code import (
     zone,
 )
 from .errors import CommandError
+from .extremes_recount import ExtremeDrift
 from .query import part_text, single_key
 from .text import numbered_lines, read_text
 
@@ -119,7 +121,7 @@ def unstorable_totals(totals: dict[str, GroupTotals]) -> list[str]:
 class KeyTotals:
     group_value: AttributeValue
     stored: dict[str, AttributeValue] = field(default_factory=dict)
-    """The aggregate item's sum and count measures as read, whatever their type."""
+    """The aggregate item's added numbers (and a single-source min/max) as read, whatever their type."""
     internal: dict[str, AttributeValue] = field(default_factory=dict)
     """The aggregate item's handler attributes (its stream position, if single-source) as read."""
 
@@ -159,12 +161,24 @@ class Report:
     """Totals DynamoDB cannot store exactly (ops.recount.unstorable_totals): never written."""
     absent: list[str] = field(default_factory=list)
     """Keys named (``reconcile --key``) that neither table holds: no source item counts for them, no aggregate."""
+    extreme_drifts: list[ExtremeDrift] = field(default_factory=list)
+    """min/max whose extremes-table entries differ from the recount (ops.extremes_recount)."""
+    averages: list[AverageDrift] = field(default_factory=list)
+    """The averages that the drifted sums and counts make wrong (``average_drifts``)."""
     repaired: int = 0
+    repaired_entries: int = 0
+    """Extremes-table entries written or deleted by --repair."""
     skipped_changed: list[str] = field(default_factory=list)
 
 
 def measured(spec: AggregationSpec) -> list[str]:
-    return [name for name, _ in spec.sums] + list(spec.counts)
+    """The numbers the aggregate item keeps by ADD (sums, counts, each avg's sum and count): what is recounted."""
+    return list(spec.stored_numbers)
+
+
+def inline_extremes(spec: AggregationSpec) -> list[str]:
+    """The min/max the aggregate item holds itself (a single-source aggregation's); else they are elsewhere."""
+    return [] if spec.uses_extremes_table else [extreme.name for extreme in spec.extremes]
 
 
 def stored_number(value: AttributeValue | None) -> Decimal | None:
@@ -176,7 +190,7 @@ def stored_number(value: AttributeValue | None) -> Decimal | None:
 
 def actual_totals(spec: AggregationSpec, table: str, items: Iterable[dict[str, Any]]) -> dict[str, KeyTotals]:
     """The aggregate table's items by group token; ``CommandError`` if one cannot be an aggregate."""
-    names = measured(spec)
+    names = measured(spec) + inline_extremes(spec)
     totals: dict[str, KeyTotals] = {}
     for item in items:
         group_value = item.get(spec.group_by)
@@ -207,6 +221,40 @@ def compare(spec: AggregationSpec, expected: dict[str, GroupTotals], actual: dic
             if stored_number(stored) != number:
                 drifts.append(Drift(token, group_value, name, number, stored))
     return drifts
+
+
+@dataclass(frozen=True)
+class AverageDrift:
+    """An avg whose stored sum or count drifted: the average a reader sees, and the one it should."""
+
+    group_token: str
+    measure: str
+    expected: Decimal | None
+    actual: Decimal | None
+    """None when no item counts (count 0), or a stored part is not a number."""
+
+
+def average_drifts(spec: AggregationSpec, drifts: list[Drift], actual: dict[str, KeyTotals]) -> list[AverageDrift]:
+    """Each avg of a key whose ``<name>_sum`` or ``<name>_count`` drifted, read with ``handler.reading.average``."""
+    found = {(drift.group_token, drift.measure): drift for drift in drifts}
+    result = []
+    for token in sorted({drift.group_token for drift in drifts}):
+        held = actual[token].stored if token in actual else {}
+        for name, _, total, count in spec.averages:
+            if (token, total) not in found and (token, count) not in found:
+                continue
+            want = [
+                found[(token, part)].expected if (token, part) in found else stored_number(held.get(part))
+                for part in (total, count)
+            ]
+            have = [stored_number(held.get(part)) for part in (total, count)]
+            result.append(AverageDrift(token, name, _mean(want), _mean(have)))
+    return result
+
+
+def _mean(parts: list[Decimal | None]) -> Decimal | None:
+    total, count = parts
+    return None if total is None or count is None else average(total, count)
 
 
 # --------------------------------------------------------------------------------------------------

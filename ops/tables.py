@@ -8,7 +8,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ._lambda_code import AggregationSpec
+from botocore.exceptions import ClientError
+
+from ._lambda_code import EXTREMES_ITEM, EXTREMES_KEY, AggregationSpec
 from .errors import CommandError
 
 # --------------------------------------------------------------------------------------------------
@@ -79,6 +81,28 @@ def check_tables(
         problem = aggregate_problem(spec, aggregate, key_schema(client, aggregate))
     if problem:
         raise CommandError(problem)
+
+
+def extremes_problem(table: str, schema: KeySchema) -> str | None:
+    """Why ``table`` cannot be an extremes table (handler/extremes.py: keyed by k and i, both strings), or None."""
+    want = {"HASH": (EXTREMES_KEY, "S"), "RANGE": (EXTREMES_ITEM, "S")}
+    if schema != want:
+        return f"table {table} is not an extremes table: its key is {schema}, an extremes table's is {want}"
+    return None
+
+
+def check_extremes_table(client: DynamoDBClient, table: str, flag: str) -> None:
+    """Raises ``CommandError`` when ``table`` does not exist or is not an extremes table; ``flag`` says where
+    to name the right one."""
+    try:
+        schema = key_schema(client, table)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        raise CommandError(f"extremes table {table} does not exist: {flag}") from None
+    problem = extremes_problem(table, schema)
+    if problem:
+        raise CommandError(f"{problem}: {flag}")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from ._lambda_code import (
     repeated_keys,
 )
 from .errors import OpsError
+from .tables import check_extremes_table
 from .text import read_text
 
 # --------------------------------------------------------------------------------------------------
@@ -39,7 +40,10 @@ from .text import read_text
 # Table names come from flags, from `pulumi stack output --json` (`--stack-outputs`), or default to
 # the local emulator's invoice tables. The aggregation comes from `--spec` or is the invoice one.
 
-TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name", "ledger_table_name")
+EXTREMES_OUTPUT = "extremesTableName"
+"""The stack output naming the extremes table (the invoice stack's name for it; absent or null without one)."""
+EXTREMES_FLAG = f"give --extremes-table, or --stack-outputs from a stack that exports {EXTREMES_OUTPUT!r}"
+TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name", "ledger_table_name", EXTREMES_OUTPUT)
 QUEUE_OUTPUTS = ("failure_queue_url", "quarantine_queue_url")
 
 if TYPE_CHECKING:
@@ -65,6 +69,8 @@ class Target:
     aggregate_table: str
     spec: AggregationSpec
     ledger_table: str | None = None
+    extremes_table: str | None = None
+    """Where min/max over many items per key live (``AggregationSpec.uses_extremes_table``); else None."""
     queue_urls: dict[str, str] = field(default_factory=dict)
     """``failure_queue_url`` / ``quarantine_queue_url`` when given; locally they are looked up by name."""
 
@@ -106,7 +112,24 @@ class Target:
             source_table_arn=self.source_table_arn(),
             aggregator_name=OPERATOR_AGGREGATOR_NAME,
             ledger_table=self.ledger_table if not self.spec.single_source else None,
+            extremes_table_name=self.checked_extremes(),
         )
+
+    def checked_extremes(self) -> str | None:
+        """``extremes()``, checked to exist and be keyed as one before the engine writes to it: a wrong name would
+        otherwise fail every batch's transaction, each reported as a failed batch instead of one line."""
+        table = self.extremes()
+        if table is not None:
+            check_extremes_table(self.client("dynamodb"), table, EXTREMES_FLAG)
+        return table
+
+    def extremes(self) -> str | None:
+        """The extremes table, when the aggregation has one (``TargetError`` when it needs one and none is named)."""
+        if not self.spec.uses_extremes_table:
+            return None
+        if not self.extremes_table:
+            raise TargetError(f"this aggregation keeps its min/max in an extremes table: {EXTREMES_FLAG}")
+        return self.extremes_table
 
     def source_table_arn(self) -> str:
         """The source table's ARN: region and account included, which its name alone does not say."""
@@ -134,6 +157,12 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "--aggregate-table", type=table_name, help=f"default: from the stack outputs, else {LOCAL_AGGREGATE_TABLE}"
     )
     group.add_argument("--spec", type=Path, help="aggregation JSON (default: the invoice aggregation)")
+    group.add_argument(
+        "--extremes-table",
+        type=table_name,
+        help="the min/max entries' table (aggregations with min or max over many items per key); default: from "
+        "the stack outputs, else the emulator's",
+    )
 
 
 def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
@@ -168,6 +197,9 @@ def resolve_target(args: argparse.Namespace) -> Target:
     ledger = _given(args, outputs, "ledger_table", "ledger_table_name")
     if ledger is None and not args.aws and not spec.single_source:
         ledger = local_name(LOCAL_AGGREGATOR, LEDGER_SUFFIX)
+    extremes = _given(args, outputs, "extremes_table", EXTREMES_OUTPUT)
+    if extremes is None and not args.aws and spec.uses_extremes_table:
+        extremes = local_name(LOCAL_AGGREGATOR, EXTREMES_SUFFIX)
     queues = {name: _given(args, outputs, name, name) for name in QUEUE_OUTPUTS}
     return Target(
         endpoint=endpoint,
@@ -175,6 +207,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
         aggregate_table=aggregate or LOCAL_AGGREGATE_TABLE,
         spec=spec,
         ledger_table=ledger,
+        extremes_table=extremes if spec.uses_extremes_table else None,
         queue_urls={name: url for name, url in queues.items() if url},
     )
 
@@ -347,6 +380,7 @@ LOCAL_AGGREGATE_TABLE = "InvoiceTotal"
 LOCAL_AGGREGATOR = "local"
 """The name `python -m ops emulator` gives its aggregator; its ledger and queues are named after it."""
 LEDGER_SUFFIX, FAILURE_QUEUE_SUFFIX, QUARANTINE_QUEUE_SUFFIX = "ledger", "failures", "quarantine"
+EXTREMES_SUFFIX = "extremes"
 
 
 def local_name(aggregator: str, suffix: str) -> str:

@@ -30,9 +30,16 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
+def ops_argv(endpoint_url, aggregator, **flags):
+    """``target_argv``'s flags and the aggregator's extremes table, where it has one (tests/conftest.py's
+    target_argv does not name it: the emulator's own, local-extremes, would be taken instead)."""
+    extremes = ["--extremes-table", aggregator.extremes_table] if aggregator.extremes_table else []
+    return [*target_argv(endpoint_url, aggregator, **flags), *extremes]
+
+
 def cli(endpoint, aggregator, *argv):
     console = Console(record=True, width=160)
-    code = main([*argv, *target_argv(endpoint.url, aggregator)], console)
+    code = main([*argv, *ops_argv(endpoint.url, aggregator)], console)
     return code, console.export_text()
 
 
@@ -189,11 +196,22 @@ def test_backfill_adds_what_predates_the_stream_exactly_once(endpoint, no_empty_
 def test_stack_outputs_name_the_tables(endpoint, invoices, tmp_path):
     outputs = tmp_path / "outputs.json"
     outputs.write_text(
-        json.dumps({"source_table_name": invoices.source_table, "aggregate_table_name": invoices.aggregate_table})
+        json.dumps(
+            {
+                "source_table_name": invoices.source_table,
+                "aggregate_table_name": invoices.aggregate_table,
+                "extremesTableName": invoices.extremes_table,  # the invoice stack's name for it
+            }
+        )
     )
     console = Console(record=True, width=160)
     assert main(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)], console) == 0
     assert "0 drift(s) over 0 key(s)" in console.export_text()
+    outputs.write_text(json.dumps({**json.loads(outputs.read_text()), "extremesTableName": "Other"}))
+    argv = ["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)]
+    assert main([*argv, "--extremes-table", invoices.extremes_table], console) == 1
+    told = f"--extremes-table {invoices.extremes_table} is not the stack's extremesTableName Other"
+    assert told in console.export_text()
 
 
 def test_errors_are_one_line(tmp_path):
@@ -345,3 +363,49 @@ def test_the_commands_against_aws_do_not_import_the_emulator():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert result.stdout.strip() == "[]"
+
+
+MEASURED = {
+    "partition_key": "CustomerId",
+    "sort_key": "OrderId",
+    "measures": [
+        {"name": "Spent", "op": "sum", "attribute": "Amount"},
+        {"name": "AverageOrder", "op": "avg", "attribute": "Amount"},
+        {"name": "Largest", "op": "max", "attribute": "Amount"},
+        {"name": "FirstOrder", "op": "min", "attribute": "OrderDate", "type": "S"},
+    ],
+}
+
+
+def test_query_shows_avg_min_and_max_as_read(endpoint, tmp_path):
+    """avg computed on read from its stored sum and count; min/max by one Query of the extremes table's index."""
+    aggregator = new_aggregator(endpoint, parse_spec(MEASURED))
+    dynamodb = endpoint.client("dynamodb")
+    orders = [("C1", "1", "10", "2026-11-28"), ("C1", "2", "20", "2026-02-01"), ("C1", "3", "30", "2026-12-01")]
+    orders += [("C2", "1", "1", "2026-10-10"), ("C2", "2", "2", "2026-10-11"), ("C2", "3", "2", "2026-10-12")]
+    for customer, order, amount, date in orders:
+        item = {"CustomerId": {"S": customer}, "OrderId": {"S": order}, "Amount": {"N": amount}}
+        dynamodb.put_item(TableName=aggregator.source_table, Item={**item, "OrderDate": {"S": date}})
+    dynamodb.delete_item(TableName=aggregator.source_table, Key={"CustomerId": {"S": "C1"}, "OrderId": {"S": "3"}})
+    drain(endpoint, aggregator)  # C1's largest (30) and latest order removed: the next max is 20
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(MEASURED))
+    shown = {}
+    for customer in ("C1", "C2"):
+        code, output = cli(endpoint, aggregator, "query", customer, "--spec", str(spec))
+        row = next(line for line in output.splitlines() if f"│ {customer} " in line)
+        shown[customer] = [c.strip() for c in row.split("│")[2:6]]
+        assert code == 0, output
+    assert shown["C1"] == ["30", "15", "20", "2026-02-01"]
+    assert shown["C2"] == ["5", "1." + "6" * 36 + "7", "2", "2026-10-10"]  # 38 significant digits, rounded
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec))[0] == 0
+
+
+def test_query_with_a_table_that_is_not_an_extremes_table_is_one_line(endpoint, invoices):
+    console = Console(record=True, width=240)
+    argv = ["query", "A", *ops_argv(endpoint.url, invoices), "--extremes-table", invoices.ledger_table]
+    assert main(argv, console) == 1
+    output = console.export_text()
+    assert (
+        output.startswith(f"error: table {invoices.ledger_table} is not an extremes table") and output.count("\n") == 1
+    )

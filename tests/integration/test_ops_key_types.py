@@ -16,8 +16,8 @@ import pytest
 from handler.spec import parse_spec
 from ops.local.local_resources import source_key_schema
 from ops.recount import BACKFILL_MARKER
-from tests.conftest import new_aggregator, target_argv
-from tests.integration.test_cli import cli, drain, no_empty_page_pause  # noqa: F401 (a fixture)
+from tests.conftest import new_aggregator
+from tests.integration.test_cli import cli, drain, no_empty_page_pause, ops_argv  # noqa: F401 (a fixture)
 from tests.integration.test_ops_output import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_empty_page_pause")]
@@ -97,9 +97,7 @@ def test_a_binary_key_query_prints_is_the_key_reconcile_takes(endpoint, blobs, t
     put_rows(endpoint, blobs.source_table, "Blob", [({"B": KEY}, "1", "5")])
     item = {"Blob": {"B": KEY}, "Total": {"N": "4"}, "Count": {"N": "1"}}
     endpoint.client("dynamodb").put_item(TableName=blobs.aggregate_table, Item=item)
-    code, out, _ = run(
-        capsys, ["query", KEY_TEXT, "--output", "json", "--spec", spec, *target_argv(endpoint.url, blobs)]
-    )
+    code, out, _ = run(capsys, ["query", KEY_TEXT, "--output", "json", "--spec", spec, *ops_argv(endpoint.url, blobs)])
     document = json.loads(out)
     assert code == 0 and [found["key"] for found in document["aggregates"]] == [f"B:{KEY_TEXT}"], document
     code, output = cli(endpoint, blobs, "reconcile", "--key", document["aggregates"][0]["key"], "--spec", spec)
@@ -132,7 +130,7 @@ def test_a_number_key_is_one_key_however_it_is_written(endpoint, tmp_path, capsy
     shops = new_aggregator(endpoint, parse_spec(NUMBER_SPEC), key_types={"Shop": "N", "Seq": "N"})
     put_rows(endpoint, shops.source_table, "Shop", [({"N": "7"}, "1", "5"), ({"N": "7.00"}, "2", "7")])
     drain(endpoint, shops)
-    code, out, _ = run(capsys, ["query", "7.0", "--output", "json", "--spec", spec, *target_argv(endpoint.url, shops)])
+    code, out, _ = run(capsys, ["query", "7.0", "--output", "json", "--spec", spec, *ops_argv(endpoint.url, shops)])
     document = json.loads(out)
     assert code == 0 and document["aggregates"][0]["key"] == "N:7", document
     assert document["aggregates"][0]["item"]["Total"] == {"N": "12"}

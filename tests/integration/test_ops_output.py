@@ -13,7 +13,8 @@ import pytest
 
 from handler.spec import parse_spec
 from ops.__main__ import main
-from tests.conftest import INVOICE_SPEC, invoice_image, new_aggregator, target_argv
+from tests.conftest import INVOICE_SPEC, invoice_image, new_aggregator
+from tests.integration.test_cli import ops_argv
 from tests.integration.test_ops_quarantine import bad_amount, mapping, put
 from tests.integration.test_ops_replay import send_failure, shard_of
 
@@ -46,7 +47,7 @@ def test_reconcile_json_names_each_drift_exactly_and_the_table_goes_to_stderr(ca
         ExpressionAttributeNames={"#t": "Total"},
         ExpressionAttributeValues={":t": {"S": "35"}},  # stored with the wrong type
     )
-    code, out, err = run(capsys, ["reconcile", "--output", "json", *target_argv(endpoint.url, invoices)])
+    code, out, err = run(capsys, ["reconcile", "--output", "json", *ops_argv(endpoint.url, invoices)])
     assert code == 3, err
     document = json.loads(out)
     assert document["keys_checked"] == 1 and document["repair"] is False
@@ -61,7 +62,7 @@ def test_replay_json_and_a_piped_table_keep_shard_ids_and_sequence_numbers_whole
     put(endpoint, invoices, invoice_image("A", "1", "5"))
     shard_id, first = shard_of(endpoint, invoices)
     send_failure(endpoint, invoices, shard_id, first + 100, first + 120)  # past what the shard holds: expired
-    target = target_argv(endpoint.url, invoices, ledger=True, failure_queue=True, quarantine_queue=True)
+    target = ops_argv(endpoint.url, invoices, ledger=True, failure_queue=True, quarantine_queue=True)
     code, out, err = run(capsys, ["replay", "--dry-run", *target])
     assert code == 3, out + err
     row = next(line for line in out.splitlines() if "expired" in line and "│" in line)
@@ -80,7 +81,7 @@ def test_quarantine_list_keeps_every_reason_whole_piped_and_in_json(capsys, endp
     """Reasons stopped at 70 characters, whatever the width."""
     put(endpoint, invoices, bad_amount("A", "2", text="not-a-number-" * 8))
     mapping(endpoint, invoices).drain()
-    target = target_argv(endpoint.url, invoices, ledger=True, quarantine_queue=True)
+    target = ops_argv(endpoint.url, invoices, ledger=True, quarantine_queue=True)
     code, out, err = run(capsys, ["quarantine", "list", "--output", "json", *target])
     assert code == 0, err
     (record,) = json.loads(out)["records"]
@@ -95,13 +96,16 @@ def test_quarantine_list_keeps_every_reason_whole_piped_and_in_json(capsys, endp
 def test_query_json_gives_each_aggregate_as_stored_and_what_was_not_found(capsys, endpoint, invoices):
     put(endpoint, invoices, invoice_image("A", "1", "10.10"))
     mapping(endpoint, invoices).drain()
-    target = target_argv(endpoint.url, invoices)
+    target = [*ops_argv(endpoint.url, invoices)]
     code, out, err = run(capsys, ["query", "A", "--output", "json", *target])
     assert code == 0, err
     (found,) = json.loads(out)["aggregates"]
     assert found["key"] == "S:A" and found["parts"] == {"InvoiceNumber": "A"}
     # compared as numbers: DynamoDB returns 10.1, moto keeps the text it was given (a quirk)
     assert Decimal(found["item"]["Total"]["N"]) == Decimal("10.10") and found["item"]["TransactionCount"] == {"N": "1"}
+    measures = found["measures"]  # as read: LargestTransaction from the extremes table, not the item
+    assert "LargestTransaction" not in found["item"] and Decimal(measures["LargestTransaction"]["N"]) == Decimal("10.1")
+    assert measures["TransactionCount"] == {"N": "1"} and measures["UpdateDate"] == found["item"]["UpdateDate"]
     code, out, err = run(capsys, ["query", "B", "--output", "json", *target])
     assert code == 1 and json.loads(out) == {"aggregates": [], "not_found": ["S:B"]}
 

@@ -27,8 +27,8 @@ from tests.conftest import (
     new_aggregator,
     read_aggregates,
     stream_record,
-    target_argv,
 )
+from tests.integration.test_cli import ops_argv
 from tests.integration.test_ops_replay import queue_depth
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ def invoices(endpoint):
 
 def quarantine(endpoint, aggregator, *argv):
     console = Console(record=True, width=260)
-    target = target_argv(endpoint.url, aggregator, ledger=True, quarantine_queue=True)
+    target = ops_argv(endpoint.url, aggregator, ledger=True, quarantine_queue=True)
     code = main(["quarantine", *argv, *target], console)
     return code, console.export_text()
 
@@ -583,7 +583,7 @@ def test_list_and_redrive_name_the_aggregates_a_record_counts_toward(endpoint, t
     assert code == 0 and "2 quarantined record(s)" in output, output
     assert re.search(r"InvoiceNumber=A TransactionId=1\s*│\s*S:north, S:south\s*│\s*MODIFY", output), output
     assert re.search(r"InvoiceNumber=B TransactionId=1\s*│\s*S:west\s*│\s*INSERT", output), output
-    target = target_argv(endpoint.url, regional, ledger=True, quarantine_queue=True)
+    target = ops_argv(endpoint.url, regional, ledger=True, quarantine_queue=True)
     capsys.readouterr()
     assert main(["quarantine", "list", "--output", "json", "--spec", str(spec_path), *target]) == 0
     records = json.loads(capsys.readouterr().out)["records"]

@@ -7,13 +7,16 @@ import boto3
 import pytest
 from rich.console import Console
 
+from handler.extremes import extremes_key
+from handler.position import item_token
 from handler.spec import parse_spec
 from ops.__main__ import main
 from ops.local.local_resources import create_local_aggregator, source_key_schema
 from ops.reconcile import REPAIRED
 from ops.recount import BACKFILL_MARKER
 from tests.conftest import INVOICE_SPEC, new_aggregator
-from tests.integration.test_cli import cli, drain, no_empty_page_pause  # noqa: F401 (a fixture)
+from tests.integration.test_cli import cli, drain, no_empty_page_pause, ops_argv  # noqa: F401 (a fixture)
+from tests.integration.test_ops_output import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_empty_page_pause")]
 
@@ -43,6 +46,25 @@ def put_aggregate(endpoint, aggregator, invoice, **measures):
     endpoint.client("dynamodb").put_item(TableName=aggregator.aggregate_table, Item=item)
 
 
+def put_entry(endpoint, aggregator, invoice, transaction, amount, measure="LargestTransaction"):
+    """An extremes-table entry as the handler writes it for a ledger aggregation (handler/extremes.py)."""
+    item = {
+        "k": {"S": extremes_key(f"S:{invoice}", measure)},
+        "i": {"S": item_token(f"S:{invoice}", f"S:{transaction}")},
+        "n": {"N": amount},
+    }
+    endpoint.client("dynamodb").put_item(TableName=aggregator.extremes_table, Item=item)
+
+
+def entries(endpoint, aggregator):
+    """The extremes table as {(key, measure): {item token: value text}}."""
+    items = endpoint.client("dynamodb").scan(TableName=aggregator.extremes_table, ConsistentRead=True)["Items"]
+    found = {}
+    for item in items:
+        found.setdefault(tuple(json.loads(item["k"]["S"])), {})[item["i"]["S"]] = item["n"]["N"]
+    return found
+
+
 def aggregate(endpoint, aggregator, invoice):
     key = {"InvoiceNumber": {"S": invoice}}
     return endpoint.client("dynamodb").get_item(TableName=aggregator.aggregate_table, Key=key).get("Item")
@@ -52,6 +74,7 @@ def test_reconcile_sums_and_repairs_exactly(endpoint, invoices):
     """Item 1: the default context read a 30-digit total as drifted by -0.09 and repaired it rounded."""
     put_source(endpoint, invoices.source_table, "BIG", "1", EXACT_TOTAL)
     put_aggregate(endpoint, invoices, "BIG", Total={"N": EXACT_TOTAL}, TransactionCount={"N": "1"})
+    put_entry(endpoint, invoices, "BIG", "1", EXACT_TOTAL)
     code, output = cli(endpoint, invoices, "reconcile")
     assert code == 0 and "0 drift(s) over 1 key(s)" in output
     put_aggregate(endpoint, invoices, "BIG", Total={"N": "1"}, TransactionCount={"N": "1"})
@@ -335,3 +358,158 @@ def test_a_key_the_spec_cannot_produce_is_one_line_and_nothing_is_written(endpoi
     code, output = cli(endpoint, invoices, "reconcile", "--repair", "--key", "S:A", "--key", key)
     assert code == 1 and output.count("\n") == 1 and output.startswith(f"error: {message}"), output
     assert aggregate(endpoint, invoices, "A")["Total"] == {"N": "1"}
+
+
+def invoice_a_with_drifted_entries(endpoint, invoices):
+    """A's items are 30 and 5 and its sums right, but its LargestTransaction entries are wrong three ways."""
+    for transaction, amount in (("1", "30"), ("2", "5")):
+        put_source(endpoint, invoices.source_table, "A", transaction, amount)
+    put_aggregate(endpoint, invoices, "A", Total={"N": "35"}, TransactionCount={"N": "2"})
+    put_entry(endpoint, invoices, "A", "1", "7")  # wrong: item 1 holds 30
+    put_entry(endpoint, invoices, "A", "3", "99")  # stray: item 3 was removed, its entry left behind
+    # missing: item 2 (5) has no entry, so removing item 1 would show no next maximum
+
+
+def test_reconcile_finds_each_wrong_missing_and_stray_extremes_entry_and_repair_rebuilds_them(endpoint, invoices):
+    invoice_a_with_drifted_entries(endpoint, invoices)
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 3 and "0 drift(s) over 1 key(s)" in output and "1 min/max drift(s)" in output, output
+    row = next(line for line in output.splitlines() if "LargestTransaction" in line)
+    cells = [cell.strip() for cell in row.split("│")[3:8]]
+    assert cells == ["30", "99", "1", "1", "1"], row  # expected, actual (as a Query shows it), missing, stray, wrong
+    code, output = cli(endpoint, invoices, "reconcile", "--repair")
+    assert code == 0 and "rebuilt the min/max entries of 1 key and measure pair(s): 3 entry(ies)" in output, output
+    a = ("S:A", "LargestTransaction")
+    assert entries(endpoint, invoices) == {a: {item_token("S:A", "S:1"): "30", item_token("S:A", "S:2"): "5"}}
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 0 and "min/max" not in output, output
+
+
+def test_reconcile_output_json_gives_each_extremes_drift_exactly(endpoint, invoices, capsys):
+    invoice_a_with_drifted_entries(endpoint, invoices)
+    argv = ["reconcile", "--output", "json", *ops_argv(endpoint.url, invoices)]
+    code, out, _ = run(capsys, [*argv])
+    document = json.loads(out)
+    assert code == 3 and document["drifts"] == []
+    assert document["extremes"] == [
+        {
+            "key": "S:A",
+            "measure": "LargestTransaction",
+            "op": "max",
+            "expected": "30",
+            "actual": "99",
+            "missing": 1,
+            "stray": 1,
+            "wrong": 1,
+        }
+    ]
+
+
+def test_reconcile_key_reads_and_repairs_the_entries_of_the_key_named_only(endpoint, invoices, calls):
+    invoice_a_with_drifted_entries(endpoint, invoices)
+    put_source(endpoint, invoices.source_table, "B", "1", "8")
+    put_aggregate(endpoint, invoices, "B", Total={"N": "8"}, TransactionCount={"N": "1"})  # B's entry missing
+    code, output = cli(endpoint, invoices, "reconcile", "--key", "S:A", "--repair")
+    assert code == 0 and "3 entry(ies) written or deleted" in output, output
+    assert "Scan" not in {name for name, _ in calls}
+    assert set(entries(endpoint, invoices)) == {("S:A", "LargestTransaction")}
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 3 and "S:B" in output and "S:A" not in output
+
+
+def test_an_entry_the_handler_writes_meanwhile_is_skipped_not_overwritten(endpoint, invoices, monkeypatch):
+    """Each entry's repair is conditional on the entry as read: a stream write in between wins."""
+    invoice_a_with_drifted_entries(endpoint, invoices)
+    import ops.reconcile
+
+    writes = ops.reconcile.entry_writes
+
+    def handler_writes_first(table, drift):
+        put_entry(endpoint, invoices, "A", "1", "31")  # the handler applied a MODIFY of item 1 since the read
+        return writes(table, drift)
+
+    monkeypatch.setattr(ops.reconcile, "entry_writes", handler_writes_first)
+    code, output = cli(endpoint, invoices, "reconcile", "--repair")
+    assert code == 3 and "skipped 1 key(s) the stream updated meanwhile" in output, output
+    assert entries(endpoint, invoices)[("S:A", "LargestTransaction")][item_token("S:A", "S:1")] == "31"
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ("nope", "error: extremes table nope does not exist: give --extremes-table, or --stack-outputs"),
+        (None, "is not an extremes table: its key is"),  # the ledger table named instead
+    ],
+)
+def test_a_wrong_extremes_table_is_one_line_and_nothing_is_written(endpoint, invoices, table, message):
+    invoice_a_with_drifted_entries(endpoint, invoices)
+    named = table or invoices.ledger_table
+    code = main(
+        ["reconcile", "--repair", *ops_argv(endpoint.url, invoices), "--extremes-table", named],
+        console := Console(record=True, width=200),
+    )
+    assert code == 1 and message in console.export_text(), console.export_text()
+    assert aggregate(endpoint, invoices, "A")["Total"] == {"N": "35"} and len(entries(endpoint, invoices)) == 1
+
+
+SINGLE_SOURCE = {
+    "partition_key": "InvoiceNumber",
+    "measures": [
+        {"name": "Total", "op": "sum", "attribute": "Amount"},
+        {"name": "Largest", "op": "max", "attribute": "Amount"},
+        {"name": "FirstDate", "op": "min", "attribute": "InvoiceDate", "type": "S"},
+    ],
+}
+
+
+def test_a_single_source_min_max_is_checked_and_repaired_on_the_aggregate_item(endpoint, tmp_path):
+    """One source item per key: its value is the min and the max, held by the aggregate item (no extremes table)."""
+    aggregator = new_aggregator(endpoint, parse_spec(SINGLE_SOURCE))
+    assert aggregator.extremes_table is None
+    dynamodb = endpoint.client("dynamodb")
+    for invoice, amount, date in (("A", "30", "2026-11-28"), ("B", "8", "2026-01-02")):
+        item = {"InvoiceNumber": {"S": invoice}, "Amount": {"N": amount}, "InvoiceDate": {"S": date}}
+        dynamodb.put_item(TableName=aggregator.source_table, Item=item)
+    put_aggregate(endpoint, aggregator, "A", Total={"N": "30"}, Largest={"N": "7"})  # wrong; FirstDate missing
+    put_aggregate(endpoint, aggregator, "B", Total={"N": "8"}, Largest={"N": "8.0"}, FirstDate={"S": "2026-01-02"})
+    put_aggregate(endpoint, aggregator, "C", Largest={"N": "5"})  # no item C: a stray value
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(SINGLE_SOURCE))
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(path))
+    assert code == 3 and "3 min/max drift(s)" in output and "S:B" not in output, output
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(path), "--repair")
+    assert code == 0 and "repaired 2 key(s)" in output, output
+    a, c = aggregate(endpoint, aggregator, "A"), aggregate(endpoint, aggregator, "C")
+    assert (a["Largest"], a["FirstDate"], a["Total"]) == ({"N": "30"}, {"S": "2026-11-28"}, {"N": "30"})
+    assert "Largest" not in c
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(path))[0] == 0
+
+
+def test_an_avg_drifts_with_its_stored_sum_and_reconcile_shows_and_repairs_it(endpoint, tmp_path, capsys):
+    """An avg is its stored sum and count: a wrong sum is a drift of AverageOrder_sum, shown with the average
+    it makes a reader see, and repaired like any sum."""
+    from tests.integration.test_cli import MEASURED
+
+    aggregator = new_aggregator(endpoint, parse_spec(MEASURED))
+    dynamodb = endpoint.client("dynamodb")
+    for order, amount in (("1", "10"), ("2", "20")):
+        item = {"CustomerId": {"S": "C1"}, "OrderId": {"S": order}, "Amount": {"N": amount}}
+        dynamodb.put_item(TableName=aggregator.source_table, Item={**item, "OrderDate": {"S": "2026-11-28"}})
+    drain(endpoint, aggregator)
+    dynamodb.update_item(
+        TableName=aggregator.aggregate_table,
+        Key={"CustomerId": {"S": "C1"}},
+        UpdateExpression="SET AverageOrder_sum = :s",
+        ExpressionAttributeValues={":s": {"N": "31"}},
+    )
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(MEASURED))
+    code, output = cli(endpoint, aggregator, "reconcile", "--spec", str(spec))
+    assert code == 3 and "AverageOrder_sum" in output and "S:C1 AverageOrder (avg): expected 15, reads 15.5" in output
+    argv = ["reconcile", "--output", "json", "--spec", str(spec), *ops_argv(endpoint.url, aggregator)]
+    code, out, _ = run(capsys, argv)
+    assert json.loads(out)["averages"] == [
+        {"key": "S:C1", "measure": "AverageOrder", "expected": "15", "actual": "15.5"}
+    ]
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec), "--repair")[0] == 0
+    assert cli(endpoint, aggregator, "reconcile", "--spec", str(spec))[0] == 0

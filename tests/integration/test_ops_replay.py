@@ -30,8 +30,8 @@ from tests.conftest import (
     make_processor,
     new_aggregator,
     read_aggregates,
-    target_argv,
 )
+from tests.integration.test_cli import cli, ops_argv
 from tests.integration.test_faults import random_workload
 
 pytestmark = pytest.mark.integration
@@ -44,7 +44,7 @@ def invoices(endpoint):
 
 def replay(endpoint_url, aggregator, *argv):
     console = Console(record=True, width=240)
-    target = target_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)
+    target = ops_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)
     code = main(["replay", *argv, *target], console)
     return code, console.export_text()
 
@@ -133,12 +133,16 @@ def test_failed_batches_replay_to_exact_totals_and_again_changes_nothing(endpoin
     assert failed and all("DDBStreamBatchInfo" in body for body in failed)
     with pytest.raises(AssertionError):
         assert_invoices_exact(endpoint, invoices)  # the failed batches are missing
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 3 and "min/max drift(s)" in output  # their LargestTransaction entries too
 
     code, output = replay(endpoint.url, invoices)
     assert code == 0, output
     assert f"{len(failed)} batch(es)" in output and f"deleted {len(failed)} message(s)" in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 0
     assert_invoices_exact(endpoint, invoices)
+    code, output = cli(endpoint, invoices, "reconcile")
+    assert code == 0 and "min/max" not in output, output  # replay wrote the entries through the handler's engine
     totals = read_aggregates(endpoint, invoices.aggregate_table)
 
     code, output = replay(endpoint.url, invoices)
@@ -190,6 +194,7 @@ def test_records_overtaken_by_a_later_record_of_their_item_name_their_keys_for_r
     (command,) = re.findall(r"`python -m ops (reconcile --key [^`]*)`", output)  # pasted as replay prints it
     console = Console(record=True, width=240)
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    tables += ["--extremes-table", invoices.extremes_table]
     code = main([*shlex.split(command), "--repair", "--endpoint-url", endpoint.url, *tables], console)
     output = console.export_text()
     assert code == 0 and "over 1 key(s)" in output and "repaired 1 key(s)" in output, output
@@ -402,7 +407,7 @@ def replay_run(endpoint_url, aggregator):
     from ops.replay import run_replay
     from ops.targets import resolve_target
 
-    argv = ["replay", *target_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)]
+    argv = ["replay", *ops_argv(endpoint_url, aggregator, ledger=True, failure_queue=True, quarantine_queue=True)]
     return run_replay(resolve_target(build_parser().parse_args(argv)), Console(record=True, width=240))
 
 
@@ -447,6 +452,7 @@ def test_permissions_broken_then_fixed_replay_beside_the_live_mapping_leaves_dri
     assert again_named <= named, f"a rerun named keys the first run applied: {again_named - named}"
     console = Console(record=True, width=240)
     tables = ["--source-table", invoices.source_table, "--aggregate-table", invoices.aggregate_table]
+    tables += ["--extremes-table", invoices.extremes_table]
     assert main(["reconcile", "--repair", "--endpoint-url", endpoint.url, *tables], console) == 0
     assert_invoices_exact(endpoint, invoices)
 
@@ -526,7 +532,7 @@ def test_single_source_replay_is_exact_and_names_an_overtaken_key(endpoint, tmp_
         account("a", "25")
         poller.drain()  # a's MODIFY lands first: -10 + 25 on a balance that never had the 10
     argv = ["--spec", str(spec), "--ledger-table", "unused"]
-    target = target_argv(endpoint.url, aggregator, failure_queue=True, quarantine_queue=True)
+    target = ops_argv(endpoint.url, aggregator, failure_queue=True, quarantine_queue=True)
     code = main(["replay", *argv, *target])  # the operator's own console
     output = capsys.readouterr().out
     assert code == 3 and "needs reconcile" in output and "keys S:a:" in output, output
@@ -585,3 +591,20 @@ def test_a_range_an_earlier_run_read_whole_still_names_its_keys_once_the_stream_
     code, output = replay(endpoint.url, invoices)
     assert code == 3 and "1 needs reconcile" in output and "--key S:INV-9" in output and "expired" not in output
     assert queue_depth(endpoint, invoices.failure_queue_url) == 1
+
+
+def test_replay_with_a_wrong_extremes_table_is_one_line_before_anything_is_read(endpoint, invoices):
+    """The engine would write every batch's min/max entries there: each transaction failing, each batch told as
+    failed. The table is checked first instead."""
+    with failed_then_fixed(endpoint, invoices, random.Random(6)) as poller:
+        poller.drain()
+    depth = queue_depth(endpoint, invoices.failure_queue_url)
+    console = Console(record=True, width=240)
+    target = ops_argv(endpoint.url, invoices, ledger=True, failure_queue=True, quarantine_queue=True)
+    code = main(["replay", *target, "--extremes-table", "nope"], console)  # the last one given is taken
+    output = console.export_text()
+    assert code == 1 and output.strip() == (
+        "error: extremes table nope does not exist: give --extremes-table, or --stack-outputs from a stack that "
+        "exports 'extremesTableName'"
+    ), output
+    assert depth and queue_depth(endpoint, invoices.failure_queue_url) == depth

@@ -23,8 +23,10 @@ from botocore.exceptions import ClientError
 from rich.console import Console
 
 import ops.__main__ as cli
+from handler.position import item_token
 from handler.spec import parse_spec
 from ops.backfill import CLOCK_MARGIN_SECONDS, SHARD_READERS, BackfillError, first_records, run_backfill
+from ops.recount import BACKFILL_MARKER
 from ops.stream import EMPTY_PAGES, EMPTY_PAGES_IN_RANGE
 from ops.targets import Target
 from tests.conftest import INVOICE_SPEC, invoice_image
@@ -121,6 +123,7 @@ class ScriptedDynamoDB:
     fail_at: tuple[int, BaseException] | None = None
     """(n, error): the write after the first n raises ``error`` instead."""
     calls: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)
 
     def describe_table(self, TableName: str) -> dict[str, Any]:
         keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == SOURCE else [])
@@ -142,6 +145,16 @@ class ScriptedDynamoDB:
         self.writes.append(request)
         return {}
 
+    def get_item(self, **request: Any) -> dict[str, Any]:
+        """The aggregate's backfill marker: set on the keys already written."""
+        done = {write["Key"]["InvoiceNumber"]["S"] for write in self.writes}
+        return {"Item": {BACKFILL_MARKER: {"S": "t"}}} if request["Key"]["InvoiceNumber"]["S"] in done else {}
+
+    def put_item(self, **request: Any) -> dict[str, Any]:
+        """An extremes-table entry (kept apart from the aggregate writes)."""
+        self.entries.append(request)
+        return {}
+
 
 @dataclass(frozen=True)
 class ScriptedTarget(Target):
@@ -153,7 +166,7 @@ class ScriptedTarget(Target):
 
 def target(stream: ScriptedStream, dynamodb: ScriptedDynamoDB) -> ScriptedTarget:
     clients = {"dynamodb": dynamodb, "dynamodbstreams": stream}
-    return ScriptedTarget(None, SOURCE, AGGREGATE, parse_spec(INVOICE_SPEC), clients=clients)
+    return ScriptedTarget(None, SOURCE, AGGREGATE, parse_spec(INVOICE_SPEC), extremes_table="Ext", clients=clients)
 
 
 def record(sequence: int, name: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
@@ -230,6 +243,21 @@ def test_an_items_first_record_is_its_earliest_across_a_parent_and_a_child_shard
     dynamodb = ScriptedDynamoDB([now, invoice_image("A", "2", "50")])
     run_backfill(target(stream, dynamodb), Console(file=None, quiet=True))
     assert written_totals(dynamodb) == {"A": {"Total": Decimal(5 + 9), "TransactionCount": Decimal(2)}}
+    # items 1 and 3 counted at enablement; 1 still does (its records set its entry, so only where absent), 3 not
+    (entry,) = dynamodb.entries
+    assert entry["Item"]["i"] == {"S": item_token("S:A", "S:1")} and entry["Item"]["n"] == {"N": "7"}
+    assert entry["ConditionExpression"] == "attribute_not_exists(#i)"
+
+
+def test_the_entries_of_a_key_already_backfilled_are_left_to_the_handler():
+    """A key marked by an earlier run: its items' entries are the handler's since (one removed meanwhile would
+    otherwise come back as a stray entry)."""
+    was, now = invoice_image("A", "1", "5"), invoice_image("A", "1", "6")
+    stream = ScriptedStream([ScriptedShard(shard_id(1), [record(10, "MODIFY", was, now)])])
+    dynamodb = ScriptedDynamoDB([now])
+    run_backfill(target(stream, dynamodb), Console(file=None, quiet=True))
+    run_backfill(target(stream, dynamodb), Console(file=None, quiet=True))
+    assert len(dynamodb.entries) == 1  # (the script plays neither condition: the marker read is what left it)
 
 
 def failing_stream(failure: ScriptedShard) -> ScriptedStream:

@@ -235,3 +235,34 @@ def test_a_string_value_with_other_digits_or_spaces_at_an_end_that_found_nothing
         "' C-17' has white space at an end: it is part of the key asked for",
         "'C-17\\t' has white space at an end: it is part of the key asked for",
     ]
+
+
+def test_the_total_row_averages_over_all_items_and_takes_the_extreme_of_the_extremes():
+    """Over several keys (a range of buckets): an avg is the summed sums over the summed counts, never an average
+    of averages (which would give (10 + 1) / 2 = 5.5 here); the min is the smallest, the max the largest."""
+    from handler.spec import parse_spec
+    from ops.query import total_cells
+
+    spec = parse_spec(
+        {
+            "partition_key": "Id",
+            "measures": [
+                {"name": "Mean", "op": "avg", "attribute": "Amount"},
+                {"name": "Top", "op": "max", "attribute": "Amount"},
+                {"name": "First", "op": "min", "attribute": "Day", "type": "S"},
+                {"name": "Last", "op": "latest", "attribute": "Day"},
+            ],
+        }
+    )
+    items = [
+        {"Mean_sum": {"N": "30"}, "Mean_count": {"N": "3"}},
+        {"Mean_sum": {"N": "1"}, "Mean_count": {"N": "1"}},
+        {"Mean_sum": {"N": "0"}, "Mean_count": {"N": "0"}},
+    ]
+    values = [
+        {"Top": {"N": "20"}, "First": {"S": "2026-02-01"}},
+        {"Top": {"N": "1"}, "First": {"S": "2026-01-15"}},
+        {"Top": None, "First": None},
+    ]
+    assert total_cells(spec, items, values) == {"Mean": "7.75", "Top": "20", "First": "2026-01-15", "Last": ""}
+    assert total_cells(spec, [{"Mean_sum": {"S": "x"}, "Mean_count": {"N": "1"}}], [{}])["Mean"] == "—"

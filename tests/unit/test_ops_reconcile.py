@@ -119,6 +119,8 @@ class ScriptedTables:
 
     def describe_table(self, TableName):
         keys = [("InvoiceNumber", "HASH")] + ([("TransactionId", "RANGE")] if TableName == "Src" else [])
+        if TableName == "Ext":
+            keys = [("k", "HASH"), ("i", "RANGE")]
         return {
             "Table": {
                 "KeySchema": [{"AttributeName": name, "KeyType": kind} for name, kind in keys],
@@ -134,6 +136,8 @@ class ScriptedTables:
             raise self.error
         self.writes.append(request)
         return {}
+
+    put_item = delete_item = update_item  # the extremes table's entries
 
 
 @dataclass(frozen=True)
@@ -153,16 +157,24 @@ class ScriptedTarget(Target):
         ),
     ],
 )
-def test_a_repair_stopped_midway_says_how_far_it_got(monkeypatch, error, code):
-    """Adversarial pass: `reconcile --repair` stopped midway exited 130 in silence, or with AWS's error alone."""
-    tables = ScriptedTables([image(f"K{n}", "1", "5") for n in range(6)], fail_at=2, error=error)
-    target = ScriptedTarget(None, "Src", "Agg", SPEC, tables=tables)
+@pytest.mark.parametrize(
+    ("fail_at", "told"),
+    [
+        (2, "repairing 2 of 12 drifted key(s) and min/max entry set(s) (0 min/max entry(ies) written or deleted;"),
+        (8, "repairing 6 of 12 drifted key(s) and min/max entry set(s) (2 min/max entry(ies) written or deleted;"),
+    ],
+)
+def test_a_repair_stopped_midway_says_how_far_it_got(monkeypatch, error, code, fail_at, told):
+    """Adversarial pass: `reconcile --repair` stopped midway exited 130 in silence, or with AWS's error alone.
+    Six keys, each with its sums and its LargestTransaction entry to write: stopped among either."""
+    tables = ScriptedTables([image(f"K{n}", "1", "5") for n in range(6)], fail_at=fail_at, error=error)
+    target = ScriptedTarget(None, "Src", "Agg", SPEC, extremes_table="Ext", tables=tables)
     monkeypatch.setattr("ops.reconcile.resolve_target", lambda args: target)
     console = Console(record=True, width=400, file=io.StringIO())
     assert cli.main(["reconcile", "--repair"], console=console) == code
     output = console.export_text()
-    assert "--repair stopped after repairing 2 of 6 drifted key(s) (and skipping 0)" in output
-    assert "run reconcile again" in output and len(tables.writes) == 2
+    assert f"--repair stopped after {told} skipping 0)" in output, output
+    assert "run reconcile again" in output and len(tables.writes) == fail_at
 
 
 ORDERS_STREAM = "arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-12-04T10:00:00.000"

@@ -49,7 +49,7 @@ pulumi.export("stream_arn", invoices.source_table.stream_arn)
 pulumi.export("aggregate_table_name", invoices.aggregate_table.name)
 pulumi.export("ledger_table_name", invoices.ledger_table.name if invoices.ledger_table else None)
 # The invoices' LargestTransaction entries; the output name is the one ops' targets read (issue 20's contract).
-pulumi.export("extremesTableName", invoices.extremes_table.name if invoices.extremes_table else None)
+pulumi.export("extremes_table_name", invoices.extremes_table.name if invoices.extremes_table else None)
 pulumi.export("aggregation", invoices.spec.to_json())  # what `python -m ops ... --aws` works with
 pulumi.export("function_name", invoices.function.name)
 pulumi.export("failure_queue_url", invoices.failure_queue.url)

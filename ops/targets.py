@@ -40,7 +40,7 @@ from .text import read_text
 # Table names come from flags, from `pulumi stack output --json` (`--stack-outputs`), or default to
 # the local emulator's invoice tables. The aggregation comes from `--spec` or is the invoice one.
 
-EXTREMES_OUTPUT = "extremesTableName"
+EXTREMES_OUTPUT = "extremes_table_name"
 """The stack output naming the extremes table (the invoice stack's name for it; absent or null without one)."""
 EXTREMES_FLAG = f"give --extremes-table, or --stack-outputs from a stack that exports {EXTREMES_OUTPUT!r}"
 TABLE_OUTPUTS = ("source_table_name", "aggregate_table_name", "ledger_table_name", EXTREMES_OUTPUT)

@@ -67,7 +67,7 @@ def test_the_stack_keeps_the_largest_transaction_in_an_exported_extremes_table(d
     resources = run_stack(deploy, "Pulumi.prod.yaml")
     table = one(resources, "aws:dynamodb/table:Table", "invoices-extremes").inputs
     assert table["deletionProtectionEnabled"] is True, "prod protects every table"
-    assert exported["extremesTableName"] == autonamed("invoices-extremes")
+    assert exported["extremes_table_name"] == autonamed("invoices-extremes")
     assert exported["ledger_table_name"] == autonamed("invoices-ledger")
     variables = one(resources, "aws:lambda/function:Function").inputs["environment"]["variables"]
-    assert variables["EXTREMES_TABLE_NAME"] == exported["extremesTableName"]
+    assert variables["EXTREMES_TABLE_NAME"] == exported["extremes_table_name"]

@@ -200,17 +200,17 @@ def test_stack_outputs_name_the_tables(endpoint, invoices, tmp_path):
             {
                 "source_table_name": invoices.source_table,
                 "aggregate_table_name": invoices.aggregate_table,
-                "extremesTableName": invoices.extremes_table,  # the invoice stack's name for it
+                "extremes_table_name": invoices.extremes_table,  # the invoice stack's name for it
             }
         )
     )
     console = Console(record=True, width=160)
     assert main(["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)], console) == 0
     assert "0 drift(s) over 0 key(s)" in console.export_text()
-    outputs.write_text(json.dumps({**json.loads(outputs.read_text()), "extremesTableName": "Other"}))
+    outputs.write_text(json.dumps({**json.loads(outputs.read_text()), "extremes_table_name": "Other"}))
     argv = ["reconcile", "--endpoint-url", endpoint.url, "--stack-outputs", str(outputs)]
     assert main([*argv, "--extremes-table", invoices.extremes_table], console) == 1
-    told = f"--extremes-table {invoices.extremes_table} is not the stack's extremesTableName Other"
+    told = f"--extremes-table {invoices.extremes_table} is not the stack's extremes_table_name Other"
     assert told in console.export_text()
 
 

@@ -605,6 +605,6 @@ def test_replay_with_a_wrong_extremes_table_is_one_line_before_anything_is_read(
     output = console.export_text()
     assert code == 1 and output.strip() == (
         "error: extremes table nope does not exist: give --extremes-table, or --stack-outputs from a stack that "
-        "exports 'extremesTableName'"
+        "exports 'extremes_table_name'"
     ), output
     assert depth and queue_depth(endpoint, invoices.failure_queue_url) == depth

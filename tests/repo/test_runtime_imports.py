@@ -48,6 +48,7 @@ def import_without_stubs(package: str, where: Path) -> subprocess.CompletedProce
         "https://sqs.test/q",
         "arn:aws:dynamodb:us-east-1:123456789012:table/Invoices",
         ledger_table="Ledger",
+        extremes_table_name="Extremes",
     )
     # handler.main reads its configuration and builds its clients on import, as at a cold start
     environment = {**os.environ, **config.environment(), "AWS_DEFAULT_REGION": "us-east-1"}

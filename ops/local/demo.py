@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer
 from rich.console import Console
 from rich.table import Table
 
-from .._lambda_code import INTERNAL_PREFIX, BatchProcessor, Writer
+from .._lambda_code import (
+    INVOICE_AGGREGATION,
+    BatchProcessor,
+    Writer,
+    key_token,
+    parse_spec,
+    read_extremes,
+    read_measures,
+)
 from ..targets import Endpoint
 from .emulator import moto_server
 from .local_resources import LocalAggregator, create_invoice_aggregator
@@ -106,21 +115,33 @@ def poller_for(
 
 
 def read_totals(endpoint: Endpoint, aggregator: LocalAggregator) -> dict[str, dict[str, Any]]:
-    deserialize = TypeDeserializer().deserialize
-    items = endpoint.client("dynamodb").scan(TableName=aggregator.aggregate_table, ConsistentRead=True)["Items"]
-    group_by = aggregator.spec.group_by
-    return {
-        str(deserialize(item[group_by])): {
-            k: deserialize(v) for k, v in item.items() if k != group_by and not k.startswith(INTERNAL_PREFIX)
+    """Each aggregate's measures as a reader sees them: avg divided, min and max from the extremes
+    table (``read_measures``, the helper users call); a measure with no value is left out."""
+    deserialize: Callable[[Any], Any] = TypeDeserializer().deserialize
+    dynamodb = endpoint.client("dynamodb")
+    scanned = dynamodb.scan(TableName=aggregator.aggregate_table, ConsistentRead=True)["Items"]
+    items = cast("list[dict[str, Any]]", scanned)  # the stubs' typed dicts, read as the handler's plain ones
+    spec, totals = aggregator.spec, {}
+    for item in items:
+        group = item[spec.group_by]
+        extremes = None
+        if aggregator.extremes_table:
+            token = key_token(group, spec.group_by)
+            extremes = read_extremes(dynamodb, aggregator.extremes_table, spec, token)
+        measures = read_measures(spec, item, extremes)
+        totals[str(deserialize(group))] = {
+            name: deserialize(value) for name, value in measures.items() if value is not None
         }
-        for item in items
-    }
+    return totals
 
 
 def totals_table(totals: dict[str, dict[str, Any]]) -> Table:
+    """The invoices' totals, one column per measure of the invoice aggregation."""
     table = Table(title="InvoiceTotal")
-    for column in ("InvoiceNumber", "Total", "TransactionCount", "UpdateDate"):
-        table.add_column(column, justify="right" if column in ("Total", "TransactionCount") else "left")
-    for invoice, measures in sorted(totals.items()):
-        table.add_row(invoice, str(measures["Total"]), str(measures["TransactionCount"]), str(measures["UpdateDate"]))
+    measures = [measure.name for measure in parse_spec(INVOICE_AGGREGATION).measures]
+    table.add_column("InvoiceNumber")
+    for name in measures:
+        table.add_column(name, justify="left" if name == "UpdateDate" else "right")
+    for invoice, values in sorted(totals.items()):
+        table.add_row(invoice, *(str(values.get(name, "-")) for name in measures))
     return table

@@ -14,9 +14,11 @@ def test_demo_shows_the_seed_totals(endpoint):
     """``endpoint`` resets moto afterwards: its state is per process, shared by the demo's server."""
     console = Console(record=True, width=100)
     totals = run_demo(console)
-    assert totals == {"ABC": {"Total": Decimal(400), "TransactionCount": Decimal(2), "UpdateDate": "06062016"}}
+    expected = {"Total": Decimal(400), "TransactionCount": Decimal(2), "UpdateDate": "06062016"}
+    assert totals == {"ABC": {**expected, "LargestTransaction": Decimal(300)}}, "the max read from the extremes table"
     text = console.export_text()
     assert "InvoiceTotal" in text and "ABC" in text and "400" in text and "06062016" in text
+    assert "LargestTransaction" in text and "300" in text
 
 
 def test_cli_rejects_unknown_commands(capsys):

@@ -67,10 +67,12 @@ class ClientCpu:
 
 
 def cpu_workloads() -> list[tuple[Workload, float | None]]:
-    """1,000 records each: the invoice workload (about 50 keys a batch), two customers (2 keys a
-    batch) and the single-source account balances, with their targets."""
+    """1,000 records each: the invoice workload (about 50 keys a batch) as issue 18 set its target,
+    without the max measure, then as deployed, with it; two customers (2 keys a batch) and the
+    single-source account balances."""
     return [
-        (_first(workloads.invoices(), 1000), TARGETS["invoices"]),
+        (_first(workloads.invoices_without_extremes(), 1000), TARGETS["invoices"]),
+        (_first(workloads.invoices(), 1000), None),
         (workloads.fan_in(500, customers=2), TARGETS["fan-in"]),
         (_first(workloads.single_source(), 1000), None),
     ]

@@ -18,7 +18,7 @@ from typing import Any
 from .attributes import MAX_LATEST_BYTES, MAX_NUMBER_DIGITS, parse_number
 from .contribution import FAST_KEY_CHARS, extreme_value
 from .errors import InvalidImage
-from .fold import EXACT, changed_extremes, too_wide
+from .fold import EXACT, too_wide, written_extremes
 from .grouping import composite_group
 from .position import is_sequence_number, item_token, position_text, stream_label
 from .records import IMAGES_CARRIED, creation_seconds
@@ -136,7 +136,8 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
                     numbers[name] = EXACT.subtract(numbers[name], before[name])
             except ArithmeticError:
                 return None
-            delta = Delta(position, at, token, created_at, numbers, new[3], changed_extremes(old[4], new[4]))
+            extremes = written_extremes(old[4], new[4], numbers, new[3])
+            delta = Delta(position, at, token, created_at, numbers, new[3], extremes)
             if too_wide(delta):
                 return None  # the general path quarantines it, with the reason
             return sequence_text, at, token, [(new[0], new[1], delta)]

@@ -65,7 +65,7 @@ def record_deltas(
     removed, added, item = effect.removed, effect.added, effect.item_token
     if removed and added and removed.group_token == added.group_token:
         numbers = {name: EXACT.subtract(added.numbers[name], removed.numbers[name]) for name in added.numbers}
-        extremes = changed_extremes(removed.extremes, added.extremes)
+        extremes = written_extremes(removed.extremes, added.extremes, numbers, added.latest)
         return [(added, Delta(position, stream_position, item, created_at, numbers, dict(added.latest), extremes))]
     deltas = []
     if removed:
@@ -80,12 +80,22 @@ def record_deltas(
     return deltas
 
 
-def changed_extremes(
-    before: Mapping[str, AttributeValue], after: Mapping[str, AttributeValue]
+def written_extremes(
+    before: Mapping[str, AttributeValue],
+    after: Mapping[str, AttributeValue],
+    numbers: Mapping[str, Decimal],
+    latest: Mapping[str, AttributeValue],
 ) -> dict[str, AttributeValue | None]:
-    """The min/max values a record of an item that stays in its group changes: an unchanged one is
-    where the item's earlier records left it (they are applied before it, in item order), so it needs no write."""
-    return {name: value for name, value in after.items() if before.get(name) != value}
+    """The min/max entries a record of an item that stays in its group writes: every one of the
+    item's values whenever the record is written at all, none when it changes nothing (``is_noop``).
+
+    Writing the unchanged values too means that once any record of an item is applied for a key,
+    its entries exist, whatever the item held before the stream: backfill seeds an item's entries
+    only while no record of it has been applied (its ledger entry is absent), so an entry skipped
+    here would never be written by either."""
+    if before == after and not latest and not any(numbers.values()):
+        return {}
+    return dict(after)
 
 
 def too_wide(delta: Delta) -> bool:

@@ -37,12 +37,14 @@ if TYPE_CHECKING or not FROM_WHEEL:
     from handler.fold import EXACT, Expression, update_request
     from handler.group_parts import bucket_index_name
     from handler.grouping import MAX_COMPOSITE_KEY_BYTES, attribute_part_text, decode_key, encode_key, key_attributes
+    from handler.inline_store import INLINE_POSITION
     from handler.position import (
         EXPIRY_MARGIN_SECONDS,
         STREAM_MARKER,
         STREAM_RETENTION_SECONDS,
         foreign_stream,
         is_sequence_number,
+        ledger_id,
         position_text,
         stream_label,
         table_of_stream,
@@ -96,12 +98,14 @@ else:  # installed from the wheel
         encode_key,
         key_attributes,
     )
+    from stream_aggregator.handler.inline_store import INLINE_POSITION
     from stream_aggregator.handler.position import (
         EXPIRY_MARGIN_SECONDS,
         STREAM_MARKER,
         STREAM_RETENTION_SECONDS,
         foreign_stream,
         is_sequence_number,
+        ledger_id,
         position_text,
         stream_label,
         table_of_stream,
@@ -140,6 +144,7 @@ __all__ = [
     "EXTREMES_KEY",
     "IMAGES_CARRIED",
     "INDEX_NAME",
+    "INLINE_POSITION",
     "INTERNAL_PREFIX",
     "INVOICE_AGGREGATION",
     "LEDGER_EXPIRY",
@@ -189,6 +194,7 @@ __all__ = [
     "key_token",
     "key_value",
     "label",
+    "ledger_id",
     "number_text",
     "package_version",
     "parse_spec",

@@ -18,6 +18,8 @@ from rich.progress import Progress
 
 from ._lambda_code import (
     IMAGES_CARRIED,
+    INLINE_POSITION,
+    LEDGER_KEY,
     AggregationSpec,
     AttributeValue,
     EventName,
@@ -26,6 +28,7 @@ from ._lambda_code import (
     describe_error,
     key_attributes,
     key_token,
+    ledger_id,
     update_request,
 )
 from .errors import EXIT_OK, CommandError, OpsError, exit_codes
@@ -45,7 +48,7 @@ from .stream import (
     wire_image,
 )
 from .tables import check_tables, parallel_scan
-from .targets import Target, add_target_arguments, resolve_target
+from .targets import Target, add_ledger_argument, add_target_arguments, resolve_target
 from .text import key_text, storable_text
 
 # --------------------------------------------------------------------------------------------------
@@ -82,11 +85,7 @@ def run_backfill(target: Target, console: Console) -> int:
         more = f" (and {len(unstorable) - 1} more)" if len(unstorable) > 1 else ""
         raise CommandError(f"{NOTHING_WRITTEN}: {unstorable[0]}{more}")
     stamp = datetime.now(UTC).isoformat()
-    inline = {} if target.spec.uses_extremes_table else seeded
-    requests = [
-        backfill_request(target.spec, target.aggregate_table, base, stamp, inline.get(token, ()))
-        for token, base in bases.items()
-    ]
+    requests = [backfill_request(target.spec, target.aggregate_table, base, stamp) for base in bases.values()]
     extremes_table = target.extremes()
     written = done = 0
     refused: list[str] = []
@@ -97,6 +96,8 @@ def run_backfill(target: Target, console: Console) -> int:
                 try:
                     if extremes_table is not None and token in seeded:
                         _seed_entries(dynamodb, target, extremes_table, (token, bases[token]), seeded[token])
+                    elif target.spec.single_source and token in seeded:
+                        _seed_inline(dynamodb, target, bases[token], seeded[token])
                     written += _write_backfill(dynamodb, request)
                 except ClientError as error:
                     if error.response["Error"]["Code"] != "ValidationException":
@@ -141,25 +142,74 @@ def _seed_entries(
 ) -> None:
     """The key's min/max entries of its items from before the stream (ops.extremes_recount), written before the
     key's marker: a key already marked is left (the handler owns its entries since), and a run stopped between
-    the entries and the marker writes them again, each only where absent."""
+    the entries and the marker writes them again, each only where absent.
+
+    Each entry is written only while the item's ledger entry for the key is absent, in one transaction: once
+    the handler has applied a record of the item for this key it has written the item's entries itself (every
+    applied write carries all of them, handler.fold.written_extremes), so the scanned value could only be
+    stale. Checking the entry alone let an item removed or moved after the scan, whose record the handler
+    applied first, come back as a stray entry. The ledger entry lives 25 hours after the item's last record,
+    longer than backfill's 23-hour window."""
     token, base = key
-    marker = {"#b": BACKFILL_MARKER}
+    if _marked(dynamodb, target, base):
+        return
+    if target.ledger_table is None:
+        raise CommandError(
+            "backfill writes an item's min/max entries only while its ledger entry is absent: give --ledger-table "
+            "or --stack-outputs from a stack that exports 'ledger_table_name'"
+        )
+    for measure, item, value in entries:
+        seed: Any = seed_request(table, token, measure, item, value)
+        untouched: Any = {
+            "TableName": target.ledger_table,
+            "Key": {LEDGER_KEY: {"S": ledger_id(token, item)}},
+            "ConditionExpression": "attribute_not_exists(#l)",
+            "ExpressionAttributeNames": {"#l": LEDGER_KEY},
+        }
+        try:
+            dynamodb.transact_write_items(TransactItems=[{"ConditionCheck": untouched}, {"Put": seed}])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException" or not _condition_failed(error):
+                raise  # a conflict with the handler's own transaction, or worse: the run stops, and a rerun goes on
+
+
+def _seed_inline(
+    dynamodb: DynamoDBClient, target: Target, base: GroupTotals, entries: list[tuple[str, str, AttributeValue]]
+) -> None:
+    """A single-source key's min/max from its item as scanned, before the key's marker, and only while the
+    handler has written nothing to the key (no stored position): every write of the handler SETs or REMOVEs
+    the item's values, so a value it REMOVEd (the item deleted or filtered out after the scan) stays removed."""
+    expression = Expression()
+    for index, (name, _, value) in enumerate(entries):
+        expression.set_if_absent(f"x{index}", name, value)
+    expression.names.update({"#b": BACKFILL_MARKER, "#p": INLINE_POSITION})
+    condition = "attribute_not_exists(#b) AND attribute_not_exists(#p)"
+    request: Any = update_request(
+        target.aggregate_table, {target.spec.group_by: base.group_value}, expression, condition
+    )
+    try:
+        dynamodb.update_item(**request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def _condition_failed(error: ClientError) -> bool:
+    """The entry exists, or the handler applied a record of the item: either way the handler's entry stands."""
+    reasons = error.response.get("CancellationReasons", [])
+    codes = {reason.get("Code") for reason in reasons}
+    return "ConditionalCheckFailed" in codes and codes <= {"ConditionalCheckFailed", "None"}
+
+
+def _marked(dynamodb: DynamoDBClient, target: Target, base: GroupTotals) -> bool:
     found = dynamodb.get_item(
         TableName=target.aggregate_table,
         Key={target.spec.group_by: base.group_value},
         ConsistentRead=True,
         ProjectionExpression="#b",
-        ExpressionAttributeNames=marker,
+        ExpressionAttributeNames={"#b": BACKFILL_MARKER},
     )
-    if BACKFILL_MARKER in found.get("Item", {}):
-        return
-    for measure, item, value in entries:
-        request: Any = seed_request(table, token, measure, item, value)
-        try:
-            dynamodb.put_item(**request)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise  # the entry exists: the handler wrote it from a record, newer than the scan
+    return BACKFILL_MARKER in found.get("Item", {})
 
 
 def _write_backfill(dynamodb: DynamoDBClient, request: UpdateTypeDef) -> int:
@@ -446,18 +496,15 @@ def backfill_request(
     table: str,
     base: GroupTotals,
     stamp: str,
-    inline: Iterable[tuple[str, str, AttributeValue]] = (),
 ) -> UpdateTypeDef:
     """ADD the base's measures and mark the key, only if not marked yet; ``latest`` and a single-source min/max
-    (``inline``: ops.extremes_recount.seeded_entries) only where unset."""
+    only where unset (a single-source min/max: ``_seed_inline``, before this)."""
     expression = Expression()
     expression.set("b", BACKFILL_MARKER, {"S": stamp})
     for index, (name, number) in enumerate(base.numbers.items()):
         expression.add(f"n{index}", name, {"N": storable_text(number, name)})
     for index, (name, value) in enumerate(base.latest.items()):
         expression.set_if_absent(f"l{index}", name, value)
-    for index, (name, _, value) in enumerate(inline):
-        expression.set_if_absent(f"x{index}", name, value)
     for index, (name, value) in enumerate(key_attributes(spec, base.group_value).items()):
         expression.set_if_absent(f"p{index}", name, value)
     return update_request(table, {spec.group_by: base.group_value}, expression, "attribute_not_exists(#b)")
@@ -479,6 +526,7 @@ def add_parser(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_target_arguments(backfill)
+    add_ledger_argument(backfill.add_argument_group("ledger (default: from the stack outputs, else the emulator's)"))
     backfill.set_defaults(run=main)
 
 

@@ -262,13 +262,15 @@ def _as_read(value: AttributeValue | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 # `backfill`: the min/max of the items that predate the stream. Pure.
 #
-# An entry is a value, not an addition: the handler Puts an item's entry when a record changes its
-# value and Deletes it when the item stops counting, but writes nothing for a record that leaves the
-# value as it was (handler.fold.changed_extremes). So an item that existed at enablement and whose
-# value no record has changed has no entry, and backfill writes it: for each item that counted
-# toward a key at enablement and still does as scanned, its scanned value, on condition that the
-# entry is absent (one the handler wrote is newer than the scan, and stays). A single-source
-# aggregate's value is SET the same way, where absent, in the key's backfill write.
+# An entry is a value, not an addition: every write of the handler for an item Puts the item's
+# entries (or Deletes them when it stops counting), and a record that changes no measure is not
+# written (handler.fold.written_extremes). So an item that existed at enablement and of which no
+# record has been applied has no entry, and backfill writes it: for each item that counted toward a
+# key at enablement and still does as scanned, its scanned value, in one transaction with the
+# condition that the item's ledger entry for the key is absent (once the handler applied a record
+# of it, its entry, or its absence, is newer than the scan) and that the entry is absent. A
+# single-source aggregate's value is SET where absent, before the key's backfill write, on
+# condition that the aggregate holds no stored position (ops/backfill.py, _seed_inline).
 
 
 def seeded_entries(

@@ -165,12 +165,17 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ledger and queues, for the commands that run the engine or read a queue (replay, quarantine)."""
-    group = parser.add_argument_group("ledger and queues (default: from the stack outputs, else the emulator's)")
+def add_ledger_argument(group: Any) -> None:
+    """--ledger-table, for the commands that read or check the ledger (replay, quarantine, backfill)."""
     group.add_argument(
         "--ledger-table", type=table_name, help="the ledger table (aggregations that are not single-source)"
     )
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ledger and queues, for the commands that run the engine or read a queue (replay, quarantine)."""
+    group = parser.add_argument_group("ledger and queues (default: from the stack outputs, else the emulator's)")
+    add_ledger_argument(group)
     group.add_argument("--failure-queue-url", type=queue_url, help="the on-failure destination queue")
     group.add_argument("--quarantine-queue-url", type=queue_url, help="the quarantine queue")
 

@@ -37,9 +37,10 @@ def ops_argv(endpoint_url, aggregator, **flags):
     return [*target_argv(endpoint_url, aggregator, **flags), *extremes]
 
 
-def cli(endpoint, aggregator, *argv):
+def cli(endpoint, aggregator, *argv, **flags):
+    """``flags``: target_argv's (``ledger=True`` for the commands that take --ledger-table)."""
     console = Console(record=True, width=160)
-    code = main([*argv, *ops_argv(endpoint.url, aggregator)], console)
+    code = main([*argv, *ops_argv(endpoint.url, aggregator, **flags)], console)
     return code, console.export_text()
 
 
@@ -180,14 +181,14 @@ def test_backfill_adds_what_predates_the_stream_exactly_once(endpoint, no_empty_
     put("OLD", "4", "40")  # inserted after enablement
     live = aggregator.__class__(**{**aggregator.__dict__, "source_table": source, "stream_arn": stream_arn})
     drain(endpoint, live)
-    code, output = cli(endpoint, live, "backfill")
+    code, output = cli(endpoint, live, "backfill", ledger=True)
     assert code == 0 and "backfilled 1 aggregate(s)" in output
     # moto's one shard is open, and nothing is written once the scan has ended: its current end is all it can show
     read = "read 3 stream record(s): 0 closed shard(s) to their end, 0 open shard(s) past the scan's end"
     assert read in output and "1 open shard(s) to their current end (100 empty pages in a row" in output, output
     assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD"]["Total"] == Decimal(11 + 30 + 40)
     assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD"]["TransactionCount"] == Decimal(3)
-    code, output = cli(endpoint, live, "backfill")
+    code, output = cli(endpoint, live, "backfill", ledger=True)
     assert "backfilled 0 aggregate(s)" in output and "1 already done" in output
     assert read_aggregates(endpoint, aggregator.aggregate_table)["OLD"]["Total"] == Decimal(81)
     assert cli(endpoint, live, "reconcile")[0] == 0

@@ -114,7 +114,7 @@ def legacy_source(endpoint, name, rows):
 def test_backfill_adds_exact_totals(endpoint):
     """Item 1, backfill's side: it shares the recomputation."""
     live = legacy_source(endpoint, "bfx", [("BIG", "1", EXACT_TOTAL)])
-    code, output = cli(endpoint, live, "backfill")
+    code, output = cli(endpoint, live, "backfill", ledger=True)
     assert code == 0 and "backfilled 1 aggregate(s)" in output
     assert aggregate(endpoint, live, "BIG")["Total"] == {"N": EXACT_TOTAL}
 
@@ -122,7 +122,7 @@ def test_backfill_adds_exact_totals(endpoint):
 def test_backfill_writes_nothing_when_a_total_cannot_be_stored(endpoint):
     rows = [("OK", "1", "5"), ("BIG", "1", "1E+125"), ("BIG", "2", "1E-130")]
     live = legacy_source(endpoint, "bfo", rows)
-    code, output = cli(endpoint, live, "backfill")
+    code, output = cli(endpoint, live, "backfill", ledger=True)
     assert code == 1 and output.count("\n") == 1
     assert "error: backfill wrote nothing: S:BIG Total: the exact total needs more than 78 digits" in output
     assert aggregate(endpoint, live, "OK") is None
@@ -263,7 +263,7 @@ def test_backfill_after_reconcile_repair_adds_nothing_to_the_repaired_keys(endpo
     live = legacy_source(endpoint, "bfr", [("OLD", "1", "10"), ("OLD", "2", "20")])
     code, output = cli(endpoint, live, "reconcile", "--repair")
     assert code == 0 and "repaired 1 key(s)" in output
-    code, output = cli(endpoint, live, "backfill")
+    code, output = cli(endpoint, live, "backfill", ledger=True)
     assert code == 0 and "backfilled 0 aggregate(s)" in output and "1 already done" in output
     assert aggregate(endpoint, live, "OLD")["Total"] == {"N": "30"}
     assert cli(endpoint, live, "reconcile")[0] == 0

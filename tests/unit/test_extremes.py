@@ -86,10 +86,12 @@ def test_an_image_with_a_bad_min_max_value_contributes_nothing_and_is_quarantine
     assert bad.added is None and "for measure 'First'" in bad.quarantine_reason
 
 
-def test_a_modify_writes_only_the_values_it_changes():
+def test_a_modify_that_is_written_writes_every_value_and_one_that_changes_nothing_writes_none():
+    """Unchanged values are written too, so an item's entries exist once any record of it is applied:
+    backfill seeds an item only while none is (its ledger entry absent)."""
     changed = effect("MODIFY", old=order(amount="5"), new=order(amount="7.0"))
     ((_, delta),) = record_deltas(0, at(1), 0, changed)
-    assert delta.extremes == {"Largest": {"N": "7"}}
+    assert delta.extremes == {"Largest": {"N": "7"}, "First": {"S": "2026-11-28"}}
     ((_, same),) = record_deltas(0, at(1), 0, effect("MODIFY", old=order(amount="5"), new=order(amount="5.00")))
     assert same.extremes == {} and is_noop(same), "5 and 5.00 are one number: nothing to write"
 

@@ -32,7 +32,7 @@ from ops.targets import Target
 from tests.conftest import INVOICE_SPEC, invoice_image
 
 STREAM = "arn:aws:dynamodb:eu-west-1:111122223333:table/Src/stream/2026-12-04T10:00:00.000"
-SOURCE, AGGREGATE = "Src", "Agg"
+SOURCE, AGGREGATE, LEDGER = "Src", "Agg", "Ledger"
 DESCRIBE_PAGE = 100
 """DescribeStream's largest page (API reference, DescribeStream: Limit)."""
 
@@ -150,9 +150,15 @@ class ScriptedDynamoDB:
         done = {write["Key"]["InvoiceNumber"]["S"] for write in self.writes}
         return {"Item": {BACKFILL_MARKER: {"S": "t"}}} if request["Key"]["InvoiceNumber"]["S"] in done else {}
 
-    def put_item(self, **request: Any) -> dict[str, Any]:
-        """An extremes-table entry (kept apart from the aggregate writes)."""
-        self.entries.append(request)
+    def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:
+        """An extremes-table entry, on condition that its item's ledger entry is absent (the script holds none):
+        the Put is kept apart from the aggregate writes."""
+        check, put = TransactItems
+        assert (
+            check["ConditionCheck"]["TableName"] == LEDGER
+            and "attribute_not_exists" in check["ConditionCheck"]["ConditionExpression"]
+        ), "each entry is conditional on the item's ledger entry being absent"
+        self.entries.append(put["Put"])
         return {}
 
 
@@ -166,7 +172,9 @@ class ScriptedTarget(Target):
 
 def target(stream: ScriptedStream, dynamodb: ScriptedDynamoDB) -> ScriptedTarget:
     clients = {"dynamodb": dynamodb, "dynamodbstreams": stream}
-    return ScriptedTarget(None, SOURCE, AGGREGATE, parse_spec(INVOICE_SPEC), extremes_table="Ext", clients=clients)
+    return ScriptedTarget(
+        None, SOURCE, AGGREGATE, parse_spec(INVOICE_SPEC), ledger_table=LEDGER, extremes_table="Ext", clients=clients
+    )
 
 
 def record(sequence: int, name: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:

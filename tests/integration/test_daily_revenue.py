@@ -53,6 +53,8 @@ def cli(endpoint, aggregator, spec_file, *argv):
     console = Console(record=True, width=160, file=io.StringIO())
     target = ["--endpoint-url", endpoint.url, "--source-table", aggregator.source_table]
     target += ["--aggregate-table", aggregator.aggregate_table, "--spec", str(spec_file)]
+    if aggregator.extremes_table:  # else the emulator's own would be taken
+        target += ["--extremes-table", aggregator.extremes_table]
     code = main([*argv, *target], console)
     return code, console.export_text()
 

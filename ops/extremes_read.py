@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._lambda_code import EXTREMES_KEY, Extreme, extremes_key
+from .tables import query_all
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,11 +36,5 @@ def read_key_entries(
                 "ExpressionAttributeValues": {":k": {"S": extremes_key(token, measure)}},
                 "ConsistentRead": True,
             }
-            while True:
-                page = client.query(**request)
-                items.extend(page.get("Items", []))
-                progress(len(page.get("Items", [])))
-                if "LastEvaluatedKey" not in page:
-                    break
-                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            items.extend(query_all(client, request, progress))
     return items

@@ -57,7 +57,7 @@ from .recount import (
     unstorable_totals,
 )
 from .stream import wire_image
-from .tables import check_extremes_table, check_tables, key_schema, parallel_scan
+from .tables import check_extremes_table, check_tables, key_schema, parallel_scan, query_all
 from .targets import EXTREMES_FLAG, Target, add_target_arguments, resolve_target, whole_number
 from .text import add_output_argument, cell, number_json, print_json, storable_text, wants_json
 
@@ -199,14 +199,7 @@ def _named_source(
         return parallel_scan(dynamodb, target.source_table, segments, progress, scan_filter(target.spec, named))
     items: list[dict[str, Any]] = []
     for key in named:
-        request: Any = query_request(target.spec, target.source_table, key)
-        while True:
-            page = dynamodb.query(**request)
-            items.extend(page.get("Items", []))
-            progress(len(page.get("Items", [])))
-            if "LastEvaluatedKey" not in page:
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items.extend(query_all(dynamodb, query_request(target.spec, target.source_table, key), progress))
     return items
 
 

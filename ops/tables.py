@@ -113,6 +113,19 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef
 
 
+def query_all(client: DynamoDBClient, request: Any, progress: Callable[[int], None]) -> list[dict[str, Any]]:
+    """Every item a Query matches, page after page (``LastEvaluatedKey``), telling ``progress`` each page's count."""
+    items: list[dict[str, Any]] = []
+    request = dict(request)
+    while True:
+        page = client.query(**request)
+        items.extend(page.get("Items", []))
+        progress(len(page.get("Items", [])))
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def parallel_scan(
     client: DynamoDBClient,
     table: str,

@@ -39,6 +39,7 @@ from .transaction import (
     transaction,
 )
 from .types import Delta, KeyOutcome, KeyPlan
+from .wire import register
 from .write_loop import APPLIED, Answer, Verdict, WriteLoop, fail
 
 if TYPE_CHECKING:  # the stubs are a development dependency; Lambda's runtime has none
@@ -67,6 +68,7 @@ class LedgerStore(WriteLoop[AggregateTarget, Transaction]):
         self._per_chunk = items_per_transaction(extremes)
         self._key_attributes = key_attributes
         self._client = client
+        register(client)  # packed transactions go as the text packing encoded (handler/wire.py)
         self._aggregate_table = aggregate_table
         self._ledger_table = ledger_table
         self._group_by = group_by

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lint typecheck format test demo bench capacity hot-key clean
+.PHONY: venv lint typecheck format test demo bench client-cpu capacity hot-key clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: venv
 
 bench: venv
 	$(PY) -m benchmarks.run
+
+# The handler's client CPU table of make bench, alone (about 1 minute).
+client-cpu: venv
+	$(PY) -m benchmarks.client_cpu
 
 capacity: venv
 	$(PY) -m benchmarks.capacity

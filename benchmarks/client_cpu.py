@@ -5,6 +5,11 @@ another process (``remote_emulator``), and only this process's CPU is counted
 (``time.process_time``, every thread of this process: the handler writes keys from a pool). The
 unit, one PutItem of a one-attribute item measured in the same run on the same client settings,
 makes the figure mean the same on any machine; the milliseconds do not.
+
+This machine's speed drifts within a run (a shared virtual machine), so each batch is divided by
+PutItems measured just before it, and the figure is the median of those ratios: a slow minute
+slows the batch and its unit alike. ``python -m benchmarks.client_cpu`` (``make client-cpu``)
+prints this table alone; ``make bench`` prints it with the rest.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from ops.targets import Endpoint
 
 from . import workloads
 from .capacity_model import LAMBDA_MEMORIES_MB, lambda_seconds
+from .remote_emulator import emulator_process
 from .workloads import SOURCE_TABLE_ARN, Workload
 
 BATCH = 100
@@ -48,6 +54,8 @@ class BatchCpu:
     """This process's CPU for one ``handle`` call."""
     plan_fold_seconds: float
     """Plan + fold alone on the same batches (no requests built or sent)."""
+    put_items: float
+    """The median over batches of one batch's CPU / one PutItem's, measured just before it."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +63,11 @@ class ClientCpu:
     measured: BatchCpu
     target: float | None
     put_item_seconds: float
-    """The unit: one minimal PutItem's CPU in the same run."""
+    """One minimal PutItem's CPU in the same run (the median of every measurement of it)."""
 
     @property
     def put_items(self) -> float:
-        return self.measured.cpu_seconds / self.put_item_seconds
+        return self.measured.put_items
 
     @property
     def plan_fold_put_items(self) -> float:
@@ -94,17 +102,26 @@ def create_unit_table(endpoint: Endpoint) -> None:
     )
 
 
-def put_item_rounds(endpoint: Endpoint, rounds: int = 3, calls: int = 100) -> list[float]:
-    """CPU of one minimal PutItem, the mean over ``calls``, for each of ``rounds``."""
-    client = endpoint.client("dynamodb", config=lambda_config(DEFAULT_CONCURRENCY))
-    client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": "warm-up"}})
-    per_round = []
-    for round_ in range(rounds):
+UNIT_CALLS = 30
+"""PutItems measured before each batch: about four times a batch's CPU, so the unit is the steadier figure."""
+
+
+class PutItemUnit:
+    """Measures the unit, one minimal PutItem's CPU, with the Lambda's client settings; keeps every measurement."""
+
+    def __init__(self, endpoint: Endpoint):
+        self._client = endpoint.client("dynamodb", config=lambda_config(DEFAULT_CONCURRENCY))
+        self._client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": "warm-up"}})
+        self.measured: list[float] = []
+
+    def measure(self, calls: int = UNIT_CALLS) -> float:
+        """The mean CPU of ``calls`` PutItems."""
         started = time.process_time()
         for call in range(calls):
-            client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": f"{round_}-{call}"}})
-        per_round.append((time.process_time() - started) / calls)
-    return per_round
+            self._client.put_item(TableName=UNIT_TABLE, Item={"Id": {"S": f"{len(self.measured)}-{call}"}})
+        seconds = (time.process_time() - started) / calls
+        self.measured.append(seconds)
+        return seconds
 
 
 def lambda_processor(endpoint: Endpoint, workload: Workload) -> BatchProcessor:
@@ -133,14 +150,16 @@ def handled(processor: BatchProcessor, batch: list[dict[str, Any]]) -> tuple[flo
     return float(seconds), result
 
 
-def measure(endpoint: Endpoint, workload: Workload) -> BatchCpu:
-    """Handle ``workload`` in batches of 100 on fresh tables."""
+def measure(endpoint: Endpoint, workload: Workload, unit: PutItemUnit) -> BatchCpu:
+    """Handle ``workload`` in batches of 100 on fresh tables, each batch right after a measurement of the unit."""
     processor = lambda_processor(endpoint, workload)
     dealt = list(_batches(workload.records))
-    cpu, keys, writes = [], [], []
+    cpu, ratios, keys, writes = [], [], [], []
     for batch in dealt:
+        put_item = unit.measure()
         seconds, result = handled(processor, batch)
         cpu.append(seconds)
+        ratios.append(seconds / put_item)
         keys.append(result.counters.keys)
         writes.append(result.counters.writes)
     plan_fold = [_cpu(partial(_plan_and_fold, workload, batch))[0] for batch in dealt]
@@ -151,29 +170,26 @@ def measure(endpoint: Endpoint, workload: Workload) -> BatchCpu:
         writes_per_batch=statistics.mean(writes),
         cpu_seconds=statistics.median(cpu),
         plan_fold_seconds=statistics.median(plan_fold),
+        put_items=statistics.median(ratios),
     )
 
 
 def run(endpoint: Endpoint) -> list[ClientCpu]:
-    """Each workload against ``endpoint`` (an emulator in another process), with rounds of the unit
-    before each and after the last, so the unit (their median) sees the machine's load as they do."""
+    """Each workload against ``endpoint`` (an emulator in another process)."""
     create_unit_table(endpoint)
-    rounds: list[float] = []
-    measured: list[tuple[BatchCpu, float | None]] = []
-    for workload, target in cpu_workloads():
-        rounds += put_item_rounds(endpoint)
-        measured.append((measure(endpoint, workload), target))
-    rounds += put_item_rounds(endpoint)
-    unit = statistics.median(rounds)
-    return [ClientCpu(batch_cpu, target, unit) for batch_cpu, target in measured]
+    unit = PutItemUnit(endpoint)
+    measured = [(measure(endpoint, workload, unit), target) for workload, target in cpu_workloads()]
+    put_item_seconds = statistics.median(unit.measured)
+    return [ClientCpu(batch_cpu, target, put_item_seconds) for batch_cpu, target in measured]
 
 
 def print_client_cpu(results: list[ClientCpu]) -> None:
     unit = results[0].put_item_seconds
     print(
         f"handler client CPU per {BATCH}-record batch, SDK included (real botocore, HTTP to the emulator in another\n"
-        f"process; this process's CPU only), median of batches, in minimal PutItems (one = {unit * 1000:.3f} ms CPU\n"
-        f"here, same run); CPU-bound time at Lambda's share (memory / 1,769 MB of a vCPU) at this machine's speed:"
+        f"process; this process's CPU only), in minimal PutItems: the median over batches of each batch / the\n"
+        f"PutItems measured just before it (one = {unit * 1000:.3f} ms CPU here, median of the run); ms CPU: median\n"
+        f"batch; CPU-bound time at Lambda's share (memory / 1,769 MB of a vCPU) at this machine's speed:"
     )
     memories = " ".join(f"{f'{mb} MB':>8}" for mb in LAMBDA_MEMORIES_MB)
     columns = f"{'keys':>5} {'writes':>6} {'ms CPU':>7} {'PutItems':>8} {'target':>7} {'plan+fold':>9}"
@@ -202,3 +218,12 @@ def _cpu(run: Callable[[], Any]) -> tuple[float, Any]:
 def _plan_and_fold(workload: Workload, batch: list[dict[str, Any]]) -> None:
     for key in plan_batch(workload.spec, batch, time.time(), source_table_arn=SOURCE_TABLE_ARN).keys.values():
         fold(key.deltas)
+
+
+def main() -> None:
+    with emulator_process() as remote:
+        print_client_cpu(run(remote))
+
+
+if __name__ == "__main__":
+    main()

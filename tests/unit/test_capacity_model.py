@@ -56,12 +56,15 @@ def test_the_duration_is_the_cpu_at_lambdas_share_plus_the_round_trips():
 
 
 def test_client_cpu_is_counted_in_put_items_and_a_missed_target_marked(capsys):
-    over = ClientCpu(BatchCpu("invoices", 10, 50, 50, cpu_seconds=0.030, plan_fold_seconds=0.002), 10.0, 0.001)
-    under = ClientCpu(BatchCpu("fan-in", 10, 2, 2, cpu_seconds=0.004, plan_fold_seconds=0.001), 5.0, 0.001)
-    assert over.put_items == pytest.approx(30) and under.put_items == pytest.approx(4)
+    over = ClientCpu(
+        BatchCpu("invoices", 10, 50, 50, cpu_seconds=0.030, plan_fold_seconds=0.002, put_items=28), 10, 0.001
+    )
+    under = ClientCpu(BatchCpu("fan-in", 10, 2, 2, cpu_seconds=0.004, plan_fold_seconds=0.001, put_items=4.5), 5, 0.001)
     print_client_cpu([over, under])
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
     assert "<= 10!" in rows["invoices"] and "<= 5!" not in rows["fan-in"] and "<= 5" in rows["fan-in"]
+    assert " 28.0 " in rows["invoices"] and " 4.5 " in rows["fan-in"], "the batches' own ratios, not ms / the unit"
+    assert " 2.0 " in rows["invoices"], "plan+fold: its ms / the run's unit"
     # at 128 MB the 30 ms of a full core take 30 * 1769 / 128 ms
     assert f"{0.030 * 1769 / 128 * 1000:.0f}ms" in rows["invoices"]
 

@@ -1,14 +1,14 @@
 """Ctrl-C (and ``kill``, a closed terminal) as a request to stop, taken between the emulator's polls.
 
 Python raises KeyboardInterrupt wherever the main thread happens to be. In the emulator that is
-mostly inside botocore, urllib3 or the handler, between a lock's acquire and the ``with`` that
-would release it (``Condition.__enter__`` is Python code), or while the handler waits for its
-writes: a lock left held deadlocks the interpreter's exit (urllib3 drains each connection pool at
-exit, under the pool queue's lock), and a write abandoned mid-batch keeps the process alive
-in the handler's pool (its workers are joined at exit) while it retries against servers already
-stopped. So the first signal only asks to stop: the batch in flight finishes, the loop ends, the
-servers stop in order, and the command's previous handler is called then, where nothing is held,
-so the exit code is the one it gives (130 for Ctrl-C). A second signal does not wait.
+mostly inside botocore, urllib3 or the handler: it can land after a lock's acquire and before its
+release (``Condition.__exit__`` is Python code, interruptible before it releases), or while the
+handler waits for its writes. A lock left held deadlocks the interpreter's exit (urllib3 drains
+each connection pool at exit, under the pool queue's lock); a write abandoned mid-batch keeps the
+process alive in the handler's pool (its workers are joined at exit) until it ends, against
+servers already stopped. So the first signal only asks to stop: the batch in flight finishes, the
+loop ends, the servers stop in order, and the command's previous handler is called then, where
+nothing is held, so the exit code is the one it gives (130 for Ctrl-C). A second signal does not wait.
 """
 
 from __future__ import annotations

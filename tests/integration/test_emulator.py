@@ -171,9 +171,10 @@ def test_the_failure_runbook_rehearsed_end_to_end():
 
 def test_ctrl_c_while_a_handler_write_is_in_flight_ends_the_batch_first(monkeypatch):
     """Ctrl-C raised KeyboardInterrupt wherever the main thread stood: inside the handler waiting for its
-    writes, the servers stopped under a write in flight (whose worker the interpreter's exit then
-    waited for, retrying), or between a lock's acquire and its ``with`` (which left urllib3's pool lock
-    held, and the exit deadlocked on it). Now the batch in flight ends first, then the servers stop.
+    writes, so the servers stopped under a write in flight (the interpreter's exit then waits for its
+    worker); or between a lock's acquire and its ``with``, which can leave urllib3's pool lock held so
+    that the exit deadlocks on it (seen with urllib3 alone; too rare to reproduce in a test). Now the
+    batch in flight ends first, then the servers stop.
 
     The handler's first write is held inside moto, in this process, until the emulator has taken the
     Ctrl-C (its stop request is recorded) or is stopping its servers (the interrupt unwound the batch)."""

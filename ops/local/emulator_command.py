@@ -15,6 +15,7 @@ from .drill import DENIED, WriteDenial
 from .emulator import moto_server
 from .faultproxy import fault_proxy
 from .local_resources import create_invoice_aggregator
+from .stop_request import StopRequest, stop_requested_by_signals
 
 POLL_SECONDS = 0.2
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
@@ -39,7 +40,23 @@ def run_emulator(
 ) -> None:
     """moto on a fixed port, the invoice tables, the poller running; until Ctrl-C or ``seconds``.
 
-    With ``deny_writes``, the drill (``drill.WriteDenial``); with ``verbose``, the handler's log lines."""
+    With ``deny_writes``, the drill (``drill.WriteDenial``); with ``verbose``, the handler's log lines.
+    Ctrl-C is taken between polls (``stop_request``), so it never lands inside a batch or a lock."""
+    with stop_requested_by_signals() as stop:
+        _serve(port, console, stop, seconds, deny_writes=deny_writes, verbose=verbose)
+    stop.stop_now()
+
+
+def _serve(
+    port: int,
+    console: Console,
+    stop: StopRequest,
+    seconds: float | None,
+    *,
+    deny_writes: float | None,
+    verbose: bool,
+) -> None:
+    """The emulator until ``stop`` is requested (checked between polls) or ``seconds`` have passed."""
     with moto_server(port) as endpoint, ExitStack() as stack:
         aggregator = create_invoice_aggregator(endpoint, LOCAL_AGGREGATOR)
         denial, handler_endpoint = None, endpoint
@@ -59,7 +76,7 @@ def run_emulator(
         if deny_writes is not None:
             console.print(f"drill: the handler's writes will be refused for {deny_writes:g} s from its first batch")
         deadline = None if seconds is None else time.monotonic() + seconds
-        while deadline is None or time.monotonic() < deadline:
+        while not stop.requested and (deadline is None or time.monotonic() < deadline):
             polled_at = time.monotonic()
             poller.poll_once(flush=False)
             for line in denial.after_poll(poller.stats, polled_at) if denial else []:

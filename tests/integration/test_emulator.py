@@ -4,6 +4,7 @@ Run as a subprocess, so what the operator sees (stdout and stderr together) and 
 what is checked, and a hang is a timeout here rather than a stuck test session.
 """
 
+import io
 import json
 import random
 import signal
@@ -177,6 +178,66 @@ def test_the_failure_runbook_rehearsed_end_to_end():
         emulator.kill()
 
 
+def test_ctrl_c_while_a_handler_write_is_in_flight_ends_the_batch_first(monkeypatch):
+    """Ctrl-C raised KeyboardInterrupt wherever the main thread stood: inside the handler waiting for its
+    writes, so the servers stopped under a write in flight (the interpreter's exit then waits for its
+    worker); or between a lock's acquire and its ``with``, which can leave urllib3's pool lock held so
+    that the exit deadlocks on it (seen with urllib3 alone; too rare to reproduce in a test). Now the
+    batch in flight ends first, then the servers stop.
+
+    The handler's first write is held inside moto, in this process, until the emulator has taken the
+    Ctrl-C (its stop request is recorded) or is stopping its servers (the interrupt unwound the batch)."""
+    from ops.local import emulator, stop_request
+    from ops.local.faultproxy import AGGREGATE_WRITES
+
+    held, release, applied = threading.Event(), threading.Event(), threading.Event()
+    applied_when_stopping: list[bool] = []
+
+    class HoldingTheFirstWrite(emulator.OneRequestAtATime):
+        def __call__(self, environ, start_response):
+            if environ.get("HTTP_X_AMZ_TARGET") not in AGGREGATE_WRITES or held.is_set():
+                return super().__call__(environ, start_response)
+            held.set()
+            release.wait(timeout=120)  # only a broken test waits this long
+            response = super().__call__(environ, start_response)
+            applied.set()
+            return response
+
+    class ServerStoppedAfterTheWrite(emulator.SerialMotoServer):
+        def stop(self):
+            applied_when_stopping.append(applied.is_set())
+            release.set()
+            super().stop()
+
+    class StopRequestSeen(stop_request.StopRequest):
+        def __call__(self, signum, frame):
+            super().__call__(signum, frame)
+            release.set()
+
+    monkeypatch.setattr(emulator, "OneRequestAtATime", HoldingTheFirstWrite)
+    monkeypatch.setattr(emulator, "SerialMotoServer", ServerStoppedAfterTheWrite)
+    monkeypatch.setattr(stop_request, "StopRequest", StopRequestSeen)
+    port = free_port()
+
+    def write_then_interrupt():
+        endpoint = Endpoint(f"http://127.0.0.1:{port}")
+        while not held.is_set():
+            try:
+                random_workload(endpoint, LOCAL_SOURCE_TABLE, random.Random(5), 3)
+                held.wait(timeout=30)
+            except Exception:  # the emulator is not up yet
+                time.sleep(0.1)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    interrupter = threading.Thread(target=write_then_interrupt, daemon=True)
+    interrupter.start()
+    code = main(["emulator", "--port", str(port)], Console(file=io.StringIO()))
+    interrupter.join(timeout=30)
+    assert held.is_set(), "a handler write was in flight when Ctrl-C came"
+    assert code == 130
+    assert applied_when_stopping == [True], "the batch in flight ended before the servers stopped"
+
+
 @pytest.mark.parametrize(
     ("default", "port", "same"),
     [
@@ -212,3 +273,22 @@ def test_a_port_the_system_refuses_is_one_line_naming_the_reason(monkeypatch):
     with pytest.raises(CommandError) as error, emulator.moto_server(80):
         pass
     assert str(error.value) == "cannot listen on 127.0.0.1:80: Permission denied"
+
+
+def test_a_stop_signal_is_recorded_and_its_own_handler_called_between_polls_or_at_the_second():
+    """The first SIGINT/SIGTERM only asks to stop; ``stop_now`` then calls the handler that signal had
+    (``python -m ops`` maps SIGTERM to exit 143 there); a second signal calls it at once."""
+    from ops.local.stop_request import StopRequest
+
+    calls = []
+    request = StopRequest({signal.SIGINT: lambda *args: calls.append(args), signal.SIGTERM: signal.default_int_handler})
+    request.stop_now()
+    assert not request.requested and calls == []
+    request(signal.SIGINT, None)
+    assert request.requested and calls == []
+    request(signal.SIGINT, None)
+    assert calls == [(signal.SIGINT, None)]
+    request.stop_now()
+    assert calls == [(signal.SIGINT, None), (signal.SIGINT, None)]
+    with pytest.raises(KeyboardInterrupt):
+        request(signal.SIGTERM, None)

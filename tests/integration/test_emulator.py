@@ -194,12 +194,12 @@ def test_ctrl_c_while_a_handler_write_is_in_flight_ends_the_batch_first(monkeypa
     applied_when_stopping: list[bool] = []
 
     class HoldingTheFirstWrite(emulator.OneRequestAtATime):
-        def __call__(self, environ, start_response):
-            if environ.get("HTTP_X_AMZ_TARGET") not in AGGREGATE_WRITES or held.is_set():
-                return super().__call__(environ, start_response)
+        def __call__(self, wsgi_request, start_response):
+            if wsgi_request.get("HTTP_X_AMZ_TARGET") not in AGGREGATE_WRITES or held.is_set():
+                return super().__call__(wsgi_request, start_response)
             held.set()
             release.wait(timeout=120)  # only a broken test waits this long
-            response = super().__call__(environ, start_response)
+            response = super().__call__(wsgi_request, start_response)
             applied.set()
             return response
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 NAMESPACE = "StreamAggregator"
@@ -77,8 +77,8 @@ def summary_line(counters: BatchCounters, aggregator: str, extra: dict[str, Any]
         DIMENSION: aggregator,
         **extra,
     }
-    for field, value in asdict(counters).items():
-        document[METRIC_NAMES[field]] = value
+    for field, name in METRIC_NAMES.items():
+        document[name] = getattr(counters, field)
     return json.dumps(document, separators=(",", ":"))
 
 

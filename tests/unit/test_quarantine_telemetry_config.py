@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from handler.errors import ConfigError
 from handler.quarantine import MAX_MESSAGE_BYTES, QuarantineQueue, message_body
 from handler.records import decode_record, unreadable_record
 from handler.spec import parse_spec
-from handler.telemetry import BatchCounters, summary_line
+from handler.telemetry import METRIC_NAMES, BatchCounters, summary_line
 from handler.types import Quarantined
 from tests.conftest import INVOICE_SPEC, invoice_image, stream_record
 
@@ -205,3 +206,12 @@ def test_min_max_over_many_items_per_key_needs_the_extremes_table():
     assert load_config({**without, "AGGREGATION_SPEC": json.dumps(no_extremes)}).extremes_table_name is None
     single = {"partition_key": "AccountId", "measures": [{"name": "M", "op": "max", "attribute": "Balance"}]}
     assert load_config({**without, "AGGREGATION_SPEC": json.dumps(single)}).extremes_table_name is None
+
+
+def test_every_counter_is_a_metric_of_the_summary_line():
+    """A counter added without a metric name would never reach CloudWatch: the line carries each, by value."""
+    values = {field.name: index + 1 for index, field in enumerate(fields(BatchCounters))}
+    document = json.loads(summary_line(BatchCounters(**values), "orders", {}))
+    assert {METRIC_NAMES[name]: value for name, value in values.items()} == {
+        metric: document[metric] for metric in METRIC_NAMES.values()
+    }

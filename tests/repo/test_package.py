@@ -548,3 +548,4 @@ def test_the_yaml_example_passes_the_hosts_key_check():
     host = provider(__version__)
     mapped = host.map_inputs(orders["properties"], host._component_defs["StreamAggregator"])
     assert mapped["filter"] == {"attribute": "Status", "values": ["PAID"]} and mapped["group_by"] == "CustomerId"
+    assert {"name": "LargestOrder", "op": "max", "attribute": "Amount"} in mapped["measures"]

@@ -17,11 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from .._lambda_code import (
-    INVOICE_AGGREGATION,
+    AggregationSpec,
     BatchProcessor,
     Writer,
     key_token,
-    parse_spec,
     read_extremes,
     read_measures,
 )
@@ -79,7 +78,7 @@ def run_demo(console: Console | None = None, verbose: bool = False) -> dict[str,
             f"{summary['AggregateWrites']} write(s), {summary['QuarantinedRecords']} quarantined"
         )
         totals = read_totals(endpoint, aggregator)
-    console.print(totals_table(totals))
+    console.print(totals_table(totals, aggregator.spec))
     return totals
 
 
@@ -135,10 +134,10 @@ def read_totals(endpoint: Endpoint, aggregator: LocalAggregator) -> dict[str, di
     return totals
 
 
-def totals_table(totals: dict[str, dict[str, Any]]) -> Table:
-    """The invoices' totals, one column per measure of the invoice aggregation."""
+def totals_table(totals: dict[str, dict[str, Any]], spec: AggregationSpec) -> Table:
+    """The invoices' totals, one column per measure of ``spec``, the invoice aggregation's."""
     table = Table(title="InvoiceTotal")
-    measures = [measure.name for measure in parse_spec(INVOICE_AGGREGATION).measures]
+    measures = [measure.name for measure in spec.measures]
     table.add_column("InvoiceNumber")
     for name in measures:
         table.add_column(name, justify="left" if name == "UpdateDate" else "right")

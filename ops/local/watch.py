@@ -90,7 +90,11 @@ def run_watch(
                     _status("orders", order_poller.stats, result.orders_written, elapsed),
                 ]
                 live.update(
-                    Group(totals_table(result.totals), series_table(result.series, speed), Text("\n".join(status)))
+                    Group(
+                        totals_table(result.totals, invoices.spec),
+                        series_table(result.series, speed),
+                        Text("\n".join(status)),
+                    )
                 )
                 time.sleep(TICK_SECONDS)
     return result

@@ -11,7 +11,7 @@ item with a set service time and answers conflicts as DynamoDB does.
 
 Counted in each level's 15 s: transactions and their ledger entries committed, transactions
 cancelled and the time the key was held (all by the endpoint); the handler's own retries (its
-``TransactionConflicts``, less the conflicts it gave up on, from its summary lines); the SDK's
+``TransactionConflicts``, less the conflicts it gave up on, from each invocation's ``BatchResult``); the SDK's
 retries (each call's ``RetryAttempts``); records failed back (``batchItemFailures``). Each level
 ends by reading the aggregate: its total and count must have moved by exactly the records that
 landed, or the run says so and exits 1.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 import random
 import sys
 import threading
@@ -93,11 +92,11 @@ class SdkCounts:
 
 @dataclass(frozen=True)
 class Tally:
-    """What one lane's invocations did, as their summary lines and responses say."""
+    """What one lane's invocations did, as their results (``BatchResult``) say."""
 
     invocations: int = 0
     conflicts: int = 0
-    """The handler's TransactionConflicts, summed over its summary lines."""
+    """The handler's TransactionConflicts, summed over its invocations."""
     gave_up: int = 0
     """Invocations that failed records back."""
     failed_records: int = 0
@@ -111,7 +110,6 @@ class Lane:
     """One stream of batches, as one Lambda invocation after another would handle them."""
 
     processor: BatchProcessor
-    log: io.StringIO
     sdk: SdkCounts
     rng: random.Random
     tally: Tally = Tally()
@@ -125,15 +123,14 @@ class Lane:
         the level is over (what is left then is not sent: the run stops, as a mapping disabled would)."""
         pending = batch
         while pending:
-            response = self.processor.handle({"Records": pending}, None)
-            summary = self._summary()
-            conflicts = summary["TransactionConflicts"]
-            failures = response["batchItemFailures"]
+            result = self.processor.process({"Records": pending})
+            conflicts = result.counters.transaction_conflicts
+            failures = result.response["batchItemFailures"]
             if not failures:
                 self.tally += Tally(invocations=1, conflicts=conflicts)
                 self._landed(pending)
                 return
-            self.errors[summary.get("firstError", "?")] += 1
+            self.errors[result.first_error or "?"] += 1
             numbers = [record["dynamodb"]["SequenceNumber"] for record in pending]
             retry_from = numbers.index(failures[0]["itemIdentifier"])
             self.tally += Tally(1, conflicts, 1, len(pending) - retry_from)
@@ -147,13 +144,6 @@ class Lane:
     def _landed(self, records: list[dict[str, Any]]) -> None:
         self.records += len(records)
         self.amount += workloads.total(records)
-
-    def _summary(self) -> dict[str, Any]:
-        """The invocation's summary line (the handler's real output), and the log emptied for the next."""
-        lines = [json.loads(line) for line in self.log.getvalue().splitlines()]
-        self.log.seek(0)
-        self.log.truncate()
-        return next(line for line in reversed(lines) if line.get("message") == "batch processed")
 
 
 @dataclass(frozen=True)
@@ -235,9 +225,8 @@ def new_lane(hot: HotKeyEndpoint, aggregator: LocalAggregator, seed: int) -> Lan
     client = hot.endpoint.client("dynamodb", config=settings)
     sdk = SdkCounts()
     sdk.watch(client)
-    log = io.StringIO()
-    processor = BatchProcessor(config, client, hot.endpoint.client("sqs", config=settings), log_stream=log)
-    return Lane(processor, log, sdk, random.Random(seed))
+    processor = BatchProcessor(config, client, hot.endpoint.client("sqs", config=settings), log_stream=io.StringIO())
+    return Lane(processor, sdk, random.Random(seed))
 
 
 def aggregate(hot: HotKeyEndpoint, aggregator: LocalAggregator) -> dict[str, Decimal]:

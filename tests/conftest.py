@@ -7,6 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,30 @@ def stream_record(
     if ttl:
         record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
     return record
+
+
+@dataclass
+class TableHistory:
+    """A source table changed step by step, and the stream records DynamoDB writes for it: one per
+    change (INSERT, MODIFY or REMOVE; deleting an absent item writes none), numbered in step order."""
+
+    keys: tuple[str, ...]
+    table: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def change(self, step: int, kind: str, image: dict[str, Any]) -> None:
+        """``kind`` "put" writes ``image``; "delete" removes the item whose keys ``image`` holds."""
+        sequence = 10**20 + step
+        item = tuple(image[name]["S"] for name in self.keys)
+        old = self.table.get(item)
+        if kind == "delete":
+            if old is not None:
+                self.records.append(stream_record(sequence, "REMOVE", old=old, keys=self.keys))
+                del self.table[item]
+            return
+        self.table[item] = image
+        event = "MODIFY" if old else "INSERT"
+        self.records.append(stream_record(sequence, event, new=image, old=old, keys=self.keys))
 
 
 @pytest.fixture(scope="session")

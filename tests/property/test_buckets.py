@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handler.spec import AggregationSpec, parse_spec
-from tests.conftest import SOURCE_TABLE_ARN, make_processor, new_aggregator, stream_record
+from tests.conftest import SOURCE_TABLE_ARN, TableHistory, make_processor, new_aggregator
 from tests.delivery import Delivery, deliver
 
 pytestmark = pytest.mark.integration
@@ -93,29 +93,19 @@ def render(moment: datetime, how: str, spec: AggregationSpec) -> str:
     return moment.astimezone(timezone(offset)).isoformat()
 
 
-def run_model(spec: AggregationSpec, operations) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    table: dict[str, dict[str, Any]] = {}
-    records: list[dict[str, Any]] = []
+def run_model(spec: AggregationSpec, operations) -> tuple[list[dict[str, Any]], dict[tuple[str, ...], dict[str, Any]]]:
+    history = TableHistory(("OrderId",))
     for step, (kind, order, customer, cents, moment, how) in enumerate(operations):
-        sequence = 10**20 + step
-        key = f"o{order}"
-        old = table.get(key)
-        if kind == "delete":
-            if old is not None:
-                records.append(stream_record(sequence, "REMOVE", old=old, keys=("OrderId",)))
-                del table[key]
-            continue
         millis = int(moment.timestamp() * 1000) + step  # milliseconds too, and a negative-free epoch
         new = {
-            "OrderId": {"S": key},
+            "OrderId": {"S": f"o{order}"},
             "CustomerId": {"S": f"c{customer}#{customer % 2}"},  # a separator inside a value
             "Amount": {"N": format(Decimal(cents).scaleb(-2), "f")},
             "OrderDate": {"S": render(moment, how, spec)},
             "PlacedAt": {"N": str(millis)} if how != "garbage" else {"S": str(millis)},
         }
-        table[key] = new
-        records.append(stream_record(sequence, "MODIFY" if old else "INSERT", new=new, old=old, keys=("OrderId",)))
-    return records, table
+        history.change(step, kind, new)
+    return history.records, history.table
 
 
 def oracle_label(spec: AggregationSpec, item: dict[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from aggregations import ORDERS_AGGREGATION
 from components.filter_criteria import filter_patterns
 from handler.spec import AggregationSpec, parse_spec
-from tests.conftest import SOURCE_TABLE_ARN, make_processor, new_aggregator, read_aggregates, stream_record
+from tests.conftest import SOURCE_TABLE_ARN, TableHistory, make_processor, new_aggregator, read_aggregates
 from tests.event_filter import passes as lambda_sends
 
 pytestmark = pytest.mark.integration
@@ -59,12 +59,9 @@ def key_names(spec: AggregationSpec) -> tuple[str, ...]:
 
 def run_model(spec: AggregationSpec, operations: list[tuple[str, int, int, int, str]]):
     """The stream records and the final table; returns (records, table, latest value by group)."""
-    keys = key_names(spec)
-    table: dict[tuple[str, ...], dict[str, Any]] = {}
-    records: list[dict[str, Any]] = []
+    history = TableHistory(key_names(spec))
     latest: dict[str, str] = {}
     for step, (kind, order, customer, cents, status) in enumerate(operations):
-        sequence = 10**20 + step
         new = {
             "OrderId": {"S": f"o{order}"},
             "CustomerId": {"S": f"c{customer}"},
@@ -72,18 +69,10 @@ def run_model(spec: AggregationSpec, operations: list[tuple[str, int, int, int, 
             "OrderDate": {"S": f"day-{step:04d}"},
             "Status": {"S": status},
         }
-        item = tuple(new[name]["S"] for name in keys)
-        old = table.get(item)
-        if kind == "delete":
-            if old is not None:
-                records.append(stream_record(sequence, "REMOVE", old=old, keys=keys))
-                del table[item]
-            continue
-        table[item] = new
-        records.append(stream_record(sequence, "MODIFY" if old else "INSERT", new=new, old=old, keys=keys))
-        if passes(spec, new):
+        history.change(step, kind, new)
+        if kind != "delete" and passes(spec, new):
             latest[new[spec.group_by]["S"]] = new["OrderDate"]["S"]
-    return records, table, latest
+    return history.records, history.table, latest
 
 
 def passes(spec: AggregationSpec, image: dict[str, Any]) -> bool:

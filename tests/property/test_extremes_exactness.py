@@ -28,7 +28,7 @@ from handler.extremes_query import read_extremes
 from handler.reading import read_measures
 from handler.spec import AggregationSpec, parse_spec
 from ops.local.faultproxy import FaultPlan, fault_proxy
-from tests.conftest import SOURCE_TABLE_ARN, make_processor, new_aggregator, stream_record
+from tests.conftest import SOURCE_TABLE_ARN, TableHistory, make_processor, new_aggregator
 from tests.delivery import Delivery, deliver
 
 pytestmark = pytest.mark.integration
@@ -63,11 +63,8 @@ operation = st.tuples(
 
 def run_model(spec: AggregationSpec, operations) -> tuple[list[dict[str, Any]], dict[tuple[str, ...], dict[str, Any]]]:
     """The stream records the operations make (one per change, as DynamoDB writes them) and the final table."""
-    keys = (spec.partition_key,) + ((spec.sort_key,) if spec.sort_key else ())
-    table: dict[tuple[str, ...], dict[str, Any]] = {}
-    records: list[dict[str, Any]] = []
+    history = TableHistory((spec.partition_key,) + ((spec.sort_key,) if spec.sort_key else ()))
     for step, (kind, order, customer, amount, status, date) in enumerate(operations):
-        sequence = 10**20 + step
         new = {
             "OrderId": {"S": f"o{order}"},
             "CustomerId": {"S": customer if spec.sort_key else "c1"},
@@ -75,16 +72,8 @@ def run_model(spec: AggregationSpec, operations) -> tuple[list[dict[str, Any]], 
             "OrderDate": {"S": date},
             "Status": {"S": status},
         }
-        item = tuple(new[name]["S"] for name in keys)
-        old = table.get(item)
-        if kind == "delete":
-            if old is not None:
-                records.append(stream_record(sequence, "REMOVE", old=old, keys=keys))
-                del table[item]
-            continue
-        table[item] = new
-        records.append(stream_record(sequence, "MODIFY" if old else "INSERT", new=new, old=old, keys=keys))
-    return records, table
+        history.change(step, kind, new)
+    return history.records, history.table
 
 
 def recompute(spec: AggregationSpec, table) -> dict[str, dict[str, Any]]:

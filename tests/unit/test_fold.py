@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.fold import NumberOverflow, fold, measure_updates, split_applied
+from handler.fold import NumberOverflow, fold, measure_updates, split_applied, storable
 from handler.inline_store import INLINE_POSITION, InlineStore
 from handler.position import item_token, ledger_id, position_text, stream_label
 from handler.types import Delta
@@ -111,3 +111,15 @@ def test_numbers_are_sent_in_fixed_point():
 def test_a_delta_wider_than_38_digits_is_refused():
     with pytest.raises(NumberOverflow):
         measure_updates(fold([delta(0, 1, total="9" * 38), delta(1, 2, total="0.1")]))
+
+
+@given(st.integers(-(10**45), 10**45), st.integers(-60, 60))
+def test_storable_refuses_exactly_the_numbers_of_more_than_38_digits(coefficient, exponent):
+    """storable skips counting digits when the text is short; it must refuse what a count refuses,
+    however the number is written (1E+50 is one digit in 51 characters)."""
+    number = Decimal(f"{coefficient}E{exponent}")  # exact: scaleb would round to 28 digits
+    if len(number.as_tuple().digits) > 38:
+        with pytest.raises(NumberOverflow):
+            storable(number, "Total")
+    else:
+        assert storable(number, "Total") == format(number, "f")

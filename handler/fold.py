@@ -215,6 +215,12 @@ def storable(number: Decimal, measure: str) -> str:
     return text
 
 
+POSITION_BELOW_LAST = "attribute_not_exists(#p) OR #p < :p"
+"""The condition that nothing at or after ``:p`` is applied: an item with one record in the write."""
+POSITION_BELOW_FIRST = "attribute_not_exists(#p) OR #p < :first"
+"""The condition that nothing at or after ``:first`` is applied: an item with several records in the write."""
+
+
 def conditional_position(expression: Expression, attribute: str, first: str, last: str) -> str:
     """SET ``attribute`` to ``last``; returns the condition that nothing at or after ``first`` is applied.
 
@@ -222,9 +228,9 @@ def conditional_position(expression: Expression, attribute: str, first: str, las
     compares with ``:p`` itself, one value fewer for the SDK to build and DynamoDB to read."""
     expression.set("p", attribute, {"S": last})
     if first == last:
-        return "attribute_not_exists(#p) OR #p < :p"
+        return POSITION_BELOW_LAST
     expression.values[":first"] = {"S": first}
-    return "attribute_not_exists(#p) OR #p < :first"
+    return POSITION_BELOW_FIRST
 
 
 def update_request(

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from handler.fold import NumberOverflow, fold, measure_updates, split_applied, storable
 from handler.inline_store import INLINE_POSITION, InlineStore
-from handler.position import item_token, ledger_id, position_text, stream_label
+from handler.position import item_token, ledger_id, ledger_ids, position_text, stream_label
 from handler.types import Delta
 
 OLD_STREAM = "2026-01-01T00:00:00.000"
@@ -76,6 +76,19 @@ def test_item_tokens_and_ledger_ids_never_collide(p1, s1, p2, s2):
         assert item_token(p1, s1) != item_token(p2, s2)
         assert ledger_id("G", item_token(p1, s1)) != ledger_id("G", item_token(p2, s2))
     assert ledger_id(p1, s1) == ledger_id(p1, s1) and len(ledger_id(p1, s1)) == 32
+
+
+def test_ledger_ids_are_the_ones_deployed_ledgers_hold():
+    """A ledger id is stored: the values computed before any change to how it is hashed."""
+    assert ledger_id("S:c1", "S:o1") == "94855cc74a1e5be11dcbd3a019621c57"
+    assert ledger_id("N:12.5", "8:S:INV-1S:T\u00e91") == "9518592f7611b82efc19dddcd58bd6ae"
+
+
+@given(st.text(max_size=12), st.lists(st.text(max_size=12), max_size=4))
+def test_ledger_ids_of_one_key_are_its_ledger_ids(group, items):
+    """transaction() hashes a key's part once (ledger_ids); each id must be ledger_id's."""
+    of = ledger_ids(group)
+    assert [of(item) for item in items] == [ledger_id(group, item) for item in items]
 
 
 def test_inline_request_is_one_conditional_write():

@@ -172,7 +172,7 @@ def test_an_entry_is_the_request_the_general_builders_make(item, sequence, extra
     key = {LEDGER_KEY: {"S": ledger_id(TARGET.group_token, item)}}
     expected = update_request(TARGET.ledger_table, key, expression, condition)
     expected["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-    built = entry_action(TARGET, item, first, last, created_at)["Update"]
+    built = entry_action(TARGET.ledger_table, ledger_id(TARGET.group_token, item), first, last, created_at)["Update"]
     assert json.dumps(built) == json.dumps(expected)  # the order of values too, as the SDK sends them
 
 

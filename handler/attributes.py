@@ -35,7 +35,9 @@ def parse_number(text: Any, attribute: str) -> Decimal:
     """Read an ``N`` value exactly, refusing what DynamoDB could not have stored."""
     if not isinstance(text, str):
         raise InvalidImage(f"attribute {attribute!r} has a non-string N value {text!r}")
-    if not NUMBER_SYNTAX.fullmatch(text):
+    # ASCII digits with at most one point ("3952.80") are a form NUMBER_SYNTAX matches; testing that
+    # with str methods first spares the usual amount the regex, which cost half of this function.
+    if not (text.isascii() and text.replace(".", "", 1).isdigit()) and not NUMBER_SYNTAX.fullmatch(text):
         raise InvalidImage(f"attribute {attribute!r} is not a number: {text[:40]!r}")
     try:
         number = Decimal(text)

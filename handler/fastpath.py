@@ -44,10 +44,13 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
     counted = dict.fromkeys(spec.counted, Decimal(1))
 
     def image_values(
-        image: Any, with_latest: bool
+        image: Any, partition: Any, sort: Any, with_latest: bool
     ) -> tuple[str, dict[str, Any], dict[str, Decimal], dict[str, Any], dict[str, Any]] | None:
-        """Group, sums and counts, min/max values (and ``latest`` values, only wanted from a new image)."""
+        """Group, sums and counts, min/max values (and ``latest`` values, only wanted from a new image);
+        None also for an image of another item than ``Keys`` names (the general path quarantines it)."""
         if type(image) is not dict:
+            return None
+        if image.get(partition_key) != partition or (sort_key is not None and image.get(sort_key) != sort):
             return None
         if composite:
             try:
@@ -82,6 +85,8 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
                 return None
             if with_latest:
                 latest[name] = value
+        if not extremes:
+            return group_token, group, numbers, latest, {}
         try:
             values = {extreme.name: extreme_value(extreme, image.get(extreme.attribute)) for extreme in extremes}
         except InvalidImage:
@@ -109,17 +114,17 @@ def fast_reader(spec: AggregationSpec) -> Callable[[Any, int, float], FastResult
             if type(sort) is not dict or len(sort) != 1 or type(sort.get("S")) is not str:
                 return None
             token = item_token(token, "S:" + sort["S"])
-        old_image = body.get("OldImage") if carries[0] else None
-        new_image = body.get("NewImage") if carries[1] else None
-        for image in (old_image, new_image):
-            if type(image) is dict and (
-                image.get(partition_key) != partition or (sort_key is not None and image.get(sort_key) != sort)
-            ):
-                return None  # an image of another item than Keys names: the general path quarantines it
-        old = image_values(old_image, False) if carries[0] else None
-        new = image_values(new_image, True) if carries[1] else None
-        if (carries[0] and old is None) or (carries[1] and new is None):
-            return None
+        else:
+            sort = None
+        old = new = None
+        if carries[0]:
+            old = image_values(body.get("OldImage"), partition, sort, False)
+            if old is None:
+                return None
+        if carries[1]:
+            new = image_values(body.get("NewImage"), partition, sort, True)
+            if new is None:
+                return None
         seconds = creation_seconds(body.get("ApproximateCreationDateTime"))
         created_at = int(now if seconds is None else seconds)
         arn = record.get("eventSourceARN")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import TYPE_CHECKING
 
 from .attributes import MAX_NUMBER_DIGITS, AttributeValue, number_text
@@ -109,23 +109,27 @@ def is_noop(delta: Delta) -> bool:
 
 
 def fold(deltas: Iterable[Delta]) -> Fold:
-    """Sum the deltas exactly; the last record in stream order gives each ``latest`` value."""
+    """Sum the deltas exactly; the last record in stream order gives each ``latest`` value.
+
+    ``EXACT.add`` only where a measure is already present: most keys get one record a batch, and
+    entering a ``localcontext`` for every key cost more than all of their additions."""
     numbers: dict[str, Decimal] = {}
     latest: dict[str, AttributeValue] = {}
     extremes: dict[str, dict[str, AttributeValue | None]] = {}
     first: dict[str, str] = {}
     last: dict[str, tuple[str, int]] = {}
-    with localcontext(EXACT):
-        for delta in deltas:
-            for name, value in delta.numbers.items():
-                numbers[name] = numbers[name] + value if name in numbers else value
-            if delta.latest:
-                latest.update(delta.latest)
-            if delta.extremes:
-                extremes.setdefault(delta.item, {}).update(delta.extremes)
-            if delta.item not in first:
-                first[delta.item] = delta.stream_position
-            last[delta.item] = (delta.stream_position, delta.created_at)
+    add = EXACT.add
+    for delta in deltas:
+        for name, value in delta.numbers.items():
+            numbers[name] = add(numbers[name], value) if name in numbers else value
+        if delta.latest:
+            latest.update(delta.latest)
+        item = delta.item
+        if delta.extremes:
+            extremes.setdefault(item, {}).update(delta.extremes)
+        if item not in first:
+            first[item] = delta.stream_position
+        last[item] = (delta.stream_position, delta.created_at)
     return Fold(numbers=numbers, latest=latest, extremes=extremes, first=first, last=last)
 
 
@@ -201,10 +205,20 @@ def inline_extremes(expression: Expression, values: Mapping[str, AttributeValue 
 
 
 def storable(number: Decimal, measure: str) -> str:
-    """Fixed-point text of a delta DynamoDB can store exactly, else ``NumberOverflow``."""
-    if len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
+    """Fixed-point text of a delta DynamoDB can store exactly, else ``NumberOverflow``.
+
+    The text holds every digit of the coefficient, so text of at most 38 characters needs no count
+    of its digits (``as_tuple`` costs more than formatting)."""
+    text = number_text(number)
+    if len(text) > MAX_NUMBER_DIGITS and len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
         raise NumberOverflow(f"the folded delta for {measure!r} needs more than {MAX_NUMBER_DIGITS} digits")
-    return number_text(number)
+    return text
+
+
+POSITION_BELOW_LAST = "attribute_not_exists(#p) OR #p < :p"
+"""The condition that nothing at or after ``:p`` is applied: an item with one record in the write."""
+POSITION_BELOW_FIRST = "attribute_not_exists(#p) OR #p < :first"
+"""The condition that nothing at or after ``:first`` is applied: an item with several records in the write."""
 
 
 def conditional_position(expression: Expression, attribute: str, first: str, last: str) -> str:
@@ -214,9 +228,9 @@ def conditional_position(expression: Expression, attribute: str, first: str, las
     compares with ``:p`` itself, one value fewer for the SDK to build and DynamoDB to read."""
     expression.set("p", attribute, {"S": last})
     if first == last:
-        return "attribute_not_exists(#p) OR #p < :p"
+        return POSITION_BELOW_LAST
     expression.values[":first"] = {"S": first}
-    return "attribute_not_exists(#p) OR #p < :first"
+    return POSITION_BELOW_FIRST
 
 
 def update_request(

@@ -56,15 +56,16 @@ def plan_batch(
     reader = fast_reader(spec) if fast else None
     foreign = _foreign_check(source_table_arn)
     last_position: dict[str, str] = {}
+    keys, sequence_numbers = plan.keys, plan.sequence_numbers
     for position, raw in enumerate(records):
         why = foreign(raw) if foreign else None
         result = reader(raw, position, now) if reader and why is None else None
         if result is not None and last_position.get(result[2], "") < result[1]:
             sequence_number, stream_position, item, deltas = result
             last_position[item] = stream_position
-            plan.sequence_numbers.append(sequence_number)
+            sequence_numbers.append(sequence_number)
             for group_token, group_value, delta in deltas:
-                _add(plan, group_token, group_value, delta)
+                _add(keys, group_token, group_value, delta)
             continue
         try:
             record = decode_record(raw, position)
@@ -138,13 +139,14 @@ def _plan_record(
         plan.quarantine.append(Quarantined(position, record, why))
         return
     for contribution, delta in deltas:
-        _add(plan, contribution.group_token, contribution.group_value, delta)
+        _add(plan.keys, contribution.group_token, contribution.group_value, delta)
 
 
-def _add(plan: BatchPlan, group_token: str, group_value: AttributeValue, delta: Delta) -> None:
+def _add(keys: dict[str, KeyPlan], group_token: str, group_value: AttributeValue, delta: Delta) -> None:
+    """Append ``delta`` to its key's plan, unless it changes nothing (``is_noop``)."""
     if is_noop(delta):
         return
-    key = plan.keys.get(group_token)
+    key = keys.get(group_token)
     if key is None:
-        key = plan.keys[group_token] = KeyPlan(group_token, group_value)
+        key = keys[group_token] = KeyPlan(group_token, group_value)
     key.deltas.append(delta)

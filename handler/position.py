@@ -15,6 +15,7 @@ below the old stream's last applied record and be skipped as duplicates.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import TypeGuard
 
 SEQUENCE_DIGITS = 40
@@ -95,5 +96,23 @@ def ledger_id(group_token: str, item: str) -> str:
     independent writes, each idempotent on its own. A 128-bit BLAKE2b digest: a collision among
     even 2**40 live entries has odds below 2**-47.
     """
-    text = f"{len(group_token)}:{group_token}{item}"
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    digest = _ledger_digest(group_token)
+    digest.update(item.encode())
+    return digest.hexdigest()
+
+
+def ledger_ids(group_token: str) -> Callable[[str], str]:
+    """``ledger_id`` for one aggregate key's items, with the key's part hashed once, not per item."""
+    prefix = _ledger_digest(group_token)
+
+    def of(item: str) -> str:
+        digest = prefix.copy()
+        digest.update(item.encode())
+        return digest.hexdigest()
+
+    return of
+
+
+def _ledger_digest(group_token: str) -> hashlib.blake2b:
+    """The digest of a ledger id's aggregate-key part, ``<length>:<group token>``; the item's token follows."""
+    return hashlib.blake2b(f"{len(group_token)}:{group_token}".encode(), digest_size=16)

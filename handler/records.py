@@ -159,7 +159,8 @@ def creation_seconds(value: Any) -> float | None:
     entry expires, and an absent one counts from now, which is always late enough; ``int`` of such a
     value would otherwise raise out of the invocation, or write an expiry DynamoDB refuses.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    kind = type(value)  # a float or an int, as JSON gives them, is known without two isinstance checks
+    if kind is not float and kind is not int and (isinstance(value, bool) or not isinstance(value, int | float)):
         return None
     if not 0 <= value <= LATEST_CREATION:  # NaN compares false both ways
         return None

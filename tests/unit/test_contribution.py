@@ -1,9 +1,13 @@
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aggregations import ORDERS_AGGREGATION
+from handler.attributes import NUMBER_SYNTAX, parse_number, storage_problem
 from handler.contribution import record_effect
+from handler.errors import InvalidImage
 from handler.position import item_token
 from handler.records import decode_record
 from handler.spec import parse_spec
@@ -151,3 +155,26 @@ def test_numeric_keys_of_38_digits_stay_distinct_and_exact():
         stream_record(3, "INSERT", new={"Id": {"N": "1.234567890123456789012345678901234567E-130"}}, keys=("Id",)), spec
     )
     assert tiny.added.group_value["N"].endswith("1234567890123456789012345678901234567")
+
+
+NUMBER_CHARACTERS = st.sampled_from("0123456789.+-eE _\u0663\uff15\u00b2\t")
+"""Digits, points, signs, exponents, and what Decimal reads but DynamoDB never writes."""
+NUMBER_TEXT = st.text(alphabet=NUMBER_CHARACTERS, max_size=12) | st.text(max_size=8)
+
+
+@given(NUMBER_TEXT)
+def test_parse_number_accepts_exactly_what_the_number_syntax_and_storage_rules_accept(text):
+    """parse_number takes plain digits with at most one point without its regex: it must refuse and
+    read exactly as the regex (NUMBER_SYNTAX) and DynamoDB's storage rules do, whatever the text."""
+    try:
+        expected = Decimal(text) if NUMBER_SYNTAX.fullmatch(text) else None
+    except InvalidOperation:
+        expected = None
+    if expected is not None and storage_problem(expected):
+        expected = None
+    if expected is None:
+        with pytest.raises(InvalidImage):
+            parse_number(text, "Amount")
+    else:
+        parsed = parse_number(text, "Amount")
+        assert parsed == expected and str(parsed) == str(expected)

@@ -200,7 +200,9 @@ def common_record(draw, sequence):
             "Customer": draw(value) or {"S": "C"},
             "When": {"S": "2026-11-28"},
         }
-    place = draw(st.sampled_from(["sequence", "amount", "old amount", "partition", "sort", "group", None]))
+    place = draw(
+        st.sampled_from(["sequence", "amount", "old amount", "partition", "sort", "group", "other item", None])
+    )
     odd = draw(st.sampled_from(ODD_DIGITS))
     typed = {"N": odd} if draw(st.booleans()) else {"S": odd}
     if place in ("amount", "old amount"):
@@ -216,6 +218,10 @@ def common_record(draw, sequence):
         created_at=1_700_000_000,
     )
     raw["dynamodb"]["SequenceNumber"] = odd if place == "sequence" else sequence
+    if place == "other item":  # an image whose key is not the one Keys names: quarantined by both paths
+        carried = [name for name in ("OldImage", "NewImage") if name in raw["dynamodb"]]
+        which = draw(st.sampled_from(carried))
+        raw["dynamodb"][which][draw(st.sampled_from(["InvoiceNumber", "TransactionId"]))] = {"S": "other"}
     return raw
 
 

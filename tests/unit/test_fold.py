@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handler.fold import NumberOverflow, fold, measure_updates, split_applied
+from handler.fold import NumberOverflow, fold, measure_updates, split_applied, storable
 from handler.inline_store import INLINE_POSITION, InlineStore
-from handler.position import item_token, ledger_id, position_text, stream_label
+from handler.position import item_token, ledger_id, ledger_ids, position_text, stream_label
 from handler.types import Delta
 
 OLD_STREAM = "2026-01-01T00:00:00.000"
@@ -78,6 +78,19 @@ def test_item_tokens_and_ledger_ids_never_collide(p1, s1, p2, s2):
     assert ledger_id(p1, s1) == ledger_id(p1, s1) and len(ledger_id(p1, s1)) == 32
 
 
+def test_ledger_ids_are_the_ones_deployed_ledgers_hold():
+    """A ledger id is stored: the values computed before any change to how it is hashed."""
+    assert ledger_id("S:c1", "S:o1") == "94855cc74a1e5be11dcbd3a019621c57"
+    assert ledger_id("N:12.5", "8:S:INV-1S:T\u00e91") == "9518592f7611b82efc19dddcd58bd6ae"
+
+
+@given(st.text(max_size=12), st.lists(st.text(max_size=12), max_size=4))
+def test_ledger_ids_of_one_key_are_its_ledger_ids(group, items):
+    """transaction() hashes a key's part once (ledger_ids); each id must be ledger_id's."""
+    of = ledger_ids(group)
+    assert [of(item) for item in items] == [ledger_id(group, item) for item in items]
+
+
 def test_inline_request_is_one_conditional_write():
     store = InlineStore(client=None, table_name="Agg", group_by="AccountId")
     from handler.types import KeyPlan
@@ -111,3 +124,15 @@ def test_numbers_are_sent_in_fixed_point():
 def test_a_delta_wider_than_38_digits_is_refused():
     with pytest.raises(NumberOverflow):
         measure_updates(fold([delta(0, 1, total="9" * 38), delta(1, 2, total="0.1")]))
+
+
+@given(st.integers(-(10**45), 10**45), st.integers(-60, 60))
+def test_storable_refuses_exactly_the_numbers_of_more_than_38_digits(coefficient, exponent):
+    """storable skips counting digits when the text is short; it must refuse what a count refuses,
+    however the number is written (1E+50 is one digit in 51 characters)."""
+    number = Decimal(f"{coefficient}E{exponent}")  # exact: scaleb would round to 28 digits
+    if len(number.as_tuple().digits) > 38:
+        with pytest.raises(NumberOverflow):
+            storable(number, "Total")
+    else:
+        assert storable(number, "Total") == format(number, "f")

@@ -10,6 +10,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handler.fold import Expression, conditional_position, update_request
 from handler.group_parts import MAX_GROUP_PARTS
 from handler.grouping import MAX_COMPOSITE_KEY_BYTES, composite_group, part_attributes
 from handler.position import IDEMPOTENCY_WINDOW_SECONDS, ledger_id, position_text
@@ -21,6 +22,7 @@ from handler.transaction import (
     MAX_TRANSACTION_ACTIONS,
     AggregateTarget,
     Cancellation,
+    entry_action,
     item_chunks,
     items_per_transaction,
     read_cancellation,
@@ -152,6 +154,26 @@ def test_an_entry_moves_only_from_below_the_first_record_and_expires_after_the_w
     assert values[":first"]["S"].endswith("5") and values[":p"]["S"].endswith("9")
     assert values[":x"] == {"N": str(1_800_000_000 + IDEMPOTENCY_WINDOW_SECONDS)}
     assert entry["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+
+
+@given(
+    st.sampled_from(["S:o1", "5:S:o-1S:x"]),
+    st.integers(0, 10**30),
+    st.integers(0, 3),
+    st.integers(0, 2_000_000_000),
+)
+def test_an_entry_is_the_request_the_general_builders_make(item, sequence, extra, created_at):
+    """entry_action writes its request out for speed; it must be the one Expression,
+    conditional_position and update_request build, values and their order included."""
+    first, last = position_text(LABEL, str(sequence)), position_text(LABEL, str(sequence + extra))
+    expression = Expression()
+    condition = conditional_position(expression, LEDGER_POSITION, first, last)
+    expression.set("x", LEDGER_EXPIRY, {"N": str(created_at + IDEMPOTENCY_WINDOW_SECONDS)})
+    key = {LEDGER_KEY: {"S": ledger_id(TARGET.group_token, item)}}
+    expected = update_request(TARGET.ledger_table, key, expression, condition)
+    expected["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    built = entry_action(TARGET.ledger_table, ledger_id(TARGET.group_token, item), first, last, created_at)["Update"]
+    assert json.dumps(built) == json.dumps(expected)  # the order of values too, as the SDK sends them
 
 
 def test_a_fold_that_changes_no_measure_only_moves_entries():

@@ -33,7 +33,7 @@ from ops.targets import Endpoint
 
 from . import workloads
 from .capacity_model import LAMBDA_MEMORIES_MB, lambda_seconds
-from .remote_emulator import emulator_process
+from .remote_emulator import emulator_process, served_by
 from .workloads import SOURCE_TABLE_ARN, Workload
 
 BATCH = 100
@@ -124,15 +124,17 @@ class PutItemUnit:
         return seconds
 
 
-def lambda_processor(endpoint: Endpoint, workload: Workload) -> BatchProcessor:
-    """Our handler on fresh tables for ``workload``, with the Lambda's client settings."""
+def lambda_processor(endpoint: Endpoint, workload: Workload, writes_to: Endpoint | None = None) -> BatchProcessor:
+    """Our handler on fresh tables for ``workload`` (made on ``endpoint``), with the Lambda's client
+    settings, sending its requests to ``writes_to`` (default: ``endpoint``)."""
     aggregator = create_local_aggregator(endpoint, workload.spec, f"cpu{uuid.uuid4().hex[:8]}")
     config = replace(aggregator.handler_config("cpu"), source_table_arn=SOURCE_TABLE_ARN)
     settings = lambda_config(config.write_concurrency)
+    target = writes_to or endpoint
     return BatchProcessor(
         config,
-        endpoint.client("dynamodb", config=settings),
-        endpoint.client("sqs", config=settings),
+        target.client("dynamodb", config=settings),
+        target.client("sqs", config=settings),
         log_stream=io.StringIO(),
     )
 
@@ -150,9 +152,8 @@ def handled(processor: BatchProcessor, batch: list[dict[str, Any]]) -> tuple[flo
     return float(seconds), result
 
 
-def measure(endpoint: Endpoint, workload: Workload, unit: PutItemUnit) -> BatchCpu:
-    """Handle ``workload`` in batches of 100 on fresh tables, each batch right after a measurement of the unit."""
-    processor = lambda_processor(endpoint, workload)
+def measure(processor: BatchProcessor, workload: Workload, unit: PutItemUnit) -> BatchCpu:
+    """Handle ``workload`` in batches of 100 with ``processor``, each batch right after a measurement of the unit."""
     dealt = list(_batches(workload.records))
     cpu, ratios, keys, writes = [], [], [], []
     for batch in dealt:
@@ -178,15 +179,39 @@ def run(endpoint: Endpoint) -> list[ClientCpu]:
     """Each workload against ``endpoint`` (an emulator in another process)."""
     create_unit_table(endpoint)
     unit = PutItemUnit(endpoint)
-    measured = [(measure(endpoint, workload, unit), target) for workload, target in cpu_workloads()]
+    measured = [
+        (measure(lambda_processor(endpoint, workload), workload, unit), target) for workload, target in cpu_workloads()
+    ]
     put_item_seconds = statistics.median(unit.measured)
     return [ClientCpu(batch_cpu, target, put_item_seconds) for batch_cpu, target in measured]
 
 
-def print_client_cpu(results: list[ClientCpu]) -> None:
+STAND_IN_LATENCY_SECONDS = 0.010
+"""DynamoDB's "single-digit milliseconds", rounded up, for every request alike (``stand_in_endpoint``)."""
+
+
+def run_stand_in(emulator: Endpoint) -> list[ClientCpu]:
+    """Each workload's requests, and the unit's, answered by ``stand_in_endpoint`` after the same
+    latency; the tables are made on ``emulator`` only for their names (nothing is stored)."""
+    with served_by("benchmarks.stand_in_endpoint", repr(STAND_IN_LATENCY_SECONDS)) as url:
+        stand_in = Endpoint(url)
+        unit = PutItemUnit(stand_in)
+        measured = [
+            (measure(lambda_processor(emulator, workload, writes_to=stand_in), workload, unit), target)
+            for workload, target in cpu_workloads()
+        ]
+    put_item_seconds = statistics.median(unit.measured)
+    return [ClientCpu(batch_cpu, target, put_item_seconds) for batch_cpu, target in measured]
+
+
+EMULATOR = "the emulator (moto)"
+STAND_IN = f"a stand-in answering {{}} after {STAND_IN_LATENCY_SECONDS * 1000:.0f} ms"
+
+
+def print_client_cpu(results: list[ClientCpu], server: str = EMULATOR) -> None:
     unit = results[0].put_item_seconds
     print(
-        f"handler client CPU per {BATCH}-record batch, SDK included (real botocore, HTTP to the emulator in another\n"
+        f"handler client CPU per {BATCH}-record batch, SDK included (real botocore, HTTP to {server} in another\n"
         f"process; this process's CPU only), in minimal PutItems: the median over batches of each batch / the\n"
         f"PutItems measured just before it (one = {unit * 1000:.3f} ms CPU here, median of the run); ms CPU: median\n"
         f"batch; CPU-bound time at Lambda's share (memory / 1,769 MB of a vCPU) at this machine's speed:"
@@ -222,7 +247,10 @@ def _plan_and_fold(workload: Workload, batch: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     with emulator_process() as remote:
-        print_client_cpu(run(remote))
+        against_emulator = run(remote)
+        against_stand_in = run_stand_in(remote)
+    print_client_cpu(against_emulator)
+    print_client_cpu(against_stand_in, STAND_IN)
 
 
 if __name__ == "__main__":

@@ -240,6 +240,7 @@ def main() -> None:
     # After the in-process emulator has stopped: only the client's work is left in this process.
     with emulator_process() as remote:
         cpu = client_cpu.run(remote)
+        cpu_stand_in = client_cpu.run_stand_in(remote)
     cold = cold_start.measure(COLD_START_RUNS)
     speed = throughput()
     bucketed = bucketed_throughput()
@@ -263,6 +264,7 @@ def main() -> None:
         f"{bucketed['bucketed']:,.0f} records/s   ratio {bucketed['bucketed'] / bucketed['one attribute']:.2f}x"
     )
     client_cpu.print_client_cpu(cpu)
+    client_cpu.print_client_cpu(cpu_stand_in, client_cpu.STAND_IN)
     cold_start.print_cold_start(cold, COLD_START_RUNS)
 
 

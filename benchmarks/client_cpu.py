@@ -204,6 +204,22 @@ def run_stand_in(emulator: Endpoint) -> list[ClientCpu]:
     return [ClientCpu(batch_cpu, target, put_item_seconds) for batch_cpu, target in measured]
 
 
+def unit_at(latency_seconds: float, rounds: int = 5) -> float:
+    """One PutItem's CPU against the stand-in answering after ``latency_seconds``, median of ``rounds``."""
+    with served_by("benchmarks.stand_in_endpoint", repr(latency_seconds)) as url:
+        unit = PutItemUnit(Endpoint(url))
+        return statistics.median(unit.measure() for _ in range(rounds))
+
+
+def print_wait_cost() -> None:
+    """Why the stand-in: what one PutItem costs this process when the answer comes at once, and late."""
+    at_once, late = unit_at(0.0), unit_at(STAND_IN_LATENCY_SECONDS)
+    print(
+        f"one PutItem's client CPU, the stand-in answering at once: {at_once * 1000:.3f} ms; after "
+        f"{STAND_IN_LATENCY_SECONDS * 1000:.0f} ms: {late * 1000:.3f} ms ({late / at_once:.2f}x: waiting costs CPU)"
+    )
+
+
 EMULATOR = "the emulator (moto)"
 STAND_IN = f"a stand-in answering {{}} after {STAND_IN_LATENCY_SECONDS * 1000:.0f} ms"
 
@@ -251,6 +267,7 @@ def main() -> None:
         against_stand_in = run_stand_in(remote)
     print_client_cpu(against_emulator)
     print_client_cpu(against_stand_in, STAND_IN)
+    print_wait_cost()
 
 
 if __name__ == "__main__":

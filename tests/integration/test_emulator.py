@@ -229,9 +229,15 @@ def test_ctrl_c_while_a_handler_write_is_in_flight_ends_the_batch_first(monkeypa
                 time.sleep(0.1)
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
+    # As a terminal's Ctrl-C finds it: a suite started in the background of a non-interactive shell
+    # (CI's runner) inherits SIGINT ignored, and an ignored signal rightly stays ignored (_ctrl_c_reaches_it).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupter = threading.Thread(target=write_then_interrupt, daemon=True)
     interrupter.start()
-    code = main(["emulator", "--port", str(port)], Console(file=io.StringIO()))
+    try:
+        code = main(["emulator", "--port", str(port)], Console(file=io.StringIO()))
+    finally:
+        signal.signal(signal.SIGINT, previous)
     interrupter.join(timeout=30)
     assert held.is_set(), "a handler write was in flight when Ctrl-C came"
     assert code == 130

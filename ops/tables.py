@@ -114,11 +114,16 @@ if TYPE_CHECKING:
 
 
 def query_all(client: DynamoDBClient, request: Any, progress: Callable[[int], None]) -> list[dict[str, Any]]:
-    """Every item a Query matches, page after page (``LastEvaluatedKey``), telling ``progress`` each page's count."""
+    """Every item a Query matches, page after page, telling ``progress`` each page's count."""
+    return _all_pages(client.query, request, progress)
+
+
+def _all_pages(read: Callable[..., Any], request: Any, progress: Callable[[int], None]) -> list[dict[str, Any]]:
+    """Every item of a paged read (Query or Scan): ``read(**request)`` again from each ``LastEvaluatedKey``."""
     items: list[dict[str, Any]] = []
     request = dict(request)
     while True:
-        page = client.query(**request)
+        page = read(**request)
         items.extend(page.get("Items", []))
         progress(len(page.get("Items", [])))
         if "LastEvaluatedKey" not in page:
@@ -136,7 +141,6 @@ def parallel_scan(
     """Every item of ``table`` (that passes ``where``'s FilterExpression), read by ``segments`` workers at once."""
 
     def segment(number: int) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
         request: ScanInputTypeDef = {
             "TableName": table,
             "Segment": number,
@@ -144,13 +148,7 @@ def parallel_scan(
             "ConsistentRead": True,
             **(where or {}),  # type: ignore[typeddict-item]
         }
-        while True:
-            page = client.scan(**request)
-            items.extend(page.get("Items", []))
-            progress(len(page.get("Items", [])))
-            if "LastEvaluatedKey" not in page:
-                return items
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return _all_pages(client.scan, request, progress)
 
     with ThreadPoolExecutor(max_workers=segments) as pool:
         return [item for part in pool.map(segment, range(segments)) for item in part]

@@ -96,14 +96,13 @@ def ledger_id(group_token: str, item: str) -> str:
     independent writes, each idempotent on its own. A 128-bit BLAKE2b digest: a collision among
     even 2**40 live entries has odds below 2**-47.
     """
-    digest = _ledger_digest(group_token)
-    digest.update(item.encode())
-    return digest.hexdigest()
+    return ledger_ids(group_token)(item)
 
 
 def ledger_ids(group_token: str) -> Callable[[str], str]:
-    """``ledger_id`` for one aggregate key's items, with the key's part hashed once, not per item."""
-    prefix = _ledger_digest(group_token)
+    """``ledger_id`` for one aggregate key's items, with the key's part, ``<length>:<group token>``,
+    hashed once, not per item; each item's token follows it."""
+    prefix = hashlib.blake2b(f"{len(group_token)}:{group_token}".encode(), digest_size=16)
 
     def of(item: str) -> str:
         digest = prefix.copy()
@@ -111,8 +110,3 @@ def ledger_ids(group_token: str) -> Callable[[str], str]:
         return digest.hexdigest()
 
     return of
-
-
-def _ledger_digest(group_token: str) -> hashlib.blake2b:
-    """The digest of a ledger id's aggregate-key part, ``<length>:<group token>``; the item's token follows."""
-    return hashlib.blake2b(f"{len(group_token)}:{group_token}".encode(), digest_size=16)

@@ -178,12 +178,7 @@ def measure(processor: BatchProcessor, workload: Workload, unit: PutItemUnit) ->
 def run(endpoint: Endpoint) -> list[ClientCpu]:
     """Each workload against ``endpoint`` (an emulator in another process)."""
     create_unit_table(endpoint)
-    unit = PutItemUnit(endpoint)
-    measured = [
-        (measure(lambda_processor(endpoint, workload), workload, unit), target) for workload, target in cpu_workloads()
-    ]
-    put_item_seconds = statistics.median(unit.measured)
-    return [ClientCpu(batch_cpu, target, put_item_seconds) for batch_cpu, target in measured]
+    return measure_all(endpoint, endpoint)
 
 
 STAND_IN_LATENCY_SECONDS = 0.010
@@ -194,12 +189,16 @@ def run_stand_in(emulator: Endpoint) -> list[ClientCpu]:
     """Each workload's requests, and the unit's, answered by ``stand_in_endpoint`` after the same
     latency; the tables are made on ``emulator`` only for their names (nothing is stored)."""
     with served_by("benchmarks.stand_in_endpoint", repr(STAND_IN_LATENCY_SECONDS)) as url:
-        stand_in = Endpoint(url)
-        unit = PutItemUnit(stand_in)
-        measured = [
-            (measure(lambda_processor(emulator, workload, writes_to=stand_in), workload, unit), target)
-            for workload, target in cpu_workloads()
-        ]
+        return measure_all(emulator, Endpoint(url))
+
+
+def measure_all(emulator: Endpoint, writes_to: Endpoint) -> list[ClientCpu]:
+    """Each workload on fresh tables made on ``emulator``, its requests and the unit's sent to ``writes_to``."""
+    unit = PutItemUnit(writes_to)
+    measured = [
+        (measure(lambda_processor(emulator, workload, writes_to=writes_to), workload, unit), target)
+        for workload, target in cpu_workloads()
+    ]
     put_item_seconds = statistics.median(unit.measured)
     return [ClientCpu(batch_cpu, target, put_item_seconds) for batch_cpu, target in measured]
 
